@@ -1,0 +1,233 @@
+"""Starting, finding and stopping the course's own processes, and picking ports for them.
+
+Every service the course starts is a process of its own, started in a new session so that it outlives the kernel
+that started it (a restarted kernel finds it again through the state file). Its entry in the state file records
+its PID *and* its start time, so that the course never signals a process that merely reuses an old PID.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from . import state
+
+HOST = "127.0.0.1"
+SERVICE_MARK = "COURSE_SERVICE"  # environment variable set in every process the course starts
+
+
+class ServiceError(RuntimeError):
+    """A course service could not be started or reached; the message says what to do."""
+
+
+@dataclass
+class Service:
+    """One running service as recorded in the state file."""
+
+    name: str
+    pid: int
+    port: int
+    started: float  # the process's create time, as psutil reports it
+    url: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_entry(cls, name: str, entry: dict[str, Any] | None) -> Service | None:
+        if not entry:
+            return None
+        return cls(name=name, pid=entry["pid"], port=entry["port"], started=entry["started"],
+                   url=entry["url"], extra=entry.get("extra", {}))
+
+    def entry(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("name")
+        return data
+
+    def alive(self) -> bool:
+        return process_alive(self.pid, self.started)
+
+
+# --- processes -----------------------------------------------------------------------------------------------
+
+
+def process_alive(pid: int, started: float) -> bool:
+    """True when `pid` runs and is the very process that was started at `started` (not a reused PID)."""
+    try:
+        proc = psutil.Process(pid)
+        return abs(proc.create_time() - started) < 0.05 and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def spawn(name: str, argv: Sequence[str], cwd: Path | None = None,
+          env: dict[str, str] | None = None) -> psutil.Process:
+    """Start the service `name` as `argv`, detached from this process (own session), its output appended to
+    its log file. Its environment carries ``COURSE_SERVICE=name``, which is how `course_processes` finds it."""
+    log_file = state.log_path(name)
+    env = dict(env or course_env())
+    env[SERVICE_MARK] = name
+    with open(log_file, "ab") as log:
+        popen = subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cwd=cwd, env=env, start_new_session=True, close_fds=True,
+        )
+    # Nobody will wait() for this child if our process lives on: let a watcher thread reap it when it exits.
+    _reap_later(popen)
+    return psutil.Process(popen.pid)
+
+
+def _reap_later(popen: subprocess.Popen) -> None:
+    import threading
+
+    threading.Thread(target=popen.wait, name=f"reap-{popen.pid}", daemon=True).start()
+
+
+def stop_process(pid: int, started: float, timeout: float = 5.0) -> bool:
+    """Stop our process `pid` (SIGTERM, then SIGKILL after `timeout`). False when it was not running."""
+    if not process_alive(pid, started):
+        return False
+    proc = psutil.Process(pid)
+    try:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout)
+    except psutil.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+    except psutil.NoSuchProcess:
+        pass
+    return True
+
+
+def course_processes() -> list[psutil.Process]:
+    """Every process on this machine that the course started (any state folder), found by its environment mark."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if SERVICE_MARK in proc.environ() and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
+    """Poll `check` until it returns True or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def python_argv(module: str, *args: str) -> list[str]:
+    """The command line that runs `python -m module args` with this very interpreter."""
+    return [sys.executable, "-m", module, *args]
+
+
+def course_env() -> dict[str, str]:
+    """The environment for a child service: ours, with the state folder made explicit."""
+    env = dict(os.environ)
+    env["COURSE_HOME"] = str(state.home())
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+# --- ports -----------------------------------------------------------------------------------------------------
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """True when nothing listens on host:port and we could bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = HOST) -> int:
+    """A port that the OS says is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def pick_port(preferred: int) -> int:
+    """`preferred` when it is free, else any free port."""
+    return preferred if port_is_free(preferred) else free_port()
+
+
+def port_answers(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+# --- the generic service life cycle --------------------------------------------------------------------------
+
+
+def running(name: str) -> Service | None:
+    """The recorded service `name` if its process still runs, else None (a stale entry is dropped)."""
+    service = Service.from_entry(name, state.get(name))
+    if service is None:
+        return None
+    if service.alive():
+        return service
+    state.remove(name)
+    return None
+
+
+def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]], url_for: Callable[[int], str],
+           ready: Callable[[int], bool], timeout: float = 15.0, cwd: Path | None = None,
+           extra: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Service:
+    """Return the running service `name`, starting it first if needed (idempotent, across processes).
+
+    `argv_for(port)` builds its command line, `ready(port)` says when it answers. The course-wide lock makes a
+    second caller (another kernel, the CLI) wait and then find the service the first one started.
+    """
+    with state.locked():
+        service = running(name)
+        if service is not None and ready(service.port):
+            return service
+        if service is not None:  # alive but not answering: replace it
+            stop_process(service.pid, service.started)
+            state.remove(name)
+        port = pick_port(preferred_port)
+        log = state.log_path(name)
+        proc = spawn(name, argv_for(port), cwd=cwd, env=env)
+        started = proc.create_time()
+        ok = wait_until(lambda: ready(port) or not process_alive(proc.pid, started), timeout)
+        if not ok or not ready(port):
+            stop_process(proc.pid, started)
+            tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
+            raise ServiceError(f"{name} did not start on {HOST}:{port} within {timeout:.0f} s. "
+                               f"Last lines of its log ({log}):\n" + "\n".join(tail))
+        service = Service(name=name, pid=proc.pid, port=port, started=started, url=url_for(port),
+                          extra=extra or {})
+        state.put(name, service.entry())
+        return service
+
+
+def stop(name: str, timeout: float = 5.0) -> bool:
+    """Stop the service `name` if the course started it. True when a process was stopped."""
+    with state.locked():
+        service = Service.from_entry(name, state.get(name))
+        stopped = bool(service) and stop_process(service.pid, service.started, timeout)
+        state.remove(name)
+        return stopped

@@ -1,0 +1,45 @@
+"""Shared fixtures. Every test that starts services gets a state folder of its own (``COURSE_HOME``), so tests
+never touch a learner's running course; after the session, no process the course started may be left."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import psutil
+
+from support import cli, processes, state
+
+
+def _home_of(proc: psutil.Process) -> str:
+    try:
+        return proc.environ().get("COURSE_HOME", "")
+    except psutil.Error:
+        return ""
+
+
+@pytest.fixture
+def course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty state folder for this test; everything started in it is stopped afterwards."""
+    home = tmp_path / "course"
+    monkeypatch.setenv("COURSE_HOME", str(home))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    yield home
+    cli.stop_everything()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop what the notebooks started (the default state folder), then fail if any course process is left."""
+    os.environ.pop("COURSE_HOME", None)
+    cli.stop_everything()
+    homes = (str(state.home()), str(session.config._tmp_path_factory.getbasetemp()))
+    left = [p for p in processes.course_processes() if _home_of(p).startswith(homes)]
+    if left:
+        lines = [f"  pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in left]
+        print("\nCourse processes still running after the tests:\n" + "\n".join(lines))
+        for proc in left:  # end them (ours, found by their mark) so the machine is clean, and fail the run
+            proc.kill()
+        session.exitstatus = 1
