@@ -97,7 +97,9 @@ def stop_process(pid: int, started: float, timeout: float = 5.0) -> bool:
     if not process_alive(pid, started):
         return False
     proc = psutil.Process(pid)
+    children: list[psutil.Process] = []
     try:
+        children = proc.children(recursive=True)  # a worker's work horse and scheduler, for example
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout)
     except psutil.TimeoutExpired:
@@ -105,6 +107,11 @@ def stop_process(pid: int, started: float, timeout: float = 5.0) -> bool:
         proc.wait(timeout)
     except psutil.NoSuchProcess:
         pass
+    for child in children:  # whatever the process left behind when it ended
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
     return True
 
 

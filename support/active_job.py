@@ -1,0 +1,77 @@
+"""A small ActiveJob for Python, so that the seed lesson's vocabulary maps one to one onto RQ.
+
+    class GifSenderJob(ActiveJob):
+        queue_as = "mailers"
+
+        def perform(self, email, thought):
+            deliver(email, thought)
+
+    GifSenderJob.perform_now("ada@example.com", "coffee")    # runs here, now; blocks until done
+    GifSenderJob.perform_later("ada@example.com", "coffee")  # writes a job into Redis; a worker runs it
+
+Which adapter ``perform_later`` uses is one setting, like Rails' ``config.active_job.queue_adapter``:
+``"rq"`` (the default: enqueue on the course's Redis) or ``"inline"`` (run at once, in this process).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, ClassVar
+
+from rq.job import Job
+
+from . import queues
+
+ADAPTERS = ("rq", "inline")
+_adapter = "rq"
+
+
+def set_queue_adapter(name: str) -> None:
+    """Choose where ``perform_later`` sends jobs: ``"rq"`` or ``"inline"``."""
+    global _adapter
+    if name not in ADAPTERS:
+        raise ValueError(f"Unknown queue adapter {name!r}; choose one of {', '.join(ADAPTERS)}.")
+    _adapter = name
+
+
+def queue_adapter() -> str:
+    return _adapter
+
+
+class ActiveJob:
+    """Base class of a job: subclass it, set ``queue_as``, write ``perform``."""
+
+    queue_as: ClassVar[str] = "default"
+
+    def perform(self, *args: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} needs a perform() method: it is what the worker runs.")
+
+    @classmethod
+    def perform_now(cls, *args: Any) -> Any:
+        """Run the job here and now, in this process; returns what ``perform`` returns."""
+        return cls().perform(*args)
+
+    @classmethod
+    def perform_later(cls, *args: Any) -> Job | Any:
+        """Hand the job to the queue adapter. With ``"rq"``: enqueue it on ``queue_as`` and return the RQ job at once."""
+        if _adapter == "inline":
+            return cls.perform_now(*args)
+        return queues.queue(cls.queue_as).enqueue(perform_job, job_path(cls), list(args),
+                                                  description=f"{cls.__name__}.perform{tuple(args)!r}")
+
+
+def job_path(cls: type[ActiveJob]) -> str:
+    """``module:ClassName``, the address a worker imports the job class from."""
+    if cls.__module__ == "__main__":
+        raise ValueError(
+            f"{cls.__name__} is defined in __main__ (a notebook cell or a script), so a worker, which is another "
+            f"process, cannot import it. Put the class in a module file (for example gif_sender_job.py) and "
+            f"import it from there.")
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def perform_job(path: str, args: list[Any]) -> Any:
+    """What the worker runs: import the job class by its path and call ``perform``."""
+    module_name, _, class_name = path.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls().perform(*args)

@@ -1,0 +1,154 @@
+"""A worker in a second Jupyter kernel, started from a notebook, with its log shown live in a widget.
+
+The notebook you work in is one process; the worker must be another. ``WorkerKernel`` starts a fresh kernel (as
+opening a second notebook would), runs an RQ worker in it, and copies everything the worker prints into a widget
+in your notebook. ``stop()`` interrupts the worker (RQ's warm shutdown: it finishes the current job first) and
+shuts the kernel down. The kernel is recorded in the state folder, so ``python -m support down`` stops it too.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import os
+import queue as queue_module
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import ipywidgets as widgets
+import psutil
+from jupyter_client import KernelManager
+
+from . import processes, queues, state
+from .processes import Service
+
+KERNEL_PREFIX = "kernel-worker-"
+
+
+class LogView(widgets.HTML):
+    """A live, scrolling log: lines are appended from any thread; only the last `max_lines` are shown."""
+
+    def __init__(self, title: str, max_lines: int = 40, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.title = title
+        self.max_lines = max_lines
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        self._render()
+
+    def append(self, text: str) -> None:
+        with self._lock:
+            self.lines.extend(text.rstrip("\n").split("\n"))
+            self._render()
+
+    def _render(self) -> None:
+        shown = "\n".join(self.lines[-self.max_lines:]) or "(nothing yet)"
+        self.value = (f"<div style='font-weight:bold'>{html.escape(self.title)}</div>"
+                      f"<pre style='background:#111;color:#ddd;padding:6px;max-height:22em;overflow:auto;"
+                      f"font-size:12px;white-space:pre-wrap'>{html.escape(shown)}</pre>")
+
+    def __repr__(self) -> str:  # nbval compares this; keep it free of log content
+        return f"LogView({self.title!r})"
+
+
+class WorkerKernel:
+    """An RQ worker running in a second kernel of its own."""
+
+    def __init__(self, queue_names: Sequence[str] = queues.QUEUE_NAMES, *, cwd: str | Path | None = None,
+                 simple: bool = False, with_scheduler: bool = True) -> None:
+        self.queue_names = list(queue_names)
+        self.cwd = Path(cwd or os.getcwd()).resolve()
+        self.simple = simple
+        self.with_scheduler = with_scheduler
+        self.log = LogView("Worker log (second kernel)")
+        self.name = ""
+        self._km: KernelManager | None = None
+        self._stop_reading = threading.Event()
+        self._reader: threading.Thread | None = None
+        self._done = threading.Event()
+        self._lines: queue_module.SimpleQueue[str] = queue_module.SimpleQueue()
+
+    def start(self, timeout: float = 30.0) -> WorkerKernel:
+        """Start the kernel and the worker in it; returns once the worker has registered with Redis."""
+        from rq import Worker
+
+        conn = queues.connection()
+        with state.locked():
+            taken = set(state.read())
+            self.name = next(f"{KERNEL_PREFIX}{n}" for n in itertools.count(1) if f"{KERNEL_PREFIX}{n}" not in taken)
+            env = processes.course_env()
+            env[processes.SERVICE_MARK] = self.name
+            self._km = KernelManager(kernel_name="python3")
+            self._km.start_kernel(cwd=str(self.cwd), env=env)
+            pid = self._km.provisioner.process.pid
+            state.put(self.name, Service(name=self.name, pid=pid, port=0, started=psutil.Process(pid).create_time(),
+                                         url="", extra={"queues": self.queue_names}).entry())
+        client = self._km.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=timeout)
+        rq_name = f"course-{self.name}-{os.getpid()}"
+        code = (f"from support.workers import run_worker\n"
+                f"run_worker({self.queue_names!r}, simple={self.simple}, with_scheduler={self.with_scheduler}, "
+                f"path={str(self.cwd)!r}, name={rq_name!r})")
+        client.execute(code, store_history=False)
+        self._client = client
+        self._reader = threading.Thread(target=self._read_output, name=f"{self.name}-log", daemon=True)
+        self._reader.start()
+        ok = processes.wait_until(lambda: any(w.name == rq_name for w in Worker.all(connection=conn))
+                                  or self._done.is_set(), timeout, 0.05)
+        if not ok or self._done.is_set():
+            self.stop()
+            raise processes.ServiceError("The worker in the second kernel did not start:\n"
+                                         + "\n".join(self.log.lines[-10:]))
+        self.rq_name = rq_name
+        return self
+
+    def _read_output(self) -> None:
+        """Copy the kernel's output into the log widget until the worker's cell ends."""
+        while not self._stop_reading.is_set():
+            try:
+                msg = self._client.get_iopub_msg(timeout=0.2)
+            except queue_module.Empty:
+                continue
+            except Exception:  # the channels were closed under us
+                break
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                self.log.append(content["text"])
+            elif kind == "error":
+                self.log.append("\n".join(content.get("traceback", [])) or content.get("evalue", ""))
+            elif kind == "status" and content.get("execution_state") == "idle" and \
+                    msg.get("parent_header", {}).get("msg_type") == "execute_request":
+                self._done.set()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Warm shutdown: interrupt the worker (it finishes its current job), then shut the kernel down."""
+        if self._km is None:
+            return
+        if self._km.is_alive():
+            self._km.interrupt_kernel()
+            self._done.wait(timeout)
+        self._stop_reading.set()
+        if self._reader is not None:
+            self._reader.join(2)
+        try:
+            self._client.stop_channels()
+        except Exception:
+            pass
+        self._km.shutdown_kernel(now=not self._done.is_set())
+        self._km = None
+        state.remove(self.name)
+
+    @property
+    def running(self) -> bool:
+        return self._km is not None and self._km.is_alive() and not self._done.is_set()
+
+    def __enter__(self) -> WorkerKernel:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"WorkerKernel(queues={self.queue_names!r})"
