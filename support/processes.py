@@ -92,6 +92,14 @@ def _reap_later(popen: subprocess.Popen) -> None:
     threading.Thread(target=popen.wait, name=f"reap-{popen.pid}", daemon=True).start()
 
 
+def _ended(proc: psutil.Process) -> bool:
+    """True when `proc` has exited (a zombie waiting to be reaped by its parent counts as exited)."""
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def stop_process(pid: int, started: float, timeout: float = 5.0) -> bool:
     """Stop our process `pid` (SIGTERM, then SIGKILL after `timeout`). False when it was not running."""
     if not process_alive(pid, started):
@@ -101,10 +109,9 @@ def stop_process(pid: int, started: float, timeout: float = 5.0) -> bool:
     try:
         children = proc.children(recursive=True)  # a worker's work horse and scheduler, for example
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout)
-    except psutil.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout)
+        if not wait_until(lambda: _ended(proc), timeout, 0.02):
+            proc.kill()
+            wait_until(lambda: _ended(proc), timeout, 0.02)
     except psutil.NoSuchProcess:
         pass
     for child in children:  # whatever the process left behind when it ended

@@ -1,0 +1,94 @@
+"""The ActiveJob-like layer and the worker in a second kernel, against real Redis, real workers and the catcher."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from support import active_job, inbox, mailcatcher, processes, queues, state, workers
+from support.kernels import WorkerKernel
+
+JOB_MODULE = """
+from support.active_job import ActiveJob
+from support.mailer import deliver
+
+
+class GifSenderJob(ActiveJob):
+    queue_as = "mailers"
+
+    def perform(self, email, thought):
+        return deliver(email, thought, delay=0.3)
+"""
+
+
+@pytest.fixture
+def job_class(course_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "gif_sender_job.py").write_text(textwrap.dedent(JOB_MODULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("gif_sender_job", None)
+    mailcatcher.start()
+    active_job.set_queue_adapter("rq")
+    yield importlib.import_module("gif_sender_job").GifSenderJob
+    active_job.set_queue_adapter("rq")
+    sys.modules.pop("gif_sender_job", None)
+
+
+def test_perform_now_blocks_for_the_slow_step_and_sends(job_class) -> None:
+    started = time.perf_counter()
+    job_class.perform_now("ada@example.com", "coffee")
+    assert time.perf_counter() - started >= 0.3
+    assert inbox.wait_for(1, timeout=5)[0].to == ["ada@example.com"]
+
+
+def test_perform_later_enqueues_on_queue_as_and_returns_at_once(job_class) -> None:
+    started = time.perf_counter()
+    job = job_class.perform_later("ada@example.com", "coffee")
+    assert time.perf_counter() - started < 0.3
+    assert job.origin == "mailers" and queues.queue("mailers").job_ids == [job.id]
+    assert list(job.args) == ["gif_sender_job:GifSenderJob", ["ada@example.com", "coffee"]]
+    assert inbox.count() == 0  # nothing is sent until a worker runs it
+
+
+def test_a_worker_process_runs_the_job_from_the_module_file(job_class, tmp_path: Path) -> None:
+    job = job_class.perform_later("grace@example.com", "cat")
+    workers.start_worker(["mailers"], path=tmp_path, simple=True, with_scheduler=False)
+    message = inbox.wait_for(1, timeout=10)[0]
+    assert message.to == ["grace@example.com"] and "cat" in message.text
+    assert processes.wait_until(lambda: job.get_status(refresh=True) == "finished", 5)
+
+
+def test_the_inline_adapter_runs_perform_later_at_once(job_class) -> None:
+    active_job.set_queue_adapter("inline")
+    job_class.perform_later("ada@example.com", "rain")
+    assert inbox.count() == 1 and queues.queue("mailers").count == 0
+
+
+def test_a_job_class_from_main_is_refused_with_an_explanation(course_home: Path) -> None:
+    cls = type("CellJob", (active_job.ActiveJob,), {"__module__": "__main__", "perform": lambda self: None})
+    with pytest.raises(ValueError, match="cannot import it"):
+        cls.perform_later()
+    with pytest.raises(ValueError, match="Unknown queue adapter"):
+        active_job.set_queue_adapter("sidekiq")
+
+
+def test_a_worker_in_a_second_kernel_runs_jobs_and_stops_cleanly(job_class, tmp_path: Path) -> None:
+    kernel = WorkerKernel(["mailers"], cwd=tmp_path, simple=True).start()
+    try:
+        assert kernel.name in state.read()
+        job = job_class.perform_later("linus@example.com", "code")
+        assert inbox.wait_for(1, timeout=10)[0].to == ["linus@example.com"]
+        assert processes.wait_until(lambda: job.get_status(refresh=True) == "finished", 5)
+        assert processes.wait_until(lambda: any("Job OK" in line for line in kernel.log.lines), 5)
+        assert "urgent" not in kernel.log.lines[0:20] and any("mailers" in line for line in kernel.log.lines)
+    finally:
+        pid = state.get(kernel.name)["pid"]
+        kernel.stop()
+    assert kernel.name not in state.read()
+    assert processes.wait_until(lambda: not processes.process_alive(pid, 0) and not
+                                any(p.pid == pid for p in processes.course_processes()), 10)
+    assert repr(kernel.log) == "LogView('Worker log (second kernel)')"

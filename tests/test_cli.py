@@ -1,0 +1,98 @@
+"""The instructor's command line, run as a learner would type it: ``python -m support ...`` in another process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from support import inbox, processes, queues, state
+
+
+def support(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "support", *args], capture_output=True, text=True,
+                          timeout=timeout, input=stdin, env=dict(os.environ))
+
+
+def test_up_status_down_leaves_no_course_process(course_home: Path) -> None:
+    up = support("up", "--delivery", "background", "--delay", "0.2")
+    assert up.returncode == 0, up.stderr
+    entries = state.read()
+    assert {"redis", "catcher", "app"} <= set(entries)
+    app_url = entries["app"]["url"]
+    assert app_url in up.stdout and entries["redis"]["url"] in up.stdout
+    assert requests.get(app_url + "/health", timeout=5).json()["delivery"] == "background"
+
+    status = support("status")
+    for name in ("redis", "catcher", "app"):
+        line = next(line for line in status.stdout.splitlines() if line.strip().startswith(name))
+        assert str(entries[name]["pid"]) in line and str(entries[name]["port"]) in line and " ok " in line
+
+    pids = [entry["pid"] for entry in entries.values()]
+    down = support("down")
+    assert down.returncode == 0 and "redis" in down.stdout
+    assert state.read() == {}
+    for pid in pids:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    mine = [p for p in processes.course_processes() if p.environ().get("COURSE_HOME") == str(course_home)]
+    assert mine == []
+    assert "Nothing is running" in support("status").stdout
+
+
+def test_up_twice_reuses_the_running_services(course_home: Path) -> None:
+    assert support("up", "--delay", "0.2").returncode == 0
+    first = {name: entry["pid"] for name, entry in state.read().items()}
+    assert support("up", "--delay", "0.2").returncode == 0
+    assert {name: entry["pid"] for name, entry in state.read().items()} == first
+
+
+def test_worker_prints_its_banner_and_runs_queued_jobs(course_home: Path) -> None:
+    assert support("up", "--delivery", "background", "--delay", "0.1").returncode == 0
+    queues.queue("urgent").enqueue("support.jobs.send_gif_email", "ada@example.com", "coffee", 0.1)
+    done = support("worker", "--burst", "--simple", "--no-scheduler")
+    assert done.returncode == 0
+    assert "Queues:  urgent > mailers > default" in done.stdout
+    assert inbox.wait_for(1, timeout=5)[0].to == ["ada@example.com"]
+
+
+def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
+    assert support("up", "--delay", "0.1").returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "support", "worker"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    conn = queues.connection()
+    from rq import Worker
+
+    assert processes.wait_until(lambda: len(Worker.all(connection=conn)) == 1, 15, 0.1)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert "warm shut down" in out.lower() or "shutting down" in out.lower()
+    assert Worker.all(connection=conn) == []
+
+
+def test_reset_asks_first_and_empties_inbox_and_queues(course_home: Path) -> None:
+    assert support("up", "--delivery", "background", "--delay", "0.1").returncode == 0
+    queues.queue("mailers").enqueue("support.jobs.send_gif_email", "a@example.com", "x", 0.1)
+    from support import mailer
+
+    mailer.deliver("b@example.com", "rain", delay=0)
+    inbox.wait_for(1, timeout=5)
+    refused = support("reset")  # no terminal to ask on: refuses without --yes
+    assert refused.returncode == 1 and queues.queue("mailers").count == 1 and inbox.count() == 1
+    said_no = support("reset", stdin="n\n")
+    assert said_no.returncode == 1 and inbox.count() == 1
+    done = support("reset", "--yes")
+    assert done.returncode == 0 and "1 email(s)" in done.stdout and "1 queued job(s)" in done.stdout
+    assert queues.queue("mailers").count == 0 and inbox.count() == 0
+
+
+def test_down_with_nothing_running_says_so(course_home: Path) -> None:
+    started = time.perf_counter()
+    assert "Nothing was running" in support("down").stdout
+    assert time.perf_counter() - started < 10

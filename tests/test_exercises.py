@@ -1,0 +1,260 @@
+"""Unit tests of support.exercises: placeholder, results and their text forms, hints, solutions, fallbacks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.exercises import (
+    ____, Choice, Exercise, Incorrect, NotAttempted, Placeholder, Result, call, correct, describe, incorrect,
+    is_placeholder, load_module_from,
+)
+
+NOT_ATTEMPTED = "Not attempted: replace ____ with your answer, then run the check again."
+
+
+def check_double(fn):
+    """A check in the course's style: call the learner's function, say what it produced."""
+    got = call(fn, 21)
+    if got != 42:
+        raise Incorrect(f"double(21) returned {describe(got)}. Multiply the argument by 2.")
+    return "double(21) is 42."
+
+
+@pytest.fixture
+def ex() -> Exercise:
+    return Exercise("Exercise 1", check_double, title="Double it",
+                    hints=["Use the * operator.", "Return the value; do not print it."],
+                    solution="def double(n):\n    return n * 2", reference=lambda n: n * 2)
+
+
+# --------------------------------------------------------------------------------------------- placeholder
+
+def test_placeholder_is_harmless_in_a_cell():
+    answer = ____
+
+    def double(n):
+        return ____
+
+    assert isinstance(answer, Placeholder) and repr(answer) == "____"
+    assert ____() is ____ and is_placeholder(double) and is_placeholder(double(3))
+    assert not is_placeholder(lambda n: n * 2) and not is_placeholder(None) and not is_placeholder(0)
+
+
+def test_placeholder_means_not_attempted(ex):
+    def double(n):
+        return ____
+
+    for answer in (____, double):
+        result = ex.check(answer)
+        assert result.kind == "not_attempted" and not result
+        assert str(result) == NOT_ATTEMPTED
+        assert result._repr_mimebundle_()["text/plain"] == NOT_ATTEMPTED
+
+
+# ------------------------------------------------------------------------------------------------- results
+
+def test_right_answer_is_correct(ex):
+    result = ex.check(lambda n: n * 2)
+    assert result and result.correct
+    assert str(result) == "Correct: double(21) is 42."
+    html = result._repr_mimebundle_()["text/html"]
+    assert "Correct (Exercise 1: Double it):" in html and "#1a7f37" in html
+
+
+def test_wrong_answer_says_what_the_learner_produced(ex):
+    result = ex.check(lambda n: n + 2)
+    assert result.kind == "incorrect"
+    assert str(result) == "Incorrect: double(21) returned 23. Multiply the argument by 2."
+    assert "42" not in str(result).split("returned")[1].split(".")[0]  # it shows 23, not the answer
+
+
+def test_a_raising_learner_function_is_reported_not_raised(ex):
+    result = ex.check(lambda n: n / 0)
+    assert str(result) == ("Incorrect: Your function raised ZeroDivisionError: division by zero "
+                           "(when called as <lambda>(21))")
+
+
+def test_exceptions_escaping_a_check_never_reach_the_cell():
+    def learner(n):
+        return {}[n]
+
+    def naive_check(fn):  # no call(): the learner's KeyError escapes the check function
+        assert fn(1) == 2
+
+    def broken_check(fn):
+        return [][1]
+
+    assert str(Exercise("E", naive_check).check(learner)) == "Incorrect: Your code raised KeyError: 1"
+    assert str(Exercise("E", broken_check).check(learner)) == (
+        "Incorrect: Checking your answer raised IndexError: list index out of range")
+
+
+def test_check_function_return_styles():
+    assert str(Exercise("E", lambda v: None).check(1)) == "Correct: Well done."
+    assert str(Exercise("E", lambda v: correct("Yes.")).check(1)) == "Correct: Yes."
+    assert str(Exercise("E", lambda v: incorrect(f"You gave {v}.")).check(1)) == "Incorrect: You gave 1."
+
+    def needs_effects():
+        raise NotAttempted("no email in the inbox yet: send one with the form above.")
+
+    assert str(Exercise("E", needs_effects).check()) == (
+        "Not attempted: no email in the inbox yet: send one with the form above.")
+
+
+def test_expected_value_exercise():
+    ex = Exercise("Exercise 2", expected=3)
+    assert str(ex.check(3)) == "Correct: Well done."
+    assert str(ex.check(4)) == "Incorrect: You gave 4, which is not the answer."
+    assert str(ex.check("3")) == "Incorrect: You gave '3' (type str); the answer has type int."
+    assert str(ex.check(____)) == NOT_ATTEMPTED
+
+
+def test_describe_is_deterministic():
+    class Thing:
+        pass
+
+    assert describe(Thing()) == "a Thing object"
+    assert describe(check_double) == "the function check_double"
+    assert describe(sys) == "the module sys"
+    assert "..." in describe("x" * 200) and len(describe("x" * 200)) < 80
+
+
+def test_result_html_is_escaped():
+    html = Result("incorrect", "You gave '<b>'.", "E")._repr_mimebundle_()["text/html"]
+    assert "&lt;b&gt;" in html and "<b>" not in html
+
+
+# ---------------------------------------------------------------------------------------- hints, solution
+
+def test_hints_progress_then_run_out(ex):
+    assert str(ex.hint()) == "Hint 1/2: Use the * operator."
+    assert str(ex.hint()) == "Hint 2/2: Return the value; do not print it."
+    assert str(ex.hint()) == "No more hints for Exercise 1. Call .solution() to see the reference solution."
+    assert str(ex.hint(1)) == "Hint 1/2: Use the * operator."
+    assert str(ex.hint(3)) == "Exercise 1 has 2 hints; ask for one between 1 and 2."
+    assert str(Exercise("E", expected=1).hint()) == "E has no hints."
+    bundle = ex.hint(2)._repr_mimebundle_()
+    assert bundle["text/plain"] == "Hint 2/2: Return the value; do not print it." and "<div" in bundle["text/html"]
+
+
+def test_solution_is_shown_as_code(ex):
+    shown = ex.solution()
+    assert str(shown) == "Solution for Exercise 1: Double it:\ndef double(n):\n    return n * 2"
+    assert "<pre><code>def double(n):" in shown._repr_mimebundle_()["text/html"]
+
+
+# -------------------------------------------------------------------------------------------------- fallback
+
+def test_use_falls_back_to_the_reference_with_a_note(ex, capsys):
+    double = ex.use(____)
+    assert double(5) == 10
+    assert capsys.readouterr().out == "Using the reference solution for Exercise 1 so you can go on.\n"
+
+    wrong = lambda n: n + 2  # noqa: E731
+    assert ex.use(wrong) is ex.reference
+    assert ex.answer_or_reference(wrong, reference=abs) is abs
+    assert capsys.readouterr().out.count("Using the reference solution") == 2
+
+
+def test_use_keeps_a_correct_answer_and_reuses_the_last_check(capsys):
+    calls = []
+    ex = Exercise("E", lambda v: calls.append(v), reference="reference")
+    mine = object()
+    ex.check(mine)
+    assert ex.use(mine) is mine and calls == [mine]  # not checked a second time
+    assert ex.use("other") == "other" and len(calls) == 2
+    assert capsys.readouterr().out == ""
+
+
+# ---------------------------------------------------------------------------------------------------- choice
+
+@pytest.fixture
+def quiz() -> Choice:
+    return Choice("Question 1", "Which job belongs in the background?",
+                  {"a": "Rendering the page the user waits for", "b": "Sending the welcome email"}, answer="b",
+                  explanations={"a": "The user is waiting for that page.", "b": "Nobody waits for an email."})
+
+
+def test_choice_from_code(quiz):
+    assert str(quiz.check("b")) == "Correct: Nobody waits for an email."
+    assert str(quiz.check("B")) == "Correct: Nobody waits for an email."
+    assert str(quiz.check("a")) == (
+        "Incorrect: You chose a) Rendering the page the user waits for. The user is waiting for that page.")
+    assert str(quiz.check("z")) == "Incorrect: You chose 'z'; pick from a, b."
+    assert str(quiz.check(____)) == NOT_ATTEMPTED
+    assert str(quiz.solution()) == "Solution for Question 1:\nb) Sending the welcome email"
+
+
+def test_choice_with_several_right_answers():
+    q = Choice("Q", "Which qualify?", ["emails", "page render", "image resize"], answer={"a", "c"})
+    assert str(q.check("a, c")) == "Correct: Well done."
+    assert str(q.check(["c", "a"])) == "Correct: Well done."
+    assert str(q.check("a")) == "Incorrect: You chose a) emails. At least one option is wrong or missing."
+    assert str(q.check("b")) == "Incorrect: You chose b) page render. None of those is right."
+
+
+def test_choice_widget_runs_the_same_check(quiz):
+    box = quiz.widget()
+    text = ("Question 1: Which job belongs in the background?\n"
+            "  a) Rendering the page the user waits for\n  b) Sending the welcome email")
+    assert repr(box) == text and box._repr_mimebundle_()["text/plain"] == text
+    _, picker, feedback = box.children
+    assert feedback.value == ""
+    picker.value = "a"
+    assert "Incorrect" in feedback.value and "The user is waiting" in feedback.value
+    picker.value = "b"
+    assert "Correct" in feedback.value and str(quiz.last_result) == "Correct: Nobody waits for an email."
+
+
+# ------------------------------------------------------------------------------------------------- modules
+
+def test_load_module_from_picks_up_an_edited_file(tmp_path):
+    path = tmp_path / "thought_job.py"
+    path.write_text("def deliver(thought):\n    return 'one'\n")
+    assert load_module_from(path).deliver("x") == "one"
+    path.write_text("def deliver(thought):\n    return 'two'\n")  # same size, same second: no stale .pyc
+    module = load_module_from(path)
+    assert module.deliver("x") == "two" and module.deliver.__module__ == "thought_job"
+    assert sys.modules["thought_job"] is module
+    del sys.modules["thought_job"]
+
+
+def test_module_exercise_from_placeholder_to_correct(tmp_path):
+    path = tmp_path / "greet_job.py"
+
+    def check_module(filename):
+        module = load_module_from(tmp_path / filename)
+        if is_placeholder(module):
+            raise NotAttempted("greet_job.py still has a ____ in it.")
+        got = call(module.greet, "Ada")
+        if got != "Hello, Ada":
+            raise Incorrect(f"greet('Ada') returned {describe(got)}.")
+
+    ex = Exercise("Exercise 3", check_module)
+    assert str(ex.check("greet_job.py")) == (
+        "Incorrect: There is no file greet_job.py yet: run the cell that writes it first.")
+    path.write_text("from support.exercises import ____\n\ndef greet(name):\n    ____\n")
+    assert str(ex.check("greet_job.py")) == "Not attempted: greet_job.py still has a ____ in it."
+    path.write_text("from support.exercises import ____\n\ndef greet(name):\n    return 'Hi ' + name\n")
+    assert str(ex.check("greet_job.py")) == "Incorrect: greet('Ada') returned 'Hi Ada'."
+    path.write_text("def greet(name):\n    return 'Hello, ' + nme\n")
+    assert str(ex.check("greet_job.py")) == (
+        "Incorrect: Your function raised NameError: name 'nme' is not defined (when called as greet('Ada'))")
+    path.write_text("def greet(name)\n    return 1\n")
+    assert str(ex.check("greet_job.py")) == "Incorrect: greet_job.py has a syntax error on line 1: expected ':'"
+    path.write_text("import no_such_module_here\n")
+    assert str(ex.check("greet_job.py")) == (
+        "Incorrect: Importing greet_job.py raised ModuleNotFoundError: No module named 'no_such_module_here'")
+    path.write_text("def greet(name):\n    ____\n")  # a blank, and no import of ____
+    assert str(ex.check("greet_job.py")) == "Not attempted: greet_job.py still has a ____ in it."
+    with pytest.raises(NotAttempted):  # call() turns the NameError for ____ into "not attempted"
+        call(load_module_from(path).greet, "Ada")
+    path.write_text("RETRIES = ____\n")
+    assert str(ex.check("greet_job.py")) == (
+        "Not attempted: greet_job.py still has a ____ in it: fill it in, then run its cell again.")
+    path.write_text("def greet(name):\n    return 'Hello, ' + name\n")
+    assert ex.check("greet_job.py")
+    sys.modules.pop("greet_job", None)
