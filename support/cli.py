@@ -15,19 +15,14 @@ def _services_in_start_order() -> list[str]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from . import app, mailcatcher, redis_server
+    from . import app, dashboard, mailcatcher, redis_server
 
     redis = redis_server.start()
     catcher = mailcatcher.start()
     web = app.start(delivery=args.delivery, delay=args.delay)
     rows = [("Redis", redis.url), ("Mail catcher (SMTP)", f"smtp://{processes.HOST}:{catcher.port}"),
             ("Work-It app", f"{web.url}  (delivery: {args.delivery}, delay {args.delay:g} s)")]
-    try:
-        from . import dashboard
-    except ImportError:
-        dashboard = None
-    if dashboard is not None:
-        rows.append(("RQ dashboard", dashboard.start().url))
+    rows.append(("RQ dashboard", dashboard.start().url))
     width = max(len(r[0]) for r in rows)
     print("The course's services are up:")
     for label, where in rows:
