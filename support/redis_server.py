@@ -57,6 +57,7 @@ def _argv(port: int) -> list[str]:
         "--dir", str(state.subdir("redis")), "--appendonly", "yes", "--appendfsync", "everysec",
         "--appendfilename", "appendonly.aof", "--save", "", "--daemonize", "no",
         "--logfile", "",  # to stdout, which goes to the course's log file
+        "--set-proc-title", "no",  # keep argv and environment readable: the course finds its processes by them
     ]
 
 
