@@ -24,15 +24,16 @@ class WorkItForm(widgets.VBox):
         self.button = widgets.Button(description="Submit", button_style="primary", icon="paper-plane")
         self.answer = widgets.HTML(value="<i>Fill in the form and press Submit.</i>")
         self.results: list[dict[str, Any]] = []
-        self.button.on_click(lambda _button: self._send())
-        super().__init__([self.email, self.thought, self.button, self.answer])
+        self.button.on_click(lambda _button: self._press())
+        # The CSS class is a stable hook for the browser test (tests/test_browser.py).
+        super().__init__([self.email, self.thought, self.button, self.answer], _dom_classes=("course-form",))
 
     def submit(self, email: str, thought: str) -> dict[str, Any]:
         """Fill in the fields and press Submit; returns the app's answer with its timing."""
         self.email.value, self.thought.value = email, thought
-        return self._send()
+        return self._press()
 
-    def _send(self) -> dict[str, Any]:
+    def _press(self) -> dict[str, Any]:
         self.button.disabled = True
         self.button.description = "Sending..."
         self.answer.value = "<b>&#9203; The request is running: the page waits for the server...</b>"

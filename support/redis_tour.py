@@ -1,6 +1,9 @@
 """What notebook 02 shows about the course's Redis: where its program comes from, how to reach it from a terminal,
 and what its append-only file holds.
 
+The course's Redis runs with ``appendfsync always``: it writes each change to the append-only file and fsyncs it
+before it answers. So reading the file right after a call has returned shows that call's write, with no waiting.
+
 Everything here is read-only: starting and stopping the server is ``support.redis_server``'s job.
 """
 
@@ -10,7 +13,6 @@ import importlib.metadata
 import os
 import re
 import sys
-import time
 from pathlib import Path
 
 from . import redis_server, state
@@ -129,21 +131,9 @@ def aof_size() -> int:
 
 def aof_commands(containing: str, since: int = 0) -> list[str]:
     """The commands in the append-only file(s) whose line contains `containing` (``"SET persist:note"``, say),
-    oldest first, one line each; with
-    `since` (an earlier ``aof_size()``), only the commands written after that point."""
+    oldest first, one line each; with `since` (an earlier ``aof_size()``), only the commands written after that
+    point. With ``appendfsync always`` a write that Redis has answered is already there: call this at once."""
     lines = (" ".join(part if part and " " not in part else repr(part) for part in command)
              for command in parse_commands(_aof_bytes()[since:]))
     return [line for line in lines if containing in line]
 
-
-def wait_for_aof(containing: str, since: int = 0, timeout: float = 5.0) -> float:
-    """Wait until a command whose line contains `containing` is in the append-only file, after byte `since`; return
-    the seconds waited. Redis answers a write before it appends it to the file, and with ``appendfsync
-    everysec`` it holds writes back while a background fsync runs. TimeoutError after `timeout` seconds."""
-    start = time.perf_counter()
-    while not aof_commands(containing, since):
-        if time.perf_counter() - start > timeout:
-            raise TimeoutError(f"no command mentioning {containing!r} reached the append-only file "
-                               f"within {timeout:g} s")
-        time.sleep(0.002)
-    return time.perf_counter() - start

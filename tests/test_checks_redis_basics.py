@@ -153,12 +153,20 @@ def test_take_blank_is_not_attempted(course_home: Path) -> None:
 def test_crash_prediction_right_answer() -> None:
     assert q_crash.check("b").correct
     assert q_crash.check("B").correct
+    assert "fsyncs each change before it answers" in q_crash.check("b").message
 
 
 def test_crash_prediction_everysec_misconception_is_explained() -> None:
     result = q_crash.check("c")
     assert result.kind == "incorrect"
-    assert "when the whole machine dies" in result.message
+    assert "appendfsync everysec, Redis's default" in result.message
+    assert "runs with appendfsync always" in result.message
+
+
+def test_crash_prediction_without_persistence_is_incorrect() -> None:
+    result = q_crash.check("a")
+    assert result.kind == "incorrect"
+    assert "reads that file back" in result.message
 
 
 def test_crash_prediction_blank_is_not_attempted() -> None:

@@ -216,17 +216,23 @@ def take(r, key, n):
 
 q_crash = Choice(
     "Exercise 4",
-    "Three jobs wait in a Redis list, and Redis has appended them to its append-only file. Then someone runs "
-    "kill -9 on redis-server, and starts it again. How many jobs are waiting now?",
+    "Three jobs are pushed onto a list in the course's Redis, and Redis answers each LPUSH. Right after the last "
+    "answer, someone runs kill -9 on redis-server, and starts it again. How many jobs are waiting now?",
     {"a": "None: Redis keeps its data in memory, and memory is gone with the process",
-     "b": "All three: on start-up, Redis reads its append-only file back",
-     "c": "Only the jobs older than one second: appendfsync everysec syncs once a second"},
+     "b": "All three: Redis wrote each one to its append-only file before it answered, and reads the file back "
+          "on start-up",
+     "c": "Maybe not the last ones: the file is synced to the disk only once a second"},
     "b", title="Predict the crash",
     explanations={
-        "a": "It would be so without persistence. The course's Redis also appends every write to a file, and "
-             "reads that file back when it starts.",
-        "b": "The file is a log of every write; a restarted Redis replays it. Let's see it happen.",
-        "c": "Once a second, the operating system is asked to push the file to the disk itself: that matters "
-             "when the whole machine dies. A killed process cannot take back what is already in the file.",
+        "a": "It would be so without persistence. The course's Redis also writes every change to its "
+             "append-only file, and reads that file back when it starts.",
+        "b": "The course's Redis runs with appendfsync always: it writes and fsyncs each change before it "
+             "answers, so every answered write is in the file, and a restarted Redis replays it. Let's see it "
+             "happen.",
+        "c": "That is appendfsync everysec, Redis's default: it answers before the change is on the disk and "
+             "syncs the file once a second, so a crash can cost up to about two seconds of writes it had already "
+             "answered. The course's Redis runs with appendfsync always: it writes and fsyncs each change before "
+             "it answers.",
     },
-    hints=["What does the A in AOF stand for, and what does Redis do with the file when it starts?"])
+    hints=["Does the course's Redis answer a write before or after that write is in its append-only file? "
+           "And what does Redis do with the file when it starts?"])
