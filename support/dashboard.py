@@ -372,6 +372,7 @@ class DashboardWidget(widgets.VBox):
         self._failed_bar = widgets.HBox([self.failed_header, self.requeue_all_button])
         super().__init__(children=[self.header, self.counts, self.workers, self._failed_bar, *self.failed_rows,
                                    self.status])
+        self.add_class("course-dashboard")  # a stable hook for the browser test (tests/test_browser.py)
         self.refresh()
         self._thread = threading.Thread(target=self._poll, name="dashboard-widget", daemon=True)
         self._thread.start()

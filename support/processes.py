@@ -216,26 +216,44 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
     second caller (another kernel, the CLI) wait and then find the service the first one started.
     """
     with state.locked():
-        service = running(name)
-        if service is not None and ready(service.port):
-            return service
-        if service is not None:  # alive but not answering: replace it
-            stop_process(service.pid, service.started)
-            state.remove(name)
-        port = pick_port(preferred_port)
-        log = state.log_path(name)
-        proc = spawn(name, argv_for(port), cwd=cwd, env=env)
-        started = proc.create_time()
-        ok = wait_until(lambda: ready(port) or not process_alive(proc.pid, started), timeout)
-        if not ok or not ready(port):
+        recorded = Service.from_entry(name, state.get(name))
+        if recorded is not None and recorded.alive():
+            if ready(recorded.port):
+                return recorded
+            stop_process(recorded.pid, recorded.started)  # alive but not answering: replace it
+        state.remove(name)
+        # Come back on the port it had (clients may still hold its URL), else the preferred one, else any.
+        port = pick_port(recorded.port if recorded is not None and port_is_free(recorded.port) else preferred_port)
+        for _attempt in range(3):
+            proc = spawn(name, argv_for(port), cwd=cwd, env=env)
+            started = proc.create_time()
+
+            def up() -> bool:  # it answers, and it is our process that listens (not a stranger on the port)
+                return listens(proc.pid, port) and ready(port)
+
+            ok = wait_until(lambda: up() or not process_alive(proc.pid, started), timeout)
+            if ok and up():
+                service = Service(name=name, pid=proc.pid, port=port, started=started, url=url_for(port),
+                                  extra=extra or {})
+                state.put(name, service.entry())
+                return service
             stop_process(proc.pid, started)
-            tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
-            raise ServiceError(f"{name} did not start on {HOST}:{port} within {timeout:.0f} s. "
-                               f"Last lines of its log ({log}):\n" + "\n".join(tail))
-        service = Service(name=name, pid=proc.pid, port=port, started=started, url=url_for(port),
-                          extra=extra or {})
-        state.put(name, service.entry())
-        return service
+            if port_is_free(port):
+                break  # the port was ours to take: the service itself failed
+            port = free_port()  # another program took the port between our check and the bind: try another
+        log = state.log_path(name)
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
+        raise ServiceError(f"{name} did not start on {HOST}:{port} within {timeout:.0f} s. "
+                           f"Last lines of its log ({log}):\n" + "\n".join(tail))
+
+
+def listens(pid: int, port: int) -> bool:
+    """True when process `pid` has a listening TCP socket on `port`."""
+    try:
+        return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
+                   for c in psutil.Process(pid).net_connections("tcp"))
+    except psutil.Error:
+        return False
 
 
 def stop(name: str, timeout: float = 5.0) -> bool:

@@ -38,7 +38,8 @@ def empty_all(connection_: redis.Redis | None = None) -> int:
     for q in all_queues(connection_):
         dropped += q.count
         q.empty()
-        for registry in (q.failed_job_registry, q.finished_job_registry, q.started_job_registry,
+        # started first: reading it runs RQ's clean-up, which moves expired jobs into the failed registry
+        for registry in (q.started_job_registry, q.failed_job_registry, q.finished_job_registry,
                          q.scheduled_job_registry, q.deferred_job_registry, q.canceled_job_registry):
             for job_id in registry.get_job_ids():
                 registry.remove(job_id, delete_job=True)

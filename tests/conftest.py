@@ -35,8 +35,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop what the notebooks started (the default state folder), then fail if any course process is left."""
     os.environ.pop("COURSE_HOME", None)
     cli.stop_everything()
-    homes = (str(state.home()), str(session.config._tmp_path_factory.getbasetemp()))
-    left = [p for p in processes.course_processes() if _home_of(p).startswith(homes)]
+    default, tmp = str(state.home()), str(session.config._tmp_path_factory.getbasetemp()) + os.sep
+    left = [p for p in processes.course_processes() if _home_of(p) == default or _home_of(p).startswith(tmp)]
     if left:
         lines = [f"  pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in left]
         print("\nCourse processes still running after the tests:\n" + "\n".join(lines))

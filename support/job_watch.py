@@ -1,0 +1,63 @@
+"""Waiting for jobs: until they reach a status, and counting where a batch of jobs ended up.
+
+    batch = [q.enqueue(...) for _ in range(8)]
+    job_watch.wait_for_jobs(batch)          # -> {"finished": 7, "failed": 1}, once none is queued or running
+    job_watch.wait_for_status(job, "scheduled")
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from rq.exceptions import InvalidJobOperation
+from rq.job import Job
+
+DONE = ("finished", "failed", "stopped", "canceled")
+POLL_SECONDS = 0.02
+
+
+def status(job: Job) -> str:
+    """The job's status in Redis now, as a plain string (``"deleted"`` when its data is gone)."""
+    try:
+        value = job.get_status(refresh=True)
+    except InvalidJobOperation:  # rq's answer when the job's hash has no status: deleted (or expired)
+        return "deleted"
+    return str(getattr(value, "value", value))
+
+
+def wait_for_status(job: Job, statuses: str | Iterable[str], timeout: float = 15.0) -> str:
+    """Poll until `job` has one of `statuses`; returns it. TimeoutError (naming the status it has) after `timeout`."""
+    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+    deadline = time.monotonic() + timeout
+    while True:
+        now = status(job)
+        if now in wanted:
+            return now
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"job {job.id[:8]} is still {now!r} after {timeout:g} s; waited for "
+                               f"{' or '.join(sorted(wanted))}. Is a worker running?")
+        time.sleep(POLL_SECONDS)
+
+
+def counts(jobs: Sequence[Job]) -> dict[str, int]:
+    """How many of `jobs` have each status now, e.g. ``{"finished": 7, "failed": 1}`` (sorted by status)."""
+    return dict(sorted(Counter(status(j) for j in jobs).items()))
+
+
+def wait_for_jobs(jobs: Sequence[Job], timeout: float = 30.0, done: Iterable[str] = DONE) -> dict[str, int]:
+    """Poll until every job in `jobs` is done (finished, failed, ...); returns ``counts(jobs)``.
+
+    TimeoutError after `timeout` seconds, saying how many are still waiting.
+    """
+    final = set(done)
+    deadline = time.monotonic() + timeout
+    while True:
+        now = counts(jobs)
+        if set(now) <= final:
+            return now
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"after {timeout:g} s the jobs are {now}: some never finished. Is a worker running "
+                               f"on their queue?")
+        time.sleep(POLL_SECONDS)

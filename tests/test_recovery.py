@@ -1,0 +1,131 @@
+"""support.recovery: retry schedules by RQ's rule, and workers really killed with SIGKILL mid-job."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import psutil
+import pytest
+from rq import Retry, Worker
+from rq.job import Job
+
+from support import inbox, job_watch, mailcatcher, processes, queues, recovery, workers
+
+# --- retries ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("retry", "pauses", "times"), [
+    (Retry(max=3, interval=[1, 2, 4]), [1, 2, 4], [1, 3, 7]),
+    (Retry(max=2, interval=1), [1, 1], [1, 2]),
+    (Retry(max=3), [0, 0, 0], [0, 0, 0]),
+    (Retry(max=5, interval=[1, 2]), [1, 1, 1, 1, 2], [1, 2, 3, 4, 6]),  # more retries than intervals
+])
+def test_retry_schedule_follows_rq(retry: Retry, pauses: list[int], times: list[int]) -> None:
+    assert recovery.retry_intervals(retry) == pauses
+    assert recovery.retry_times(retry) == times
+    assert recovery.retry_times((retry.max, list(retry.intervals))) == times
+
+
+def test_retry_schedule_of_a_stored_job_matches_what_rq_does(course_home: Path) -> None:
+    job = queues.queue("default").enqueue("time.sleep", 0, retry=Retry(max=3, interval=[1, 2, 4]))
+    stored = Job.fetch(job.id, connection=queues.connection())
+    assert recovery.retry_intervals(stored) == [1, 2, 4]
+    seen = []
+    while stored.retries_left:
+        seen.append(stored.get_retry_interval())  # what RQ itself picks before each retry
+        stored.retries_left -= 1
+    assert seen == [1, 2, 4]
+
+
+def test_error_line_drops_the_time_of_an_abandoned_job(course_home: Path) -> None:
+    assert recovery._AT_TIME.sub("", "Moved to FailedJobRegistry, due to AbandonedJobError, at "
+                                     "2026-11-28 16:44:38.551538+00:00") == \
+        "Moved to FailedJobRegistry, due to AbandonedJobError"
+    job = queues.queue("default").enqueue("math.sqrt", -1)
+    service = workers.start_worker(burst=True, simple=True, with_scheduler=False)
+    assert processes.wait_until(lambda: not service.alive(), 15, 0.05)
+    assert recovery.error_line(job) == "ValueError: math domain error"
+
+
+# --- workers killed mid-job -------------------------------------------------------------------------------------
+
+
+def _started_on(service: processes.Service, delay: float = 2.0) -> Job:
+    job = queues.queue("mailers").enqueue("support.jobs.send_gif_email", "k@example.com", "rain", delay)
+    job_watch.wait_for_status(job, "started")
+    return job
+
+
+def test_a_killed_work_horse_fails_its_job_at_once(course_home: Path) -> None:
+    service = workers.start_worker(with_scheduler=False)
+    job = _started_on(service)
+    horse = recovery.work_horse(service)
+    assert horse is not None and horse.pid != service.pid and horse.ppid() == service.pid
+    os.kill(horse.pid, signal.SIGKILL)
+    assert job_watch.wait_for_status(job, "failed", timeout=5) == "failed"
+    assert recovery.error_line(job).startswith("Work-horse terminated unexpectedly")
+    assert service.alive()
+    assert recovery.abandoned_jobs() == []  # the worker handled it: nothing abandoned
+
+
+def test_the_work_horse_is_the_newest_child_with_the_scheduler_too(course_home: Path) -> None:
+    service = workers.start_worker(with_scheduler=True)
+    assert processes.wait_until(lambda: len(psutil.Process(service.pid).children()) >= 1, 10)
+    scheduler = recovery.work_horse(service)  # idle: the only child is the scheduler
+    _started_on(service)
+    horse = recovery.work_horse(service)
+    assert horse is not None and scheduler is not None and horse.pid != scheduler.pid
+
+
+def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(course_home: Path) -> None:
+    mailcatcher.start()
+    victim = workers.start_worker(with_scheduler=False)
+    job = _started_on(victim)
+    horse = recovery.work_horse(victim)
+    os.kill(victim.pid, signal.SIGKILL)
+    os.kill(horse.pid, signal.SIGKILL)
+    assert processes.wait_until(lambda: not victim.alive(), 5)
+
+    assert job_watch.status(job) == "started"  # nobody is left to say otherwise
+    assert [w.name for w in recovery.dead_workers()] == [victim.extra["rq_name"]]
+    assert [j.id for j in recovery.abandoned_jobs()] == [job.id]
+    left = recovery.seconds_left(job)
+    assert left is not None and 60 < left <= 91  # RQ's deadline: about 90 s away
+
+    survivor = workers.start_worker(with_scheduler=False)  # a live worker with a job of its own: left alone
+    busy = _started_on(survivor, delay=1.0)
+    recovered = recovery.recover_abandoned()
+    assert [j.id for j in recovered] == [job.id]
+    assert job_watch.status(job) == "failed"
+    assert recovery.error_line(job) == "Moved to FailedJobRegistry, due to AbandonedJobError"
+    assert job_watch.status(busy) == "started"
+    assert victim.extra["rq_name"] not in {w.name for w in Worker.all(connection=queues.connection())}
+    assert recovery.seconds_left(job) is None
+
+    queues.queue("mailers").failed_job_registry.requeue(job.id)
+    assert job_watch.wait_for_jobs([job, busy], timeout=15) == {"finished": 2}
+    assert len(inbox.to_address("k@example.com")) == 2  # one each, none lost
+
+
+def test_recover_retries_an_abandoned_job_that_has_retries_left(course_home: Path) -> None:
+    victim = workers.start_worker(with_scheduler=False)
+    job = queues.queue("mailers").enqueue("support.jobs.send_gif_email", "r@example.com", "rain", 2.0,
+                                          retry=Retry(max=1))
+    job_watch.wait_for_status(job, "started")
+    horse = recovery.work_horse(victim)
+    os.kill(victim.pid, signal.SIGKILL)
+    os.kill(horse.pid, signal.SIGKILL)
+    assert processes.wait_until(lambda: not victim.alive(), 5)
+    recovery.recover_abandoned()
+    assert job_watch.status(job) == "queued"
+    assert job.id in queues.queue("mailers").job_ids
+
+
+def test_nothing_to_recover_when_nothing_died(course_home: Path) -> None:
+    service = workers.start_worker(with_scheduler=False)
+    job = _started_on(service, delay=0.5)
+    assert recovery.dead_workers() == [] and recovery.abandoned_jobs() == []
+    assert recovery.recover_abandoned() == []
+    assert job_watch.wait_for_status(job, ("finished", "failed")) in ("finished", "failed")  # ran to its end
