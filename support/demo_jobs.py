@@ -1,0 +1,32 @@
+"""Small jobs for measuring workers (notebook 06): a one-second job, a no-op job, and a job that reports its code.
+
+They live in a module, not in a notebook cell, so that any worker can import them as ``support.demo_jobs.<name>``.
+``one_second`` sleeps, the way a job that waits on a mail server or an API does: it holds a worker, not a CPU core.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def one_second(n: int = 0) -> int:
+    """Wait one second (like a slow SMTP call), then return `n`."""
+    time.sleep(1.0)
+    return n
+
+
+def sleep_for(seconds: float, n: int = 0) -> int:
+    """Wait `seconds`, then return `n`."""
+    time.sleep(seconds)
+    return n
+
+
+def noop() -> None:
+    """Do nothing: what is left to measure is the worker's own cost per job."""
+    return None
+
+
+def which_process() -> int:
+    """The PID of the process that runs the job (a forking worker's is new for every job)."""
+    return os.getpid()

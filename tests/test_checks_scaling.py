@@ -1,0 +1,144 @@
+"""The exercises of 06_scaling_and_scheduling, checked against real effects: jobs scheduled in a real Redis, a real
+worker with the scheduler, the reminder email in the real mail catcher."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pytest
+
+from support import course, queues, scaling, workers
+from support.checks.scaling import (
+    check_schedule, ex_schedule, ex_wall_time, ex_worker_class, schedule_reference, wall_time_reference,
+)
+from support.exercises import ____
+from support.jobs import send_gif_email
+
+NOT_ATTEMPTED = "Not attempted: replace ____ with your answer, then run the check again."
+
+
+@pytest.fixture
+def services(course_home):
+    course.up("redis", "catcher", quiet=True)
+    scaling.prepare(["default", "mailers"])
+    return course_home
+
+
+# --- Exercise 1: schedule the reminder -----------------------------------------------------------------------------
+
+def test_schedule_reference_is_correct(services):
+    job = schedule_reference()
+    result = ex_schedule.check(job)
+    assert result.correct, result
+    assert "ScheduledJobRegistry of mailers" in result.message
+    assert job in queues.queue("mailers").scheduled_job_registry
+
+
+def test_schedule_enqueued_at_once_is_incorrect(services):
+    job = queues.queue("mailers").enqueue(send_gif_email, "you@example.com", "Time to stretch", 0)
+    result = ex_schedule.check(job)
+    assert result.kind == "incorrect"
+    assert "went straight onto the mailers queue (status queued)" in result.message
+    assert "enqueue_in(timedelta(seconds=2)" in result.message
+
+
+def test_schedule_on_the_wrong_queue_is_incorrect(services):
+    job = queues.queue("default").enqueue_in(timedelta(seconds=2), send_gif_email, "you@example.com", "x", 0)
+    result = ex_schedule.check(job)
+    assert result.kind == "incorrect"
+    assert "'default' queue" in result.message and "belongs on mailers" in result.message
+
+
+def test_schedule_with_the_wrong_delay_is_incorrect(services):
+    job = queues.queue("mailers").enqueue_in(timedelta(seconds=10), send_gif_email, "you@example.com", "x", 0)
+    result = ex_schedule.check(job)
+    assert result.kind == "incorrect"
+    assert "due about 10 s after you created it" in result.message
+
+
+def test_schedule_of_the_wrong_function_or_value_is_incorrect(services):
+    job = queues.queue("mailers").enqueue_in(timedelta(seconds=2), "support.demo_jobs.noop")
+    assert "That job runs support.demo_jobs.noop" in ex_schedule.check(job).message
+    assert "it should be the job that enqueue_in returns" in ex_schedule.check("reminder").message
+
+
+def test_schedule_blank_is_not_attempted(services):
+    assert str(ex_schedule.check(____)) == NOT_ATTEMPTED
+
+
+def test_schedule_fallback_schedules_the_reference(services):
+    job = ex_schedule.use(____, quiet=True)
+    assert job.func_name == "support.jobs.send_gif_email" and job.origin == "mailers"
+    assert job in queues.queue("mailers").scheduled_job_registry
+
+
+def test_schedule_already_moved_by_a_scheduler_is_still_correct(services):
+    job = schedule_reference()
+    worker = workers.start_worker(["mailers"], with_scheduler=True)
+    try:
+        scaling.wait_for_jobs([job], timeout=30)
+    finally:
+        workers.stop_worker(worker)
+    assert job.get_status() == "finished"
+    mail = scaling.mail_for(job)  # the reminder really reached the catcher
+    assert mail.to == ["you@example.com"]
+    result = check_schedule(job)
+    assert "already moved it onto the mailers queue" in result
+
+
+# --- Exercise 2: predict the wall time ---------------------------------------------------------------------------------
+
+def test_wall_time_reference_is_correct():
+    result = ex_wall_time.check(wall_time_reference)
+    assert result.correct and "20 s, 10 s and 5 s" in result.message
+
+
+def test_wall_time_without_rounding_up_is_incorrect():
+    def wall_time(jobs, n_workers, seconds_per_job):
+        return jobs / n_workers * seconds_per_job
+
+    result = ex_wall_time.check(wall_time)
+    assert result.kind == "incorrect"
+    assert "wall_time(20, 3, 1) returned 6.67" in result.message and "math.ceil" in result.message
+
+
+def test_wall_time_other_wrong_answers_are_incorrect():
+    assert "count the rounds" in ex_wall_time.check(lambda j, w, s: j * s).message
+    assert "return a number of seconds" in ex_wall_time.check(lambda j, w, s: f"{j} s").message
+    assert "raised ZeroDivisionError" in ex_wall_time.check(lambda j, w, s: 1 / 0).message
+    assert "should be a function" in ex_wall_time.check(20).message
+
+
+def test_wall_time_blank_is_not_attempted():
+    def wall_time(jobs, n_workers, seconds_per_job):
+        ____
+
+    assert str(ex_wall_time.check(wall_time)) == NOT_ATTEMPTED
+    assert str(ex_wall_time.check(____)) == NOT_ATTEMPTED
+    assert ex_wall_time.use(wall_time, quiet=True)(20, 3, 1) == 7
+
+
+def test_wall_time_reference_matches_scaling_helper():
+    for jobs, n, seconds in [(20, 1, 1), (20, 3, 1), (5, 8, 2.5)]:
+        assert wall_time_reference(jobs, n, seconds) == scaling.ideal_wall_time(jobs, n, seconds)
+        assert wall_time_reference(jobs, n, seconds) == math.ceil(jobs / n) * seconds
+
+
+# --- Exercise 3: choose the worker class ---------------------------------------------------------------------------------
+
+def test_worker_class_reference_is_correct():
+    result = ex_worker_class.check("b")
+    assert result.correct and "dies with the child" in result.message
+
+
+def test_worker_class_simple_worker_is_incorrect():
+    result = ex_worker_class.check("a")
+    assert result.kind == "incorrect"
+    assert "a segfault kills the worker" in result.message and "old code" in result.message
+    assert "isolation is not" in ex_worker_class.check("c").message
+
+
+def test_worker_class_blank_is_not_attempted():
+    assert str(ex_worker_class.check(____)) == NOT_ATTEMPTED
+    assert ex_worker_class.check("z").kind == "incorrect"
