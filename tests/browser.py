@@ -1,0 +1,451 @@
+"""Helpers for the browser test: a JupyterLab server of the test's own, and a notebook driven in headless Chromium.
+
+`LabServer` runs ``python -m jupyter lab`` on a folder of the test's own, with its own ``COURSE_HOME`` (so kernels,
+and every service they start, use an isolated state folder) and its own Jupyter runtime, config, settings and
+workspace folders (nothing is written into the user's ``~/.jupyter``). `LabPage` is JupyterLab loaded in a browser
+page; `NotebookPage` opens one notebook in it, runs it the way a learner does (menu Run > Run All Cells) and reads
+what the page shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+NOT_INSTALLED = "Chromium is not installed (apt-get install chromium); the browser test needs it"
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+
+# User settings for the test's JupyterLab: no news / update pop-ups over the notebook.
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                       "checkForUpdates": False},
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LabServer:
+    """JupyterLab serving `root`; kernels get ``COURSE_HOME=home``. ``stop()`` ends it and every kernel it started."""
+
+    def __init__(self, root: Path, home: Path, scratch: Path) -> None:
+        self.root, self.home, self.scratch = root, home, scratch
+        self.token = secrets.token_hex(24)
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self.log_path = scratch / "jupyterlab.log"
+        self.kernels: dict[int, psutil.Process] = {}  # every kernel process seen, checked to be gone after stop()
+
+    # --- life cycle ------------------------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("REDIS_URL", "WORKIT_DELAY", "JUPYTER_TOKEN", "JUPYTER_PATH", "COURSE_SERVICE")}
+        env.update(COURSE_HOME=str(self.home),
+                   JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"),
+                   JUPYTER_CONFIG_DIR=str(self.scratch / "config"),
+                   IPYTHONDIR=str(self.scratch / "ipython"))
+        return env
+
+    def start(self, timeout: float = 60.0) -> LabServer:
+        settings = self.scratch / "settings"
+        for name, value in SETTINGS.items():
+            path = settings / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value))
+        for attempt in range(3):  # a free port can be taken between picking it and binding it: pick again
+            self.port = free_port()
+            argv = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+                    f"--ServerApp.root_dir={self.root}", "--expose-app-in-browser",
+                    f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.scratch / 'workspaces'}"]
+            if os.geteuid() == 0:
+                argv.append("--allow-root")
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(argv, cwd=self.root, env=self.env(), stdin=subprocess.DEVNULL,
+                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if self._status_answers():
+                    return self
+                time.sleep(0.1)
+            if self.proc.poll() is None:
+                self.stop()
+                raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s; its log:\n{self.log_tail()}")
+        raise RuntimeError(f"JupyterLab did not start; its log:\n{self.log_tail()}")
+
+    def _status_answers(self) -> bool:
+        try:
+            self.api("GET", "/api/status", timeout=1)
+            return True
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 20.0) -> list[str]:
+        """Shut the server down through its API (it shuts its kernels down), then SIGTERM/SIGKILL by PID.
+
+        Returns the kernels the server left running, which were then killed here (normally none)."""
+        if self.proc is None:
+            return []
+        self.remember_kernels()
+        if self.proc.poll() is None:
+            try:
+                self.api("POST", "/api/shutdown", timeout=5)
+            except (OSError, urllib.error.URLError):
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(5)
+        killed = []
+        for proc in self.kernels.values():  # the server waits for its kernels; one it lost is ended here
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    killed.append(f"pid {proc.pid}: {' '.join(proc.cmdline())[:120]}")
+                    proc.kill()  # psutil refuses if the PID now belongs to another process
+            except psutil.Error:
+                pass
+        return killed
+
+    def leftovers(self) -> list[psutil.Process]:
+        """Processes still running from this server: its kernels, or anything with its COURSE_HOME."""
+        found = []
+        for proc in psutil.process_iter(["pid"]):
+            try:
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                kernel = self.kernels.get(proc.pid)
+                if (kernel is not None and kernel.is_running()) or proc.environ().get("COURSE_HOME") == str(self.home):
+                    found.append(proc)
+            except psutil.Error:
+                continue
+        return found
+
+    # --- the REST API ----------------------------------------------------------------------------------------
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def api(self, method: str, path: str, timeout: float = 10) -> Any:
+        request = urllib.request.Request(self.url(path), method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for 127.0.0.1
+        with opener.open(request, timeout=timeout) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def remember_kernels(self) -> None:
+        """Note the PID of every kernel the server runs now (found by its connection file in our runtime dir)."""
+        runtime = str(self.scratch / "runtime")
+        if self.proc is None:
+            return
+        try:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.Error:
+            return
+        for child in children:
+            try:
+                if any(runtime in arg for arg in child.cmdline()):
+                    self.kernels.setdefault(child.pid, child)
+            except psutil.Error:
+                continue
+
+    def shutdown_kernels(self) -> None:
+        """End every session and kernel (as closing the notebooks and shutting their kernels down would)."""
+        self.remember_kernels()
+        for session in self.api("GET", "/api/sessions"):
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in self.api("GET", "/api/kernels"):
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+
+
+# --- one notebook in a browser page ---------------------------------------------------------------------------
+
+# The open notebook panel whose file is `path` (not "the current widget": that one depends on focus).
+FIND_JS = ("const w = window.jupyterapp && [...window.jupyterapp.shell.widgets('main')]"
+           ".find(w => w.context && w.context.path === path);")
+
+# The notebook as the page shows it, read every fraction of a second while it runs.
+SNAPSHOT_JS = """(path) => {
+  """ + FIND_JS + """
+  if (!w) return null;
+  const node = w.node;
+  const all = sel => [...node.querySelectorAll(sel)];
+  const prompts = all('.jp-CodeCell .jp-InputPrompt').map(e => e.textContent.trim());
+  const outputText = all('.jp-OutputArea').map(e => e.textContent).join('\\n');
+  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  const code = w.content.widgets.filter(c => c.model.type === 'code');
+  return {
+    kernel: kernel ? kernel.status : 'none',
+    running: prompts.filter(p => p.includes('*')).length,
+    numbered: prompts.filter(p => /\\d/.test(p)).length,
+    // the same from the notebook model (the page may not have rendered every cell yet)
+    modelRunning: code.filter(c => c.model.executionState === 'running').length,
+    pending: code.filter(c => c.model.sharedModel.getSource().trim() && c.model.executionCount === null).length,
+    stopped: code.some(c => !(c.model.getMetadata('tags') || []).includes('raises-exception')
+                            && c.model.outputs.toJSON().some(o => o.output_type === 'error')),
+    dialog: document.querySelector('.jp-Dialog') ? document.querySelector('.jp-Dialog').textContent : null,
+    widgetViews: all('.jp-OutputArea-output > .jupyter-widgets').length,
+    loadingWidget: outputText.includes('Loading widget'),
+    brokenWidget: /Error displaying widget|model not found/.exec(outputText) ? true : false,
+    forms: all('.course-form').map(e => e.textContent),
+    inboxFrames: all('.course-inbox iframe').map(f => ({
+      sandbox: f.getAttribute('sandbox'), gif: (f.getAttribute('srcdoc') || '').includes('data:image/gif')})),
+    logs: all('.course-log').map(e => e.textContent),
+    dashboards: all('.course-dashboard').map(d => [...d.querySelectorAll('td[title]')]
+                                          .map(td => td.title + '=' + td.textContent.trim()).join(' ')),
+  };
+}"""
+
+# Every code cell, from the notebook model: what ran, its tags, its error outputs.
+CELLS_JS = """(path) => { """ + FIND_JS + """ return w.content.widgets
+  .map((cell, index) => ({cell, index})).filter(({cell}) => cell.model.type === 'code')
+  .map(({cell, index}) => ({
+    index,
+    source: cell.model.sharedModel.getSource(),
+    count: cell.model.executionCount,
+    tags: cell.model.getMetadata('tags') || [],
+    errors: cell.model.outputs.toJSON().filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+    widgets: cell.model.outputs.toJSON().filter(o => o.data && o.data['application/vnd.jupyter.widget-view+json'])
+      .length,
+  })); }"""
+
+READY_JS = """(path) => {
+  """ + FIND_JS + """
+  if (!w || !w.context.isReady) return false;
+  if (window.jupyterapp.shell.currentWidget !== w) {  // menus act on the current notebook: make it this one
+    window.jupyterapp.shell.activateById(w.id);
+    return false;
+  }
+  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle' && w.sessionContext.isReady;
+}"""
+
+# Images inside an inbox frame: [src prefix, naturalWidth, complete].
+FRAME_IMAGES_JS = "() => [...document.images].map(i => [i.src.slice(0, 22), i.naturalWidth, i.complete])"
+
+
+class LabPage:
+    """JupyterLab loaded once in a browser page; notebooks are opened in it one after another."""
+
+    def __init__(self, page: Any, lab: LabServer) -> None:
+        self.page, self.lab = page, lab
+        self.console_errors: list[str] = []
+        self.js_dialogs: list[str] = []  # alert/confirm/prompt the page opened (each is dismissed)
+        page.on("dialog", self._on_dialog)
+        page.on("console", lambda m: self.console_errors.append(m.text[:300]) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.console_errors.append(f"page error: {e}"[:300]))
+
+    def load(self, timeout: float = 60.0) -> LabPage:
+        """(Re)load JupyterLab with an empty workspace (``?reset``: no restored tabs)."""
+        self.page.goto(self.lab.url(f"lab?reset&token={self.lab.token}"))
+        self.page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell"
+                                    " && window.jupyterapp.commands.hasCommand('docmanager:open'))",
+                                    timeout=timeout * 1000, polling=100)
+        self.page.evaluate("async () => { await window.jupyterapp.restored; }")
+        return self
+
+    def _on_dialog(self, dialog: Any) -> None:
+        self.js_dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def notebook(self, path: str) -> NotebookPage:
+        return NotebookPage(self, path)
+
+    def dialog(self) -> str | None:
+        node = self.page.query_selector(".jp-Dialog")
+        return node.text_content() if node is not None else None
+
+    def close_documents(self) -> None:
+        """Close every open document without saving (the run's outputs stay out of the files)."""
+        self.page.evaluate("""() => {
+          for (const w of [...window.jupyterapp.shell.widgets('main')]) {
+            if (w.context && w.context.model) w.context.model.dirty = false;
+            w.dispose();
+          } }""")
+
+
+class NotebookPage:
+    """One notebook open in JupyterLab, driven as a learner would."""
+
+    def __init__(self, lab_page: LabPage, path: str) -> None:
+        self.lab_page, self.page, self.lab, self.path = lab_page, lab_page.page, lab_page.lab, path
+        self.run_all_clicks = 0  # how many times Run All Cells had to be clicked before cells started
+        self.history: list[str] = []  # one line per look at the page while the notebook ran
+
+    @property
+    def console_errors(self) -> list[str]:
+        return self.lab_page.console_errors
+
+    def open(self, timeout: float = 60.0) -> None:
+        """Open the notebook (File > Open, as it were) and wait until its kernel is idle."""
+        self.page.evaluate("""async (path) => {
+          const panel = await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+          window.jupyterapp.shell.activateById(panel.id); }""", self.path)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.page.evaluate(READY_JS, self.path):
+                return
+            dialog = self.page.query_selector(".jp-Dialog")
+            if dialog is not None:
+                raise AssertionError(f"{self.path}: a dialog is in the way: {dialog.text_content()!r}")
+            time.sleep(0.1)
+        raise AssertionError(f"{self.path}: the kernel was not idle within {timeout:.0f} s")
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.page.evaluate(SNAPSHOT_JS, self.path) or {}
+
+    def cells(self) -> list[dict[str, Any]]:
+        return self.page.evaluate(CELLS_JS, self.path)
+
+    def command(self, command_id: str) -> None:
+        self.page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command_id)
+
+    def click_run_all(self) -> None:
+        """Menu Run > Run All Cells, with the mouse, as a learner does."""
+        self.page.get_by_role("menuitem", name="Run", exact=True).click()
+        self.page.locator('li[data-command="runmenu:run-all"]').click()
+
+    def run_all(self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None,
+                tick: float = 0.25) -> dict[str, Any]:
+        """Clear the stored outputs, Run All Cells, and wait until every cell has run and the kernel is idle.
+
+        `on_tick` sees every snapshot while the notebook runs (live widgets change, and may be closed by the
+        notebook's last cells). Returns the last snapshot.
+        """
+        self.command("notebook:clear-all-cell-outputs")  # what we then read comes from this run only
+        deadline = time.monotonic() + 10
+        while self.snapshot().get("numbered") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.snapshot().get("numbered"):  # a number would make a Run All that did nothing look like a run
+            raise AssertionError(f"{self.path}: Clear All Outputs left execution counts on the cells")
+        started = False
+        # Run All right after the kernel started can silently do nothing: if no cell starts, click it again.
+        for self.run_all_clicks in range(1, 4):
+            self.wait_ready()
+            self.click_run_all()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                snap = self.snapshot()
+                if snap.get("running") or snap.get("modelRunning") or snap.get("numbered"):
+                    started = True
+                    break
+                time.sleep(0.1)
+            if started:
+                break
+            self.page.keyboard.press("Escape")
+        if not started:
+            raise AssertionError(f"{self.path}: Run All Cells did not start any cell (3 tries)")
+        began = time.monotonic()
+        quiet = stalled = 0
+        while True:
+            snap = self.snapshot()
+            self.history.append(f"{time.monotonic() - began:6.2f} s: kernel {snap.get('kernel')}, "
+                                f"[*] {snap.get('running')}/{snap.get('modelRunning')}, "
+                                f"numbered {snap.get('numbered')}, not run yet {snap.get('pending')}, "
+                                f"stopped by an error {snap.get('stopped')}")
+            if on_tick is not None:
+                on_tick(snap)
+            if snap.get("dialog"):
+                raise AssertionError(f"{self.path}: a dialog opened while running: {snap['dialog']!r}")
+            idle = snap.get("running") == 0 and snap.get("modelRunning") == 0 and snap.get("kernel") == "idle"
+            finished = snap.get("pending") == 0 or snap.get("stopped")  # every cell ran, or an error ended the run
+            quiet = quiet + 1 if idle and finished else 0
+            stalled = stalled + 1 if idle and not finished else 0
+            if quiet >= 4:  # nothing queued and the kernel idle for a second: the run is over
+                return snap
+            if stalled * tick >= 10:
+                raise AssertionError(f"{self.path}: {snap.get('pending')} cells never ran, though nothing is queued "
+                                     "and the kernel is idle; the last looks:\n  " + "\n  ".join(self.history[-8:]))
+            if time.monotonic() - began > timeout:
+                raise AssertionError(f"{self.path}: still running after {timeout:.0f} s; the last looks:\n  "
+                                     + "\n  ".join(self.history[-8:]))
+            time.sleep(tick)
+
+    def srcdoc_frames(self) -> list[Any]:
+        return [f for f in self.page.frames if f.url == "about:srcdoc"]
+
+    def gif_widths(self) -> list[int]:
+        """naturalWidth of every GIF shown inside the page's srcdoc frames (0: not loaded/decoded)."""
+        widths = []
+        for frame in self.srcdoc_frames():
+            try:
+                images = frame.evaluate(FRAME_IMAGES_JS)
+            except Exception:  # noqa: BLE001 - the inbox re-rendered and the frame went away meanwhile
+                continue
+            widths += [width for src, width, _complete in images if src.startswith("data:image/gif")]
+        return widths
+
+    def rq_dashboard_texts(self) -> list[str]:
+        """The text of every rq-dashboard page shown in a frame of the notebook (a course service's port)."""
+        texts = []
+        for frame in self.page.frames:
+            if frame.url.startswith("http://127.0.0.1:") and not frame.url.startswith(self.lab.url()):
+                try:
+                    texts.append(frame.evaluate("() => document.body ? document.body.innerText : ''"))
+                except Exception:  # noqa: BLE001 - navigating or detached
+                    continue
+        return texts
+
+    def screenshot(self, name: str) -> Path:
+        """The whole notebook as one picture, in test-artifacts/ (the page is made tall enough to hold it)."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        size = self.page.viewport_size or {"width": 1400, "height": 1000}
+        try:
+            height = self.page.evaluate("""(path) => {
+              """ + FIND_JS + """
+              const inner = w && w.content && w.content.node.querySelector('.jp-WindowedPanel-viewport');
+              return inner ? inner.scrollHeight : 0; }""", self.path)
+            if height:
+                self.page.set_viewport_size({"width": size["width"], "height": min(int(height) + 200, 20000)})
+                self.page.evaluate("""(path) => {
+                  """ + FIND_JS + """
+                  const outer = w && w.content && w.content.node.querySelector('.jp-WindowedPanel-outer');
+                  if (outer) outer.scrollTop = 0; }""", self.path)
+                time.sleep(0.5)  # let cells that were off-screen render
+            self.page.screenshot(path=str(path), full_page=True)
+        finally:
+            self.page.set_viewport_size(size)
+        return path
+
+
+def copy_notebooks(source: Path, target: Path) -> None:
+    """The learner edition as a fresh clone has it: notebooks only, no modules written by earlier runs."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.py", "__pycache__", ".ipynb_checkpoints"))
