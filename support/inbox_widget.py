@@ -51,6 +51,7 @@ class InboxWidget(widgets.VBox):
         self.header = widgets.HTML()
         self.body = widgets.HTML()
         super().__init__(children=[self.header, self.body])
+        self.add_class("course-inbox")  # a stable hook for the browser test (tests/test_browser.py)
         self.limit = limit
         self.interval = interval
         self.error: str | None = None  # the last error the thread met (shown in the header, never printed)

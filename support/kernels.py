@@ -3,7 +3,12 @@
 The notebook you work in is one process; the worker must be another. ``WorkerKernel`` starts a fresh kernel (as
 opening a second notebook would), runs an RQ worker in it, and copies everything the worker prints into a widget
 in your notebook. ``stop()`` interrupts the worker (RQ's warm shutdown: it finishes the current job first) and
-shuts the kernel down. The kernel is recorded in the state folder, so ``python -m support down`` stops it too.
+shuts the kernel down. The kernel is recorded in the state folder, so ``python -m support down`` stops it too; and
+it ends by itself when the kernel that started it ends (Jupyter's parent check), so restarting your notebook's kernel
+leaves no worker behind.
+
+From a notebook cell, use ``start_worker_kernel()``: running that cell again reuses (or replaces) the worker it
+started before instead of adding a second one.
 """
 
 from __future__ import annotations
@@ -13,12 +18,15 @@ import itertools
 import os
 import queue as queue_module
 import threading
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 import ipywidgets as widgets
 import psutil
+import redis
 from jupyter_client import KernelManager
+from rq import Worker
 
 from . import processes, queues, state
 from .processes import Service
@@ -35,6 +43,7 @@ class LogView(widgets.HTML):
         self.max_lines = max_lines
         self.lines: list[str] = []
         self._lock = threading.Lock()
+        self.add_class("course-log")  # a stable hook for the browser test (tests/test_browser.py)
         self._render()
 
     def append(self, text: str) -> None:
@@ -43,9 +52,14 @@ class LogView(widgets.HTML):
             self._render()
 
     def _render(self) -> None:
+        # The last lines, like `tail`, in a box without a scroll bar: the newest line is always in view (a scrolled
+        # box would jump back to its top each time the widget redraws).
         shown = "\n".join(self.lines[-self.max_lines:]) or "(nothing yet)"
-        self.value = (f"<div style='font-weight:bold'>{html.escape(self.title)}</div>"
-                      f"<pre style='background:#111;color:#ddd;padding:6px;max-height:22em;overflow:auto;"
+        hidden = len(self.lines) - self.max_lines
+        note = f" · the last {self.max_lines} of {len(self.lines)} lines" if hidden > 0 else ""
+        self.value = (f"<div style='font-weight:bold'>{html.escape(self.title)}"
+                      f"<span style='font-weight:normal;color:#777'>{note}</span></div>"
+                      f"<pre style='background:#111;color:#ddd;padding:6px;margin:0;"
                       f"font-size:12px;white-space:pre-wrap'>{html.escape(shown)}</pre>")
 
     def __repr__(self) -> str:  # nbval compares this; keep it free of log content
@@ -61,18 +75,18 @@ class WorkerKernel:
         self.cwd = Path(cwd or os.getcwd()).resolve()
         self.simple = simple
         self.with_scheduler = with_scheduler
-        self.log = LogView("Worker log (second kernel)")
+        self.log = LogView("Worker log (second kernel)", max_lines=24)
         self.name = ""
         self._km: KernelManager | None = None
         self._stop_reading = threading.Event()
         self._reader: threading.Thread | None = None
         self._done = threading.Event()
         self._lines: queue_module.SimpleQueue[str] = queue_module.SimpleQueue()
+        self.rq_name = ""
 
     def start(self, timeout: float = 30.0) -> WorkerKernel:
-        """Start the kernel and the worker in it; returns once the worker has registered with Redis."""
-        from rq import Worker
-
+        """Start the kernel and the worker in it; returns once the worker waits for jobs (registered in Redis, with
+        its Ctrl+C handling in place, so that ``stop()`` right after is a clean warm shutdown)."""
         conn = queues.connection()
         with state.locked():
             taken = set(state.read())
@@ -80,14 +94,17 @@ class WorkerKernel:
             env = processes.course_env()
             env[processes.SERVICE_MARK] = self.name
             self._km = KernelManager(kernel_name="python3")
-            self._km.start_kernel(cwd=str(self.cwd), env=env)
+            # The kernel's own output (start-up warnings, a crash) goes to its log file, not into your notebook;
+            # what the worker prints comes through the kernel's messages, into the log widget.
+            with open(state.log_path(self.name), "ab") as kernel_log:
+                self._km.start_kernel(cwd=str(self.cwd), env=env, stdout=kernel_log, stderr=kernel_log)
             pid = self._km.provisioner.process.pid
             state.put(self.name, Service(name=self.name, pid=pid, port=0, started=psutil.Process(pid).create_time(),
                                          url="", extra={"queues": self.queue_names}).entry())
         client = self._km.client()
         client.start_channels()
         client.wait_for_ready(timeout=timeout)
-        rq_name = f"course-{self.name}-{os.getpid()}"
+        rq_name = self.rq_name = f"{self.name}-{uuid.uuid4().hex[:6]}"  # unique, also beside a crashed one's record
         code = (f"from support.workers import run_worker\n"
                 f"run_worker({self.queue_names!r}, simple={self.simple}, with_scheduler={self.with_scheduler}, "
                 f"path={str(self.cwd)!r}, name={rq_name!r})")
@@ -95,14 +112,24 @@ class WorkerKernel:
         self._client = client
         self._reader = threading.Thread(target=self._read_output, name=f"{self.name}-log", daemon=True)
         self._reader.start()
-        ok = processes.wait_until(lambda: any(w.name == rq_name for w in Worker.all(connection=conn))
-                                  or self._done.is_set(), timeout, 0.05)
+        ok = processes.wait_until(lambda: self._waiting_for_jobs(conn) or self._done.is_set(), timeout, 0.05)
         if not ok or self._done.is_set():
             self.stop()
             raise processes.ServiceError("The worker in the second kernel did not start:\n"
                                          + "\n".join(self.log.lines[-10:]))
-        self.rq_name = rq_name
         return self
+
+    def _record(self, conn: redis.Redis) -> Worker | None:
+        """This worker's record in Redis, or None."""
+        return next((w for w in Worker.all(connection=conn) if w.name == self.rq_name), None)
+
+    def _waiting_for_jobs(self, conn: redis.Redis) -> bool:
+        # RQ registers a worker first and installs its Ctrl+C handling after; "idle" or "busy" come after both.
+        record = self._record(conn)
+        if record is None:
+            return False
+        status = record.get_state()
+        return str(getattr(status, "value", status)) in ("idle", "busy")
 
     def _read_output(self) -> None:
         """Copy the kernel's output into the log widget until the worker's cell ends."""
@@ -139,6 +166,19 @@ class WorkerKernel:
         self._km.shutdown_kernel(now=not self._done.is_set())
         self._km = None
         state.remove(self.name)
+        self._forget_record()
+
+    def _forget_record(self) -> None:
+        """A worker that ends normally removes its record from Redis; one that was cut short leaves it behind, where
+        dashboards would list it as a worker until it expires. Remove it."""
+        if not self.rq_name:
+            return
+        try:
+            record = self._record(queues.connection())
+            if record is not None:
+                record.register_death()
+        except (redis.RedisError, processes.ServiceError):
+            pass  # Redis is gone: so is the record
 
     @property
     def running(self) -> bool:
@@ -150,5 +190,45 @@ class WorkerKernel:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def settings(self) -> tuple:
+        """What the worker was started with (two kernels with the same settings are interchangeable)."""
+        return _settings(self.queue_names, self.cwd, self.simple, self.with_scheduler)
+
     def __repr__(self) -> str:
         return f"WorkerKernel(queues={self.queue_names!r})"
+
+
+def _settings(queue_names: Sequence[str], cwd: str | Path | None, simple: bool, with_scheduler: bool) -> tuple:
+    return tuple(queue_names), Path(cwd or os.getcwd()).resolve(), bool(simple), bool(with_scheduler)
+
+
+_current: WorkerKernel | None = None  # the worker kernel that start_worker_kernel() started in this process
+
+
+def start_worker_kernel(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, cwd: str | Path | None = None,
+                        simple: bool = False, with_scheduler: bool = True, timeout: float = 30.0) -> WorkerKernel:
+    """Start a worker in a second kernel, or return the one this process already runs with the same settings.
+
+    Made for a notebook cell that may run twice: it never leaves two workers behind. A worker kernel that an
+    earlier call started with other settings, or that has stopped, is stopped (cleaned up) and replaced.
+    """
+    global _current
+    old = _current
+    if old is not None:
+        if old.running and old.settings() == _settings(queue_names, cwd, simple, with_scheduler):
+            return old
+        _current = None
+        old.stop()
+    _current = WorkerKernel(queue_names, cwd=cwd, simple=simple, with_scheduler=with_scheduler).start(timeout)
+    return _current
+
+
+def stop_worker_kernel() -> bool:
+    """Stop the worker kernel that ``start_worker_kernel`` started; True when one was running."""
+    global _current
+    old, _current = _current, None
+    if old is None:
+        return False
+    was_running = old.running
+    old.stop()
+    return was_running

@@ -28,6 +28,8 @@ def course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("COURSE_HOME", str(home))
     monkeypatch.delenv("REDIS_URL", raising=False)
     yield home
+    monkeypatch.setenv("COURSE_HOME", str(home))  # a test may have pointed it elsewhere
+    monkeypatch.delenv("REDIS_URL", raising=False)
     cli.stop_everything()
 
 

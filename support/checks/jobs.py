@@ -1,0 +1,267 @@
+"""The exercises of notebook 03_jobs: write the job, route a job to the urgent queue, send an email through a worker.
+
+Each check looks at what really happened: the module file is imported afresh and its class inspected; the job is
+read back from Redis (its queue, its status, the worker that ran it); the email is looked for in the mail catcher.
+
+The reference solutions live here too, as classes a worker can import (``support.checks.jobs:GifSenderJob``): when
+an exercise is left blank, ``use()`` falls back to them so that the rest of the notebook still runs.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from .. import inbox, queues
+from ..active_job import ActiveJob, ConfiguredJob
+from ..exercises import Exercise, Incorrect, NotAttempted, _box, _display, _Message, describe, is_placeholder
+from ..exercises import load_module_from
+from ..mailer import deliver
+
+PERFORM_JOB = "support.active_job.perform_job"
+FINAL_STATES = ("finished", "failed", "stopped", "canceled")
+
+
+# --- the reference solutions ---------------------------------------------------------------------------------
+
+
+class GifSenderJob(ActiveJob):
+    """The seed's GifSenderJob: one GIF email, on the mailers queue (the reference solution of Exercise 1)."""
+
+    queue_as = "mailers"
+
+    def perform(self, email, thought):
+        return deliver(email, thought)
+
+
+class PasswordResetJob(ActiveJob):
+    """A quick job (no delay) that someone is waiting for; the same as the notebook's quick_jobs.PasswordResetJob."""
+
+    queue_as = "default"
+
+    def perform(self, email):
+        return f"reset link for {email} sent"
+
+
+REFERENCE_EMAIL = "you@example.com"
+REFERENCE_THOUGHT = "The reference job sent this one"
+
+
+def _note_reference(name: str) -> None:
+    text = f"Using the reference solution for {name} so you can go on."
+    _display(_Message(text, _box("note", "Note:", html.escape(text))))
+
+
+# --- Exercise 1: the job as a module file --------------------------------------------------------------------
+
+
+def _check_job_file(path: Any) -> str:
+    if is_placeholder(path):
+        raise NotAttempted()
+    module = load_module_from(Path(path))  # a fresh import; NotAttempted / Incorrect when it does not import
+    name = Path(path).name
+    cls = getattr(module, "GifSenderJob", None)
+    if cls is None:
+        classes = sorted(k for k, v in vars(module).items()
+                         if isinstance(v, type) and v.__module__ == module.__name__)
+        found = f" (it defines {', '.join(classes)})" if classes else ""
+        raise Incorrect(f"{name} defines no class GifSenderJob{found}. The worker looks the class up by that name.")
+    if not (isinstance(cls, type) and issubclass(cls, ActiveJob)):
+        raise Incorrect("GifSenderJob is not a subclass of ActiveJob: write class GifSenderJob(ActiveJob): ... so "
+                        "that it gets perform_now and perform_later.")
+    perform = cls.__dict__.get("perform")
+    if perform is None:
+        raise Incorrect("GifSenderJob has no perform method of its own: perform is what runs when the job runs.")
+    if is_placeholder(perform) or cls.queue_as == "____" or is_placeholder(cls.queue_as):
+        raise NotAttempted(f"{name} still has a ____ in it: fill it in, then run its cell again.")
+    perform = getattr(perform, "__func__", perform)  # a staticmethod or classmethod: look at its function
+    params = list(inspect.signature(perform).parameters)
+    if not params or params[0] != "self":
+        raise Incorrect(f"perform({', '.join(params)}) has no self. It is a method, so self comes first: "
+                        "def perform(self, email, thought).")
+    if params[1:] != ["email", "thought"]:
+        raise Incorrect(f"perform takes ({', '.join(params[1:])}) after self, but a GifSenderJob needs "
+                        "(email, thought), in that order: perform_later(email, thought) hands its arguments to "
+                        "perform in the same order.")
+    if cls.queue_as not in queues.QUEUE_NAMES:
+        raise Incorrect(f"queue_as is {cls.queue_as!r}, which is not one of the course's queues "
+                        f"({', '.join(queues.QUEUE_NAMES)}). Rails sends mail on 'mailers'.")
+    if not perform.__code__.co_names:
+        raise Incorrect("perform does not call anything yet: it has to send the email, with deliver(email, thought).")
+    return (f"{name} imports, and GifSenderJob(ActiveJob) has perform(email, thought) and queue_as = "
+            f"{cls.queue_as!r}. A worker can import it as {module.__name__}:GifSenderJob.")
+
+
+class JobFileExercise(Exercise):
+    """Exercise 1. ``check("gif_sender_job.py")`` inspects the file; ``use(...)`` gives the job class to go on with."""
+
+    def use(self, value: Any, reference: Any = None, *, quiet: bool = False) -> type[ActiveJob]:
+        """Your GifSenderJob class when your file checks as correct, else the reference class (and a note)."""
+        result = self.check(value)
+        if result.correct:
+            return load_module_from(Path(value)).GifSenderJob
+        if not quiet:
+            _note_reference(self.name)
+        return GifSenderJob
+
+
+ex_write_job = JobFileExercise(
+    "Exercise 1", _check_job_file, title="Write GifSenderJob as a module",
+    hints=["queue_as names one of the course's queues (urgent, mailers, default); Rails puts mail jobs on mailers.",
+           "perform is a method: self comes first, then what the job needs, in the order perform_later hands it "
+           "over: def perform(self, email, thought):",
+           "Its body sends the email: deliver(email, thought), imported at the top of the file, does the slow work."],
+    solution='class GifSenderJob(ActiveJob):\n    queue_as = "mailers"\n\n    def perform(self, email, thought):\n'
+             '        deliver(email, thought)',
+    reference=GifSenderJob)
+
+
+# --- Exercise 2: one job to the urgent queue -----------------------------------------------------------------
+
+
+def _stored(job: Job) -> Job:
+    """The job as Redis has it now."""
+    try:
+        return Job.fetch(job.id, connection=queues.connection())
+    except NoSuchJobError:
+        raise Incorrect("That job is no longer in Redis (was it deleted?). Run your cell again to queue a new one.") \
+            from None
+
+
+def _as_active_job(value: Any, class_name: str, method: str) -> Job:
+    """The learner's value as an RQ job of the ActiveJob `class_name`, or Incorrect saying what it is instead."""
+    if is_placeholder(value):
+        raise NotAttempted()
+    if isinstance(value, ConfiguredJob):
+        raise Incorrect(f"That is {value!r}: the job set up for a queue, but nothing was queued yet. "
+                        f"Call .{method}(...) on it.")
+    if isinstance(value, type):
+        raise Incorrect(f"That is {describe(value)} itself. Call {value.__name__}.{method}(...): it returns the "
+                        "job it queued.")
+    if not isinstance(value, Job):
+        got = "None" if value is None else "a str" if isinstance(value, str) else describe(value)
+        raise Incorrect(f"You got {got} back, not a job. perform_now runs the job here and returns what "
+                        "perform returns; perform_later puts the job in a queue and returns that job.")
+    path = value.args[0] if value.func_name == PERFORM_JOB and value.args else None
+    if not (isinstance(path, str) and path.endswith(f":{class_name}")):
+        raise Incorrect(f"That job runs {value.description or value.func_name}, not a {class_name}.")
+    return value
+
+
+def _check_urgent(value: Any) -> str:
+    job = _stored(_as_active_job(value, "PasswordResetJob", "perform_later"))
+    if job.origin != "urgent":
+        raise Incorrect(f"Your job went into the {job.origin!r} queue: that is what PasswordResetJob's queue_as "
+                        "says. Choose the queue for this one job: PasswordResetJob.set(queue=\"urgent\").")
+    return ("Your PasswordResetJob went into the urgent queue (its origin in Redis): a worker takes it before "
+            "anything waiting in mailers or default.")
+
+
+class UrgentExercise(Exercise):
+    """Exercise 2. ``use(job)`` is your job when it checks as correct, else a reference job queued on urgent now."""
+
+    def use(self, value: Any, reference: Any = None, *, quiet: bool = False) -> Job:
+        last, result = self._last_values, self.last_result
+        if not (result is not None and last is not None and len(last) == 1 and last[0] is value):
+            result = self.check(value)  # not checked yet: check it now (quick, no waiting)
+        if result.correct:
+            return value
+        if not quiet:
+            _note_reference(self.name)
+        return PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")
+
+
+ex_route_urgent = UrgentExercise(
+    "Exercise 2", _check_urgent, title="Send one job through the urgent queue",
+    hints=["perform_later puts the job on the class's queue_as, here default. You want another queue for one job.",
+           "As in Rails: PasswordResetJob.set(queue=\"urgent\") gives you the job class set for that queue; call "
+           "perform_later on it."],
+    solution='reset_job = PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")')
+
+
+# --- Exercise 3: perform_later, and the worker sends the email -----------------------------------------------
+
+
+def _received_after(message: inbox.Message, moment: datetime | None) -> bool:
+    if moment is None or message.received is None:
+        return True
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return message.received >= moment - timedelta(seconds=2)  # file times are coarse; allow a little slack
+
+
+def _status(job: Job) -> str:
+    """The job's status as Redis has it now, as a plain string ("queued", "started", "finished"...)."""
+    status = job.get_status(refresh=True)
+    return str(getattr(status, "value", status) or "")
+
+
+def _wait_until_done(job: Job, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = _status(job)
+        if status in FINAL_STATES or time.monotonic() >= deadline:
+            return status
+        time.sleep(0.05)
+
+
+class SendLaterExercise(Exercise):
+    """Exercise 3: queue a GifSenderJob; the check waits for a worker to run it and for its email to arrive.
+
+    ``use(job)`` only needs a queued GifSenderJob job to go on with (it does not wait): your job when it is one,
+    else a reference job queued now. The full check, which waits, runs later with ``check(job)``.
+    """
+
+    wait_seconds = 30.0  # how long check() waits for the worker, then for the email
+
+    def evaluate(self, value: Any) -> str:
+        job = _stored(_as_active_job(value, "GifSenderJob", "perform_later"))
+        status = _wait_until_done(job, self.wait_seconds)
+        job.refresh()  # everything the worker wrote: who ran it, when, its result
+        if status == "failed":
+            outcome = job.latest_result()
+            trace = (outcome.exc_string if outcome is not None else "") or ""
+            last = trace.strip().splitlines()[-1] if trace.strip() else "no details"
+            raise Incorrect(f"Your job failed on the worker: {last}")
+        if status == "queued":
+            raise Incorrect(f"Your job is still waiting in the {job.origin!r} queue after {self.wait_seconds:g} s: "
+                            "no worker took it. Start the worker (section 4), then run this check again.")
+        if status == "started":
+            raise Incorrect(f"A worker is still running your job after {self.wait_seconds:g} s. Run this check "
+                            "again in a moment.")
+        if status != "finished":
+            raise Incorrect(f"Your job ended as {status!r}, so it never sent its email. Queue a new one.")
+        if not job.worker_name:
+            raise Incorrect("Your job finished, but no worker is recorded for it: did it run in this notebook?")
+        email, thought = (list(job.args[1]) + ["", ""])[:2] if len(job.args) > 1 else ("", "")
+        try:
+            inbox.wait_for(1, match=lambda m: (str(email).lower() in [a.lower() for a in m.to]
+                                               and str(thought) in m.text and _received_after(m, job.enqueued_at)),
+                           timeout=self.wait_seconds)
+        except TimeoutError:
+            raise Incorrect(f"A worker ran your job, but no email to {email} with your thought reached the mail "
+                            "catcher. Does perform send it (deliver(email, thought))?") from None
+        return f"A worker ran your job (not this notebook), and its email to {email} reached the inbox."
+
+    def use(self, value: Any, reference: Any = None, *, quiet: bool = False) -> Job:
+        try:
+            return _as_active_job(value, "GifSenderJob", "perform_later")
+        except (NotAttempted, Incorrect):
+            pass
+        if not quiet:
+            _note_reference(self.name)
+        return GifSenderJob.perform_later(REFERENCE_EMAIL, REFERENCE_THOUGHT)
+
+
+ex_send_later = SendLaterExercise(
+    "Exercise 3", title="Queue the email and let the worker send it",
+    hints=["The method that writes the job into Redis and returns at once is perform_later.",
+           "Keep what it returns: job = GifSenderJob.perform_later(email, thought)"],
+    solution="job = GifSenderJob.perform_later(email, thought)")

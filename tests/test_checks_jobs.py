@@ -1,0 +1,231 @@
+"""The checks of 03_jobs, called as the notebook calls them: on real module files, real jobs in the course's Redis,
+a real worker process and the real mail catcher.
+
+The job module under test is the notebook's own ``%%writefile gif_sender_job.py`` cell: its instructor version
+(the reference) and its learner version (the blanks), made by the same tool that makes the learner edition.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from rq.job import Job
+
+from support import active_job, inbox, mailcatcher, queues, workers
+from support.active_job import ActiveJob
+from support.checks import jobs as checks
+from support.checks.jobs import ex_route_urgent, ex_send_later, ex_write_job
+from support.exercises import ____
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("editions", REPO_ROOT / "tools" / "editions.py")
+editions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(editions)
+
+
+def writefile_cell(name: str) -> str:
+    """The body of the instructor notebook's ``%%writefile name`` cell."""
+    nb = json.loads((REPO_ROOT / "instructor" / "03_jobs.ipynb").read_text())
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.startswith(f"%%writefile {name}\n"):
+            return source.split("\n", 1)[1]
+    raise AssertionError(f"no %%writefile {name} cell in instructor/03_jobs.ipynb")
+
+
+REFERENCE_MODULE = writefile_cell("gif_sender_job.py")
+BLANK_MODULE = editions.strip_solutions(REFERENCE_MODULE)
+
+
+@pytest.fixture
+def job_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A folder like the notebook's: job modules are written there and imported from there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("gif_sender_job", "quick_jobs"):
+        sys.modules.pop(name, None)
+    active_job.set_queue_adapter("rq")
+    yield tmp_path
+    for name in ("gif_sender_job", "quick_jobs"):
+        sys.modules.pop(name, None)
+
+
+def write_job(folder: Path, text: str) -> str:
+    (folder / "gif_sender_job.py").write_text(text)
+    return "gif_sender_job.py"
+
+
+# --- Exercise 1: the job as a module file ---------------------------------------------------------------------
+
+
+def test_write_job_reference_passes(job_dir: Path) -> None:
+    result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE))
+    assert result.kind == "correct", result
+    assert "queue_as = 'mailers'" in result.message and "gif_sender_job:GifSenderJob" in result.message
+    cls = ex_write_job.use("gif_sender_job.py")
+    assert cls.__module__ == "gif_sender_job" and active_job.job_path(cls) == "gif_sender_job:GifSenderJob"
+
+
+def test_write_job_with_the_arguments_swapped_is_incorrect(job_dir: Path) -> None:
+    wrong = REFERENCE_MODULE.replace("def perform(self, email, thought):", "def perform(self, thought, email):")
+    assert wrong != REFERENCE_MODULE
+    result = ex_write_job.check(write_job(job_dir, wrong))
+    assert result.kind == "incorrect"
+    assert "perform takes (thought, email) after self" in result.message and "in that order" in result.message
+
+
+def test_write_job_left_blank_is_not_attempted(job_dir: Path) -> None:
+    assert "____" in BLANK_MODULE and "deliver(email, thought)" not in BLANK_MODULE
+    result = ex_write_job.check(write_job(job_dir, BLANK_MODULE))
+    assert result.kind == "not_attempted", result
+    assert ex_write_job.check(____).kind == "not_attempted"
+    assert ex_write_job.use("gif_sender_job.py", quiet=True) is checks.GifSenderJob  # the reference, to go on
+
+
+@pytest.mark.parametrize("change, message", [
+    (("queue_as = \"mailers\"", "queue_as = \"mail\""), "queue_as is 'mail', which is not one of the course's queues"),
+    (("def perform(self, email, thought):", "def perform(email, thought):"), "has no self"),
+    (("class GifSenderJob(ActiveJob):", "class GifSenderJob:"), "not a subclass of ActiveJob"),
+    (("class GifSenderJob(", "class GifSender("), "defines no class GifSenderJob (it defines GifSender)"),
+    (("        deliver(email, thought)", "        pass"), "perform does not call anything yet"),
+    (("def perform(self, email, thought):", "def perform(self, email, thought)"), "syntax error on line"),
+])
+def test_write_job_other_mistakes_say_what_is_wrong(job_dir: Path, change: tuple[str, str], message: str) -> None:
+    old, new = change
+    assert old in REFERENCE_MODULE
+    result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE.replace(old, new)))
+    assert result.kind == "incorrect" and message in result.message, result
+
+
+def test_write_job_file_missing_is_incorrect(job_dir: Path) -> None:
+    result = ex_write_job.check("gif_sender_job.py")
+    assert result.kind == "incorrect" and "There is no file gif_sender_job.py yet" in result.message
+
+
+# --- Exercise 2: one job through the urgent queue --------------------------------------------------------------
+
+
+def test_route_urgent_reference_passes(course_home: Path) -> None:
+    job = checks.PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")
+    result = ex_route_urgent.check(job)
+    assert result.kind == "correct", result
+    assert Job.fetch(job.id, connection=queues.connection()).origin == "urgent"
+    assert queues.queue("urgent").job_ids == [job.id]
+
+
+def test_route_urgent_on_the_class_queue_is_incorrect(course_home: Path) -> None:
+    job = checks.PasswordResetJob.perform_later("ada@example.com")  # forgot .set(queue="urgent")
+    result = ex_route_urgent.check(job)
+    assert result.kind == "incorrect"
+    assert "Your job went into the 'default' queue" in result.message and 'set(queue="urgent")' in result.message
+
+
+def test_route_urgent_left_blank_is_not_attempted(course_home: Path) -> None:
+    assert ex_route_urgent.check(____).kind == "not_attempted"
+    fallback = ex_route_urgent.use(____, quiet=True)  # the notebook goes on with a reference job on urgent
+    assert Job.fetch(fallback.id, connection=queues.connection()).origin == "urgent"
+
+
+def test_route_urgent_other_mistakes_say_what_is_wrong(course_home: Path) -> None:
+    configured = checks.PasswordResetJob.set(queue="urgent")
+    assert "nothing was queued yet" in ex_route_urgent.check(configured).message
+    assert "You got a str back, not a job" in ex_route_urgent.check(configured.perform_now("ada@example.com")).message
+    assert "the class PasswordResetJob itself" in ex_route_urgent.check(checks.PasswordResetJob).message
+    other = checks.GifSenderJob.set(queue="urgent").perform_later("ada@example.com", "hi")
+    assert "not a PasswordResetJob" in ex_route_urgent.check(other).message
+    other.delete()
+    gone = checks.PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")
+    gone.delete()
+    assert "no longer in Redis" in ex_route_urgent.check(gone).message
+
+
+# --- Exercise 3: perform_later, a real worker, a real email ----------------------------------------------------
+
+
+@pytest.fixture
+def quick_mailer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notebook's job module as it is, with a 0.2 s mailer (the worker inherits the setting)."""
+    monkeypatch.setenv("WORKIT_DELAY", "0.2")
+
+
+def test_send_later_reference_passes(course_home: Path, job_dir: Path, quick_mailer: None) -> None:
+    mailcatcher.start()
+    GifSenderJob = ex_write_job.use(write_job(job_dir, REFERENCE_MODULE))
+    worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
+    try:
+        job = GifSenderJob.perform_later("you@example.com", "Coffee first, then code (test)")
+        assert ex_send_later.use(job) is job  # a queued GifSenderJob job: go on with it, no waiting
+        result = ex_send_later.check(job)
+    finally:
+        workers.stop_worker(worker)
+    assert result.kind == "correct", result
+    assert result.message == ("A worker ran your job (not this notebook), and its email to you@example.com "
+                              "reached the inbox.")
+    stored = Job.fetch(job.id, connection=queues.connection())
+    assert stored.get_status() == "finished" and stored.worker_name == worker.extra["rq_name"]
+    assert inbox.to_address("you@example.com")[0].text.count("Coffee first, then code (test)") == 1
+
+
+def test_send_later_with_perform_now_is_incorrect(course_home: Path, job_dir: Path, quick_mailer: None) -> None:
+    mailcatcher.start()
+    GifSenderJob = ex_write_job.use(write_job(job_dir, REFERENCE_MODULE.replace(
+        "        deliver(email, thought)", "        return deliver(email, thought)")))
+    sent_here = GifSenderJob.perform_now("you@example.com", "sent from the notebook")  # the email's Message-ID
+    result = ex_send_later.check(sent_here)
+    assert result.kind == "incorrect"
+    assert result.message.startswith("You got a str back, not a job. perform_now runs the job here")
+
+
+def test_send_later_left_blank_is_not_attempted(course_home: Path) -> None:
+    assert ex_send_later.check(____).kind == "not_attempted"
+    fallback = ex_send_later.use(____, quiet=True)  # the notebook goes on with a reference job, queued now
+    stored = Job.fetch(fallback.id, connection=queues.connection())
+    assert stored.origin == "mailers" and stored.get_status() == "queued"
+    assert stored.args[0] == "support.checks.jobs:GifSenderJob"
+
+
+def test_send_later_without_a_worker_says_so(course_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ex_send_later, "wait_seconds", 0.5)
+    job = checks.GifSenderJob.perform_later("you@example.com", "nobody will send this")
+    result = ex_send_later.check(job)
+    assert result.kind == "incorrect"
+    assert "still waiting in the 'mailers' queue" in result.message and "Start the worker" in result.message
+
+
+def test_send_later_job_that_sends_nothing_is_incorrect(course_home: Path, job_dir: Path, quick_mailer: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ex_send_later, "wait_seconds", 2.0)
+    mailcatcher.start()
+    silent = REFERENCE_MODULE.replace("        deliver(email, thought)", "        print(email, thought)")
+    GifSenderJob = ex_write_job.use(write_job(job_dir, silent))
+    assert GifSenderJob.__module__ == "gif_sender_job"
+    worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
+    try:
+        result = ex_send_later.check(GifSenderJob.perform_later("you@example.com", "lost in the worker"))
+    finally:
+        workers.stop_worker(worker)
+    assert result.kind == "incorrect"
+    assert "A worker ran your job, but no email to you@example.com" in result.message
+
+
+def test_send_later_job_that_fails_on_the_worker_shows_the_error(course_home: Path, job_dir: Path) -> None:
+    mailcatcher.start()
+    broken = REFERENCE_MODULE.replace("        deliver(email, thought)", "        deliver(email)")
+    GifSenderJob = ex_write_job.use(write_job(job_dir, broken))
+    worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
+    try:
+        result = ex_send_later.check(GifSenderJob.perform_later("you@example.com", "oops"))
+    finally:
+        workers.stop_worker(worker)
+    assert result.kind == "incorrect"
+    assert result.message.startswith("Your job failed on the worker: TypeError")
+
+
+def test_the_reference_classes_are_active_jobs_a_worker_can_import() -> None:
+    for cls in (checks.GifSenderJob, checks.PasswordResetJob):
+        assert issubclass(cls, ActiveJob) and active_job.job_path(cls).startswith("support.checks.jobs:")
+    assert checks.PasswordResetJob().perform("ada@example.com") == "reset link for ada@example.com sent"
