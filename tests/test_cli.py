@@ -72,11 +72,16 @@ def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
-    # Ctrl+C once the worker is fully up: listening, and its scheduler started
-    assert processes.wait_until(lambda: any("Scheduler for" in line and "started" in line for line in lines), 20)
-    assert len(Worker.all(connection=conn)) == 1
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=15)
+    try:
+        # Ctrl+C once the worker is fully up: listening, and its scheduler started
+        assert processes.wait_until(lambda: any("Scheduler for" in line and "started" in line for line in lines), 20)
+        assert len(Worker.all(connection=conn)) == 1
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:  # the test failed before the worker stopped: do not leave it behind
+            proc.kill()
+            proc.wait()
     reader.join(5)
     out = "".join(lines)
     assert proc.returncode == 0
