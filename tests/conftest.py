@@ -34,11 +34,17 @@ def course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Stop what the notebooks started (the default state folder), then fail if any course process is left."""
+    """Fail if any course process is left: those of the tests' own state folders, and, when this session ran the
+    notebooks (which share the default state folder, as a learner's would), those of the default one too, after
+    stopping what the notebooks left for each other. A session without notebooks never touches the default folder,
+    so running a few unit tests does not stop a course you have open."""
     os.environ.pop("COURSE_HOME", None)
-    cli.stop_everything()
-    default, tmp = str(state.home()), str(session.config._tmp_path_factory.getbasetemp()) + os.sep
-    left = [p for p in processes.course_processes() if _home_of(p) == default or _home_of(p).startswith(tmp)]
+    tmp = str(session.config._tmp_path_factory.getbasetemp()) + os.sep
+    default = ""
+    if any(Path(str(item.path)).suffix == ".ipynb" for item in session.items):
+        cli.stop_everything()
+        default = str(state.home())
+    left = [p for p in processes.course_processes() if _home_of(p).startswith(tmp) or _home_of(p) == default]
     if left:
         lines = [f"  pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in left]
         print("\nCourse processes still running after the tests:\n" + "\n".join(lines))
