@@ -15,7 +15,7 @@ help:
 	@echo "make lab-instructor  the same, on the instructor edition (with solutions)"
 	@echo "make test            set up and run every test: unit tests and both editions under pytest --nbval"
 	@echo "make bench           run the benchmarks; the last line printed is one JSON object"
-	@echo "make notebooks       regenerate (and execute) the learner edition from the instructor edition"
+	@echo "make notebooks       re-execute the instructor edition, then regenerate and execute the learner edition"
 	@echo "make down            stop every process the course started"
 	@echo "make reset           empty the inbox and the queues"
 
@@ -56,7 +56,6 @@ bench: $(VENV)/.test-installed
 
 notebooks: $(VENV)/.lab-installed
 	$(PY) tools/editions.py --execute-instructor
-	$(PY) tools/editions.py
 
 down: $(VENV)/.lab-installed
 	$(PY) -m support down
