@@ -34,6 +34,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from . import processes, queues, redis_server, state
+from .live import Poller
 from .processes import HOST, Service, ServiceError
 
 NAME = "dashboard"
@@ -368,14 +369,13 @@ class DashboardWidget(widgets.VBox):
             self.failed_rows.append(widgets.HBox([requeue, delete, label], layout=widgets.Layout(display="none")))
         self._shown_failed: tuple[tuple[str, str], ...] | None = None
         self._lock = threading.RLock()
-        self._stop = threading.Event()
         self._failed_bar = widgets.HBox([self.failed_header, self.requeue_all_button])
         super().__init__(children=[self.header, self.counts, self.workers, self._failed_bar, *self.failed_rows,
                                    self.status])
         self.add_class("course-dashboard")  # a stable hook for the browser test (tests/test_browser.py)
+        self._poller: Poller | None = None  # refresh() below runs before the poller exists
         self.refresh()
-        self._thread = threading.Thread(target=self._poll, name="dashboard-widget", daemon=True)
-        self._thread.start()
+        self._poller = Poller(self.refresh, interval, "dashboard-widget").start()
 
     def __repr__(self) -> str:
         return "DashboardWidget(live view of the course's queues)"  # nbval compares this text
@@ -410,7 +410,7 @@ class DashboardWidget(widgets.VBox):
                 return False
             self.error = None
             self.last = snap
-            live = "stopped" if self._stop.is_set() else f"live, every {self.interval:g} s"
+            live = "stopped" if self._poller and self._poller.stopped else f"live, every {self.interval:g} s"
             self.header.value = f'<b>RQ dashboard</b> <span style="color:#777">&middot; {live}</span>'
             self.counts.value = render_counts(snap)
             self.workers.value = render_workers(snap)
@@ -450,15 +450,10 @@ class DashboardWidget(widgets.VBox):
                 self.status.value = f'<span style="color:#cf222e">{error}</span>'
             self.refresh()
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.refresh()
-
     def close(self) -> None:
         """Stop the live updates and close the widget."""
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2)
+        if self._poller is not None:
+            self._poller.stop()
         for child in [self.header, self.counts, self.workers, self.failed_header, self.requeue_all_button,
                       self._failed_bar, self.status, *self.failed_labels, *self.requeue_buttons, *self.delete_buttons,
                       *self.failed_rows]:

@@ -15,6 +15,7 @@ import threading
 import ipywidgets as widgets
 
 from . import inbox
+from .live import Poller
 
 POLL_SECONDS = 0.3
 FRAME_HEIGHT = "320px"
@@ -57,10 +58,8 @@ class InboxWidget(widgets.VBox):
         self.error: str | None = None  # the last error the thread met (shown in the header, never printed)
         self._seen: tuple[str, ...] | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self.refresh(force=True)
-        self._thread = threading.Thread(target=self._poll, name="inbox-widget", daemon=True)
-        self._thread.start()
+        self._poller = Poller(self.refresh, interval, "inbox-widget").start()
 
     def __repr__(self) -> str:
         # nbval compares this text: it must not depend on the inbox or the time.
@@ -97,15 +96,9 @@ class InboxWidget(widgets.VBox):
         """The shown messages as text, one ``subject — recipients`` line each (deterministic; safe to print)."""
         return "\n".join(inbox.summary_lines(self.limit)) or "(the inbox is empty)"
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.refresh()
-
     def close(self) -> None:
         """Stop watching the inbox and close the widget."""
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2)
+        self._poller.stop()
         self.header.close()
         self.body.close()
         super().close()

@@ -128,7 +128,7 @@ def test_updates_live_newest_first_and_respects_the_limit(port: int) -> None:
 
 def test_close_stops_the_thread(port: int) -> None:
     w = show_inbox()
-    thread = w._thread
+    thread = w._poller.thread
     assert thread.is_alive() and thread.daemon
     w.close()
     assert not thread.is_alive()
