@@ -1,5 +1,10 @@
-"""Session-wide check for every pytest run of the course (unit tests, notebooks, or both): no process that the
-course started may be left running when the session ends."""
+"""Session-wide rules for every pytest run of the course (unit tests, notebooks, or both).
+
+- Each edition's notebooks run against a state folder of their own in the session's temporary folder, so a test
+  run never touches the course a learner has open (`.course/`), and the two editions can run side by side:
+  with `pytest -n 2` (pytest-xdist) each edition goes whole, in order, to one worker.
+- When the session ends, no process that the course started may be left running.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,15 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support import cli, processes, state
+from support import cli, processes
+
+_notebook_homes: set[Path] = set()
+
+
+def _edition(item: pytest.Item) -> str | None:
+    """`instructor` or `notebooks` for a notebook cell, None for any other test."""
+    path = Path(str(item.path))
+    return path.parent.name if path.suffix == ".ipynb" else None
 
 
 def _home_of(proc: psutil.Process) -> str:
@@ -19,18 +32,39 @@ def _home_of(proc: psutil.Process) -> str:
         return ""
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """With `-n`, hand out work by edition for notebooks (a notebook's cells, and an edition's notebooks, depend on
+    the ones before) and by file for everything else."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByEdition(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path.rsplit("/", 1)[0] if path.endswith(".ipynb") else path
+
+    return ByEdition(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Point the notebook's kernel (started in the first cell's set-up) at its edition's state folder."""
+    edition = _edition(item)
+    if edition:
+        home = item.config._tmp_path_factory.getbasetemp() / f"course-{edition}"
+        os.environ["COURSE_HOME"] = str(home)
+        _notebook_homes.add(home)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail if any course process is left: those of the tests' own state folders, and, when this session ran the
-    notebooks (which share the default state folder, as a learner's would), those of the default one too, after
-    stopping what the notebooks left for each other. A session without notebooks never touches the default folder,
-    so running a few unit tests does not stop a course you have open."""
+    """Stop what the notebooks left for each other, then fail if any course process of this session (found by the
+    state folder in its environment) is still running."""
+    for home in sorted(_notebook_homes):
+        os.environ["COURSE_HOME"] = str(home)
+        cli.stop_everything()
     os.environ.pop("COURSE_HOME", None)
     tmp = str(session.config._tmp_path_factory.getbasetemp()) + os.sep
-    default = ""
-    if any(Path(str(item.path)).suffix == ".ipynb" for item in session.items):
-        cli.stop_everything()
-        default = str(state.home())
-    left = [p for p in processes.course_processes() if _home_of(p).startswith(tmp) or _home_of(p) == default]
+    left = [p for p in processes.course_processes() if _home_of(p).startswith(tmp)]
     if left:
         lines = [f"  pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in left]
         print("\nCourse processes still running after the tests:\n" + "\n".join(lines))
