@@ -7,6 +7,8 @@ PY     := $(BIN)/python
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 LAB_PORT ?= 8888
 NBVAL := --nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env
+# The two editions run side by side, one pytest-xdist worker each, each with its own state folder (see conftest.py).
+EDITIONS := -n 2 instructor notebooks
 
 .PHONY: lab lab-instructor test test-unit test-notebooks bench notebooks check-editions down reset clean help
 
@@ -43,13 +45,14 @@ check-editions: $(VENV)/.lab-installed
 	$(PY) tools/editions.py --check
 
 test: $(VENV)/.test-installed check-editions
-	$(PY) -m pytest tests instructor notebooks $(NBVAL)
+	$(PY) -m pytest tests
+	$(PY) -m pytest $(EDITIONS) $(NBVAL)
 
 test-unit: $(VENV)/.test-installed
 	$(PY) -m pytest tests
 
 test-notebooks: $(VENV)/.test-installed
-	$(PY) -m pytest instructor notebooks $(NBVAL)
+	$(PY) -m pytest $(EDITIONS) $(NBVAL)
 
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/run.py

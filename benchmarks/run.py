@@ -169,10 +169,11 @@ def bench_end_to_end(runs: int = 30, delay: float = 0.5) -> dict[str, float]:
 
 
 def bench_course() -> dict[str, float]:
-    """Wall time of the whole course (both editions) under strict pytest --nbval, as `make test` runs it."""
+    """Wall time of the whole course (both editions) under strict pytest --nbval, as `make test` runs it: the two
+    editions side by side on two pytest-xdist workers, each with its own state folder."""
     t0 = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "instructor", "notebooks", "--nbval",
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "instructor", "notebooks", "--nbval",
          "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"],
         cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
