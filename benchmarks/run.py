@@ -168,23 +168,27 @@ def bench_end_to_end(runs: int = 30, delay: float = 0.5) -> dict[str, float]:
             "e2e_overhead_p99_ms": round(p(overheads, 99) * 1000, 1), "e2e_delay_s": delay}
 
 
-def bench_course() -> dict[str, float]:
+def bench_course(workers: int = 2) -> dict[str, float]:
     """Wall time of the whole course (both editions) under strict pytest --nbval, as `make test` runs it: the two
-    editions side by side on two pytest-xdist workers, each with its own state folder."""
+    editions side by side on two pytest-xdist workers, each with its own state folder. `workers=0` runs them one
+    after the other in one process, for comparison."""
+    key = "course_nbval" if workers else "course_nbval_serial"
     t0 = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "instructor", "notebooks", "--nbval",
-         "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(workers), "instructor", "notebooks",
+         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"],
         cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     tail = result.stdout.strip().splitlines()[-1:] or ["?"]
-    print(f"  pytest --nbval: {tail[0]}", file=sys.stderr)
-    return {"course_nbval_s": round(seconds, 1), "course_nbval_passed": result.returncode == 0}
+    print(f"  pytest --nbval -n {workers}: {tail[0]}", file=sys.stderr)
+    return {f"{key}_s": round(seconds, 1), f"{key}_passed": result.returncode == 0}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-course", action="store_true", help="do not time the notebooks under nbval")
+    parser.add_argument("--course-serial", action="store_true",
+                        help="also time both editions one after the other (about 4 minutes more)")
     parser.add_argument("--delay", type=float, default=5.0, help="the mailer's delay for the inline figures")
     parser.add_argument("--posts", type=int, default=200, help="background posts to time")
     args = parser.parse_args()
@@ -211,6 +215,8 @@ def main() -> int:
         print("- the whole course under pytest --nbval ...", file=sys.stderr, flush=True)
         os.environ.pop("COURSE_HOME")
         figures.update(bench_course())
+        if args.course_serial:
+            figures.update(bench_course(workers=0))
     width = max(map(len, figures))
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
