@@ -19,9 +19,9 @@ from support import cli, processes
 _notebook_homes: set[Path] = set()
 
 
-def _edition(item: pytest.Item) -> str | None:
-    """`instructor` or `notebooks` for a notebook cell, None for any other test."""
-    path = Path(str(item.path))
+def _edition(path: str | Path) -> str | None:
+    """`instructor` or `notebooks` for a notebook's path, None for any other test file."""
+    path = Path(path)
     return path.parent.name if path.suffix == ".ipynb" else None
 
 
@@ -41,7 +41,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     class ByEdition(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return path.rsplit("/", 1)[0] if path.endswith(".ipynb") else path
+            return _edition(path) or path
 
     return ByEdition(config, log)
 
@@ -49,7 +49,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Point the notebook's kernel (started in the first cell's set-up) at its edition's state folder."""
-    edition = _edition(item)
+    edition = _edition(item.path)
     if edition:
         home = item.config._tmp_path_factory.getbasetemp() / f"course-{edition}"
         os.environ["COURSE_HOME"] = str(home)

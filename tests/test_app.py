@@ -7,7 +7,6 @@ input is refused before anything is sent or queued; the app serves one request a
 from __future__ import annotations
 
 import email
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ import requests
 from rq.job import Job
 
 from support import app, inbox, mailcatcher, mailer, processes, queues, redis_server
+
+from ports import foreign_listeners
 
 DELAY = 0.4  # the slow mailer, inline
 BG_DELAY = 5.0  # handed to the job; nothing waits for it here (no worker runs)
@@ -216,17 +217,9 @@ def test_start_is_idempotent_and_restarts_for_another_mode() -> None:
 
 def test_a_foreign_listener_on_the_preferred_port_moves_the_app() -> None:
     app.stop()
-    foreign = None
-    if processes.port_is_free(app.PREFERRED_PORT):
-        foreign = socket.socket()
-        foreign.bind((processes.HOST, app.PREFERRED_PORT))
-        foreign.listen()
-    try:
+    with foreign_listeners([app.PREFERRED_PORT]):
         service = app.start("inline", DELAY)
         assert service.port != app.PREFERRED_PORT
         assert requests.get(service.url + "/health", timeout=5).json()["ok"] is True
-    finally:
-        if foreign is not None:
-            foreign.close()
     app.stop()
     assert app.status() is None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import psutil
 import pytest
 
 from support import inbox, mailcatcher, processes, state
+
+from ports import foreign_listeners
 
 # The smallest GIF there is: one transparent pixel.
 GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
@@ -97,10 +98,7 @@ def test_uses_the_preferred_port_when_free(home: Path) -> None:
 
 def test_takes_another_port_when_something_else_holds_the_preferred_one(home: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as foreign:
-        foreign.bind(("127.0.0.1", 0))
-        foreign.listen()
-        held = foreign.getsockname()[1]
+    with foreign_listeners([0]) as (held,):
         monkeypatch.setattr(mailcatcher, "PREFERRED_PORT", held)
         service = mailcatcher.start()
         assert service.port != held

@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 from PIL import Image

@@ -6,7 +6,6 @@ a fresh kernel, starting from an empty state folder, with every stored output co
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -25,8 +24,7 @@ LEARNER = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def test_the_learner_edition_runs_backwards_and_twice_from_nothing(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(LEARNER) >= 7, "the learner edition is missing notebooks"
-    home = tmp_path / "course"
-    monkeypatch.setenv("COURSE_HOME", str(home))
+    monkeypatch.setenv("COURSE_HOME", str(tmp_path / "course"))
     work = tmp_path / "notebooks"  # a copy: the notebooks write files (03's job module) next to themselves
     shutil.copytree(ROOT / "notebooks", work, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     order = [str(path) for path in reversed(sorted(work.glob("*.ipynb"))) for _ in range(2)]
@@ -35,7 +33,7 @@ def test_the_learner_edition_runs_backwards_and_twice_from_nothing(tmp_path: Pat
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--keep-duplicates",
              "--rootdir", str(tmp_path), "--basetemp", str(tmp_path / "inner"), "--nbval", "--nbval-current-env",
              "--nbval-sanitize-with", str(ROOT / "tests" / "sanitize.cfg"), *order],
-            cwd=tmp_path, capture_output=True, text=True, timeout=900, env={**os.environ, "COURSE_HOME": str(home)})
+            cwd=tmp_path, capture_output=True, text=True, timeout=900)  # COURSE_HOME: set above, inherited
     finally:
         cli.stop_everything()
     assert result.returncode == 0, result.stdout[-6000:]

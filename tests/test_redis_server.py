@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 import redis
 
 from support import processes, queues, redis_server, state
+
+from ports import foreign_listeners
 
 
 def test_start_answers_ping_on_loopback_and_records_itself(course_home: Path) -> None:
@@ -50,10 +51,7 @@ def test_concurrent_starts_from_several_processes_start_one_server(course_home: 
 
 def test_a_foreign_listener_on_the_preferred_port_moves_redis_elsewhere(course_home: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as foreign:
-        foreign.bind(("127.0.0.1", 0))
-        foreign.listen()
-        held = foreign.getsockname()[1]
+    with foreign_listeners([0]) as (held,):
         monkeypatch.setattr(redis_server, "PREFERRED_PORT", held)
         service = redis_server.start()
         assert service.port != held

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psutil
@@ -15,22 +12,7 @@ from support import app, course, dashboard, inbox, mailcatcher, processes, queue
 from support.form_widget import WorkItForm
 from support.kernels import WorkerKernel
 
-
-@contextmanager
-def foreign_listeners(ports: list[int]) -> Iterator[list[int]]:
-    """Hold each port with a plain listening socket (a stranger's program); a port someone else holds stays busy."""
-    with ExitStack() as stack:
-        held = []
-        for port in ports:
-            sock = stack.enter_context(socket.socket())
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's TIME_WAIT is no owner
-            try:
-                sock.bind(("127.0.0.1", port))
-                sock.listen()
-            except OSError:
-                pass  # already busy: just as good for this test
-            held.append(port)
-        yield held
+from ports import foreign_listeners
 
 
 def test_busy_preferred_ports_move_the_course_and_it_says_which(course_home: Path, capsys) -> None:

@@ -8,7 +8,6 @@ again gives the same files. Run from the repository root:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
