@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import redis
 from rq import Queue
+from rq.job import Job
 
 from . import redis_server
 
@@ -32,15 +33,23 @@ def all_queues(connection_: redis.Redis | None = None) -> list[Queue]:
     return [Queue(name, connection=conn) for name in QUEUE_NAMES]
 
 
+def empty(q: Queue) -> int:
+    """Drop every job of `q`, queued or in any of its registries; returns how many were queued.
+
+    Each registered job goes through `Job.delete`, which knows how to leave every registry (rq 3's started-job
+    registry refuses a plain `remove`); entries whose job is already gone go with the registry's key.
+    """
+    dropped = q.empty()
+    # started first: reading it runs RQ's clean-up, which moves expired jobs into the failed registry
+    for registry in (q.started_job_registry, q.failed_job_registry, q.finished_job_registry,
+                     q.scheduled_job_registry, q.deferred_job_registry, q.canceled_job_registry):
+        for job in Job.fetch_many(registry.get_job_ids(), connection=q.connection):
+            if job is not None:
+                job.delete()
+        q.connection.delete(registry.key)
+    return dropped
+
+
 def empty_all(connection_: redis.Redis | None = None) -> int:
     """Remove every job from the course's queues and their registries; returns how many queued jobs were dropped."""
-    dropped = 0
-    for q in all_queues(connection_):
-        dropped += q.count
-        q.empty()
-        # started first: reading it runs RQ's clean-up, which moves expired jobs into the failed registry
-        for registry in (q.started_job_registry, q.failed_job_registry, q.finished_job_registry,
-                         q.scheduled_job_registry, q.deferred_job_registry, q.canceled_job_registry):
-            for job_id in registry.get_job_ids():
-                registry.remove(job_id, delete_job=True)
-    return dropped
+    return sum(empty(q) for q in all_queues(connection_))

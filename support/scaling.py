@@ -94,12 +94,8 @@ def prepare(queue_names: Sequence[str] = ("default", "mailers"), connection: red
     """
     conn = connection or queues.connection()
     workers.stop_all_workers()  # background workers left by an earlier run of a notebook (ours or another's)
-    for q in (queues.queue(n, conn) for n in queue_names):
-        q.empty()
-        for registry in (q.failed_job_registry, q.finished_job_registry, q.started_job_registry,
-                         q.scheduled_job_registry, q.deferred_job_registry, q.canceled_job_registry):
-            for job_id in registry.get_job_ids():
-                registry.remove(job_id, delete_job=True)
+    for name in queue_names:
+        queues.empty(queues.queue(name, conn))
     others = live_workers(queue_names, conn)
     schedulers = scheduler_holders(queue_names, conn)
     lines = [f"Emptied the queues {', '.join(queue_names)}; no other worker is listening to them: {not others}"]
