@@ -33,11 +33,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .workers import WORKER_PREFIX
-
     entries = state.read()
-    names = [n for n in _services_in_start_order() if n in entries]
-    names += sorted(n for n in entries if n.startswith(WORKER_PREFIX))
+    services = _services_in_start_order()
+    names = [n for n in services if n in entries]
+    names += sorted(n for n in entries if n not in services)  # workers, and workers in a second kernel
     print(f"State folder: {state.home()}")
     if not names:
         print("Nothing is running. Start the services with:  python -m support up")

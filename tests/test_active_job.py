@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import textwrap
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support import active_job, inbox, mailcatcher, processes, queues, state, workers
+from support import active_job, cli, inbox, mailcatcher, processes, queues, state, workers
 from support.kernels import WorkerKernel
 
 JOB_MODULE = """
@@ -76,10 +77,13 @@ def test_a_job_class_from_main_is_refused_with_an_explanation(course_home: Path)
         active_job.set_queue_adapter("sidekiq")
 
 
-def test_a_worker_in_a_second_kernel_runs_jobs_and_stops_cleanly(job_class, tmp_path: Path) -> None:
+def test_a_worker_in_a_second_kernel_runs_jobs_and_stops_cleanly(job_class, tmp_path: Path, capsys) -> None:
     kernel = WorkerKernel(["mailers"], cwd=tmp_path, simple=True).start()
     try:
         assert kernel.name in state.read()
+        capsys.readouterr()
+        cli.main(["status"])
+        assert re.search(rf"^  {kernel.name} +- +\d+  ok ", capsys.readouterr().out, re.M), "status hides it"
         job = job_class.perform_later("linus@example.com", "code")
         assert inbox.wait_for(1, timeout=10)[0].to == ["linus@example.com"]
         assert processes.wait_until(lambda: job.get_status(refresh=True) == "finished", 5)
