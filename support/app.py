@@ -137,7 +137,6 @@ def create_app(delivery: str = "inline", delay: float = 5.0) -> Flask:
         raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, not {delivery!r}")
     delay = float(delay)
     app = Flask("work-it")
-    app.config.update(DELIVERY=delivery, DELAY=float(delay))
     enqueuer = _Enqueuer()
     app.extensions["work-it-enqueuer"] = enqueuer
 

@@ -33,7 +33,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from . import processes, queues, redis_server, state
+from . import processes, queues, recovery, redis_server, state
 from .live import Poller
 from .processes import HOST, Service, ServiceError
 
@@ -174,20 +174,6 @@ def rq_info(stable: bool = False, queue_names: Sequence[str] = queues.QUEUE_NAME
 # --- the data: one snapshot of the queues, the workers and the failed jobs ------------------------------------
 
 
-def _error_line(job: Job) -> str:
-    """The last line of the job's exception (``ValueError: math domain error``)."""
-    text = ""
-    try:
-        result = job.latest_result()
-        text = (result.exc_string or "") if result is not None else ""
-    except Exception:  # noqa: BLE001 - an unreadable result must not break the view
-        text = ""
-    if not text:
-        text = job.exc_info or ""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no exception recorded)"
-
-
 def _state_name(value: Any) -> str:
     return str(getattr(value, "value", value))
 
@@ -223,7 +209,7 @@ def snapshot(connection: redis.Redis | None = None, failed_limit: int | None = N
             if job is None:  # its hash expired or was deleted while still listed
                 continue
             failed.append({"id": job.id, "queue": q.name, "func": job.func_name or "",
-                           "description": job.description or job.func_name or "", "error": _error_line(job)})
+                           "description": job.description or job.func_name or "", "error": recovery.error_line(job)})
     found = []
     for worker in Worker.all(connection=conn):
         try:

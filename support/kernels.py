@@ -81,7 +81,6 @@ class WorkerKernel:
         self._stop_reading = threading.Event()
         self._reader: threading.Thread | None = None
         self._done = threading.Event()
-        self._lines: queue_module.SimpleQueue[str] = queue_module.SimpleQueue()
         self.rq_name = ""
 
     def start(self, timeout: float = 30.0) -> WorkerKernel:

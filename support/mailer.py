@@ -78,7 +78,7 @@ def _html_body(thought: str, gif: Path, cid: str) -> str:
 """
 
 
-def build_message(email: str, thought: str, sender: str = SENDER) -> EmailMessage:
+def build_message(email: str, thought: str) -> EmailMessage:
     """The email for `thought`: plain text, plus an HTML alternative showing the GIF as an inline (cid:) image.
 
     Everything the user typed is HTML-escaped. Only the Message-ID and the Date differ between two calls (the
@@ -89,7 +89,7 @@ def build_message(email: str, thought: str, sender: str = SENDER) -> EmailMessag
     cid = f"gif.{message_id[1:-1]}"  # without the angle brackets, as cid: URLs want it
     msg = EmailMessage()
     msg["Subject"] = SUBJECT
-    msg["From"] = sender
+    msg["From"] = SENDER
     msg["To"] = email
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = message_id

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -69,17 +68,16 @@ def process_alive(pid: int, started: float) -> bool:
         return False
 
 
-def spawn(name: str, argv: Sequence[str], cwd: Path | None = None,
-          env: dict[str, str] | None = None) -> psutil.Process:
+def spawn(name: str, argv: Sequence[str]) -> psutil.Process:
     """Start the service `name` as `argv`, detached from this process (own session), its output appended to
     its log file. Its environment carries ``COURSE_SERVICE=name``, which is how `course_processes` finds it."""
     log_file = state.log_path(name)
-    env = dict(env or course_env())
+    env = course_env()
     env[SERVICE_MARK] = name
     with open(log_file, "ab") as log:
         popen = subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            cwd=cwd, env=env, start_new_session=True, close_fds=True,
+            env=env, start_new_session=True, close_fds=True,
         )
     # Nobody will wait() for this child if our process lives on: let a watcher thread reap it when it exits.
     _reap_later(popen)
@@ -208,8 +206,8 @@ def running(name: str) -> Service | None:
 
 
 def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]], url_for: Callable[[int], str],
-           ready: Callable[[int], bool], timeout: float = 15.0, cwd: Path | None = None,
-           extra: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Service:
+           ready: Callable[[int], bool], timeout: float = 15.0,
+           extra: dict[str, Any] | None = None) -> Service:
     """Return the running service `name`, starting it first if needed (idempotent, across processes).
 
     `argv_for(port)` builds its command line, `ready(port)` says when it answers. The course-wide lock makes a
@@ -225,7 +223,7 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
         # Come back on the port it had (clients may still hold its URL), else the preferred one, else any.
         port = pick_port(recorded.port if recorded is not None and port_is_free(recorded.port) else preferred_port)
         for _attempt in range(3):
-            proc = spawn(name, argv_for(port), cwd=cwd, env=env)
+            proc = spawn(name, argv_for(port))
             started = proc.create_time()
 
             def up() -> bool:  # it answers, and it is our process that listens (not a stranger on the port)

@@ -72,7 +72,10 @@ _AT_TIME = re.compile(r",? at \d{4}-\d\d-\d\d[ T][\d:.+]+$")
 
 def error_line(job: Job) -> str:
     """The last line of the job's latest failure, without the time stamp some RQ messages end with."""
-    result = job.latest_result()
+    try:
+        result = job.latest_result()
+    except Exception:  # noqa: BLE001 - an unreadable result must not break a view or a check
+        result = None
     text = (result.exc_string if result is not None else "") or job.exc_info or ""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return _AT_TIME.sub("", lines[-1]) if lines else "(no error recorded)"

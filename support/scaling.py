@@ -12,7 +12,6 @@ so the notebook's own polling does not blur them.
 
 from __future__ import annotations
 
-import math
 import socket
 import time
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
-from . import demo_jobs, processes, queues, state, workers
+from . import demo_jobs, processes, queues, recovery, state, workers
 from .processes import Service
 
 DONE = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
@@ -235,11 +234,6 @@ def plot_batches(batches: Sequence[Batch], predicted: Sequence[float] | None = N
     return fig
 
 
-def ideal_wall_time(jobs: int, workers_: int, seconds: float = 1.0) -> float:
-    """Rounds of work times the length of one job: the best any number of workers can do."""
-    return math.ceil(jobs / workers_) * seconds
-
-
 # --- what a job costs the worker itself ------------------------------------------------------------------------
 
 
@@ -288,9 +282,7 @@ def run_one(func_path: str, queue_name: str = "default", timeout: float = 30.0) 
     job = queues.queue(queue_name).enqueue(func_path, result_ttl=600)
     [status] = wait_for_jobs([job], timeout=timeout)
     if status != JobStatus.FINISHED:
-        result = job.latest_result()
-        last = (result.exc_string or "").strip().splitlines()[-1:] if result is not None else []
-        return f"(the job failed: {last[0] if last else 'no error recorded'})"
+        return f"(the job failed: {recovery.error_line(job)})"
     return job.return_value()
 
 

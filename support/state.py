@@ -92,5 +92,5 @@ def remove(name: str) -> None:
 
 
 def wipe(name: str) -> None:
-    """Delete one folder of the state (used by ``reset``); the services' entries stay."""
+    """Delete one folder of the state; the services' entries stay."""
     shutil.rmtree(home() / name, ignore_errors=True)

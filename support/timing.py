@@ -6,9 +6,8 @@ import math
 import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from . import app
 
@@ -25,13 +24,6 @@ class Visit:
     @property
     def seconds(self) -> float:
         return self.answered - self.sent
-
-
-def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """Call `fn` and return (its result, the seconds it took)."""
-    t0 = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - t0
 
 
 def users_at_once(emails: Sequence[str], thought: str = "Waiting in line") -> list[Visit]:

@@ -19,6 +19,7 @@ from rq import SimpleWorker, Worker
 
 from . import processes, queues, state
 from .processes import Service
+from .worker_log import DATE_FORMAT, LOG_FORMAT
 
 BANNER = r"""
     ____  ____       __        __         _
@@ -39,20 +40,19 @@ def banner(queue_names: Sequence[str], worker_class: str, redis_url: str, path: 
 
 def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool = False, simple: bool = False,
                with_scheduler: bool = True, max_idle_time: int | None = None, path: str | None = None,
-               name: str | None = None, show_banner: bool = True) -> bool:
+               name: str | None = None) -> bool:
     """Run a worker in this process until it is stopped (Ctrl+C: warm shutdown) or, with `burst`, out of work."""
     import_path = str(Path(path or os.getcwd()).resolve())
     if import_path not in sys.path:
         sys.path.insert(0, import_path)  # the worker imports job modules by name from here, like `rq worker --path`
     conn = queues.connection()
     worker_class = SimpleWorker if simple else Worker
-    if show_banner:
-        print(banner(queue_names, worker_class.__name__, queues.redis_server.url(), import_path), flush=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", force=True)
+    print(banner(queue_names, worker_class.__name__, queues.redis_server.url(), import_path), flush=True)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT, force=True)
     worker = worker_class([queues.queue(q, conn) for q in queue_names], connection=conn, name=name)
     sys.stdout.flush()  # a forking worker would repeat buffered output once per child
     return worker.work(burst=burst, with_scheduler=with_scheduler, max_idle_time=max_idle_time,
-                       logging_level="INFO", date_format="%H:%M:%S", log_format="%(asctime)s %(message)s")
+                       logging_level="INFO", date_format=DATE_FORMAT, log_format=LOG_FORMAT)
 
 
 def _next_worker_name() -> str:

@@ -119,9 +119,8 @@ def test_wall_time_blank_is_not_attempted():
     assert ex_wall_time.use(wall_time, quiet=True)(20, 3, 1) == 7
 
 
-def test_wall_time_reference_matches_scaling_helper():
+def test_wall_time_reference_counts_rounds_of_work():
     for jobs, n, seconds in [(20, 1, 1), (20, 3, 1), (5, 8, 2.5)]:
-        assert wall_time_reference(jobs, n, seconds) == scaling.ideal_wall_time(jobs, n, seconds)
         assert wall_time_reference(jobs, n, seconds) == math.ceil(jobs / n) * seconds
 
 

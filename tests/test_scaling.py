@@ -156,5 +156,4 @@ def test_plot_and_helpers():
                for n in (1, 2, 4)]
     fig = scaling.plot_batches(batches, predicted=[20, 10, 5])
     assert len(fig.axes[0].patches) == 3
-    assert scaling.ideal_wall_time(20, 3) == 7
     assert scaling.seconds_between(datetime(2026, 1, 1, 0, 0, 0), datetime(2026, 1, 1, 0, 0, 2, tzinfo=timezone.utc)) == 2

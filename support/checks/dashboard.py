@@ -10,7 +10,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.results import Result
 
-from .. import dashboard, inbox, job_watch, queues
+from .. import dashboard, inbox, job_watch, queues, recovery
 from ..exercises import Exercise, Incorrect, _box, _display, _Message, call, describe
 
 # --- Exercise 1: count the failed jobs -------------------------------------------------------------------------
@@ -109,7 +109,7 @@ def _check_requeued(value: Any, timeout: float = 10.0) -> str:
     except TimeoutError as exc:
         raise Incorrect(f"The job left the failed registry but did not run: {exc}") from None
     if final == "failed":
-        raise Incorrect(f"The job ran again and failed again ({dashboard._error_line(job)}). "
+        raise Incorrect(f"The job ran again and failed again ({recovery.error_line(job)}). "
                         "Is the mail catcher running? mailcatcher.start() brings it back.")
     address = str(job.args[0]) if job.args else ""
     try:

@@ -19,7 +19,7 @@ from typing import Any
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from .. import inbox, queues
+from .. import inbox, queues, recovery
 from ..active_job import ActiveJob, ConfiguredJob
 from ..exercises import Exercise, Incorrect, NotAttempted, _box, _display, _Message, describe, is_placeholder
 from ..exercises import load_module_from
@@ -226,10 +226,7 @@ class SendLaterExercise(Exercise):
         status = _wait_until_done(job, self.wait_seconds)
         job.refresh()  # everything the worker wrote: who ran it, when, its result
         if status == "failed":
-            outcome = job.latest_result()
-            trace = (outcome.exc_string if outcome is not None else "") or ""
-            last = trace.strip().splitlines()[-1] if trace.strip() else "no details"
-            raise Incorrect(f"Your job failed on the worker: {last}")
+            raise Incorrect(f"Your job failed on the worker: {recovery.error_line(job)}")
         if status == "queued":
             raise Incorrect(f"Your job is still waiting in the {job.origin!r} queue after {self.wait_seconds:g} s: "
                             "no worker took it. Start the worker (section 4), then run this check again.")
