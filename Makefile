@@ -16,10 +16,11 @@ help:
 	@echo "make lab             set up .venv and open the course (learner edition) in JupyterLab"
 	@echo "make lab-instructor  the same, on the instructor edition (with solutions)"
 	@echo "make test            set up and run every test: unit tests and both editions under pytest --nbval"
+	@echo "make test-unit       only the unit tests (tests/); make test-notebooks: only both editions under nbval"
 	@echo "make bench           run the benchmarks; the last line printed is one JSON object"
 	@echo "make notebooks       re-execute the instructor edition, then regenerate and execute the learner edition"
 	@echo "make down            stop every process the course started"
-	@echo "make reset           empty the inbox and the queues"
+	@echo "make reset           empty the inbox and the queues; make clean: stop everything and delete .course/"
 
 # Set-up: re-runs only when a requirements file or pyproject.toml changed.
 $(VENV)/.lab-installed: requirements.txt pyproject.toml
@@ -44,9 +45,7 @@ lab-instructor: $(VENV)/.lab-installed
 check-editions: $(VENV)/.lab-installed
 	$(PY) tools/editions.py --check
 
-test: $(VENV)/.test-installed check-editions
-	$(PY) -m pytest tests
-	$(PY) -m pytest $(EDITIONS) $(NBVAL)
+test: check-editions test-unit test-notebooks
 
 test-unit: $(VENV)/.test-installed
 	$(PY) -m pytest tests

@@ -175,8 +175,8 @@ def bench_course(workers: int = 2) -> dict[str, float]:
     key = "course_nbval" if workers else "course_nbval_serial"
     t0 = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(workers), "instructor", "notebooks",
-         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"],
+        [sys.executable, "-m", "pytest", "-q", "-n", str(workers), "instructor", "notebooks", "--nbval",
+         "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"],  # pyproject.toml adds the rest
         cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     tail = result.stdout.strip().splitlines()[-1:] or ["?"]
