@@ -115,23 +115,12 @@ def bench_enqueue(n: int = 2000) -> dict[str, float]:
 
 def bench_worker_throughput(simple: bool, n: int) -> float:
     """No-op jobs per second for a burst worker of one class, from its first job's start to its last job's end."""
-    from rq.job import Job
+    from support import queues, scaling
 
-    from support import queues, workers
-
-    q = queues.queue("default")
     queues.empty_all()
-    jobs = [q.enqueue("os.getpid", result_ttl=600) for _ in range(n)]
-    service = workers.start_worker(["default"], simple=simple, with_scheduler=False, burst=True)
-    from support import processes
-
-    processes.wait_until(lambda: not service.alive(), 300, 0.1)
-    fetched = Job.fetch_many([j.id for j in jobs], connection=queues.connection())
-    assert all(j is not None and j.get_status() == "finished" for j in fetched), "not every job finished"
-    first = min(j.started_at for j in fetched)
-    last = max(j.ended_at for j in fetched)
+    cost = scaling.per_job_cost(simple, jobs=n, timeout=300)
     queues.empty_all()
-    return n / (last - first).total_seconds()
+    return cost.jobs_per_second
 
 
 def bench_end_to_end(runs: int = 30, delay: float = 0.5) -> dict[str, float]:

@@ -13,7 +13,6 @@ so the notebook's own polling does not blur them.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,10 +26,8 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
-from . import demo_jobs, processes, queues, recovery, state, workers
+from . import demo_jobs, job_watch, processes, queues, recovery, state, workers
 from .processes import Service
-
-DONE = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 # --- before measuring: nobody else may take our jobs ----------------------------------------------------------
@@ -112,29 +109,13 @@ def prepare(queue_names: Sequence[str] = ("default", "mailers"), connection: red
 # --- waiting on jobs and processes ----------------------------------------------------------------------------
 
 
-def wait_for_jobs(jobs: Sequence[Job], timeout: float = 60.0, interval: float = 0.05) -> list[JobStatus]:
-    """Poll until every job has finished (or failed); returns their statuses. TimeoutError after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    ids = [job.id for job in jobs]
-    conn = jobs[0].connection if jobs else queues.connection()
-    while True:
-        statuses = [JobStatus(s.decode()) if s else None for s in _statuses(conn, ids)]
-        if all(s in DONE for s in statuses):
-            for job in jobs:
-                job.refresh()
-            return statuses  # type: ignore[return-value]
-        if time.monotonic() >= deadline:
-            waiting = sum(s not in DONE for s in statuses)
-            raise TimeoutError(f"{waiting} of {len(ids)} jobs were not done after {timeout:g} s: is a worker "
-                               "listening to their queue (and, for scheduled jobs, running the scheduler)?")
-        time.sleep(interval)
-
-
-def _statuses(conn: redis.Redis, ids: Sequence[str]) -> list[bytes | None]:
-    with conn.pipeline() as pipe:
-        for job_id in ids:
-            pipe.hget(Job.key_for(job_id), "status")
-        return pipe.execute()
+def wait_for_jobs(jobs: Sequence[Job], timeout: float = 60.0) -> list[JobStatus]:
+    """Wait until every job has finished (or failed), then refresh them; returns their statuses. TimeoutError after
+    `timeout` s."""
+    job_watch.wait_for_jobs(jobs, timeout=timeout)
+    for job in jobs:
+        job.refresh()
+    return [JobStatus(s) for s in job_watch.statuses(jobs)]
 
 
 def wait_until_stopped(service: Service, timeout: float = 30.0) -> bool:
@@ -261,10 +242,12 @@ def per_job_cost(simple: bool, jobs: int = 100, queue_name: str = "default", tim
     batch = q.enqueue_many([Queue.prepare_data(demo_jobs.noop, result_ttl=600) for _ in range(jobs)])
     service = workers.start_worker([queue_name], simple=simple, burst=True, with_scheduler=False)
     try:
-        wait_for_jobs(batch, timeout=timeout)
+        statuses = wait_for_jobs(batch, timeout=timeout)
     finally:
         if not wait_until_stopped(service, timeout=10):
             workers.stop_worker(service)
+    if any(s != JobStatus.FINISHED for s in statuses):
+        raise RuntimeError(f"Not every no-op job finished: {sorted(set(map(str, statuses)))}")
     seconds = seconds_between(min(j.started_at for j in batch), max(j.ended_at for j in batch))
     return Cost("SimpleWorker" if simple else "Worker", jobs, seconds)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import inspect
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,13 @@ from typing import Any
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from .. import inbox, queues, recovery
+from .. import inbox, job_watch, queues, recovery
 from ..active_job import ActiveJob, ConfiguredJob
 from ..exercises import Exercise, Incorrect, NotAttempted, _box, _display, _Message, describe, is_placeholder
 from ..exercises import load_module_from
 from ..mailer import deliver
 
 PERFORM_JOB = "support.active_job.perform_job"
-FINAL_STATES = ("finished", "failed", "stopped", "canceled")
-
-
 # --- the reference solutions ---------------------------------------------------------------------------------
 
 
@@ -197,19 +193,12 @@ def _received_after(message: inbox.Message, moment: datetime | None) -> bool:
     return message.received >= moment - timedelta(seconds=2)  # file times are coarse; allow a little slack
 
 
-def _status(job: Job) -> str:
-    """The job's status as Redis has it now, as a plain string ("queued", "started", "finished"...)."""
-    status = job.get_status(refresh=True)
-    return str(getattr(status, "value", status) or "")
-
-
 def _wait_until_done(job: Job, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = _status(job)
-        if status in FINAL_STATES or time.monotonic() >= deadline:
-            return status
-        time.sleep(0.05)
+    """The job's final status, or the one it still has after `timeout` seconds."""
+    try:
+        return job_watch.wait_for_status(job, job_watch.DONE, timeout=timeout)
+    except TimeoutError:
+        return job_watch.status(job)
 
 
 class SendLaterExercise(Exercise):
