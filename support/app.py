@@ -19,8 +19,6 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, jsonify, request
-
 from . import mailer, processes
 from .processes import HOST, Service
 from .validation import MAX_THOUGHT, ValidationError, validate
@@ -31,7 +29,11 @@ DELIVERIES = ("inline", "background")
 QUEUE = "mailers"
 
 if TYPE_CHECKING:
+    from flask import Flask, Response
     from rq import Queue
+
+# Flask is imported where the app is built, not here: a notebook imports this module only to start, stop and ask
+# the app's process, and should not pay for Flask at kernel start-up.
 
 log = logging.getLogger("work-it")
 
@@ -77,11 +79,15 @@ _FORM = f"""\
 
 
 def _page(body: str, delivery: str, delay: float, status: int = 200) -> Response:
+    from flask import Response
+
     return Response(_PAGE.format(body=body, delivery=html.escape(delivery), delay=delay), status=status,
                     mimetype="text/html")
 
 
 def _wants_json() -> bool:
+    from flask import request
+
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
@@ -133,6 +139,8 @@ class _Enqueuer:
 
 def create_app(delivery: str = "inline", delay: float = 5.0) -> Flask:
     """The Work-It Flask app, sending `inline` (slow, in the request) or in the `background` (queued)."""
+    from flask import Flask, g, jsonify, request
+
     if delivery not in DELIVERIES:
         raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, not {delivery!r}")
     delay = float(delay)
