@@ -28,7 +28,7 @@ import redis
 from jupyter_client import KernelManager
 from rq import Worker
 
-from . import processes, queues, state
+from . import processes, queues, state, workers
 from .processes import Service
 
 KERNEL_PREFIX = "kernel-worker-"
@@ -120,7 +120,7 @@ class WorkerKernel:
 
     def _record(self, conn: redis.Redis) -> Worker | None:
         """This worker's record in Redis, or None."""
-        return next((w for w in Worker.all(connection=conn) if w.name == self.rq_name), None)
+        return workers.record(self.rq_name, conn)
 
     def _waiting_for_jobs(self, conn: redis.Redis) -> bool:
         # RQ registers a worker first and installs its Ctrl+C handling after; "idle" or "busy" come after both.

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import redis
 from rq import SimpleWorker, Worker
 
 from . import processes, queues, state
@@ -60,6 +61,11 @@ def _next_worker_name() -> str:
     return next(f"{WORKER_PREFIX}{n}" for n in itertools.count(1) if f"{WORKER_PREFIX}{n}" not in taken)
 
 
+def record(rq_name: str, conn: redis.Redis) -> Worker | None:
+    """The worker called `rq_name` as registered in Redis (one lookup by key), or None."""
+    return Worker.find_by_key(Worker.redis_worker_namespace_prefix + rq_name, connection=conn)
+
+
 def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: bool = False,
                  with_scheduler: bool = True, burst: bool = False, path: str | Path | None = None,
                  max_idle_time: int | None = None, timeout: float = 15.0) -> Service:
@@ -79,7 +85,7 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
                           extra={"rq_name": rq_name, "queues": list(queue_names), "simple": simple})
         state.put(name, service.entry())
     registered = processes.wait_until(
-        lambda: any(w.name == rq_name for w in Worker.all(connection=conn)) or not service.alive(), timeout, 0.05)
+        lambda: record(rq_name, conn) is not None or not service.alive(), timeout, 0.05)
     if not registered or not service.alive():
         if burst and not service.alive():
             return service  # a burst worker with nothing to do may already be done
