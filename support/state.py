@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +43,10 @@ def log_path(service: str) -> Path:
     return subdir("logs") / f"{service}.log"
 
 
-_locks: dict[str, FileLock] = {}
-
-
-@contextmanager
-def locked(timeout: float = 60) -> Iterator[None]:
-    """Hold the course-wide lock (re-entrant within one process: one FileLock object per state folder)."""
-    path = str(home() / "state.lock")
-    lock = _locks.setdefault(path, FileLock(path, timeout=timeout))
-    with lock:
-        yield
+def locked() -> FileLock:
+    """The course-wide lock, to hold with ``with``: across processes, and re-entrant within one (filelock keeps one
+    object per state folder)."""
+    return FileLock(home() / "state.lock", timeout=60, is_singleton=True)
 
 
 def read() -> dict[str, Any]:
