@@ -126,7 +126,7 @@ def _aof_bytes() -> bytes:
 
 def aof_size() -> int:
     """How many bytes the append-only file(s) hold now: pass it as ``since`` to look only at what comes after."""
-    return len(_aof_bytes())
+    return sum(path.stat().st_size for path in aof_files())
 
 
 def aof_commands(containing: str, since: int = 0) -> list[str]:

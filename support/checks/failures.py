@@ -98,11 +98,12 @@ def _check_send_once(fn: Any) -> str:
 
     call(fn, email, "Only once, please", key)
     call(fn, email, "Only once, please", key)
-    if sent() == 0:
+    twice = sent()  # one read of the inbox for both questions
+    if twice == 0:
         raise Incorrect("Called twice with the same key, your function sent no email at all: the first call must "
                         "send.")
-    if sent() > 1:
-        raise Incorrect(f"Called twice with the same key, your function sent {sent()} emails. Claim the key in Redis "
+    if twice > 1:
+        raise Incorrect(f"Called twice with the same key, your function sent {twice} emails. Claim the key in Redis "
                         "with SET ... NX first, and send only when the claim succeeds.")
     call(fn, email, "A different thought", other_key)
     if sent() != 2:
