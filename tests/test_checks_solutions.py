@@ -1,0 +1,41 @@
+"""The solution text an exercise shows is code that passes its own check.
+
+The checks keep a reference answer (typed, documented, used when a learner skips the exercise) and, apart, the
+solution a learner reads (plain, as they would write it). This keeps the two from drifting apart."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import jobs, mailcatcher, queues
+from support.checks.dashboard import ex_count_failed
+from support.checks.failures import ex_send_once
+from support.checks.redis_basics import ex_send, ex_take
+from support.checks.scaling import ex_wall_time
+from support.checks.slow_request import ex_stopwatch
+from support.exercises import Exercise
+
+# exercise, the function its solution defines, what the notebook has defined by then (besides the course's imports)
+CASES = [
+    (ex_stopwatch, "stopwatch", lambda: {"time": time}),
+    (ex_wall_time, "wall_time", lambda: {"math": math}),
+    (ex_send, "send", dict),
+    (ex_take, "take", dict),
+    (ex_count_failed, "count_failed", dict),
+    (ex_send_once, "send_once", lambda: {"r": queues.connection(), "jobs": jobs}),
+]
+
+
+@pytest.mark.parametrize("exercise, name, names", CASES, ids=[case[1] for case in CASES])
+def test_the_solution_shown_passes_its_check(course_home: Path, exercise: Exercise, name: str,
+                                             names: Any) -> None:
+    mailcatcher.start()
+    namespace = names()
+    exec(exercise.solution_code, namespace)  # what a learner gets when they paste .solution() into a cell
+    result = exercise.check(namespace[name])
+    assert result.kind == "correct", result.message
