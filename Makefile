@@ -10,7 +10,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env
 # The two editions run side by side, one pytest-xdist worker each, each with its own state folder (see conftest.py).
 EDITIONS := -n 2 instructor notebooks
 
-.PHONY: lab lab-instructor test test-unit test-notebooks bench notebooks check-editions down reset clean help
+.PHONY: lab lab-instructor test test-unit test-notebooks bench flake notebooks check-editions down reset clean help
 
 help:
 	@echo "make lab             set up .venv and open the course (learner edition) in JupyterLab"
@@ -18,6 +18,7 @@ help:
 	@echo "make test            set up and run every test: unit tests and both editions under pytest --nbval"
 	@echo "make test-unit       only the unit tests (tests/); make test-notebooks: only both editions under nbval"
 	@echo "make bench           run the benchmarks; the last line printed is one JSON object"
+	@echo "make flake           run both editions FLAKE_RUNS times (default 10) under a CPU hog, and idle; count failures"
 	@echo "make notebooks       re-execute the instructor edition, then regenerate and execute the learner edition"
 	@echo "make down            stop every process the course started"
 	@echo "make reset           empty the inbox and the queues; make clean: stop everything and delete .course/"
@@ -55,6 +56,11 @@ test-notebooks: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/run.py
+
+FLAKE_RUNS ?= 10
+FLAKE_IDLE_RUNS ?= 3
+flake: $(VENV)/.test-installed
+	$(PY) benchmarks/flake.py --runs $(FLAKE_RUNS) --idle-runs $(FLAKE_IDLE_RUNS)
 
 notebooks: $(VENV)/.lab-installed
 	$(PY) tools/editions.py --execute-instructor
