@@ -1,11 +1,20 @@
 """Jobs that go wrong on purpose, for ``05_when_things_fail``. A worker imports them by path, like every job.
 
 - ``tracked_send`` sends the Work-It email like ``support.jobs.send_gif_email``, and writes down each attempt (when
-  it began and ended, and the error it met) in Redis, so a notebook can draw the timeline of a job's retries.
+  it began and ended, and the error it met) in Redis, so a notebook can draw the timeline of a job's retries. Asked
+  to, it holds a failed try (see below) until the notebook has acted, before it reports the failure.
+- ``send_when_released`` holds before it sends: a notebook can kill the worker while the job is provably mid-job
+  and its email provably not sent yet.
 - ``slow_job`` sleeps longer than its timeout allows.
 - ``send_then_fail`` sends the email, then fails in a later step on its first attempt(s): retried, it sends twice.
 - ``send_once`` sends at most one email per idempotency key (``SET key NX EX``); ``send_once_then_fail`` is
   ``send_then_fail`` built on it: retried, it still sends once.
+
+A *hold* makes a demonstration that races a job deterministic: the job says in Redis that it reached a step
+(``course:held:<job id>``) and waits there until the notebook releases it (``course:released:<job id>``). The
+notebook waits for the first key (``wait_until_held``), acts (kills the worker, restarts the mail server), and only
+then lets go (``release``); so what it did happened at that step, however fast or slow the machine is. A job that
+nobody releases gives up after ``HOLD_LIMIT`` seconds with an error that says so.
 
 Every key these jobs write lives in Redis under ``course:`` or ``workit:sent:`` and expires on its own.
 """
@@ -26,12 +35,58 @@ STEP_PREFIX = "course:later-step:"  # + key: how often a job's later step has ru
 SENT_PREFIX = "workit:sent:"  # + key: the idempotency key of one email
 SENT_TTL = 24 * 60 * 60  # how long an idempotency key is kept (a day: longer than any retry takes)
 NOTES_TTL = 60 * 60  # how long the course keeps its notes about attempts
+HELD_PREFIX = "course:held:"  # + job id: the job reached the step where it waits
+RELEASED_PREFIX = "course:released:"  # + job id: the notebook has acted; the job may go on
+HOLD_LIMIT = 120.0  # seconds a held job waits for its release before it gives up
 
 
 def _connection() -> redis.Redis:
     """Redis as the running job sees it (the worker's connection), else the course's Redis."""
     job = get_current_job()
     return job.connection if job is not None else queues.connection()
+
+
+# --- holding a job at a step until the notebook has acted ---------------------------------------------------------
+
+
+def hold(job: Job) -> None:
+    """Inside a running job: say in Redis that the job reached this step, and wait until ``release(job)``.
+
+    Raises TimeoutError when nobody releases it within ``HOLD_LIMIT`` seconds. A job released once (the key stays
+    an hour) is not held again: a requeued or retried run goes straight on.
+    """
+    conn = job.connection
+    conn.set(HELD_PREFIX + job.id, "1", ex=NOTES_TTL)
+    deadline = time.monotonic() + HOLD_LIMIT
+    while not conn.exists(RELEASED_PREFIX + job.id):
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"held for {HOLD_LIMIT:g} s and nobody released it (failure_jobs.release(job))")
+        time.sleep(0.01)
+
+
+def wait_until_held(job: Job, timeout: float = 30.0) -> None:
+    """Wait until `job` has reached its hold (it is running, and waiting for ``release``). TimeoutError after
+    `timeout` seconds, naming the job's status then."""
+    conn = job.connection
+    deadline = time.monotonic() + timeout
+    while not conn.exists(HELD_PREFIX + job.id):
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"job {job.id[:8]} did not reach its hold in {timeout:g} s (status: "
+                               f"{job.get_status().value}). Is a worker running?")
+        time.sleep(0.01)
+
+
+def release(job: Job) -> None:
+    """Let a held job go on (and every later run of it pass its hold straight away)."""
+    job.connection.set(RELEASED_PREFIX + job.id, "1", ex=NOTES_TTL)
+
+
+def send_when_released(email: str, thought: str, delay: float = 0.0) -> str:
+    """Hold (see ``hold``) right before sending, then send the Work-It email. Outside a worker it only sends."""
+    job = get_current_job()
+    if job is not None:
+        hold(job)
+    return jobs.send_gif_email(email, thought, delay)
 
 
 # --- a send that notes its attempts --------------------------------------------------------------------------
@@ -51,11 +106,13 @@ class Attempt:
         return not self.error
 
 
-def tracked_send(email: str, thought: str, delay: float = 0.0) -> str:
+def tracked_send(email: str, thought: str, delay: float = 0.0, hold_failed_try: int = 0) -> str:
     """Send the Work-It email (``support.jobs.send_gif_email``) and note this attempt in Redis.
 
     Each attempt appends ``started|ended|error`` to the list ``course:attempts:<job id>``; read it back with
-    ``attempts(job)``. Outside a worker (no current job) it only sends.
+    ``attempts(job)``. When try number `hold_failed_try` fails, the job holds (``hold``) before it reports the
+    failure: the notebook knows that this try is over and the next one has not begun. Outside a worker (no
+    current job) it only sends.
     """
     job = get_current_job()
     started = time.time()
@@ -64,6 +121,8 @@ def tracked_send(email: str, thought: str, delay: float = 0.0) -> str:
         return jobs.send_gif_email(email, thought, delay)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
+        if job is not None and hold_failed_try and len(attempts(job)) + 1 == hold_failed_try:
+            hold(job)
         raise
     finally:
         if job is not None:

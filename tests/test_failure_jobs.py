@@ -53,6 +53,54 @@ def test_tracked_send_notes_every_attempt_of_a_real_job(course_home: Path) -> No
     assert _mails("bob@example.com") == 1
 
 
+def test_a_held_failed_try_reports_only_after_its_release(course_home: Path) -> None:
+    """Try 2 holds after failing: while it holds, RQ has not heard of the failure, so try 3 cannot begin; brought
+    back meanwhile, the mail server gets try 3's email, however slowly the machine ran."""
+    job = queues.queue("mailers").enqueue(failure_jobs.tracked_send, "hugo@example.com", "rain", delay=0,
+                                          hold_failed_try=2, retry=Retry(max=3))  # no interval: retried at once
+    worker = workers.start_worker(simple=True, with_scheduler=False)
+    failure_jobs.wait_until_held(job)
+    assert [t.ok for t in failure_jobs.attempts(job)] == [False]  # try 2 is noted only when it reports
+    assert job_watch.status(job) == "started"
+    mailcatcher.start()
+    failure_jobs.release(job)
+    assert job_watch.wait_for_status(job, ("finished", "failed")) == "finished"
+    assert [t.ok for t in failure_jobs.attempts(job)] == [False, False, True]
+    assert _mails("hugo@example.com") == 1
+    workers.stop_worker(worker)
+
+
+def test_send_when_released_holds_before_it_sends(course_home: Path) -> None:
+    mailcatcher.start()
+    job = queues.queue("mailers").enqueue(failure_jobs.send_when_released, "iris@example.com", "wait", delay=0)
+    worker = workers.start_worker(simple=True, with_scheduler=False)
+    failure_jobs.wait_until_held(job)
+    assert job_watch.status(job) == "started" and _mails("iris@example.com") == 0
+    failure_jobs.release(job)
+    assert job_watch.wait_for_status(job, ("finished", "failed")) == "finished"
+    assert len(inbox.wait_for(1, match=lambda m: "iris@example.com" in m.to)) == 1
+    queues.queue("mailers").enqueue_job(job)  # a released job is not held again: a rerun goes straight through
+    assert job_watch.wait_for_status(job, "finished") == "finished"
+    assert len(inbox.wait_for(2, match=lambda m: "iris@example.com" in m.to)) == 2
+    workers.stop_worker(worker)
+    assert failure_jobs.send_when_released("jon@example.com", "no worker").startswith("<")  # outside a job: sends
+
+
+def test_a_hold_nobody_releases_gives_up_with_a_clear_error(course_home: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(failure_jobs, "HOLD_LIMIT", 0.2)
+    mailcatcher.start()
+    job = queues.queue("default").enqueue(failure_jobs.send_when_released, "kim@example.com", "never", delay=0)
+    with pytest.raises(TimeoutError, match="did not reach its hold.*queued"):
+        failure_jobs.wait_until_held(job, timeout=0.1)
+    from rq import SimpleWorker  # a worker in this process, so that it sees the short limit
+
+    SimpleWorker([queues.queue("default")], connection=queues.connection()).work(burst=True)
+    assert job_watch.status(job) == "failed"
+    assert "nobody released it" in job.latest_result().exc_string
+    assert _mails("kim@example.com") == 0
+
+
 def test_tracked_send_outside_a_worker_only_sends(course_home: Path) -> None:
     mailcatcher.start()
     assert failure_jobs.tracked_send("ann@example.com", "coffee").startswith("<")
