@@ -91,8 +91,8 @@ def one_round(report: Path) -> tuple[float, str]:
     return time.perf_counter() - started, lines[-1] if lines else f"pytest exited {done.returncode}"
 
 
-def read_report(report: Path, tallies: dict[str, Tally]) -> None:
-    """Add one round's junit report to the per-notebook tallies."""
+def read_report(report: Path, tallies: dict[str, Tally]) -> list[str]:
+    """Add one round's junit report to the per-notebook tallies; returns the round's failed cells."""
     seconds: dict[str, float] = defaultdict(float)
     failed: dict[str, list[str]] = defaultdict(list)
     for case in ET.parse(report).iter("testcase"):
@@ -107,6 +107,7 @@ def read_report(report: Path, tallies: dict[str, Tally]) -> None:
         if failed[notebook]:
             tally.failures += 1
             tally.failed_cells.extend(failed[notebook])
+    return [f"{notebook}::{cell}" for notebook, cells in sorted(failed.items()) for cell in cells]
 
 
 def hunt(rounds: int, tallies: dict[str, Tally], label: str) -> list[float]:
@@ -116,9 +117,10 @@ def hunt(rounds: int, tallies: dict[str, Tally], label: str) -> list[float]:
             report = Path(tmp) / f"round{n}.xml"
             wall, last = one_round(report)
             walls.append(wall)
+            failed = read_report(report, tallies) if report.exists() else []
             print(f"  {label} round {n}/{rounds}: {wall:.0f} s, {last}", file=sys.stderr, flush=True)
-            if report.exists():
-                read_report(report, tallies)
+            for cell in failed:
+                print(f"    failed: {cell}", file=sys.stderr, flush=True)
     return walls
 
 
