@@ -220,11 +220,12 @@ def plot_batches(batches: Sequence[Batch], predicted: Sequence[float] | None = N
 
 @dataclass
 class Cost:
-    """A burst worker's run through `jobs` no-op jobs."""
+    """One worker's run through `jobs` no-op jobs: the wall time, and the CPU time the worker used for them."""
 
     worker_class: str
     jobs: int
     seconds: float  # from the first job's start to the last job's end
+    cpu_seconds: float  # user + system time of the worker and the work horses it forked, for these jobs only
 
     @property
     def jobs_per_second(self) -> float:
@@ -234,22 +235,47 @@ class Cost:
     def ms_per_job(self) -> float:
         return 1000 * self.seconds / self.jobs
 
+    @property
+    def cpu_ms_per_job(self) -> float:
+        """CPU milliseconds per job: what the worker itself costs, however busy the machine is meanwhile (the wall
+        time per job grows when other programs share the cores; the CPU time a job needs does not)."""
+        return 1000 * self.cpu_seconds / self.jobs
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system seconds of a process and of the children it has waited for (a worker's finished horses)."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
 
 def per_job_cost(simple: bool, jobs: int = 100, queue_name: str = "default", timeout: float = 60.0) -> Cost:
-    """Enqueue `jobs` no-op jobs, let one burst worker (forking or simple) run them all, and time it."""
+    """Start one worker (forking or simple), hand it `jobs` no-op jobs at once, and measure what they cost it."""
     conn = queues.connection()
     q = queues.queue(queue_name, conn)
-    batch = q.enqueue_many([Queue.prepare_data(demo_jobs.noop, result_ttl=600) for _ in range(jobs)])
-    service = workers.start_worker([queue_name], simple=simple, burst=True, with_scheduler=False)
+    service = workers.start_worker([queue_name], simple=simple, with_scheduler=False)
     try:
+        warm_up = q.enqueue(demo_jobs.noop, result_ttl=600)  # its run finishes the start-up: imports, clean-up
+        wait_for_jobs([warm_up], timeout=timeout)
+        processes.wait_until(lambda: _busy_horses(service) == 0, timeout=5)
+        cpu_before = _cpu_seconds(service.pid)  # start-up is not the jobs' cost
+        batch = q.enqueue_many([Queue.prepare_data(demo_jobs.noop, result_ttl=600) for _ in range(jobs)])
         statuses = wait_for_jobs(batch, timeout=timeout)
+        processes.wait_until(lambda: _busy_horses(service) == 0, timeout=5)  # the last horse reaped
+        cpu = _cpu_seconds(service.pid) - cpu_before
     finally:
-        if not wait_until_stopped(service, timeout=10):
-            workers.stop_worker(service)
+        workers.stop_worker(service)
     if any(s != JobStatus.FINISHED for s in statuses):
         raise RuntimeError(f"Not every no-op job finished: {sorted(set(map(str, statuses)))}")
     seconds = seconds_between(min(j.started_at for j in batch), max(j.ended_at for j in batch))
-    return Cost("SimpleWorker" if simple else "Worker", jobs, seconds)
+    return Cost("SimpleWorker" if simple else "Worker", jobs, seconds, cpu)
+
+
+def _busy_horses(service: Service) -> int:
+    """How many children of the worker are still running (a horse not yet reaped counts)."""
+    try:
+        return len(psutil.Process(service.pid).children())
+    except psutil.Error:
+        return 0
 
 
 # --- a job module the notebook edits while workers run ------------------------------------------------------------

@@ -120,6 +120,8 @@ def test_per_job_cost_of_both_worker_classes(services):
     assert (fork.worker_class, simple.worker_class) == ("Worker", "SimpleWorker")
     assert fork.jobs == simple.jobs == 20 and fork.seconds > 0 and simple.seconds > 0
     assert fork.ms_per_job == pytest.approx(1000 / fork.jobs_per_second)
+    assert 0 < simple.cpu_seconds < fork.cpu_seconds  # a fork per job costs CPU that running in place does not
+    assert fork.cpu_ms_per_job == pytest.approx(1000 * fork.cpu_seconds / 20)
     assert queues.queue("default").count == 0 and workers.running_workers() == []
 
 
