@@ -175,3 +175,21 @@ def test_a_failing_cell_stops_the_build_and_names_the_notebook(tmp_path):
     with pytest.raises(editions.EditionError, match=r"notebooks/03_broken.ipynb failed:(.|\n)*ZeroDivisionError"):
         editions.build(instructor, learner, log=lambda _: None)
     assert not (learner / "03_broken.ipynb").exists()
+
+
+def test_tidy_keeps_nothing_of_this_machine_in_stored_outputs():
+    """A stored traceback loses the frames of installed libraries; this checkout's path becomes COURSE."""
+    library = f"File {sys.prefix}/lib/python3.11/site-packages/rq/queue.py:1117, in Queue.enqueue"
+    cell = new_code_cell("boom()")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=f"Imports job code from: {editions.REPO_ROOT}/notebooks\n"),
+        nbformat.v4.new_output("error", ename="ValueError", evalue="nope",
+                               traceback=["-----", "ValueError  Traceback", "Cell In[2], line 4", library,
+                                          "ValueError: nope"]),
+    ]
+    nb = editions.tidy(editions._node(dict(new_notebook(cells=[cell]))))
+    stream, error = nb.cells[0].outputs
+    assert stream["text"] == "Imports job code from: COURSE/notebooks\n"
+    assert error["traceback"] == ["-----", "ValueError  Traceback", "Cell In[2], line 4",
+                                  "(frames inside installed libraries left out)", "ValueError: nope"]
+    assert (error["ename"], error["evalue"]) == ("ValueError", "nope")  # what nbval compares stays

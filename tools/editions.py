@@ -143,9 +143,21 @@ def learner_source(nb: NotebookNode, name: str = "notebook") -> NotebookNode:
     return learner
 
 
+def _without_this_machine(text: str) -> str:
+    """`text` with this checkout's path written as COURSE (the sanitizer's own word for it)."""
+    return text.replace(str(REPO_ROOT), "COURSE")
+
+
+def _library_frame(entry: str) -> bool:
+    """A traceback entry from an installed library (its file lies in a site-packages or lib/pythonX.Y folder)."""
+    return bool(re.search(r"site-packages|dist-packages|/lib/python3\.\d+/", entry))
+
+
 def tidy(nb: NotebookNode) -> NotebookNode:
     """Drop what changes between runs and machines: timing metadata, widget state, widget views (their text/plain
-    stays; nbval compares only that) and the kernel's exact Python version."""
+    stays; nbval compares only that), the kernel's exact Python version, this checkout's path, and the frames of
+    installed libraries in stored tracebacks (nbval compares an error's name and message, not its traceback; the
+    frames would show the author's virtual environment)."""
     nb.metadata.pop("widgets", None)
     nb.metadata.get("language_info", {}).pop("version", None)
     for cell in nb.cells:
@@ -154,6 +166,13 @@ def tidy(nb: NotebookNode) -> NotebookNode:
             data = output.get("data", {})
             if WIDGET_VIEW in data and "text/plain" in data:
                 del data[WIDGET_VIEW]
+            if "text" in output:
+                output["text"] = _without_this_machine("".join(output["text"]))
+            if "traceback" in output:
+                kept = [entry for entry in output["traceback"] if not _library_frame(entry)]
+                if len(kept) < len(output["traceback"]):
+                    kept.insert(-1, "(frames inside installed libraries left out)")
+                output["traceback"] = [_without_this_machine(entry) for entry in kept]
     return nb
 
 
