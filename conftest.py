@@ -3,11 +3,14 @@
 - Each edition's notebooks run against a state folder of their own in the session's temporary folder, so a test
   run never touches the course a learner has open (`.course/`), and the two editions can run side by side:
   with `pytest -n 2` (pytest-xdist) each edition goes whole, in order, to one worker.
+- The learner edition is stored without outputs; nbval gets the outputs each of its cells must produce from
+  ``tools/editions.py`` (the instructor's, except where ``tests/learner_outputs.json`` records a difference).
 - When the session ends, no process that the course started may be left running.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -17,6 +20,9 @@ import pytest
 from support import cli, processes
 
 _notebook_homes: set[Path] = set()
+_spec = importlib.util.spec_from_file_location("editions", Path(__file__).parent / "tools" / "editions.py")
+editions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(editions)
 
 
 def _edition(path: str | Path) -> str | None:
@@ -44,6 +50,28 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return _edition(path) or path
 
     return ByEdition(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each cell of a learner notebook (stored clean) the outputs nbval must find when it runs the cell."""
+    import nbformat
+
+    expected: dict[Path, dict[str, object]] = {}
+    for item in items:
+        cell = getattr(item, "cell", None)  # nbval's cell item keeps the notebook's cell here
+        if _edition(item.path) != "notebooks" or cell is None or cell.get("outputs"):
+            continue
+        if item.path not in expected:
+            nb = editions.expected_learner(item.path.name, learner_dir=item.path.parent)
+            expected[item.path] = {c.id: c for c in nb.cells if c.cell_type == "code"}
+        want = expected[item.path].get(cell.get("id"))
+        if want is not None and want.execution_count is not None:
+            cell.outputs = [nbformat.from_dict(output) for output in want.outputs]
+            cell.execution_count = want.execution_count
+    for path, cells in expected.items():  # nbval compares nothing in a cell without expected outputs: never all
+        if not any(c.execution_count is not None for c in cells.values()):
+            raise pytest.UsageError(f"{path.name}: no expected outputs for the learner edition (is the instructor "
+                                    "edition executed? python tools/editions.py --execute-instructor)")
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -119,17 +120,21 @@ def test_check_passes_when_in_sync_and_fails_when_the_instructor_changes(edition
     assert done.returncode == 1 and "02_orphan.ipynb has no instructor/02_orphan.ipynb" in done.stdout
 
 
-def test_no_execute_keeps_outputs_of_unchanged_cells(editions_dirs):
+def test_no_execute_keeps_the_recorded_outputs_of_unchanged_cells(editions_dirs):
     instructor, learner = editions_dirs
+    outputs = learner.parent / "tests" / "learner_outputs.json"
     editions.build(instructor, learner, execute_learner=False, log=lambda _: None)
-    nb = nbformat.read(learner / "01_tiny.ipynb", as_version=4)
-    check_cell = next(c for c in nb.cells if c.id == "cell-5")
-    check_cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "Not attempted: ..."},
-                                                 execution_count=3)]
-    nbformat.write(nb, learner / "01_tiny.ipynb")
+    recorded = [{"output_type": "execute_result", "data": {"text/plain": "Not attempted: ..."}, "metadata": {},
+                 "execution_count": 3}]
+    editions.write_learner_outputs({"01_tiny.ipynb": {"cell-5": recorded}}, outputs)
     assert editions.build(instructor, learner, execute_learner=False, log=lambda _: None) == []
-    kept = nbformat.read(learner / "01_tiny.ipynb", as_version=4)
-    assert next(c for c in kept.cells if c.id == "cell-5").outputs[0]["data"]["text/plain"] == "Not attempted: ..."
+    assert editions.read_learner_outputs(outputs)["01_tiny.ipynb"] == {"cell-5": recorded}
+
+    nb = nbformat.read(instructor / "01_tiny.ipynb", as_version=4)  # the check cell changes: its record goes
+    next(c for c in nb.cells if c.id == "cell-5").source = "ex.check(answer)  # again"
+    nbformat.write(nb, instructor / "01_tiny.ipynb")
+    editions.build(instructor, learner, execute_learner=False, log=lambda _: None)
+    assert editions.read_learner_outputs(outputs)["01_tiny.ipynb"] == {}
 
 
 def plain_outputs(nb: nbformat.NotebookNode) -> dict[str, list[str]]:
@@ -137,22 +142,36 @@ def plain_outputs(nb: nbformat.NotebookNode) -> dict[str, list[str]]:
             for cell in nb.cells if cell.cell_type == "code"}
 
 
-def test_executed_editions_store_not_attempted_and_correct(editions_dirs, tmp_path):
+def test_the_learner_edition_is_stored_clean_and_its_own_outputs_are_recorded(editions_dirs, tmp_path):
     instructor, learner = editions_dirs
+    editions.execute_instructor(instructor, log=lambda _: None)
+    solved = plain_outputs(nbformat.read(instructor / "01_tiny.ipynb", as_version=4))
+    assert solved["cell-5"] == ["Correct: Well done."]
+    assert solved["cell-6"] == ["42"]
+    assert solved["cell-9"] == ["only for the instructor\n"]
+
     editions.build(instructor, learner, log=lambda _: None)
     nb = nbformat.read(learner / "01_tiny.ipynb", as_version=4)
-    out = plain_outputs(nb)
-    assert out["cell-5"] == ["Not attempted: replace ____ with your answer, then run the check again."]
-    assert out["cell-6"] == ["Using the reference solution for Exercise 1 so you can go on.", "42"]
-    assert out["cell-10"] == ["Question 1: Which can wait?\n  a) the page\n  b) the email"]
-    assert (learner / "tiny_job.py").exists()  # %%writefile ran with notebooks/ as the working directory
-    widget_cell = next(c for c in nb.cells if c.id == "cell-10")
-    assert list(widget_cell.outputs[0]["data"]) == ["text/plain"]  # no dangling widget view, no widget state
+    assert all(c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code")
     assert "widgets" not in nb.metadata and "version" not in nb.metadata.language_info
     assert all("execution" not in c.metadata for c in nb.cells)
+    assert (learner / "tiny_job.py").exists()  # %%writefile ran with notebooks/ as the working directory
+    assert editions.check(instructor, learner) == []
 
-    # the stored outputs are what nbval sees when it runs the notebook again
+    # recorded: only where the blank exercise shows; everywhere else the learner printed what the instructor did
+    recorded = editions.read_learner_outputs(learner.parent / "tests" / "learner_outputs.json")["01_tiny.ipynb"]
+    assert sorted(recorded) == ["cell-5", "cell-6"]
+    expected = editions.expected_learner("01_tiny.ipynb", instructor, learner,
+                                         learner.parent / "tests" / "learner_outputs.json")
+    out = plain_outputs(expected)
+    assert out["cell-5"] == ["Not attempted: replace ____ with your answer, then run the check again."]
+    assert out["cell-6"] == ["Using the reference solution for Exercise 1 so you can go on.", "42"]
+    assert out["cell-10"] == ["Question 1: Which can wait?\n  a) the page\n  b) the email"]  # the instructor's
+    assert list(next(c for c in expected.cells if c.id == "cell-10").outputs[0]["data"]) == ["text/plain"]
+
+    # those expected outputs are what nbval finds when it runs the learner notebook
     # (%%writefile says "Writing" the first time and "Overwriting" after: a sanitize rule evens that out)
+    nbformat.write(nbformat.from_dict(expected), learner / "01_tiny.ipynb")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "sanitize.cfg").write_text("[writefile]\nregex: (Over)?[Ww]riting (\\S+)\nreplace: Writing \\2\n")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c",
@@ -160,12 +179,6 @@ def test_executed_editions_store_not_attempted_and_correct(editions_dirs, tmp_pa
                            "--nbval-sanitize-with", str(tmp_path / "sanitize.cfg")],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:]
-
-    editions.execute_instructor(instructor, log=lambda _: None)
-    solved = plain_outputs(nbformat.read(instructor / "01_tiny.ipynb", as_version=4))
-    assert solved["cell-5"] == ["Correct: Well done."]
-    assert solved["cell-6"] == ["42"]
-    assert solved["cell-9"] == ["only for the instructor\n"]
 
 
 def test_a_failing_cell_stops_the_build_and_names_the_notebook(tmp_path):
@@ -178,7 +191,7 @@ def test_a_failing_cell_stops_the_build_and_names_the_notebook(tmp_path):
 
 
 def test_tidy_keeps_nothing_of_this_machine_in_stored_outputs():
-    """A stored traceback loses the frames of installed libraries; this checkout's path becomes COURSE."""
+    """A stored traceback loses the frames of installed libraries; this checkout's path becomes a neutral one."""
     library = f"File {sys.prefix}/lib/python3.11/site-packages/rq/queue.py:1117, in Queue.enqueue"
     cell = new_code_cell("boom()")
     cell.outputs = [
@@ -189,7 +202,40 @@ def test_tidy_keeps_nothing_of_this_machine_in_stored_outputs():
     ]
     nb = editions.tidy(editions._node(dict(new_notebook(cells=[cell]))))
     stream, error = nb.cells[0].outputs
-    assert stream["text"] == "Imports job code from: COURSE/notebooks\n"
+    assert stream["text"] == f"Imports job code from: {editions.SHOWN_CHECKOUT}/notebooks\n"
     assert error["traceback"] == ["-----", "ValueError  Traceback", "Cell In[2], line 4",
                                   "(frames inside installed libraries left out)", "ValueError: nope"]
     assert (error["ename"], error["evalue"]) == ("ValueError", "nope")  # what nbval compares stays
+
+
+# --- the course's own learner edition ---------------------------------------------------------------------------
+
+
+def _exercise_calls(source: str) -> set[str]:
+    return set(re.findall(r"\b(?:ex|q)_?\w*\.(check|use)\(", source)) | ({"summary"} if "summary()" in source else set())
+
+
+@pytest.mark.parametrize("name", editions.notebook_names(editions.INSTRUCTOR_DIR))
+def test_the_learner_edition_differs_only_where_an_exercise_is_left_blank(name: str) -> None:
+    """The learner edition is stored clean; run, it must print what the instructor edition printed, except in the
+    cells of a blank exercise: the answer cell itself, its check ("Not attempted") and the cells that fall back to
+    the reference ("Using the reference solution"). nbval then holds each run to these expectations."""
+    learner = editions.read(editions.LEARNER_DIR / name)
+    assert not any(cell.get("outputs") for cell in learner.cells), f"{name} is stored with outputs"
+    instructor = {c.id: c for c in editions.read(editions.INSTRUCTOR_DIR / name).cells if c.cell_type == "code"}
+    recorded = editions.read_learner_outputs().get(name, {})
+    sanitize = editions._sanitizer()
+    for cell in learner.cells:
+        if cell.cell_type != "code":
+            continue
+        calls = _exercise_calls(cell.source)
+        shown = "\n".join(text for *_, text in editions.comparable(editions._node(recorded.get(cell.id, [])),
+                                                                      sanitize))
+        if cell.id in recorded:
+            answer_cell = cell.source != instructor[cell.id].source
+            assert answer_cell or calls, f"{name}: cell {cell.id} differs from the instructor's, yet it is no exercise"
+        if "check" in calls and "widget" not in cell.source:
+            assert shown.startswith("Not attempted"), f"{name}: a blank check must say so, cell {cell.id}: {shown!r}"
+        elif "use" in calls:
+            assert shown.startswith("Using the reference solution"), f"{name}: cell {cell.id} must say it falls back"
+    assert set(recorded) <= {c.id for c in learner.cells}, f"{name}: recorded outputs of cells that are gone"

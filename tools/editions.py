@@ -10,9 +10,13 @@ The instructor notebooks are the source of truth. In them:
   is removed (or replaced by ``<!-- PLACEHOLDER: text -->`` lines); a markdown cell left empty is dropped;
 * a cell tagged ``instructor-only`` is left out of the learner edition.
 
-Learner cells keep the instructor's cell ids. Generated notebooks are executed in a fresh kernel with the working
-directory in ``notebooks/`` so their stored outputs show "Not attempted" checks (``--no-execute`` skips that and
-keeps the old outputs of cells whose source did not change).
+Learner cells keep the instructor's cell ids. The learner edition is stored without outputs: a learner must not
+see the answer to a prediction before running the cell. It is still executed here, in a fresh kernel with its
+working directory in ``notebooks/``, and the outputs of the few cells where it legitimately differs from the
+instructor edition (a blank exercise, its check saying "Not attempted", a later cell falling back to the
+reference) go into ``tests/learner_outputs.json``. Under pytest, ``expected_learner`` gives nbval a learner
+notebook's expected outputs: the instructor's, cell by cell, except those recorded differences
+(``--no-execute`` skips the run and keeps the recorded differences of cells whose source did not change).
 
     python tools/editions.py                        # regenerate and execute every learner notebook
     python tools/editions.py 02_redis --no-execute  # one notebook, sources only
@@ -35,6 +39,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR_DIR = REPO_ROOT / "instructor"
 LEARNER_DIR = REPO_ROOT / "notebooks"
+LEARNER_OUTPUTS = REPO_ROOT / "tests" / "learner_outputs.json"  # for notebooks/; see outputs_file_for
+SANITIZE_RULES = REPO_ROOT / "tests" / "sanitize.cfg"
 DROP_TAG = "instructor-only"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
@@ -143,9 +149,12 @@ def learner_source(nb: NotebookNode, name: str = "notebook") -> NotebookNode:
     return learner
 
 
+SHOWN_CHECKOUT = "/home/you/background-jobs"  # stands for the author's checkout in stored outputs
+
+
 def _without_this_machine(text: str) -> str:
-    """`text` with this checkout's path written as COURSE (the sanitizer's own word for it)."""
-    return text.replace(str(REPO_ROOT), "COURSE")
+    """`text` with this checkout's path replaced by a neutral one (the sanitizer masks both the same way)."""
+    return text.replace(str(REPO_ROOT), SHOWN_CHECKOUT)
 
 
 def _library_frame(entry: str) -> bool:
@@ -214,6 +223,99 @@ def write(nb: NotebookNode, path: Path) -> bool:
     return True
 
 
+def strip_outputs(nb: NotebookNode) -> NotebookNode:
+    """The notebook as a learner opens it: no outputs, no execution counts."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def _sanitizer(rules: Path = SANITIZE_RULES) -> Callable[[str], str]:
+    """The masks of ``tests/sanitize.cfg`` (what nbval applies before it compares) as one function."""
+    import configparser
+
+    config = configparser.RawConfigParser()
+    config.read(rules, encoding="utf-8")
+    masks = [(re.compile(config[name]["regex"]), config[name]["replace"]) for name in config.sections()]
+
+    def sanitize(text: str) -> str:
+        for pattern, replacement in masks:
+            text = pattern.sub(replacement, text)
+        return text
+
+    return sanitize
+
+
+def comparable(outputs: list[NotebookNode], sanitize: Callable[[str], str]) -> list[tuple]:
+    """What nbval compares of a cell's outputs: streams merged by name, text/plain, error name and message."""
+    seen: list[tuple] = []
+    for output in outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            text = sanitize("".join(output.get("text", "")))
+            merged = next((i for i, o in enumerate(seen) if o[:2] == ("stream", output.get("name"))), None)
+            if merged is None:
+                seen.append(("stream", output.get("name"), text))
+            else:
+                seen[merged] = ("stream", output.get("name"), seen[merged][2] + text)
+        elif kind in ("execute_result", "display_data"):
+            seen.append(("data", sanitize("".join(output.get("data", {}).get("text/plain", "")))))
+        elif kind == "error":
+            seen.append(("error", output.get("ename"), sanitize(output.get("evalue", ""))))
+    return seen
+
+
+def learner_differences(instructor: NotebookNode, learner: NotebookNode) -> dict[str, list]:
+    """Cell id -> outputs, for the executed learner cells whose outputs differ from the instructor's (masked)."""
+    sanitize = _sanitizer()
+    reference = {c.get("id"): c for c in instructor.cells if c.cell_type == "code"}
+    found = {}
+    for cell in learner.cells:
+        if cell.cell_type != "code":
+            continue
+        theirs = reference.get(cell.id)
+        if theirs is None or comparable(cell.outputs, sanitize) != comparable(theirs.outputs, sanitize):
+            found[cell.id] = copy.deepcopy(list(cell.outputs))
+    return found
+
+
+def outputs_file_for(learner_dir: Path) -> Path:
+    """Where the learner edition in `learner_dir` records its own outputs: ``tests/learner_outputs.json`` beside it."""
+    return learner_dir.parent / "tests" / "learner_outputs.json"
+
+
+def read_learner_outputs(path: Path = LEARNER_OUTPUTS) -> dict[str, dict[str, list]]:
+    """Notebook name -> cell id -> the learner's outputs where they differ from the instructor's."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def write_learner_outputs(table: dict[str, dict[str, list]], path: Path = LEARNER_OUTPUTS) -> None:
+    text = json.dumps(table, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def expected_learner(name: str, instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR,
+                     outputs_file: Path = LEARNER_OUTPUTS) -> NotebookNode:
+    """A learner notebook with the outputs it must produce when run: per cell, the recorded difference if there
+    is one, else the instructor cell's outputs (same id). A cell with neither is left unrun (nbval skips it)."""
+    learner = read(learner_dir / name)
+    differences = read_learner_outputs(outputs_file).get(name, {})
+    reference = {c.get("id"): c for c in read(instructor_dir / name).cells if c.cell_type == "code"}
+    for cell in learner.cells:
+        if cell.cell_type != "code":
+            continue
+        if cell.id in differences:
+            cell.outputs, cell.execution_count = _node(copy.deepcopy(differences[cell.id])), 1
+        elif cell.id in reference and reference[cell.id].get("execution_count") is not None:
+            cell.outputs, cell.execution_count = _node(copy.deepcopy(reference[cell.id].outputs)), 1
+    import nbformat
+
+    return nbformat.reads(json.dumps(learner), as_version=4)  # as nbformat.read gives it: multi-line text joined
+
+
 def notebook_names(directory: Path, names: Iterable[str] | None = None) -> list[str]:
     """``*.ipynb`` file names in ``directory`` (or just ``names``, given as names, stems or paths)."""
     if names:
@@ -221,39 +323,45 @@ def notebook_names(directory: Path, names: Iterable[str] | None = None) -> list[
     return sorted(p.name for p in directory.glob("*.ipynb"))
 
 
-def _carry_outputs(learner: NotebookNode, old_path: Path) -> None:
-    """Keep the stored outputs of cells whose id and source are unchanged (for --no-execute)."""
+def _carried_differences(learner: NotebookNode, old_path: Path, old: dict[str, list]) -> dict[str, list]:
+    """The recorded differences of cells whose id and source are unchanged since the last build (--no-execute)."""
     if not old_path.exists():
-        return
-    old = {c.get("id"): c for c in read(old_path).cells if c.cell_type == "code"}
-    for cell in learner.cells:
-        before = old.get(cell.id)
-        if cell.cell_type == "code" and before is not None and before.source == cell.source:
-            cell.outputs, cell.execution_count = before.outputs, before.execution_count
+        return {}
+    before = {c.get("id"): c.source for c in read(old_path).cells if c.cell_type == "code"}
+    return {cell.id: old[cell.id] for cell in learner.cells
+            if cell.cell_type == "code" and cell.id in old and before.get(cell.id) == cell.source}
 
 
 def build(instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR, names: Iterable[str] | None = None,
-          *, execute_learner: bool = True, timeout: int = 300, log: Callable[[str], None] = print) -> list[str]:
-    """Generate (and by default execute) the learner notebooks; returns the names of the files rewritten."""
+          *, execute_learner: bool = True, timeout: int = 300, outputs_file: Path | None = None,
+          log: Callable[[str], None] = print) -> list[str]:
+    """Generate the learner notebooks (stored without outputs) and, by default, execute them to record where their
+    outputs differ from the instructor's; returns the names of the notebook files rewritten."""
     learner_dir.mkdir(parents=True, exist_ok=True)
+    outputs_file = outputs_file or outputs_file_for(learner_dir)
+    table = read_learner_outputs(outputs_file)
     written = []
     for name in notebook_names(instructor_dir, names):
         if not (instructor_dir / name).exists():
             raise EditionError(f"{instructor_dir.name}/{name} does not exist")
-        learner = learner_source(read(instructor_dir / name), name)
+        instructor = read(instructor_dir / name)
+        learner = learner_source(instructor, name)
         if execute_learner:
             log(f"executing {learner_dir.name}/{name} ...")
             try:
-                learner = execute(learner, cwd=learner_dir, timeout=timeout)
+                executed = execute(learner, cwd=learner_dir, timeout=timeout)
             except EditionError as exc:
                 raise EditionError(f"{learner_dir.name}/{name} failed:\n{exc}") from None
+            table[name] = learner_differences(instructor, executed)
         else:
-            _carry_outputs(learner, learner_dir / name)
-        if write(learner, learner_dir / name):
+            table[name] = _carried_differences(learner, learner_dir / name, table.get(name, {}))
+        if write(strip_outputs(learner), learner_dir / name):
             written.append(name)
             log(f"wrote {learner_dir.name}/{name}")
     for orphan in sorted(set(notebook_names(learner_dir)) - set(notebook_names(instructor_dir))):
         log(f"warning: {learner_dir.name}/{orphan} has no instructor notebook")
+    write_learner_outputs({name: cells for name, cells in table.items() if (instructor_dir / name).exists()},
+                          outputs_file)
     return written
 
 
@@ -313,6 +421,9 @@ def check(instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR
                 difference = str(exc)
             if difference:
                 problems.append(f"{learner_dir.name}/{name} is out of date: {difference}")
+            elif any(c.get("outputs") for c in read(target).cells):
+                problems.append(f"{learner_dir.name}/{name} is stored with outputs (the learner edition opens "
+                                f"clean): run python tools/editions.py {name}")
     return problems
 
 
@@ -325,6 +436,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="first re-execute the instructor notebooks in place")
     parser.add_argument("--instructor", type=Path, default=INSTRUCTOR_DIR, metavar="DIR")
     parser.add_argument("--learner", type=Path, default=LEARNER_DIR, metavar="DIR")
+    parser.add_argument("--outputs", type=Path, default=None, metavar="FILE",
+                        help="where the learner edition's own outputs are recorded (default: tests/learner_outputs.json "
+                             "beside the learner folder)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
     args = parser.parse_args(argv)
     try:
@@ -338,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.execute_instructor:
             execute_instructor(args.instructor, args.notebooks, timeout=args.timeout)
         build(args.instructor, args.learner, args.notebooks, execute_learner=not args.no_execute,
-              timeout=args.timeout)
+              timeout=args.timeout, outputs_file=args.outputs)
     except EditionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
