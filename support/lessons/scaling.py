@@ -1,4 +1,4 @@
-"""Measuring workers for notebook 06: scheduled jobs, N workers on the same batch, the cost of a fork per job.
+"""Measuring workers for ``06_scaling_and_scheduling``: scheduled jobs, N workers on the same batch, the cost of a fork per job.
 
 Every measurement here uses real worker processes (``support.workers.start_worker``) on the course's Redis and
 reads its figures from the timestamps RQ itself records on each job (``enqueued_at``, ``started_at``, ``ended_at``),
@@ -22,12 +22,15 @@ from typing import Any
 import psutil
 import redis
 from rq import Queue, Worker
-from rq.job import Job, JobStatus
+from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
-from . import demo_jobs, job_watch, processes, queues, recovery, state, workers
-from .processes import Service
+from .. import demo_jobs
+from ..rq_helpers import queues, recovery, workers
+from ..rq_helpers.job_watch import wait_for_jobs
+from ..services import processes, state
+from ..services.processes import Service
 
 
 # --- before measuring: nobody else may take our jobs ----------------------------------------------------------
@@ -109,15 +112,6 @@ def prepare(queue_names: Sequence[str] = ("default", "mailers"), connection: red
 # --- waiting on jobs and processes ----------------------------------------------------------------------------
 
 
-def wait_for_jobs(jobs: Sequence[Job], timeout: float = 60.0) -> list[JobStatus]:
-    """Wait until every job has finished (or failed), then refresh them; returns their statuses. TimeoutError after
-    `timeout` s."""
-    job_watch.wait_for_jobs(jobs, timeout=timeout)
-    for job in jobs:
-        job.refresh()
-    return [JobStatus(s) for s in job_watch.statuses(jobs)]
-
-
 def wait_until_stopped(service: Service, timeout: float = 30.0) -> bool:
     """Wait for a (burst) worker process to exit on its own; True when it did."""
     return processes.wait_until(lambda: not service.alive(), timeout, 0.05)
@@ -179,7 +173,7 @@ def run_batch(n_workers: int, jobs: int = 20, queue_name: str = "default", *, si
     started = [workers.start_worker([queue_name], simple=simple, with_scheduler=False) for _ in range(n_workers)]
     try:
         batch = q.enqueue_many([Queue.prepare_data(func, args=(i,), result_ttl=600) for i in range(jobs)])
-        statuses = wait_for_jobs(batch, timeout=timeout)
+        wait_for_jobs(batch, timeout=timeout)
     finally:
         for service in started:
             workers.stop_worker(service)
@@ -188,7 +182,7 @@ def run_batch(n_workers: int, jobs: int = 20, queue_name: str = "default", *, si
         if job.worker_name:
             per_worker[job.worker_name] = per_worker.get(job.worker_name, 0) + 1
     wall = seconds_between(min(j.enqueued_at for j in batch), max(j.ended_at for j in batch))
-    return Batch(n_workers, jobs, wall, per_worker, [str(getattr(s, "value", s)) for s in statuses])
+    return Batch(n_workers, jobs, wall, per_worker, [job.get_status(refresh=False).value for job in batch])
 
 
 def plot_batches(batches: Sequence[Batch], predicted: Sequence[float] | None = None,
@@ -242,12 +236,12 @@ def per_job_cost(simple: bool, jobs: int = 100, queue_name: str = "default", tim
     batch = q.enqueue_many([Queue.prepare_data(demo_jobs.noop, result_ttl=600) for _ in range(jobs)])
     service = workers.start_worker([queue_name], simple=simple, burst=True, with_scheduler=False)
     try:
-        statuses = wait_for_jobs(batch, timeout=timeout)
+        outcome = wait_for_jobs(batch, timeout=timeout)
     finally:
         if not wait_until_stopped(service, timeout=10):
             workers.stop_worker(service)
-    if any(s != JobStatus.FINISHED for s in statuses):
-        raise RuntimeError(f"Not every no-op job finished: {sorted(set(map(str, statuses)))}")
+    if set(outcome) != {"finished"}:
+        raise RuntimeError(f"Not every no-op job finished: {sorted(outcome)}")
     seconds = seconds_between(min(j.started_at for j in batch), max(j.ended_at for j in batch))
     return Cost("SimpleWorker" if simple else "Worker", jobs, seconds)
 
@@ -263,27 +257,6 @@ def code_folder() -> Path:
 def run_one(func_path: str, queue_name: str = "default", timeout: float = 30.0) -> Any:
     """Enqueue the job `func_path` (``module.function``), wait for it, and return its result (or its error)."""
     job = queues.queue(queue_name).enqueue(func_path, result_ttl=600)
-    [status] = wait_for_jobs([job], timeout=timeout)
-    if status != JobStatus.FINISHED:
+    if wait_for_jobs([job], timeout=timeout) != {"finished": 1}:
         return f"(the job failed: {recovery.error_line(job)})"
     return job.return_value()
-
-
-# --- the inbox side of a job ----------------------------------------------------------------------------------------
-
-
-def mail_for(job: Job, timeout: float = 10.0):
-    """The caught email that `job` (a ``send_gif_email`` job) sent, found by the Message-ID the job returned."""
-    import email.parser
-    import email.policy
-
-    from . import inbox
-
-    wanted = job.return_value()
-    parser = email.parser.BytesHeaderParser(policy=email.policy.default)
-
-    def sent_by_job(message: Any) -> bool:
-        return str(parser.parsebytes(message.raw).get("Message-ID", "")) == wanted
-
-    [found, *_] = inbox.wait_for(1, match=sent_by_job, timeout=timeout)
-    return found

@@ -1,4 +1,5 @@
-"""Measuring response times, several users at once, and plotting them."""
+"""Measuring response times, several users at once, and plotting them: ``01_slow_request`` (one user, three users
+at once) and ``03_jobs`` (the same form before and after ``perform_later``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import app
+from ..services import app
 
 
 @dataclass

@@ -10,7 +10,7 @@ import redis
 from rq import Queue
 from rq.job import Job
 
-from . import redis_server
+from ..services import redis_server
 
 QUEUE_NAMES: tuple[str, ...] = ("urgent", "mailers", "default")
 

@@ -13,7 +13,7 @@ retries it if it has retries left, else moves it to the ``FailedJobRegistry`` wi
 The dead worker itself stays listed in Redis until its key expires (up to 90 s when it was busy, 480 s when idle).
 
 ``recover_abandoned()`` does the same now rather than in a minute and a half, and only for jobs whose worker is
-known to be dead: a worker registered from this machine whose process no longer runs. (A worker on another machine
+known to be dead or gone from Redis: a worker registered from this machine whose process no longer runs. (A worker on another machine
 cannot be checked from here: its jobs are left to RQ's deadline.)
 """
 
@@ -23,16 +23,19 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import psutil
 import redis
 from rq import Retry, Worker
+from rq.executions import Execution
 from rq.job import Job
-from rq.utils import parse_composite_key
+from rq.registry import StartedJobRegistry
 
+from ..services.processes import Service
 from . import queues
-from .processes import Service
 
 
 # --- retries ---------------------------------------------------------------------------------------------------
@@ -121,35 +124,28 @@ def dead_workers(connection: redis.Redis | None = None) -> list[Worker]:
     return sorted((w for w in Worker.all(connection=conn) if is_gone(w)), key=lambda w: w.name)
 
 
-def _started_entries(conn: redis.Redis) -> list[tuple[str, bytes, float, Job | None]]:
-    """(queue name, registry entry, deadline, job) for every job in the course queues' started registries."""
-    found = []
-    for q in queues.all_queues(conn):
-        registry = q.started_job_registry
-        for entry, score in conn.zrange(registry.key, 0, -1, withscores=True):
-            job_id, _execution = parse_composite_key(entry.decode())
-            found.append((q.name, entry, score, Job.fetch_many([job_id], connection=conn)[0]))
-    return found
-
-
-def abandoned_jobs(connection: redis.Redis | None = None) -> list[Job]:
-    """Jobs the course's queues list as started whose worker is dead or no longer registered at all."""
-    conn = connection or queues.connection()
-    alive = {w.name for w in Worker.all(connection=conn) if not is_gone(w)}
-    return [job for _q, _entry, _score, job in _started_entries(conn) if job is not None
-            and job.worker_name not in alive]
+def _started_jobs(conn: redis.Redis) -> list[tuple[StartedJobRegistry, str, Job | None]]:
+    """(registry, execution id, job) for every job listed in the course queues' started registries; the jobs are
+    fetched in one call (None: its data is gone)."""
+    listed = [(q.started_job_registry, job_id, execution_id) for q in queues.all_queues(conn)
+              for job_id, execution_id in q.started_job_registry.get_job_and_execution_ids(cleanup=False)]
+    found = Job.fetch_many([job_id for _registry, job_id, _execution in listed], connection=conn)
+    return [(registry, execution, job) for (registry, _job_id, execution), job in zip(listed, found)]
 
 
 def seconds_left(job: Job, connection: redis.Redis | None = None) -> float | None:
     """How long the ``StartedJobRegistry`` still gives `job` before it counts as abandoned (None: not listed)."""
     conn = connection or job.connection
-    scores = [score for _q, _entry, score, listed in _started_entries(conn)
-              if listed is not None and listed.id == job.id]
-    return scores[0] - time.time() if scores else None
+    for registry, execution, listed in _started_jobs(conn):
+        if listed is not None and listed.id == job.id:
+            deadline = _deadline(registry, job.id, execution)
+            return None if deadline is None else deadline - time.time()
+    return None
 
 
 def recover_abandoned(connection: redis.Redis | None = None) -> list[Job]:
-    """Hand every abandoned job (see ``abandoned_jobs``) to RQ's own clean-up now; returns those jobs, refreshed.
+    """Hand every abandoned job (listed as started, its worker dead or no longer registered) to RQ's own clean-up
+    now; returns those jobs, refreshed.
 
     Their deadline in the ``StartedJobRegistry`` is moved to now, and ``cleanup()`` runs: a job with retries left
     is retried, any other job goes to the ``FailedJobRegistry`` with ``AbandonedJobError``. The dead workers are
@@ -160,22 +156,57 @@ def recover_abandoned(connection: redis.Redis | None = None) -> list[Job]:
     alive = {w.name for w in Worker.all(connection=conn)} - {w.name for w in dead}
     now = time.time()
     recovered: list[Job] = []
-    touched = set()
-    for queue_name, entry, _score, job in _started_entries(conn):
+    touched: dict[str, StartedJobRegistry] = {}
+    for registry, execution, job in _started_jobs(conn):
         if job is not None and job.worker_name not in alive:
-            conn.zadd(queues.queue(queue_name, conn).started_job_registry.key, {entry: now - 1}, xx=True)
+            _expire_now(registry, job.id, execution, now)
             recovered.append(job)
-            touched.add(queue_name)
-    registry_log = logging.getLogger("rq.registry")
-    level = registry_log.level
-    registry_log.setLevel(logging.ERROR)  # its warning (job id and time) would land in the notebook cell
-    try:
-        for queue_name in sorted(touched):
-            queues.queue(queue_name, conn).started_job_registry.cleanup(timestamp=now)
-    finally:
-        registry_log.setLevel(level)
+            touched[registry.name] = registry
+    with hidden_log_records("rq.registry", below=logging.ERROR):  # its warning (job id, time) would land in a cell
+        for name in sorted(touched):
+            touched[name].cleanup(timestamp=now)
     for worker in dead:
         worker.register_death()
     for job in recovered:
         job.refresh()
     return recovered
+
+
+class _Below(logging.Filter):
+    """Lets through only the records at `level` or above."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+@contextmanager
+def hidden_log_records(logger_name: str, below: int) -> Iterator[None]:
+    """Inside the block, the logger `logger_name` drops its records under level `below` (its level is untouched)."""
+    logger = logging.getLogger(logger_name)
+    dropper = _Below(below)
+    logger.addFilter(dropper)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropper)
+
+
+# --- RQ internals: the one place that reads or writes the started registry below RQ's public API -----------------
+# RQ 3 has no public call for "when does this execution's deadline pass" or "let it pass now". Both are the score
+# of the entry "<job id>:<execution id>" in the registry's sorted set (see StartedJobRegistry.add_execution); should
+# a later RQ store it differently, only these two functions change.
+
+
+def _deadline(registry: StartedJobRegistry, job_id: str, execution_id: str) -> float | None:
+    """The Unix time at which the registry counts this execution as abandoned (None: not listed)."""
+    return registry.connection.zscore(registry.key, Execution(execution_id, job_id, registry.connection).composite_key)
+
+
+def _expire_now(registry: StartedJobRegistry, job_id: str, execution_id: str, now: float) -> None:
+    """Move this execution's deadline to just before `now`, so that ``registry.cleanup(now)`` takes it."""
+    key = Execution(execution_id, job_id, registry.connection).composite_key
+    registry.connection.zadd(registry.key, {key: now - 1}, xx=True)

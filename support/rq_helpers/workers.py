@@ -8,7 +8,6 @@ background workers (``start_worker``) are recorded in the state folder like ever
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import sys
@@ -18,8 +17,9 @@ from pathlib import Path
 import redis
 from rq import SimpleWorker, Worker
 
-from . import processes, queues, state
-from .processes import Service
+from ..services import processes, redis_server, state
+from ..services.processes import Service
+from . import queues
 from .worker_log import DATE_FORMAT, LOG_FORMAT
 
 BANNER = r"""
@@ -48,17 +48,12 @@ def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool =
         sys.path.insert(0, import_path)  # the worker imports job modules by name from here, like `rq worker --path`
     conn = queues.connection()
     worker_class = SimpleWorker if simple else Worker
-    print(banner(queue_names, worker_class.__name__, queues.redis_server.url(), import_path), flush=True)
+    print(banner(queue_names, worker_class.__name__, redis_server.url(), import_path), flush=True)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT, force=True)
     worker = worker_class([queues.queue(q, conn) for q in queue_names], connection=conn, name=name)
     sys.stdout.flush()  # a forking worker would repeat buffered output once per child
     return worker.work(burst=burst, with_scheduler=with_scheduler, max_idle_time=max_idle_time,
                        logging_level="INFO", date_format=DATE_FORMAT, log_format=LOG_FORMAT)
-
-
-def _next_worker_name() -> str:
-    taken = set(state.read())
-    return next(f"{WORKER_PREFIX}{n}" for n in itertools.count(1) if f"{WORKER_PREFIX}{n}" not in taken)
 
 
 def record(rq_name: str, conn: redis.Redis) -> Worker | None:
@@ -72,7 +67,7 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
     """Start a worker as a background process; returns when it has registered with Redis."""
     conn = queues.connection()
     with state.locked():
-        name = _next_worker_name()
+        name = processes.free_name(WORKER_PREFIX)
         rq_name = f"course-{name}-{os.getpid()}-{len(state.read())}"
         argv = processes.python_argv("support", "worker", "--name", rq_name, "--path", str(path or os.getcwd()),
                                      *queue_names)
@@ -81,9 +76,7 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
         argv += ["--burst"] if burst else []
         argv += ["--max-idle-time", str(max_idle_time)] if max_idle_time else []
         proc = processes.spawn(name, argv)
-        service = Service(name=name, pid=proc.pid, port=0, started=proc.create_time(), url="",
-                          extra={"rq_name": rq_name, "queues": list(queue_names), "simple": simple})
-        state.put(name, service.entry())
+        service = processes.register(name, proc, rq_name=rq_name, queues=list(queue_names), simple=simple)
     registered = processes.wait_until(
         lambda: record(rq_name, conn) is not None or not service.alive(), timeout, 0.05)
     if not registered or not service.alive():

@@ -1,6 +1,6 @@
 """The course's inbox: read the mail that the mail catcher caught, from any process or kernel.
 
-Every caught message is one file in the Maildir ``.course/maildir/`` (``support.mailcatcher`` writes it). This
+Every caught message is one file in the Maildir ``.course/maildir/`` (``support.services.mailcatcher`` writes it). This
 module only reads that folder (and empties it on ``clear()``), so it works whether or not the catcher runs::
 
     from support import inbox
@@ -19,30 +19,21 @@ import email.policy
 import functools
 import mailbox
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from . import state
+from . import mailcatcher
+from .processes import wait_until
+from .maildir import folder, maildir
+
+if TYPE_CHECKING:
+    from rq.job import Job
 
 POLL_INTERVAL = 0.02  # seconds between two looks at the folder in wait_for()
-
-
-def folder() -> Path:
-    """The Maildir folder (with its ``tmp/``, ``new/`` and ``cur/``), created on first use."""
-    path = state.subdir("maildir")
-    for sub in ("tmp", "new", "cur"):
-        (path / sub).mkdir(exist_ok=True)
-    return path
-
-
-def maildir() -> mailbox.Maildir:
-    """The stdlib view of the inbox folder (a fresh one: the folder may have been wiped since the last call)."""
-    return mailbox.Maildir(folder(), factory=None, create=True)
 
 
 @dataclass(frozen=True)
@@ -217,21 +208,21 @@ def wait_for(count: int = 1, match: Callable[[Message], bool] | None = None,
     Messages already there count too: ``clear()`` first, or pass a `match`, to wait for new ones only.
     Raises TimeoutError after `timeout` seconds.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        every = messages()
-        found = [m for m in every if match is None or match(m)]
-        if len(found) >= count:
-            return found
-        if time.monotonic() >= deadline:
-            raise TimeoutError(_timeout_message(count, match, timeout, len(found), len(every)))
-        time.sleep(POLL_INTERVAL)
+    every: list[Message] = []
+    found: list[Message] = []
+
+    def arrived() -> bool:
+        every[:] = messages()
+        found[:] = [m for m in every if match is None or match(m)]
+        return len(found) >= count
+
+    if not wait_until(arrived, timeout, POLL_INTERVAL):
+        raise TimeoutError(_timeout_message(count, match, timeout, len(found), len(every)))
+    return found
 
 
 def _timeout_message(count: int, match: Callable[[Message], bool] | None, timeout: float, found: int,
                      total: int) -> str:
-    from . import mailcatcher  # imported late: the catcher module imports this one
-
     what = f"{count} message{'s' if count != 1 else ''}" + (" matching your condition" if match else "")
     text = f"Waited {timeout:g} s for {what}, but {found} arrived"
     if match:
@@ -251,3 +242,15 @@ def summary_lines(limit: int | None = None) -> list[str]:
     notebook whose outputs are compared; sort it yourself when messages may arrive in any order)."""
     return [f"{m.subject or '(no subject)'} — {', '.join(m.to) or '(no recipient)'}" for m in messages(limit)]
 
+
+
+def mail_for(job: Job, timeout: float = 10.0) -> Message:
+    """The caught email that `job` (a ``send_gif_email`` job, finished) sent, found by the Message-ID it returned."""
+    wanted = job.return_value()
+    parser = email.parser.BytesHeaderParser(policy=email.policy.default)
+
+    def sent_by_job(message: Message) -> bool:
+        return str(parser.parsebytes(message.raw).get("Message-ID", "")) == wanted
+
+    [found, *_] = wait_for(1, match=sent_by_job, timeout=timeout)
+    return found

@@ -1,8 +1,8 @@
 """The course's MailCatcher: a local SMTP server that delivers nothing and keeps every message it is sent.
 
-It runs as a process of its own (``python -m support.mailcatcher --port N``), bound to 127.0.0.1, preferring port
+It runs as a process of its own (``python -m support.services.mailcatcher --port N``), bound to 127.0.0.1, preferring port
 1025 (any free port when something else holds it). Each caught message is written, as received, into the Maildir
-``.course/maildir/`` (see ``support.inbox`` to read it, ``support.inbox_widget`` to watch it in a notebook).
+``.course/maildir/`` (see ``support.services.inbox`` to read it, ``support.widgets.inbox_widget`` to watch it in a notebook).
 
 ``start()`` is idempotent from any process: it returns the running catcher when there is one.
 """
@@ -19,8 +19,10 @@ import sys
 import threading
 from typing import Any
 
-from . import inbox, processes, state
-from .processes import HOST, Service
+from . import processes, state
+from .maildir import store
+from .ports import HOST
+from .processes import Service
 
 NAME = "catcher"
 PREFERRED_PORT = 1025
@@ -30,25 +32,6 @@ log = logging.getLogger(__name__)
 
 
 # --- inside the catcher process ---------------------------------------------------------------------------------
-
-
-def _header_safe(text: str) -> str:
-    return " ".join(text.split())
-
-
-def store(raw: bytes, mail_from: str = "", rcpt_tos: list[str] | None = None) -> str:
-    """Deliver one message into the course's Maildir (tmp/, then new/) and return its key.
-
-    The envelope goes in front as ``X-Envelope-From`` / ``X-Envelope-To`` headers (it holds Bcc recipients too);
-    SMTP's CRLF line ends become LF, as Maildir files conventionally have them.
-    """
-    lines = [f"X-Envelope-From: {_header_safe(mail_from or '<>')}"]
-    if rcpt_tos:
-        lines.append(f"X-Envelope-To: {_header_safe(', '.join(rcpt_tos))}")
-    head = "\n".join(lines).encode("utf-8", "replace") + b"\n"
-    body = raw.replace(b"\r\n", b"\n")
-    # A fresh Maildir object each time: the folder may have been wiped (``reset``) since the last message.
-    return inbox.maildir().add(head + body)
 
 
 class MaildirHandler:
@@ -92,7 +75,7 @@ def serve(port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m support.mailcatcher", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m support.services.mailcatcher", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=PREFERRED_PORT)
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(message)s")
@@ -114,7 +97,7 @@ def _answers_smtp(port: int) -> bool:
 
 
 def _argv(port: int) -> list[str]:
-    return processes.python_argv("support.mailcatcher", "--port", str(port))
+    return processes.python_argv("support.services.mailcatcher", "--port", str(port))
 
 
 def start(timeout: float = 10) -> Service:
@@ -131,11 +114,6 @@ def stop() -> bool:
 def status() -> Service | None:
     """The running mail catcher, or None (never starts it)."""
     return processes.running(NAME)
-
-
-def address() -> tuple[str, int]:
-    """(host, port) to send mail to, starting the catcher if needed."""
-    return HOST, start().port
 
 
 if __name__ == "__main__":

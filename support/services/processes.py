@@ -7,21 +7,27 @@ its PID *and* its start time, so that the course never signals a process that me
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import psutil
 
 from . import state
+from .ports import HOST, free_port, listens, pick_port, port_answers, port_is_free
 
-HOST = "127.0.0.1"
+__all__ = [  # the ports' helpers come along: notebooks and the CLI know them as processes.port_answers, ...
+    "HOST", "SERVICE_MARK", "Service", "ServiceError", "course_env", "course_processes", "ensure", "free_name",
+    "free_port", "listens", "pick_port", "port_answers", "port_is_free", "process_alive", "python_argv", "register",
+    "running", "spawn", "stop", "stop_process", "wait_until",
+]
+
 SERVICE_MARK = "COURSE_SERVICE"  # environment variable set in every process the course starts
 
 
@@ -31,21 +37,29 @@ class ServiceError(RuntimeError):
 
 @dataclass
 class Service:
-    """One running service as recorded in the state file."""
+    """One running service as recorded in the state file. The fields after `url` belong to one kind of service
+    each and keep their defaults on the others."""
 
     name: str
     pid: int
     port: int
     started: float  # the process's create time, as psutil reports it
     url: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    external: bool = False  # Redis: a REDIS_URL server, which the course neither started nor stops
+    redis_url: str = ""  # the dashboard: the Redis it shows
+    delivery: str = ""  # the Work-It app: "inline" or "background"
+    delay: float = 0.0  # the Work-It app: seconds its mailer waits
+    rq_name: str = ""  # a background worker: its name in Redis
+    queues: list[str] = field(default_factory=list)  # a worker (also one in a second kernel): what it listens to
+    simple: bool = False  # a background worker: SimpleWorker (no fork per job)
 
     @classmethod
     def from_entry(cls, name: str, entry: dict[str, Any] | None) -> Service | None:
         if not entry:
             return None
-        return cls(name=name, pid=entry["pid"], port=entry["port"], started=entry["started"],
-                   url=entry["url"], extra=entry.get("extra", {}))
+        known = {f.name for f in fields(cls)} - {"name"}
+        merged = {**entry.get("extra", {}), **entry}  # "extra": how entries were written before these fields
+        return cls(name=name, **{k: v for k, v in merged.items() if k in known})
 
     def entry(self) -> dict[str, Any]:
         data = asdict(self)
@@ -54,6 +68,22 @@ class Service:
 
     def alive(self) -> bool:
         return process_alive(self.pid, self.started)
+
+
+def register(name: str, proc: psutil.Process, *, port: int = 0, url: str = "", **details: Any) -> Service:
+    """Record `proc` in the state file as the service `name`, with its start time, so that a later reuse of its PID
+    is never taken for it (psutil reads that time when `proc` is made: it holds even after the process ended).
+    `details` are the kind-specific fields of ``Service``."""
+    service = Service(name=name, pid=proc.pid, port=port, started=proc.create_time(), url=url, **details)
+    state.put(name, service.entry())
+    return service
+
+
+def free_name(prefix: str) -> str:
+    """The first of ``prefix1``, ``prefix2``, ... that the state file does not hold yet. Hold ``state.locked()``
+    from this call until ``register``, so that nobody else takes the same name meanwhile."""
+    taken = set(state.read())
+    return next(f"{prefix}{n}" for n in itertools.count(1) if f"{prefix}{n}" not in taken)
 
 
 # --- processes -----------------------------------------------------------------------------------------------
@@ -156,41 +186,6 @@ def course_env() -> dict[str, str]:
     return env
 
 
-# --- ports -----------------------------------------------------------------------------------------------------
-
-
-def port_is_free(port: int, host: str = HOST) -> bool:
-    """True when nothing listens on host:port and we could bind it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(host: str = HOST) -> int:
-    """A port that the OS says is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def pick_port(preferred: int) -> int:
-    """`preferred` when it is free, else any free port."""
-    return preferred if port_is_free(preferred) else free_port()
-
-
-def port_answers(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
-    """True when something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 # --- the generic service life cycle --------------------------------------------------------------------------
 
 
@@ -206,11 +201,11 @@ def running(name: str) -> Service | None:
 
 
 def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]], url_for: Callable[[int], str],
-           ready: Callable[[int], bool], timeout: float = 15.0,
-           extra: dict[str, Any] | None = None) -> Service:
+           ready: Callable[[int], bool], timeout: float = 15.0, **details: Any) -> Service:
     """Return the running service `name`, starting it first if needed (idempotent, across processes).
 
-    `argv_for(port)` builds its command line, `ready(port)` says when it answers. The course-wide lock makes a
+    `argv_for(port)` builds its command line, `ready(port)` says when it answers; `details` are recorded with it
+    (see ``Service``). The course-wide lock makes a
     second caller (another kernel, the CLI) wait and then find the service the first one started.
     """
     with state.locked():
@@ -231,10 +226,7 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
 
             ok = wait_until(lambda: up() or not process_alive(proc.pid, started), timeout)
             if ok and up():
-                service = Service(name=name, pid=proc.pid, port=port, started=started, url=url_for(port),
-                                  extra=extra or {})
-                state.put(name, service.entry())
-                return service
+                return register(name, proc, port=port, url=url_for(port), **details)
             stop_process(proc.pid, started)
             if port_is_free(port):
                 break  # the port was ours to take: the service itself failed
@@ -243,15 +235,6 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
         tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
         raise ServiceError(f"{name} did not start on {HOST}:{port} within {timeout:.0f} s. "
                            f"Last lines of its log ({log}):\n" + "\n".join(tail))
-
-
-def listens(pid: int, port: int) -> bool:
-    """True when process `pid` has a listening TCP socket on `port`."""
-    try:
-        return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
-                   for c in psutil.Process(pid).net_connections("tcp"))
-    except psutil.Error:
-        return False
 
 
 def stop(name: str, timeout: float = 5.0) -> bool:

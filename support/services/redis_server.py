@@ -20,7 +20,8 @@ from pathlib import Path
 import redis
 
 from . import processes, state
-from .processes import HOST, Service, ServiceError
+from .ports import HOST
+from .processes import Service, ServiceError
 
 NAME = "redis"
 PREFERRED_PORT = 6379
@@ -73,8 +74,7 @@ def start(timeout: float = 10.0) -> Service:
         except redis.RedisError as exc:
             raise ServiceError(f"REDIS_URL is set to {url}, but that server does not answer: {exc}") from exc
         kwargs = client.connection_pool.connection_kwargs
-        return Service(name=NAME, pid=0, port=int(kwargs.get("port", 6379)), started=0.0, url=url,
-                       extra={"external": True})
+        return Service(name=NAME, pid=0, port=int(kwargs.get("port", 6379)), started=0.0, url=url, external=True)
     return processes.ensure(NAME, PREFERRED_PORT, _argv, url_for=lambda port: f"redis://{HOST}:{port}/0",
                             ready=_ping, timeout=timeout)
 

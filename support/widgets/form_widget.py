@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from . import app
+from ..services import app
 
 
 class WorkItForm(widgets.VBox):

@@ -14,7 +14,7 @@ import threading
 
 import ipywidgets as widgets
 
-from . import inbox
+from ..services import inbox
 from .live import Poller
 
 POLL_SECONDS = 0.3

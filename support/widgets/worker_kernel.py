@@ -7,14 +7,12 @@ shuts the kernel down. The kernel is recorded in the state folder, so ``python -
 it ends by itself when the kernel that started it ends (Jupyter's parent check), so restarting your notebook's kernel
 leaves no worker behind.
 
-From a notebook cell, use ``start_worker_kernel()``: running that cell again reuses (or replaces) the worker it
-started before instead of adding a second one.
+From a notebook cell, use ``support.kernels.start_worker_kernel()``: running that cell again reuses (or replaces)
+the worker it started before instead of adding a second one.
 """
 
 from __future__ import annotations
 
-import html
-import itertools
 import os
 import queue as queue_module
 import threading
@@ -22,48 +20,16 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-import ipywidgets as widgets
 import psutil
 import redis
 from jupyter_client import KernelManager
 from rq import Worker
 
-from . import processes, queues, state, workers
-from .processes import Service
+from ..rq_helpers import queues, workers
+from ..services import processes, state
+from .log_view import LogView
 
 KERNEL_PREFIX = "kernel-worker-"
-
-
-class LogView(widgets.HTML):
-    """A live, scrolling log: lines are appended from any thread; only the last `max_lines` are shown."""
-
-    def __init__(self, title: str, max_lines: int = 40, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.title = title
-        self.max_lines = max_lines
-        self.lines: list[str] = []
-        self._lock = threading.Lock()
-        self.add_class("course-log")  # a stable hook for the browser test (tests/test_browser.py)
-        self._render()
-
-    def append(self, text: str) -> None:
-        with self._lock:
-            self.lines.extend(text.rstrip("\n").split("\n"))
-            self._render()
-
-    def _render(self) -> None:
-        # The last lines, like `tail`, in a box without a scroll bar: the newest line is always in view (a scrolled
-        # box would jump back to its top each time the widget redraws).
-        shown = "\n".join(self.lines[-self.max_lines:]) or "(nothing yet)"
-        hidden = len(self.lines) - self.max_lines
-        note = f" · the last {self.max_lines} of {len(self.lines)} lines" if hidden > 0 else ""
-        self.value = (f"<div style='font-weight:bold'>{html.escape(self.title)}"
-                      f"<span style='font-weight:normal;color:#777'>{note}</span></div>"
-                      f"<pre style='background:#111;color:#ddd;padding:6px;margin:0;"
-                      f"font-size:12px;white-space:pre-wrap'>{html.escape(shown)}</pre>")
-
-    def __repr__(self) -> str:  # nbval compares this; keep it free of log content
-        return f"LogView({self.title!r})"
 
 
 class WorkerKernel:
@@ -88,8 +54,7 @@ class WorkerKernel:
         its Ctrl+C handling in place, so that ``stop()`` right after is a clean warm shutdown)."""
         conn = queues.connection()
         with state.locked():
-            taken = set(state.read())
-            self.name = next(f"{KERNEL_PREFIX}{n}" for n in itertools.count(1) if f"{KERNEL_PREFIX}{n}" not in taken)
+            self.name = processes.free_name(KERNEL_PREFIX)
             env = processes.course_env()
             env[processes.SERVICE_MARK] = self.name
             self._km = KernelManager(kernel_name="python3")
@@ -97,14 +62,12 @@ class WorkerKernel:
             # what the worker prints comes through the kernel's messages, into the log widget.
             with open(state.log_path(self.name), "ab") as kernel_log:
                 self._km.start_kernel(cwd=str(self.cwd), env=env, stdout=kernel_log, stderr=kernel_log)
-            pid = self._km.provisioner.process.pid
-            state.put(self.name, Service(name=self.name, pid=pid, port=0, started=psutil.Process(pid).create_time(),
-                                         url="", extra={"queues": self.queue_names}).entry())
+            processes.register(self.name, psutil.Process(self._km.provisioner.process.pid), queues=self.queue_names)
         client = self._km.client()
         client.start_channels()
         client.wait_for_ready(timeout=timeout)
         rq_name = self.rq_name = f"{self.name}-{uuid.uuid4().hex[:6]}"  # unique, also beside a crashed one's record
-        code = (f"from support.workers import run_worker\n"
+        code = (f"from support.rq_helpers.workers import run_worker\n"
                 f"run_worker({self.queue_names!r}, simple={self.simple}, with_scheduler={self.with_scheduler}, "
                 f"path={str(self.cwd)!r}, name={rq_name!r})")
         client.execute(code, store_history=False)
@@ -191,43 +154,13 @@ class WorkerKernel:
 
     def settings(self) -> tuple:
         """What the worker was started with (two kernels with the same settings are interchangeable)."""
-        return _settings(self.queue_names, self.cwd, self.simple, self.with_scheduler)
+        return settings_key(self.queue_names, self.cwd, self.simple, self.with_scheduler)
 
     def __repr__(self) -> str:
         return f"WorkerKernel(queues={self.queue_names!r})"
 
 
-def _settings(queue_names: Sequence[str], cwd: str | Path | None, simple: bool, with_scheduler: bool) -> tuple:
+def settings_key(queue_names: Sequence[str], cwd: str | Path | None, simple: bool, with_scheduler: bool) -> tuple:
     return tuple(queue_names), Path(cwd or os.getcwd()).resolve(), bool(simple), bool(with_scheduler)
 
 
-_current: WorkerKernel | None = None  # the worker kernel that start_worker_kernel() started in this process
-
-
-def start_worker_kernel(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, cwd: str | Path | None = None,
-                        simple: bool = False, with_scheduler: bool = True, timeout: float = 30.0) -> WorkerKernel:
-    """Start a worker in a second kernel, or return the one this process already runs with the same settings.
-
-    Made for a notebook cell that may run twice: it never leaves two workers behind. A worker kernel that an
-    earlier call started with other settings, or that has stopped, is stopped (cleaned up) and replaced.
-    """
-    global _current
-    old = _current
-    if old is not None:
-        if old.running and old.settings() == _settings(queue_names, cwd, simple, with_scheduler):
-            return old
-        _current = None
-        old.stop()
-    _current = WorkerKernel(queue_names, cwd=cwd, simple=simple, with_scheduler=with_scheduler).start(timeout)
-    return _current
-
-
-def stop_worker_kernel() -> bool:
-    """Stop the worker kernel that ``start_worker_kernel`` started; True when one was running."""
-    global _current
-    old, _current = _current, None
-    if old is None:
-        return False
-    was_running = old.running
-    old.stop()
-    return was_running

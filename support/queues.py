@@ -1,0 +1,10 @@
+"""``support.queues``, the short name notebooks import; the code lives in support/rq_helpers/queues.py.
+
+This module is that very module under a second name (same object: same state, same functions).
+"""
+
+import sys
+
+from .rq_helpers import queues
+
+sys.modules[__name__] = queues
