@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support import cli, processes
+from support import course, processes
 
 _notebook_homes: set[Path] = set()
 
@@ -61,7 +61,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state folder in its environment) is still running."""
     for home in sorted(_notebook_homes):
         os.environ["COURSE_HOME"] = str(home)
-        cli.stop_everything()
+        course.down()
     os.environ.pop("COURSE_HOME", None)
     tmp = str(session.config._tmp_path_factory.getbasetemp()) + os.sep
     left = [p for p in processes.course_processes() if _home_of(p).startswith(tmp)]

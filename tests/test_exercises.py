@@ -154,8 +154,7 @@ def test_use_falls_back_to_the_reference_with_a_note(ex, capsys):
 
     wrong = lambda n: n + 2  # noqa: E731
     assert ex.use(wrong) is ex.reference
-    assert ex.answer_or_reference(wrong, reference=abs) is abs
-    assert capsys.readouterr().out.count("Using the reference solution") == 2
+    assert capsys.readouterr().out == "Using the reference solution for Exercise 1 so you can go on.\n"
 
 
 def test_use_keeps_a_correct_answer_and_reuses_the_last_check(capsys):

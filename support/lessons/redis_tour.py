@@ -17,10 +17,9 @@ from pathlib import Path
 
 from ..services import redis_server, state
 
-_EXTERNAL_ORIGIN = ("REDIS_URL is set: the course uses the Redis server at that address, which it did not start and "
-                    "will not kill.")
-EXTERNAL = _EXTERNAL_ORIGIN + (" Nothing is killed here; the next cells still count the keys (and show no file: it "
-                               "is not the course's).")  # what notebook 02 prints instead of killing that server
+_EXTERNAL_ORIGIN = "REDIS_URL is set: the course uses the Redis server at that address and starts none of its own."
+EXTERNAL = _EXTERNAL_ORIGIN + (" Nor will it kill that one: nothing is killed here; the next cells still count the keys "
+                               "(and show no file: it is not the course's).")  # notebook 02 prints it instead of a kill
 
 _ORIGINS = {
     "external": _EXTERNAL_ORIGIN,
