@@ -109,7 +109,7 @@ def default_delay() -> float:
 
 def smtp_address() -> tuple[str, int]:
     """(host, port) of the course's running mail catcher. Never starts it: a stopped catcher is a real failure."""
-    from . import mailcatcher
+    from ..services import mailcatcher
 
     service = mailcatcher.status()
     if service is None:
