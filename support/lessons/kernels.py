@@ -11,9 +11,9 @@ from pathlib import Path
 
 from ..rq_helpers import queues
 from ..widgets.log_view import LogView
-from ..widgets.worker_kernel import WorkerKernel, settings_key
+from ..widgets.worker_kernel import KERNEL_PREFIX, WorkerKernel, settings_key
 
-__all__ = ["LogView", "WorkerKernel", "start_worker_kernel", "stop_worker_kernel"]
+__all__ = ["KERNEL_PREFIX", "LogView", "WorkerKernel", "start_worker_kernel", "stop_worker_kernel"]
 
 _current: WorkerKernel | None = None  # the worker kernel that start_worker_kernel() started in this process
 

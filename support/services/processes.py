@@ -1,8 +1,10 @@
-"""Starting, finding and stopping the course's own processes, and picking ports for them.
+"""Starting, finding, recording and stopping the course's own processes (the ports they use: ``ports``).
 
 Every service the course starts is a process of its own, started in a new session so that it outlives the kernel
 that started it (a restarted kernel finds it again through the state file). Its entry in the state file records
-its PID *and* its start time, so that the course never signals a process that merely reuses an old PID.
+its PID *and* its start time, so that the course never signals a process that merely reuses an old PID. Every
+record is written by ``register`` (services through ``ensure``, workers, worker kernels); numbered services take
+``free_name(prefix)``. ``wait_until`` is the course's one polling loop.
 """
 
 from __future__ import annotations
