@@ -94,8 +94,12 @@ class JobFileExercise(Exercise):
     (yours when the file checks as correct, else the reference class)."""
 
     def accept(self, value: Any) -> type[ActiveJob]:
-        """Your GifSenderJob class, imported afresh from your file, when the file checks as correct."""
-        return load_module_from(Path(super().accept(value))).GifSenderJob
+        """Your GifSenderJob class, imported afresh from your file, when the file checks as correct. The file is
+        checked again: it may have changed since the last check while its name stayed the same."""
+        result = self.check(value)
+        if not result.correct:
+            raise Incorrect(result.message)
+        return load_module_from(Path(value)).GifSenderJob
 
 
 ex_write_job = JobFileExercise(
