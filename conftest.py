@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support import cli, processes
+from support import course, processes
 
 _notebook_homes: set[Path] = set()
 _spec = importlib.util.spec_from_file_location("editions", Path(__file__).parent / "tools" / "editions.py")
@@ -89,7 +89,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state folder in its environment) is still running."""
     for home in sorted(_notebook_homes):
         os.environ["COURSE_HOME"] = str(home)
-        cli.stop_everything()
+        course.down()
     os.environ.pop("COURSE_HOME", None)
     tmp = str(session.config._tmp_path_factory.getbasetemp()) + os.sep
     left = [p for p in processes.course_processes() if _home_of(p).startswith(tmp)]

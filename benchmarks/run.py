@@ -185,7 +185,7 @@ def main() -> int:
     home = tempfile.mkdtemp(prefix="course-bench-")
     os.environ["COURSE_HOME"] = home
     os.environ.pop("REDIS_URL", None)
-    from support import cli
+    from support import course
 
     figures: dict[str, object] = {"date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores, "
                                   f"{platform.machine()}, Python {platform.python_version()}"}
@@ -199,7 +199,7 @@ def main() -> int:
             print(f"- {label} ...", file=sys.stderr, flush=True)
             figures.update(step())
     finally:
-        cli.stop_everything()
+        course.down()
     if not args.skip_course:
         print("- the whole course under pytest --nbval ...", file=sys.stderr, flush=True)
         os.environ.pop("COURSE_HOME")

@@ -1,8 +1,18 @@
-"""Support code for the course "Background Jobs in Python".
+"""Support code for the course "Background Jobs in Python". The map, bottom layer first (CONTRIBUTING.md has more):
 
-One concern per module: ``state`` (the state folder), ``processes`` (starting and stopping the course's own
-processes), ``redis_server``, ``mailcatcher`` and ``inbox`` (the local mail catcher), ``mailer``, ``app`` (the
-Work-It app), ``queues``, ``jobs``, ``workers``, ``exercises`` (the checks), and the notebook widgets.
+- ``services/``    the course's processes and their data: state folder, Redis, mail catcher and inbox, the Work-It
+                   app and rq-dashboard as services, ``course`` (up / describe / down)
+- ``exercises/``   the exercise framework (``____``, ``Exercise``, ``Choice``); imports nothing else of support
+- ``rq_helpers/``  RQ on the course's Redis: queues, workers, waiting on jobs, snapshots, failed jobs, recovery
+- ``workit/``      the Work-It app's code: validation, the slow mailer, the Flask app (its own process)
+- job modules      ``jobs``, ``active_job``, ``failure_jobs``, ``demo_jobs``: their dotted paths are stored in Redis
+                   with each job, so they stay here; ``tiny_queue`` is a program run by ``python -m``
+- ``widgets/``     live notebook widgets (form, inbox, dashboard, log view, a worker in a second kernel)
+- ``lessons/``     code that one notebook needs for its demonstrations
+- ``checks/``      each notebook's exercises
+- entry points     ``cli`` (``python -m support``); ``dashboard`` gathers what notebooks call ``dashboard.…``;
+                   the other short names (``support.course``, ``support.inbox``, ...) are that very module of a
+                   subpackage under the name notebooks import
 """
 
 __version__ = "0.1.0"

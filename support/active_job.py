@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from rq.job import Job
 
-from . import queues
+from .rq_helpers import queues
 
 ADAPTERS = ("rq", "inline")
 _adapter = "rq"

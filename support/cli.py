@@ -1,4 +1,8 @@
-"""The instructor's command line: ``python -m support up | status | worker | down | reset``."""
+"""The instructor's command line: ``python -m support up | status | worker | down | reset``.
+
+It only parses arguments and prints: what each command does lives in ``support.services.course`` (up, status,
+down), ``support.rq_helpers.workers`` (worker), ``support.services.inbox`` and ``support.rq_helpers.queues`` (reset).
+"""
 
 from __future__ import annotations
 
@@ -6,55 +10,39 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import processes, queues, state
-from .processes import ServiceError
-
-
-def _services_in_start_order() -> list[str]:
-    return ["redis", "catcher", "app", "dashboard"]
+from .rq_helpers import queues
+from .services import course, inbox, processes, state
+from .services.processes import ServiceError
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from . import app, dashboard, mailcatcher, redis_server
-
-    redis = redis_server.start()
-    catcher = mailcatcher.start()
-    web = app.start(delivery=args.delivery, delay=args.delay)
-    rows = [("Redis", redis.url), ("Mail catcher (SMTP)", f"smtp://{processes.HOST}:{catcher.port}"),
-            ("Work-It app", f"{web.url}  (delivery: {args.delivery}, delay {args.delay:g} s)")]
-    rows.append(("RQ dashboard", dashboard.start().url))
-    width = max(len(r[0]) for r in rows)
+    services = course.up(*course.SERVICES, delivery=args.delivery, delay=args.delay, quiet=True)
     print("The course's services are up:")
-    for label, where in rows:
-        print(f"  {label:<{width}}  {where}")
+    for line in course.describe(services, delivery=args.delivery, delay=args.delay).splitlines():
+        print(f"  {line}")
     print("Run a worker in another terminal:  python -m support worker")
     print("Stop everything:                   python -m support down")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    entries = state.read()
-    services = _services_in_start_order()
-    names = [n for n in services if n in entries]
-    names += sorted(n for n in entries if n not in services)  # workers, and workers in a second kernel
+    services = course.recorded()
     print(f"State folder: {state.home()}")
-    if not names:
+    if not services:
         print("Nothing is running. Start the services with:  python -m support up")
         return 0
     print(f"  {'service':<12} {'port':>6} {'pid':>8}  {'health':<8} url")
-    for name in names:
-        service = processes.Service.from_entry(name, entries[name])
-        assert service is not None
+    for service in services:
         alive = service.alive()
         answers = alive and (service.port == 0 or processes.port_answers(service.port))
         health = "ok" if answers else ("no answer" if alive else "stopped")
         port = str(service.port) if service.port else "-"
-        print(f"  {name:<12} {port:>6} {service.pid:>8}  {health:<8} {service.url}")
+        print(f"  {service.name:<12} {port:>6} {service.pid:>8}  {health:<8} {service.url}")
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from .workers import run_worker
+    from .rq_helpers.workers import run_worker  # imported here: rq and its worker are slow to import
 
     try:
         run_worker(args.queues or queues.QUEUE_NAMES, burst=args.burst, simple=args.simple,
@@ -65,21 +53,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def stop_everything() -> list[str]:
-    """Stop every process the course started (workers first, Redis last); returns the names stopped."""
-    stopped = []
-    with state.locked():
-        names = list(state.read())
-        order = _services_in_start_order()
-        names.sort(key=lambda n: -order.index(n) if n in order else -100)  # workers and kernels, then app...redis
-        for name in names:
-            if processes.stop(name):
-                stopped.append(name)
-    return stopped
-
-
 def cmd_down(args: argparse.Namespace) -> int:
-    stopped = stop_everything()
+    stopped = course.down()
     print("Stopped: " + ", ".join(stopped) if stopped else "Nothing was running.")
     return 0
 
@@ -92,8 +67,6 @@ def cmd_reset(args: argparse.Namespace) -> int:
         if input("Empty the inbox and all the queues? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing changed.")
             return 1
-    from . import inbox
-
     mails = inbox.clear()
     jobs = queues.empty_all()
     print(f"Removed {mails} email(s) from the inbox and {jobs} queued job(s).")

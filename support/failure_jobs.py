@@ -28,7 +28,9 @@ import redis
 from rq import get_current_job
 from rq.job import Job
 
-from . import jobs, queues
+from . import jobs
+from .rq_helpers import queues
+from .services.processes import wait_until
 
 ATTEMPTS_PREFIX = "course:attempts:"  # + job id: one list entry per attempt of a tracked job
 STEP_PREFIX = "course:later-step:"  # + key: how often a job's later step has run
@@ -57,23 +59,17 @@ def hold(job: Job) -> None:
     """
     conn = job.connection
     conn.set(HELD_PREFIX + job.id, "1", ex=NOTES_TTL)
-    deadline = time.monotonic() + HOLD_LIMIT
-    while not conn.exists(RELEASED_PREFIX + job.id):
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"held for {HOLD_LIMIT:g} s and nobody released it (failure_jobs.release(job))")
-        time.sleep(0.01)
+    if not wait_until(lambda: bool(conn.exists(RELEASED_PREFIX + job.id)), HOLD_LIMIT):
+        raise TimeoutError(f"held for {HOLD_LIMIT:g} s and nobody released it (failure_jobs.release(job))")
 
 
 def wait_until_held(job: Job, timeout: float = 30.0) -> None:
     """Wait until `job` has reached its hold (it is running, and waiting for ``release``). TimeoutError after
     `timeout` seconds, naming the job's status then."""
     conn = job.connection
-    deadline = time.monotonic() + timeout
-    while not conn.exists(HELD_PREFIX + job.id):
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"job {job.id[:8]} did not reach its hold in {timeout:g} s (status: "
-                               f"{job.get_status().value}). Is a worker running?")
-        time.sleep(0.01)
+    if not wait_until(lambda: bool(conn.exists(HELD_PREFIX + job.id)), timeout):
+        raise TimeoutError(f"job {job.id[:8]} did not reach its hold in {timeout:g} s (status: "
+                           f"{job.get_status().value}). Is a worker running?")
 
 
 def release(job: Job) -> None:
@@ -146,15 +142,16 @@ def attempts(job: Job | str, connection: redis.Redis | None = None) -> list[Atte
 
 def wait_for_attempts(job: Job, count: int, timeout: float = 15.0) -> list[Attempt]:
     """Poll until `job` has made at least `count` attempts; returns them. TimeoutError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = attempts(job)
-        if len(found) >= count:
-            return found
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"job {job.id[:8]} made {len(found)} attempt(s) in {timeout:g} s, not {count}. "
-                               "Is a worker with the scheduler running?")
-        time.sleep(0.02)
+    found: list[Attempt] = []
+
+    def made() -> bool:
+        found[:] = attempts(job)
+        return len(found) >= count
+
+    if not wait_until(made, timeout, 0.02):
+        raise TimeoutError(f"job {job.id[:8]} made {len(found)} attempt(s) in {timeout:g} s, not {count}. "
+                           "Is a worker with the scheduler running?")
+    return found
 
 
 def pauses(job: Job) -> list[float]:

@@ -1,66 +1,10 @@
-"""The Work-It form as a notebook widget: it posts to the real app over HTTP and shows how long the answer took."""
+"""``support.form_widget``, the short name notebooks import; the code lives in support/widgets/form_widget.py.
 
-from __future__ import annotations
+This module is that very module under a second name (same object: same state, same functions).
+"""
 
-import html
-from typing import Any
+import sys
 
-import ipywidgets as widgets
+from .widgets import form_widget
 
-from . import app
-
-
-class WorkItForm(widgets.VBox):
-    """Email, thought, Submit; below it the app's answer and the measured response time.
-
-    Click Submit, or call ``form.submit("ada@example.com", "coffee")`` from code: both take the same path.
-    Every answer is kept in ``form.results`` (each a dict with ``status``, ``seconds``, ``ok``, ...).
-    """
-
-    def __init__(self) -> None:
-        self.email = widgets.Text(description="Email", placeholder="you@example.com")
-        self.thought = widgets.Textarea(description="Thought", placeholder="What's on your mind?",
-                                        layout=widgets.Layout(width="28em", height="4em"))
-        self.button = widgets.Button(description="Submit", button_style="primary", icon="paper-plane")
-        self.answer = widgets.HTML(value="<i>Fill in the form and press Submit.</i>")
-        self.results: list[dict[str, Any]] = []
-        self.button.on_click(lambda _button: self._press())
-        # The CSS class is a stable hook for the browser test (tests/test_browser.py).
-        super().__init__([self.email, self.thought, self.button, self.answer], _dom_classes=("course-form",))
-
-    def submit(self, email: str, thought: str) -> dict[str, Any]:
-        """Fill in the fields and press Submit; returns the app's answer with its timing."""
-        self.email.value, self.thought.value = email, thought
-        return self._press()
-
-    def _press(self) -> dict[str, Any]:
-        self.button.disabled = True
-        self.button.description = "Sending..."
-        self.answer.value = "<b>&#9203; The request is running: the page waits for the server...</b>"
-        try:
-            result = app.post_thought(self.email.value, self.thought.value)
-        except Exception as exc:  # the app is down, a timeout...: say so in the form, never raise into a click
-            result = {"ok": False, "status": 0, "seconds": 0.0, "error": f"{type(exc).__name__}: {exc}"}
-        finally:
-            self.button.disabled = False
-            self.button.description = "Submit"
-        self.results.append(result)
-        self.answer.value = describe(result, html_=True)
-        return result
-
-    def __repr__(self) -> str:  # nbval compares this; keep it free of what was typed
-        return "WorkItForm(email, thought, Submit)"
-
-
-def describe(result: dict[str, Any], html_: bool = False) -> str:
-    """One line about an answer: the message or the error, the HTTP status, the time."""
-    if result.get("ok"):
-        text = f"Answered in {result['seconds']:.2f} s (HTTP {result['status']}): {result.get('message', '')}"
-        color = "green"
-    elif result.get("status"):
-        text = f"Refused (HTTP {result['status']}): {result.get('error', '')}"
-        color = "#b00"
-    else:
-        text = f"No answer from the app: {result.get('error', '')}"
-        color = "#b00"
-    return f"<span style='color:{color}'>{html.escape(text)}</span>" if html_ else text
+sys.modules[__name__] = form_widget

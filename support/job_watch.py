@@ -1,73 +1,10 @@
-"""Waiting for jobs: until they reach a status, and counting where a batch of jobs ended up.
+"""``support.job_watch``, the short name notebooks import; the code lives in support/rq_helpers/job_watch.py.
 
-    batch = [q.enqueue(...) for _ in range(8)]
-    job_watch.wait_for_jobs(batch)          # -> {"finished": 7, "failed": 1}, once none is queued or running
-    job_watch.wait_for_status(job, "scheduled")
+This module is that very module under a second name (same object: same state, same functions).
 """
 
-from __future__ import annotations
+import sys
 
-import time
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from .rq_helpers import job_watch
 
-from rq.exceptions import InvalidJobOperation
-from rq.job import Job
-
-DONE = ("finished", "failed", "stopped", "canceled")
-POLL_SECONDS = 0.02
-
-
-def status(job: Job) -> str:
-    """The job's status in Redis now, as a plain string (``"deleted"`` when its data is gone)."""
-    try:
-        value = job.get_status(refresh=True)
-    except InvalidJobOperation:  # rq's answer when the job's hash has no status: deleted (or expired)
-        return "deleted"
-    return str(getattr(value, "value", value))
-
-
-def wait_for_status(job: Job, statuses: str | Iterable[str], timeout: float = 15.0) -> str:
-    """Poll until `job` has one of `statuses`; returns it. TimeoutError (naming the status it has) after `timeout`."""
-    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
-    deadline = time.monotonic() + timeout
-    while True:
-        now = status(job)
-        if now in wanted:
-            return now
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"job {job.id[:8]} is still {now!r} after {timeout:g} s; waited for "
-                               f"{' or '.join(sorted(wanted))}. Is a worker running?")
-        time.sleep(POLL_SECONDS)
-
-
-def statuses(jobs: Sequence[Job]) -> list[str]:
-    """Each job's status in Redis now, read in one round trip (``"deleted"`` when its data is gone)."""
-    if not jobs:
-        return []
-    with jobs[0].connection.pipeline() as pipe:
-        for job in jobs:
-            pipe.hget(job.key, "status")
-        return [value.decode() if value else "deleted" for value in pipe.execute()]
-
-
-def counts(jobs: Sequence[Job]) -> dict[str, int]:
-    """How many of `jobs` have each status now, e.g. ``{"finished": 7, "failed": 1}`` (sorted by status)."""
-    return dict(sorted(Counter(statuses(jobs)).items()))
-
-
-def wait_for_jobs(jobs: Sequence[Job], timeout: float = 30.0, done: Iterable[str] = DONE) -> dict[str, int]:
-    """Poll until every job in `jobs` is done (finished, failed, ...); returns ``counts(jobs)``.
-
-    TimeoutError after `timeout` seconds, saying how many are still waiting.
-    """
-    final = set(done)
-    deadline = time.monotonic() + timeout
-    while True:
-        now = counts(jobs)
-        if set(now) <= final:
-            return now
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"after {timeout:g} s the jobs are {now}: some never finished: is a worker listening "
-                               "to their queue (and, for scheduled jobs, running the scheduler)?")
-        time.sleep(POLL_SECONDS)
+sys.modules[__name__] = job_watch

@@ -6,7 +6,7 @@ notebook cell (``__main__``).
 
 from __future__ import annotations
 
-from . import mailer
+from .workit import mailer
 
 
 def send_gif_email(email: str, thought: str, delay: float | None = None) -> str:

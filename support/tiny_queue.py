@@ -1,4 +1,4 @@
-"""A queue made by hand from one Redis list: the consumer program of notebook 02.
+"""A queue made by hand from one Redis list: the consumer program of ``02_redis``.
 
 A producer puts work on the left end of a list (``LPUSH``); a consumer in another process takes it from the right
 end (``BRPOP``), so the oldest item comes out first. ``BRPOP`` blocks: with nothing to do, the consumer waits inside

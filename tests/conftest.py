@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support import cli
+from support import course
 
 
 @pytest.fixture
@@ -21,4 +21,4 @@ def course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     yield home
     monkeypatch.setenv("COURSE_HOME", str(home))  # a test may have pointed it elsewhere
     monkeypatch.delenv("REDIS_URL", raising=False)
-    cli.stop_everything()
+    course.down()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from support import active_job, cli, inbox, mailcatcher, processes, queues, state, workers
+from support import active_job, cli, inbox, mailcatcher, processes, queues, workers
+from support.services import state
 from support.kernels import WorkerKernel
 
 JOB_MODULE = """

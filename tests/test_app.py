@@ -210,7 +210,7 @@ def test_start_is_idempotent_and_restarts_for_another_mode() -> None:
     other = app.start("background", BG_DELAY)
     assert other.pid != first.pid and not first.alive()
     assert requests.get(other.url + "/health", timeout=5).json()["delivery"] == "background"
-    assert other.extra == {"delivery": "background", "delay": BG_DELAY}
+    assert (other.delivery, other.delay) == ("background", BG_DELAY)
     slower = app.start("background", 1.5)  # same mode, another delay: restarted too
     assert slower.pid != other.pid and requests.get(slower.url + "/health", timeout=5).json()["delay"] == 1.5
 

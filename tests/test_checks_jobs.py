@@ -166,7 +166,7 @@ def test_send_later_reference_passes(course_home: Path, job_dir: Path, quick_mai
     assert result.message == ("A worker ran your job (not this notebook), and its email to you@example.com "
                               "reached the inbox.")
     stored = Job.fetch(job.id, connection=queues.connection())
-    assert stored.get_status() == "finished" and stored.worker_name == worker.extra["rq_name"]
+    assert stored.get_status() == "finished" and stored.worker_name == worker.rq_name
     assert inbox.to_address("you@example.com")[0].text.count("Coffee first, then code (test)") == 1
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from support import course, queues, scaling, workers
+from support import course, inbox, job_watch, queues, scaling, workers
 from support.checks.scaling import (
     check_schedule, ex_schedule, ex_wall_time, ex_worker_class, schedule_reference, wall_time_reference,
 )
@@ -77,11 +77,11 @@ def test_schedule_already_moved_by_a_scheduler_is_still_correct(services):
     job = schedule_reference()
     worker = workers.start_worker(["mailers"], with_scheduler=True)
     try:
-        scaling.wait_for_jobs([job], timeout=30)
+        job_watch.wait_for_jobs([job], timeout=30)
     finally:
         workers.stop_worker(worker)
     assert job.get_status() == "finished"
-    mail = scaling.mail_for(job)  # the reminder really reached the catcher
+    mail = inbox.mail_for(job)  # the reminder really reached the catcher
     assert mail.to == ["you@example.com"]
     result = check_schedule(job)
     assert "already moved it onto the mailers queue" in result

@@ -13,7 +13,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from support import inbox, processes, queues, state
+from support import inbox, processes, queues
+from support.services import state
 
 
 def support(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess:

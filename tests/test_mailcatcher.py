@@ -16,7 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support import inbox, mailcatcher, processes, state
+from support import inbox, mailcatcher, processes
+from support.services import state
 
 from ports import foreign_listeners
 
@@ -72,10 +73,9 @@ def test_start_returns_a_live_catcher_on_localhost(home: Path) -> None:
     assert service.alive()
     assert service.url == f"smtp://127.0.0.1:{service.port}"
     assert mailcatcher.status() == service
-    assert mailcatcher.address() == ("127.0.0.1", service.port)
     assert mailcatcher._answers_smtp(service.port)
     proc = psutil.Process(service.pid)
-    assert "support.mailcatcher" in proc.cmdline()
+    assert "support.services.mailcatcher" in proc.cmdline()
     conns = proc.net_connections("inet") if hasattr(proc, "net_connections") else proc.connections("inet")
     listening = {c.laddr for c in conns if c.status == psutil.CONN_LISTEN}
     assert listening == {("127.0.0.1", service.port)}

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from support import cli
+from support import course
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("editions", ROOT / "tools" / "editions.py")
@@ -41,7 +41,7 @@ def test_the_learner_edition_runs_backwards_and_twice_from_nothing(tmp_path: Pat
              "--nbval-sanitize-with", str(ROOT / "tests" / "sanitize.cfg"), *order],
             cwd=tmp_path, capture_output=True, text=True, timeout=900)  # COURSE_HOME: set above, inherited
     finally:
-        cli.stop_everything()
+        course.down()
     assert result.returncode == 0, result.stdout[-6000:]
     code_cells = sum(cell.cell_type == "code" for path in LEARNER for cell in nbformat.read(path, as_version=4).cells)
     summary = result.stdout.strip().splitlines()[-1]

@@ -67,7 +67,7 @@ def test_a_killed_work_horse_fails_its_job_at_once(course_home: Path) -> None:
     assert job_watch.wait_for_status(job, "failed", timeout=5) == "failed"
     assert recovery.error_line(job).startswith("Work-horse terminated unexpectedly")
     assert service.alive()
-    assert recovery.abandoned_jobs() == []  # the worker handled it: nothing abandoned
+    assert recovery.recover_abandoned() == []  # the worker handled it: nothing abandoned
 
 
 def test_the_work_horse_is_the_newest_child_with_the_scheduler_too(course_home: Path) -> None:
@@ -89,8 +89,7 @@ def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(course_
     assert processes.wait_until(lambda: not victim.alive(), 5)
 
     assert job_watch.status(job) == "started"  # nobody is left to say otherwise
-    assert [w.name for w in recovery.dead_workers()] == [victim.extra["rq_name"]]
-    assert [j.id for j in recovery.abandoned_jobs()] == [job.id]
+    assert [w.name for w in recovery.dead_workers()] == [victim.rq_name]
     left = recovery.seconds_left(job)
     assert left is not None and 60 < left <= 91  # RQ's deadline: about 90 s away
 
@@ -101,7 +100,7 @@ def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(course_
     assert job_watch.status(job) == "failed"
     assert recovery.error_line(job) == "Moved to FailedJobRegistry, due to AbandonedJobError"
     assert job_watch.status(busy) == "started"
-    assert victim.extra["rq_name"] not in {w.name for w in Worker.all(connection=queues.connection())}
+    assert victim.rq_name not in {w.name for w in Worker.all(connection=queues.connection())}
     assert recovery.seconds_left(job) is None
 
     queues.queue("mailers").failed_job_registry.requeue(job.id)
@@ -126,6 +125,6 @@ def test_recover_retries_an_abandoned_job_that_has_retries_left(course_home: Pat
 def test_nothing_to_recover_when_nothing_died(course_home: Path) -> None:
     service = workers.start_worker(with_scheduler=False)
     job = _started_on(service, delay=0.5)
-    assert recovery.dead_workers() == [] and recovery.abandoned_jobs() == []
+    assert recovery.dead_workers() == []
     assert recovery.recover_abandoned() == []
     assert job_watch.wait_for_status(job, ("finished", "failed")) in ("finished", "failed")  # ran to its end

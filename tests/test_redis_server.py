@@ -12,7 +12,8 @@ import psutil
 import pytest
 import redis
 
-from support import processes, queues, redis_server, state
+from support import processes, queues, redis_server
+from support.services import state
 
 from ports import foreign_listeners
 
@@ -92,7 +93,7 @@ def test_redis_url_uses_that_server_and_starts_nothing(course_home: Path, monkey
     monkeypatch.setenv("REDIS_URL", outside.url)
     monkeypatch.setenv("COURSE_HOME", str(course_home / "other"))
     used = redis_server.start()
-    assert used.url == outside.url and used.extra == {"external": True}
+    assert used.url == outside.url and used.external
     assert state.get("redis") is None  # nothing recorded: the course started no server of its own
     assert redis_server.stop() is False  # never stops a server it did not start
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import psutil
 import pytest
+import redis
 from jupyter_client import KernelManager
 
-from support import app, course, dashboard, inbox, mailcatcher, processes, queues, redis_server, state
+from support import app, course, dashboard, inbox, mailcatcher, processes, queues, redis_server
+from support.services import state
 from support.form_widget import WorkItForm
 from support.kernels import WorkerKernel
 
@@ -108,8 +110,13 @@ def test_the_form_brings_a_crashed_app_back(course_home: Path) -> None:
 
 
 def test_redis_down_gives_the_app_a_clear_503_and_loses_nothing(course_home: Path) -> None:
-    course.up("redis", "app", delivery="background", delay=0.1, quiet=True)
+    gone = course.up("redis", "app", delivery="background", delay=0.1, quiet=True)["redis"]
     redis_server.stop()
     answer = app.post_thought("ada@example.com", "coffee")
     assert answer["status"] == 503 and "Redis" in answer["error"]
-    assert dashboard is not None  # the dashboard module imports fine without Redis running
+    view = dashboard.DashboardWidget(connection=redis.Redis.from_url(gone.url, socket_connect_timeout=0.5),
+                                     interval=60)  # the dashboard says Redis is gone, and raises nothing
+    try:
+        assert view.error is not None and "cannot read Redis" in view.header.value
+    finally:
+        view.close()

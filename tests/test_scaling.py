@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rq.scheduler import RQScheduler
 
-from support import course, demo_jobs, queues, scaling, workers
+from support import course, demo_jobs, inbox, job_watch, queues, scaling, workers
 from support.jobs import send_gif_email
 
 
@@ -91,18 +91,18 @@ def test_scheduled_job_waits_without_scheduler_and_runs_with_one(services):
     assert job.get_status() == "scheduled"  # the trap: nobody moved it onto the queue
     keeper = workers.start_worker(["mailers"], with_scheduler=True)
     try:
-        assert scaling.wait_for_jobs([job], timeout=30) == ["finished"]
+        assert job_watch.wait_for_jobs([job], timeout=30) == {"finished": 1}
     finally:
         workers.stop_worker(keeper)
     assert scaling.scheduled_time(job) is None
-    assert scaling.mail_for(job).to == ["ada@example.com"]
+    assert inbox.mail_for(job).to == ["ada@example.com"]
 
 
 def test_wait_for_jobs_times_out_with_advice(services):
     scaling.prepare(["default"])
     job = queues.queue("default").enqueue(demo_jobs.noop)
     with pytest.raises(TimeoutError, match="is a worker listening"):
-        scaling.wait_for_jobs([job], timeout=0.2)
+        job_watch.wait_for_jobs([job], timeout=0.2)
 
 
 def test_run_batch_shares_the_jobs_between_workers(services):

@@ -1,10 +1,10 @@
-"""support.validation: every bad form input is refused with a message that says what is wrong."""
+"""support.workit.validation: every bad form input is refused with a message that says what is wrong."""
 
 from __future__ import annotations
 
 import pytest
 
-from support.validation import MAX_THOUGHT, ValidationError, validate
+from support.workit.validation import MAX_THOUGHT, ValidationError, validate
 
 GOOD_EMAIL = "ada@example.com"
 

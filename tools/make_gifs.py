@@ -1,4 +1,4 @@
-"""Draw the Work-It app's GIFs (support/gifs/*.gif) with Pillow: simple shapes, a theme word, a few frames.
+"""Draw the Work-It app's GIFs (support/workit/gifs/*.gif) with Pillow: simple shapes, a theme word, a few frames.
 
 The output is deterministic (no randomness, no clock, no network, Pillow's bundled default font), so running this
 again gives the same files. Run from the repository root:
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-OUT = Path(__file__).resolve().parent.parent / "support" / "gifs"
+OUT = Path(__file__).resolve().parent.parent / "support" / "workit" / "gifs"
 W, H = 160, 120
 FRAMES = 6
 FRAME_MS = 180

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import redis
@@ -10,8 +9,11 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.results import Result
 
-from .. import dashboard, inbox, job_watch, queues, recovery
-from ..exercises import Exercise, Incorrect, _box, _display, _Message, call, describe
+from ..exercises import Exercise, Incorrect, call, describe
+from ..rq_helpers import job_watch, queues, recovery
+from ..rq_helpers.failed_jobs import requeue_failed
+from ..rq_helpers.snapshot import snapshot
+from ..services import inbox
 
 # --- Exercise 1: count the failed jobs -------------------------------------------------------------------------
 
@@ -19,11 +21,6 @@ from ..exercises import Exercise, Incorrect, _box, _display, _Message, call, des
 def count_failed_reference(snap: dict[str, Any]) -> int:
     """The reference answer of Exercise 1: add up the failed column of every queue."""
     return sum(row["failed"] for row in snap["queues"].values())
-
-
-def failed_in_redis(connection: redis.Redis | None = None) -> int:
-    """How many jobs the failed-job registries of the course's queues hold right now."""
-    return sum(q.failed_job_registry.get_job_count(cleanup=False) for q in queues.all_queues(connection))
 
 
 def _row(failed: int) -> dict[str, int]:
@@ -43,7 +40,7 @@ SPREAD_SNAPSHOT: dict[str, Any] = {
 def _check_count_failed(fn: Any) -> str:
     if not callable(fn):
         raise Incorrect(f"count_failed should be a function that takes a snapshot; you gave {describe(fn)}.")
-    snap = dashboard.snapshot()
+    snap = snapshot()
     real = count_failed_reference(snap)  # the same moment as the snapshot: a job failing meanwhile changes neither
     got = call(fn, snap)
     if not isinstance(got, int) or isinstance(got, bool):
@@ -119,33 +116,24 @@ def _check_requeued(value: Any, timeout: float = 10.0) -> str:
     return "The job left the failed registry, ran again on a worker, and its email arrived."
 
 
-class _RequeueExercise(Exercise):
-    """``use(value, failed_job)`` requeues `failed_job` itself when the learner's answer is not correct."""
-
-    def use(self, value: Any, failed_job: Job | None = None, *, quiet: bool = False) -> Any:  # type: ignore[override]
-        same = self._last_values is not None and len(self._last_values) == 1 and self._last_values[0] is value
-        result = self.last_result if same and self.last_result is not None else self.check(value)
-        if result.correct:
-            return value
-        if failed_job is None:
-            raise ValueError(f"{self.name}: pass the failed job, so the reference can requeue it for you")
-        conn = queues.connection()
-        job = Job.fetch(failed_job.id, connection=conn)
-        if _in_failed_registry(job, conn):
-            job = dashboard.requeue_failed(job.id, conn)
-        if not quiet:
-            text = f"Using the reference solution for {self.name}: the failed job was requeued for you."
-            _display(_Message(text, _box("note", "Note:", html.escape(text))))
-        return job
+def requeue_for_the_learner(failed_job: Job | None = None) -> Job:
+    """The fallback of Exercise 2: requeue `failed_job` (unless something did already) and return it."""
+    if failed_job is None:
+        raise ValueError("Exercise 2: pass the failed job, so the reference can requeue it for you")
+    conn = queues.connection()
+    job = Job.fetch(failed_job.id, connection=conn)
+    return requeue_failed(job.id, conn) if _in_failed_registry(job, conn) else job
 
 
-ex_requeue = _RequeueExercise(
+ex_requeue = Exercise(
     "Exercise 2", _check_requeued, title="Requeue the failed job yourself",
     hints=["The Requeue button calls dashboard.requeue_failed(job_id); RQ's own API is "
            "queue.failed_job_registry.requeue(job_id).",
            "down_job.id is the id of the job that failed while the mail server was down."],
     solution="requeued = dashboard.requeue_failed(down_job.id)\n"
              "# or: requeued = mailers.failed_job_registry.requeue(down_job.id)",
+    fallback=requeue_for_the_learner,
+    fallback_note="Using the reference solution for Exercise 2: the failed job was requeued for you.",
 )
 
-__all__ = ["ex_count_failed", "ex_requeue", "count_failed_reference", "failed_in_redis"]
+__all__ = ["ex_count_failed", "ex_requeue", "count_failed_reference"]

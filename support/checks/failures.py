@@ -9,9 +9,10 @@ from typing import Any
 from rq import Retry
 from rq.job import Job
 
-from .. import inbox, queues, recovery
 from ..exercises import Exercise, Incorrect, call, describe
 from ..failure_jobs import send_once
+from ..rq_helpers import queues, recovery
+from ..services import inbox
 
 OUTAGE = 3  # seconds the mail server is down in Exercise 1
 EARLY = 1  # RQ keeps a retry's due time to the whole second: a retry can start up to this much early

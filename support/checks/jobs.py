@@ -9,7 +9,6 @@ an exercise is left blank, ``use()`` falls back to them so that the rest of the 
 
 from __future__ import annotations
 
-import html
 import inspect
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Any
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from .. import inbox, job_watch, queues, recovery
 from ..active_job import ActiveJob, ConfiguredJob
-from ..exercises import Exercise, Incorrect, NotAttempted, _box, _display, _Message, describe, is_placeholder
-from ..exercises import load_module_from
-from ..mailer import deliver
+from ..exercises import Exercise, Incorrect, NotAttempted, describe, is_placeholder, load_module_from
+from ..rq_helpers import job_watch, queues, recovery
+from ..services import inbox
+from ..workit.mailer import deliver
 
 PERFORM_JOB = "support.active_job.perform_job"
 # --- the reference solutions ---------------------------------------------------------------------------------
@@ -48,11 +47,6 @@ class PasswordResetJob(ActiveJob):
 
 REFERENCE_EMAIL = "you@example.com"
 REFERENCE_THOUGHT = "The reference job sent this one"
-
-
-def _note_reference(name: str) -> None:
-    text = f"Using the reference solution for {name} so you can go on."
-    _display(_Message(text, _box("note", "Note:", html.escape(text))))
 
 
 # --- Exercise 1: the job as a module file --------------------------------------------------------------------
@@ -96,16 +90,16 @@ def _check_job_file(path: Any) -> str:
 
 
 class JobFileExercise(Exercise):
-    """Exercise 1. ``check("gif_sender_job.py")`` inspects the file; ``use(...)`` gives the job class to go on with."""
+    """Exercise 1. ``check("gif_sender_job.py")`` inspects the file; ``use(...)`` gives the job class to go on with
+    (yours when the file checks as correct, else the reference class)."""
 
-    def use(self, value: Any, reference: Any = None, *, quiet: bool = False) -> type[ActiveJob]:
-        """Your GifSenderJob class when your file checks as correct, else the reference class (and a note)."""
+    def accept(self, value: Any) -> type[ActiveJob]:
+        """Your GifSenderJob class, imported afresh from your file, when the file checks as correct. The file is
+        checked again: it may have changed since the last check while its name stayed the same."""
         result = self.check(value)
-        if result.correct:
-            return load_module_from(Path(value)).GifSenderJob
-        if not quiet:
-            _note_reference(self.name)
-        return GifSenderJob
+        if not result.correct:
+            raise Incorrect(result.message)
+        return load_module_from(Path(value)).GifSenderJob
 
 
 ex_write_job = JobFileExercise(
@@ -160,26 +154,18 @@ def _check_urgent(value: Any) -> str:
             "anything waiting in mailers or default.")
 
 
-class UrgentExercise(Exercise):
-    """Exercise 2. ``use(job)`` is your job when it checks as correct, else a reference job queued on urgent now."""
-
-    def use(self, value: Any, reference: Any = None, *, quiet: bool = False) -> Job:
-        last, result = self._last_values, self.last_result
-        if not (result is not None and last is not None and len(last) == 1 and last[0] is value):
-            result = self.check(value)  # not checked yet: check it now (quick, no waiting)
-        if result.correct:
-            return value
-        if not quiet:
-            _note_reference(self.name)
-        return PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")
+def reset_job_on_urgent() -> Job:
+    """The fallback of Exercise 2: a reference PasswordResetJob queued on urgent now."""
+    return PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")
 
 
-ex_route_urgent = UrgentExercise(
+ex_route_urgent = Exercise(
     "Exercise 2", _check_urgent, title="Send one job through the urgent queue",
     hints=["perform_later puts the job on the class's queue_as, here default. You want another queue for one job.",
            "As in Rails: PasswordResetJob.set(queue=\"urgent\") gives you the job class set for that queue; call "
            "perform_later on it."],
-    solution='reset_job = PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")')
+    solution='reset_job = PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")',
+    fallback=reset_job_on_urgent)
 
 
 # --- Exercise 3: perform_later, and the worker sends the email -----------------------------------------------
@@ -236,18 +222,14 @@ class SendLaterExercise(Exercise):
                             "catcher. Does perform send it (deliver(email, thought))?") from None
         return f"A worker ran your job (not this notebook), and its email to {email} reached the inbox."
 
-    def use(self, value: Any, reference: Any = None, *, quiet: bool = False) -> Job:
-        try:
-            return _as_active_job(value, "GifSenderJob", "perform_later")
-        except (NotAttempted, Incorrect):
-            pass
-        if not quiet:
-            _note_reference(self.name)
-        return GifSenderJob.perform_later(REFERENCE_EMAIL, REFERENCE_THOUGHT)
+    def accept(self, value: Any) -> Job:
+        """Any queued GifSenderJob job will do to go on with (no waiting for the worker)."""
+        return _as_active_job(value, "GifSenderJob", "perform_later")
 
 
 ex_send_later = SendLaterExercise(
     "Exercise 3", title="Queue the email and let the worker send it",
     hints=["The method that writes the job into Redis and returns at once is perform_later.",
            "Keep what it returns: job = GifSenderJob.perform_later(email, thought)"],
-    solution="job = GifSenderJob.perform_later(email, thought)")
+    solution="job = GifSenderJob.perform_later(email, thought)",
+    fallback=lambda: GifSenderJob.perform_later(REFERENCE_EMAIL, REFERENCE_THOUGHT))

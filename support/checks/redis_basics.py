@@ -15,8 +15,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from .. import redis_server
 from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, describe
+from ..services import redis_server
 
 ITEMS = ["first", "second", "third"]
 TAKE_TIMEOUT = 10.0  # seconds a learner's take() may run in a check before it is stopped

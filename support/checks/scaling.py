@@ -8,8 +8,10 @@ from typing import Any
 
 from rq.job import Job, JobStatus
 
-from .. import jobs, queues, scaling
+from .. import jobs
 from ..exercises import Choice, Exercise, Incorrect, call, describe
+from ..lessons import scaling
+from ..rq_helpers import queues
 
 # --- Exercise 1: schedule the reminder ---------------------------------------------------------------------------
 
@@ -60,16 +62,7 @@ def check_schedule(job: Any) -> str:
             "ScheduledJobRegistry).")
 
 
-class _ScheduleExercise(Exercise):
-    """``use()`` falls back to a freshly scheduled reference job (a job is not a value we can keep in advance)."""
-
-    def use(self, value: Any, reference: Any = None, *, quiet: bool = False) -> Any:
-        fallback = object()
-        got = super().use(value, fallback, quiet=quiet)
-        return schedule_reference() if got is fallback else got
-
-
-ex_schedule = _ScheduleExercise(
+ex_schedule = Exercise(
     "Exercise 1", check_schedule, title="Schedule the reminder 2 s from now on mailers",
     hints=[
         "mailers.enqueue_in(delay, function, *arguments) works like enqueue, with a timedelta first.",
@@ -77,7 +70,8 @@ ex_schedule = _ScheduleExercise(
         "reminder = mailers.enqueue_in(timedelta(seconds=2), send_gif_email, ...)",
     ],
     solution=f'reminder = mailers.enqueue_in(timedelta(seconds=2), send_gif_email, "{REMINDER_TO}", '
-             f'"{REMINDER_THOUGHT}", 0)')
+             f'"{REMINDER_THOUGHT}", 0)',
+    fallback=schedule_reference)  # a job is not a value to keep in advance: a reference job is scheduled then
 
 # --- Exercise 2: predict the wall time ---------------------------------------------------------------------------
 

@@ -1,0 +1,212 @@
+"""Getting jobs back: when a Retry tries again, and the jobs a worker abandoned when it died mid-job.
+
+``retry_times(retry)`` says when RQ tries a job again after its first failure (RQ's own interval rule).
+``error_line(job)`` is the last line of a failed job's exception, without the time some RQ errors carry.
+
+A worker killed mid-job, and how RQ 3 notices on its own. A job a worker takes goes into its queue's
+``StartedJobRegistry`` (a sorted set) with a deadline as its score: now + min(the job's timeout,
+``job_monitoring_interval`` = 30 s) + 60 s, so about 90 s. While the job runs, the worker keeps pushing that deadline
+forward (its heartbeat). A worker killed with SIGKILL stops pushing. Once the deadline has passed, the next
+``StartedJobRegistry.cleanup()`` (every worker runs one when it starts and every 10 minutes after, one worker at a
+time; ``registry.count`` and ``get_job_ids()`` run it too) finds the job still STARTED: an *abandoned* job. It
+retries it if it has retries left, else moves it to the ``FailedJobRegistry`` with the error ``AbandonedJobError``.
+The dead worker itself stays listed in Redis until its key expires (up to 90 s when it was busy, 480 s when idle).
+
+``recover_abandoned()`` does the same now rather than in a minute and a half, and only for jobs whose worker is
+known to be dead or gone from Redis: a worker registered from this machine whose process no longer runs. (A worker on another machine
+cannot be checked from here: its jobs are left to RQ's deadline.)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import psutil
+import redis
+from rq import Retry, Worker
+from rq.executions import Execution
+from rq.job import Job
+from rq.registry import StartedJobRegistry
+
+from ..services.processes import Service
+from . import queues
+
+
+# --- retries ---------------------------------------------------------------------------------------------------
+
+
+def retry_intervals(retry: Retry | Job | tuple[int, list[int]]) -> list[int]:
+    """The pause before each retry of a job with `retry`, of a stored job, or of ``(retries_left, intervals)``.
+
+    This is RQ's own rule (``Job.get_retry_interval``): the pause is taken from the list of intervals, counted from
+    its end as ``retries_left`` goes down, so with more retries than intervals the first value comes again.
+    """
+    if isinstance(retry, Job):
+        left, intervals = retry.retries_left or 0, retry.retry_intervals
+    elif isinstance(retry, Retry):
+        left, intervals = retry.max, list(retry.intervals)
+    else:
+        left, intervals = retry
+    pauses = []
+    while left > 0:
+        pauses.append(int(Job.get_retry_interval(SimpleNamespace(retries_left=left, retry_intervals=intervals))))
+        left -= 1
+    return pauses
+
+
+def retry_times(retry: Retry | Job | tuple[int, list[int]]) -> list[int]:
+    """Seconds after the first failure at which each retry starts (not counting how long each try takes, nor the
+    scheduler's rounds, which come once a second)."""
+    times, total = [], 0
+    for pause in retry_intervals(retry):
+        total += pause
+        times.append(total)
+    return times
+
+
+_AT_TIME = re.compile(r",? at \d{4}-\d\d-\d\d[ T][\d:.+]+$")
+
+
+def error_line(job: Job) -> str:
+    """The last line of the job's latest failure, without the time stamp some RQ messages end with."""
+    try:
+        result = job.latest_result()
+    except Exception:  # noqa: BLE001 - an unreadable result must not break a view or a check
+        result = None
+    text = (result.exc_string if result is not None else "") or job.exc_info or ""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return _AT_TIME.sub("", lines[-1]) if lines else "(no error recorded)"
+
+
+# --- a worker killed mid-job -------------------------------------------------------------------------------------
+
+
+def work_horse(service: Service) -> psutil.Process | None:
+    """The work horse of a forking worker that is running a job: the child it forked for that job, or None.
+
+    A forking ``Worker`` (not ``SimpleWorker``) forks one child per job; a worker started with the scheduler has one
+    more child, the scheduler, started before any job: the work horse is the newest child.
+    """
+    try:
+        children = psutil.Process(service.pid).children()
+    except psutil.Error:
+        return None
+    live = [c for c in children if _running(c)]
+    return max(live, key=lambda c: c.create_time()) if live else None
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def is_gone(worker: Worker) -> bool:
+    """True when `worker` ran on this machine and its process no longer runs (killed, crashed, or a zombie)."""
+    if not worker.pid or worker.hostname != socket.gethostname():
+        return False  # on another machine: we cannot tell from here
+    try:
+        return not _running(psutil.Process(worker.pid))
+    except psutil.Error:
+        return True
+
+
+def dead_workers(connection: redis.Redis | None = None) -> list[Worker]:
+    """Workers still registered in Redis whose process is gone (see ``is_gone``), by name."""
+    conn = connection or queues.connection()
+    return sorted((w for w in Worker.all(connection=conn) if is_gone(w)), key=lambda w: w.name)
+
+
+def _started_jobs(conn: redis.Redis) -> list[tuple[StartedJobRegistry, str, Job | None]]:
+    """(registry, execution id, job) for every job listed in the course queues' started registries; the jobs are
+    fetched in one call (None: its data is gone)."""
+    listed = [(q.started_job_registry, job_id, execution_id) for q in queues.all_queues(conn)
+              for job_id, execution_id in q.started_job_registry.get_job_and_execution_ids(cleanup=False)]
+    found = Job.fetch_many([job_id for _registry, job_id, _execution in listed], connection=conn)
+    return [(registry, execution, job) for (registry, _job_id, execution), job in zip(listed, found)]
+
+
+def seconds_left(job: Job, connection: redis.Redis | None = None) -> float | None:
+    """How long the ``StartedJobRegistry`` still gives `job` before it counts as abandoned (None: not listed)."""
+    conn = connection or job.connection
+    for registry, execution, listed in _started_jobs(conn):
+        if listed is not None and listed.id == job.id:
+            deadline = _deadline(registry, job.id, execution)
+            return None if deadline is None else deadline - time.time()
+    return None
+
+
+def recover_abandoned(connection: redis.Redis | None = None) -> list[Job]:
+    """Hand every abandoned job (listed as started, its worker dead or no longer registered) to RQ's own clean-up
+    now; returns those jobs, refreshed.
+
+    Their deadline in the ``StartedJobRegistry`` is moved to now, and ``cleanup()`` runs: a job with retries left
+    is retried, any other job goes to the ``FailedJobRegistry`` with ``AbandonedJobError``. The dead workers are
+    unregistered, as a worker does itself when it shuts down properly.
+    """
+    conn = connection or queues.connection()
+    dead = dead_workers(conn)
+    alive = {w.name for w in Worker.all(connection=conn)} - {w.name for w in dead}
+    now = time.time()
+    recovered: list[Job] = []
+    touched: dict[str, StartedJobRegistry] = {}
+    for registry, execution, job in _started_jobs(conn):
+        if job is not None and job.worker_name not in alive:
+            _expire_now(registry, job.id, execution, now)
+            recovered.append(job)
+            touched[registry.name] = registry
+    with hidden_log_records("rq.registry", below=logging.ERROR):  # its warning (job id, time) would land in a cell
+        for name in sorted(touched):
+            touched[name].cleanup(timestamp=now)
+    for worker in dead:
+        worker.register_death()
+    for job in recovered:
+        job.refresh()
+    return recovered
+
+
+class _Below(logging.Filter):
+    """Lets through only the records at `level` or above."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+@contextmanager
+def hidden_log_records(logger_name: str, below: int) -> Iterator[None]:
+    """Inside the block, the logger `logger_name` drops its records under level `below` (its level is untouched)."""
+    logger = logging.getLogger(logger_name)
+    dropper = _Below(below)
+    logger.addFilter(dropper)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropper)
+
+
+# --- RQ internals: the one place that reads or writes the started registry below RQ's public API -----------------
+# RQ 3 has no public call for "when does this execution's deadline pass" or "let it pass now". Both are the score
+# of the entry "<job id>:<execution id>" in the registry's sorted set (see StartedJobRegistry.add_execution); should
+# a later RQ store it differently, only these two functions change.
+
+
+def _deadline(registry: StartedJobRegistry, job_id: str, execution_id: str) -> float | None:
+    """The Unix time at which the registry counts this execution as abandoned (None: not listed)."""
+    return registry.connection.zscore(registry.key, Execution(execution_id, job_id, registry.connection).composite_key)
+
+
+def _expire_now(registry: StartedJobRegistry, job_id: str, execution_id: str, now: float) -> None:
+    """Move this execution's deadline to just before `now`, so that ``registry.cleanup(now)`` takes it."""
+    key = Execution(execution_id, job_id, registry.connection).composite_key
+    registry.connection.zadd(registry.key, {key: now - 1}, xx=True)

@@ -1,0 +1,108 @@
+"""RQ workers on the course's queues: in the foreground with a banner, or as background processes.
+
+A worker is a separate process that takes jobs from Redis, imports their code by module path and runs them. The
+foreground form (``python -m support worker``) is the Python counterpart of the seed lesson's ``bundle exec sidekiq``;
+background workers (``start_worker``) are recorded in the state folder like every course service, so
+``python -m support down`` stops them too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import redis
+from rq import SimpleWorker, Worker
+
+from ..services import processes, redis_server, state
+from ..services.processes import Service
+from . import queues
+from .worker_log import DATE_FORMAT, LOG_FORMAT
+
+BANNER = r"""
+    ____  ____       __        __         _
+   |  _ \/ __ \      \ \      / /__  _ __| | _____ _ __
+   | |_) | |  | |_____\ \ /\ / / _ \| '__| |/ / _ \ '__|
+   |  _ <| |__| |_____|\ V  V / (_) | |  |   <  __/ |
+   |_| \_\\___\_\       \_/\_/ \___/|_|  |_|\_\___|_|
+"""
+
+WORKER_PREFIX = "worker-"
+
+
+def banner(queue_names: Sequence[str], worker_class: str, redis_url: str, path: str) -> str:
+    """The worker's start-up banner: what it listens to and where its code comes from."""
+    return (BANNER + f"\n   Redis:   {redis_url}\n   Queues:  {' > '.join(queue_names)}  (priority order)\n"
+            f"   Class:   {worker_class}\n   Imports job code from: {path}\n")
+
+
+def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool = False, simple: bool = False,
+               with_scheduler: bool = True, max_idle_time: int | None = None, path: str | None = None,
+               name: str | None = None) -> bool:
+    """Run a worker in this process until it is stopped (Ctrl+C: warm shutdown) or, with `burst`, out of work."""
+    import_path = str(Path(path or os.getcwd()).resolve())
+    if import_path not in sys.path:
+        sys.path.insert(0, import_path)  # the worker imports job modules by name from here, like `rq worker --path`
+    conn = queues.connection()
+    worker_class = SimpleWorker if simple else Worker
+    print(banner(queue_names, worker_class.__name__, redis_server.url(), import_path), flush=True)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT, force=True)
+    worker = worker_class([queues.queue(q, conn) for q in queue_names], connection=conn, name=name)
+    sys.stdout.flush()  # a forking worker would repeat buffered output once per child
+    return worker.work(burst=burst, with_scheduler=with_scheduler, max_idle_time=max_idle_time,
+                       logging_level="INFO", date_format=DATE_FORMAT, log_format=LOG_FORMAT)
+
+
+def record(rq_name: str, conn: redis.Redis) -> Worker | None:
+    """The worker called `rq_name` as registered in Redis (one lookup by key), or None."""
+    return Worker.find_by_key(Worker.redis_worker_namespace_prefix + rq_name, connection=conn)
+
+
+def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: bool = False,
+                 with_scheduler: bool = True, burst: bool = False, path: str | Path | None = None,
+                 max_idle_time: int | None = None, timeout: float = 15.0) -> Service:
+    """Start a worker as a background process; returns when it has registered with Redis."""
+    conn = queues.connection()
+    with state.locked():
+        name = processes.free_name(WORKER_PREFIX)
+        rq_name = f"course-{name}-{os.getpid()}-{len(state.read())}"
+        argv = processes.python_argv("support", "worker", "--name", rq_name, "--path", str(path or os.getcwd()),
+                                     *queue_names)
+        argv += ["--simple"] if simple else []
+        argv += [] if with_scheduler else ["--no-scheduler"]
+        argv += ["--burst"] if burst else []
+        argv += ["--max-idle-time", str(max_idle_time)] if max_idle_time else []
+        proc = processes.spawn(name, argv)
+        service = processes.register(name, proc, rq_name=rq_name, queues=list(queue_names), simple=simple)
+    registered = processes.wait_until(
+        lambda: record(rq_name, conn) is not None or not service.alive(), timeout, 0.05)
+    if not registered or not service.alive():
+        if burst and not service.alive():
+            return service  # a burst worker with nothing to do may already be done
+        processes.stop(name)
+        raise processes.ServiceError(f"The worker did not start; see {state.log_path(name)}")
+    return service
+
+
+def running_workers() -> list[Service]:
+    """The background workers the course started that are still running."""
+    found = []
+    for name in list(state.read()):
+        if name.startswith(WORKER_PREFIX):
+            service = processes.running(name)
+            if service:
+                found.append(service)
+    return found
+
+
+def stop_worker(service: Service) -> bool:
+    """Stop one background worker (SIGTERM: RQ finishes the current job first, a warm shutdown)."""
+    return processes.stop(service.name, timeout=10.0)
+
+
+def stop_all_workers() -> int:
+    """Stop every background worker the course started; returns how many were running."""
+    return sum(stop_worker(w) for w in running_workers())

@@ -1,0 +1,107 @@
+"""Work-It, the course's web app, as a course service: start it, stop it, ask it, post its form.
+
+The app itself (its pages, its form handling, its one-request-at-a-time server) is ``support.workit.web``; it runs
+as a process of its own (``python -m support.workit.web``), so this module imports neither Flask nor rq:
+
+- ``start(delivery="inline")``: the mailer runs inside the request (the seed's ``deliver_now``); the page hangs.
+- ``start(delivery="background")``: the request queues a job on ``mailers`` (``perform_later``) and answers at once.
+
+From a notebook: ``start()``, ``stop()``, ``status()``, ``url()`` and ``post_thought()``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import mailcatcher, processes, redis_server, state
+from .ports import HOST
+from .processes import Service
+
+NAME = "app"
+PREFERRED_PORT = 3000  # the seed's `rails s` port
+DELIVERIES = ("inline", "background")
+SERVER_MODULE = "support.workit.web"  # what the app's process runs (python -m)
+
+
+def _health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
+    import requests
+
+    try:
+        response = requests.get(f"http://{HOST}:{port}/health", timeout=timeout)
+        data = response.json() if response.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("app") == "work-it" else None
+
+
+def _mode(health: dict[str, Any] | None) -> dict[str, Any] | None:
+    return {"delivery": health.get("delivery"), "delay": health.get("delay")} if health else None
+
+
+def start(delivery: str = "inline", delay: float = 5.0, timeout: float = 15) -> Service:
+    """Start Work-It with this delivery and delay (or return the running one if it matches; else restart it).
+
+    Starts what it needs first: the mail catcher, and Redis in background mode.
+    """
+    if delivery not in DELIVERIES:
+        raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, not {delivery!r}")
+    delay = float(delay)
+    wanted = {"delivery": delivery, "delay": delay}
+    mailcatcher.start()
+    if delivery == "background":
+        redis_server.start()
+    with state.locked():
+        service = processes.running(NAME)
+        if service is not None:
+            same = {"delivery": service.delivery, "delay": service.delay} == wanted
+            # A busy app (one request at a time) cannot answer /health, but its socket still accepts connections.
+            if same and processes.port_answers(service.port):
+                return service
+            processes.stop(NAME)
+        return processes.ensure(
+            NAME, PREFERRED_PORT,
+            argv_for=lambda port: processes.python_argv(SERVER_MODULE, "--port", str(port), "--delivery",
+                                                        delivery, "--delay", repr(delay)),
+            url_for=lambda port: f"http://{HOST}:{port}",
+            ready=lambda port: _mode(_health(port, timeout=0.5)) == wanted,
+            timeout=timeout, delivery=delivery, delay=delay)
+
+
+def stop() -> bool:
+    """Stop Work-It. True when a process was stopped."""
+    return processes.stop(NAME)
+
+
+def status() -> Service | None:
+    """The running Work-It app, or None (never starts it)."""
+    return processes.running(NAME)
+
+
+def url() -> str:
+    """The app's address: the running one's, else a new one started with the defaults."""
+    service = status() or start()
+    return service.url
+
+
+def post_thought(email: str | None, thought: str | None, timeout: float = 60) -> dict[str, Any]:
+    """Submit the form as a browser would (fields that are None are left out) and time the round trip.
+
+    Returns the app's JSON answer plus ``status`` (the HTTP code) and ``seconds``.
+    """
+    import requests
+
+    data = {k: v for k, v in (("email", email), ("thought", thought)) if v is not None}
+    target = url() + "/mailers"
+    t0 = time.perf_counter()
+    response = requests.post(target, data=data, headers={"Accept": "application/json"}, timeout=timeout)
+    seconds = time.perf_counter() - t0
+    try:
+        result = response.json()
+        if not isinstance(result, dict):
+            raise ValueError
+    except ValueError:
+        result = {"ok": False, "error": response.text[:500]}
+    result.update(status=response.status_code, seconds=seconds)
+    return result
+

@@ -1,0 +1,248 @@
+"""Starting, finding, recording and stopping the course's own processes (the ports they use: ``ports``).
+
+Every service the course starts is a process of its own, started in a new session so that it outlives the kernel
+that started it (a restarted kernel finds it again through the state file). Its entry in the state file records
+its PID *and* its start time, so that the course never signals a process that merely reuses an old PID. Every
+record is written by ``register`` (services through ``ensure``, workers, worker kernels); numbered services take
+``free_name(prefix)``. ``wait_until`` is the course's one polling loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import psutil
+
+from . import state
+from .ports import HOST, free_port, listens, pick_port, port_answers, port_is_free
+
+__all__ = [  # the ports' helpers come along: notebooks and the CLI know them as processes.port_answers, ...
+    "HOST", "SERVICE_MARK", "Service", "ServiceError", "course_env", "course_processes", "ensure", "free_name",
+    "free_port", "listens", "pick_port", "port_answers", "port_is_free", "process_alive", "python_argv", "register",
+    "running", "spawn", "stop", "stop_process", "wait_until",
+]
+
+SERVICE_MARK = "COURSE_SERVICE"  # environment variable set in every process the course starts
+
+
+class ServiceError(RuntimeError):
+    """A course service could not be started or reached; the message says what to do."""
+
+
+@dataclass
+class Service:
+    """One running service as recorded in the state file. The fields after `url` belong to one kind of service
+    each and keep their defaults on the others."""
+
+    name: str
+    pid: int
+    port: int
+    started: float  # the process's create time, as psutil reports it
+    url: str
+    external: bool = False  # Redis: a REDIS_URL server, which the course neither started nor stops
+    redis_url: str = ""  # the dashboard: the Redis it shows
+    delivery: str = ""  # the Work-It app: "inline" or "background"
+    delay: float = 0.0  # the Work-It app: seconds its mailer waits
+    rq_name: str = ""  # a background worker: its name in Redis
+    queues: list[str] = field(default_factory=list)  # a worker (also one in a second kernel): what it listens to
+    simple: bool = False  # a background worker: SimpleWorker (no fork per job)
+
+    @classmethod
+    def from_entry(cls, name: str, entry: dict[str, Any] | None) -> Service | None:
+        if not entry:
+            return None
+        known = {f.name for f in fields(cls)} - {"name"}
+        merged = {**entry.get("extra", {}), **entry}  # "extra": how entries were written before these fields
+        return cls(name=name, **{k: v for k, v in merged.items() if k in known})
+
+    def entry(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("name")
+        return data
+
+    def alive(self) -> bool:
+        return process_alive(self.pid, self.started)
+
+
+def register(name: str, proc: psutil.Process, *, port: int = 0, url: str = "", **details: Any) -> Service:
+    """Record `proc` in the state file as the service `name`, with its start time, so that a later reuse of its PID
+    is never taken for it (psutil reads that time when `proc` is made: it holds even after the process ended).
+    `details` are the kind-specific fields of ``Service``."""
+    service = Service(name=name, pid=proc.pid, port=port, started=proc.create_time(), url=url, **details)
+    state.put(name, service.entry())
+    return service
+
+
+def free_name(prefix: str) -> str:
+    """The first of ``prefix1``, ``prefix2``, ... that the state file does not hold yet. Hold ``state.locked()``
+    from this call until ``register``, so that nobody else takes the same name meanwhile."""
+    taken = set(state.read())
+    return next(f"{prefix}{n}" for n in itertools.count(1) if f"{prefix}{n}" not in taken)
+
+
+# --- processes -----------------------------------------------------------------------------------------------
+
+
+def process_alive(pid: int, started: float) -> bool:
+    """True when `pid` runs and is the very process that was started at `started` (not a reused PID)."""
+    try:
+        proc = psutil.Process(pid)
+        return abs(proc.create_time() - started) < 0.05 and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def spawn(name: str, argv: Sequence[str]) -> psutil.Process:
+    """Start the service `name` as `argv`, detached from this process (own session), its output appended to
+    its log file. Its environment carries ``COURSE_SERVICE=name``, which is how `course_processes` finds it."""
+    log_file = state.log_path(name)
+    env = course_env()
+    env[SERVICE_MARK] = name
+    with open(log_file, "ab") as log:
+        popen = subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env=env, start_new_session=True, close_fds=True,
+        )
+    # Nobody will wait() for this child if our process lives on: let a watcher thread reap it when it exits.
+    _reap_later(popen)
+    return psutil.Process(popen.pid)
+
+
+def _reap_later(popen: subprocess.Popen) -> None:
+    import threading
+
+    threading.Thread(target=popen.wait, name=f"reap-{popen.pid}", daemon=True).start()
+
+
+def _ended(proc: psutil.Process) -> bool:
+    """True when `proc` has exited (a zombie waiting to be reaped by its parent counts as exited)."""
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def stop_process(pid: int, started: float, timeout: float = 5.0) -> bool:
+    """Stop our process `pid` (SIGTERM, then SIGKILL after `timeout`). False when it was not running."""
+    if not process_alive(pid, started):
+        return False
+    proc = psutil.Process(pid)
+    children: list[psutil.Process] = []
+    try:
+        children = proc.children(recursive=True)  # a worker's work horse and scheduler, for example
+        proc.send_signal(signal.SIGTERM)
+        if not wait_until(lambda: _ended(proc), timeout, 0.02):
+            proc.kill()
+            wait_until(lambda: _ended(proc), timeout, 0.02)
+    except psutil.NoSuchProcess:
+        pass
+    for child in children:  # whatever the process left behind when it ended
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    return True
+
+
+def course_processes() -> list[psutil.Process]:
+    """Every process on this machine that the course started (any state folder), found by its environment mark."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if SERVICE_MARK in proc.environ() and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
+    """Poll `check` until it returns True or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def python_argv(module: str, *args: str) -> list[str]:
+    """The command line that runs `python -m module args` with this very interpreter."""
+    return [sys.executable, "-m", module, *args]
+
+
+def course_env() -> dict[str, str]:
+    """The environment for a child service: ours, with the state folder made explicit."""
+    env = dict(os.environ)
+    env["COURSE_HOME"] = str(state.home())
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+# --- the generic service life cycle --------------------------------------------------------------------------
+
+
+def running(name: str) -> Service | None:
+    """The recorded service `name` if its process still runs, else None (a stale entry is dropped)."""
+    service = Service.from_entry(name, state.get(name))
+    if service is None:
+        return None
+    if service.alive():
+        return service
+    state.remove(name)
+    return None
+
+
+def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]], url_for: Callable[[int], str],
+           ready: Callable[[int], bool], timeout: float = 15.0, **details: Any) -> Service:
+    """Return the running service `name`, starting it first if needed (idempotent, across processes).
+
+    `argv_for(port)` builds its command line, `ready(port)` says when it answers; `details` are recorded with it
+    (see ``Service``). The course-wide lock makes a
+    second caller (another kernel, the CLI) wait and then find the service the first one started.
+    """
+    with state.locked():
+        recorded = Service.from_entry(name, state.get(name))
+        if recorded is not None and recorded.alive():
+            if ready(recorded.port):
+                return recorded
+            stop_process(recorded.pid, recorded.started)  # alive but not answering: replace it
+        state.remove(name)
+        # Come back on the port it had (clients may still hold its URL), else the preferred one, else any.
+        port = pick_port(recorded.port if recorded is not None and port_is_free(recorded.port) else preferred_port)
+        for _attempt in range(3):
+            proc = spawn(name, argv_for(port))
+            started = proc.create_time()
+
+            def up() -> bool:  # it answers, and it is our process that listens (not a stranger on the port)
+                return listens(proc.pid, port) and ready(port)
+
+            ok = wait_until(lambda: up() or not process_alive(proc.pid, started), timeout)
+            if ok and up():
+                return register(name, proc, port=port, url=url_for(port), **details)
+            stop_process(proc.pid, started)
+            if port_is_free(port):
+                break  # the port was ours to take: the service itself failed
+            port = free_port()  # another program took the port between our check and the bind: try another
+        log = state.log_path(name)
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
+        raise ServiceError(f"{name} did not start on {HOST}:{port} within {timeout:.0f} s. "
+                           f"Last lines of its log ({log}):\n" + "\n".join(tail))
+
+
+def stop(name: str, timeout: float = 5.0) -> bool:
+    """Stop the service `name` if the course started it. True when a process was stopped."""
+    with state.locked():
+        service = Service.from_entry(name, state.get(name))
+        stopped = bool(service) and stop_process(service.pid, service.started, timeout)
+        state.remove(name)
+        return stopped
