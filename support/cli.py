@@ -42,12 +42,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from .rq_helpers.workers import run_worker  # imported here: rq and its worker are slow to import
+    from .rq_helpers.workers import recorded_while_running, run_worker  # rq's worker is slow to import
 
     try:
-        run_worker(args.queues or queues.QUEUE_NAMES, burst=args.burst, simple=args.simple,
-                   with_scheduler=not args.no_scheduler, max_idle_time=args.max_idle_time, path=args.path,
-                   name=args.name)
+        with recorded_while_running():  # so that `python -m support down` stops it too
+            run_worker(args.queues or queues.QUEUE_NAMES, burst=args.burst, simple=args.simple,
+                       with_scheduler=not args.no_scheduler, max_idle_time=args.max_idle_time, path=args.path,
+                       name=args.name)
     except KeyboardInterrupt:
         pass
     return 0

@@ -110,3 +110,42 @@ def test_down_with_nothing_running_says_so(course_home: Path) -> None:
     started = time.perf_counter()
     assert "Nothing was running" in support("down").stdout
     assert time.perf_counter() - started < 10
+
+
+def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) -> None:
+    """`python -m support worker` typed in a terminal is recorded while it runs, so `down` stops it (warmly) and it
+    does not go on retrying a Redis that is gone; a worker the course started is recorded once, not twice."""
+    from support import course
+
+    course.up("redis")
+    worker = subprocess.Popen([sys.executable, "-m", "support", "worker", "--no-scheduler"], env=dict(os.environ),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert processes.wait_until(lambda: "terminal-worker-1" in state.read(), timeout=30), "not recorded"
+        assert state.read()["terminal-worker-1"]["pid"] == worker.pid
+        from rq import Worker
+
+        assert processes.wait_until(lambda: any(w.pid == worker.pid for w in Worker.all(queues.connection())),
+                                    timeout=30), "the worker did not start listening"
+        down = support("down")
+        assert "terminal-worker-1" in down.stdout
+        assert worker.wait(timeout=15) == 0  # a warm shutdown, then a clean exit
+        assert "terminal-worker" not in " ".join(state.read())
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    course.up("redis")  # Ctrl+C in the terminal: the worker stops and takes its record with it
+    worker = subprocess.Popen([sys.executable, "-m", "support", "worker", "--no-scheduler"], env=dict(os.environ),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert processes.wait_until(lambda: any(w.pid == worker.pid for w in Worker.all(queues.connection())),
+                                timeout=30), "the worker did not start listening"
+    worker.send_signal(signal.SIGINT)
+    assert worker.wait(timeout=15) == 0 and "terminal-worker-1" not in state.read()
+
+    from support import workers
+
+    started = workers.start_worker(with_scheduler=False)
+    assert [name for name in state.read() if "worker" in name] == [started.name]
+    workers.stop_worker(started)

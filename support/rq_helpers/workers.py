@@ -2,8 +2,8 @@
 
 A worker is a separate process that takes jobs from Redis, imports their code by module path and runs them. The
 foreground form (``python -m support worker``) is the Python counterpart of the seed lesson's ``bundle exec sidekiq``;
-background workers (``start_worker``) are recorded in the state folder like every course service, so
-``python -m support down`` stops them too.
+background workers (``start_worker``) are recorded in the state folder like every course service, and so is a
+foreground worker while it runs (``recorded_while_running``), so ``python -m support down`` stops them all.
 """
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
+from filelock import Timeout
 
 import redis
 from rq import SimpleWorker, Worker
@@ -31,6 +35,8 @@ BANNER = r"""
 """
 
 WORKER_PREFIX = "worker-"
+TERMINAL_PREFIX = "terminal-worker-"
+AUTORUN_IDLE_SECONDS = 2  # a worker notebook run by the course's tests stops after this many idle seconds
 
 
 def banner(queue_names: Sequence[str], worker_class: str, redis_url: str, path: str) -> str:
@@ -54,6 +60,35 @@ def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool =
     sys.stdout.flush()  # a forking worker would repeat buffered output once per child
     return worker.work(burst=burst, with_scheduler=with_scheduler, max_idle_time=max_idle_time,
                        logging_level="INFO", date_format=DATE_FORMAT, log_format=LOG_FORMAT)
+
+
+def notebook_idle_limit() -> int | None:
+    """``max_idle_time`` for the worker notebook: None (run until interrupted) for a learner; a few seconds when
+    the course's tests or ``tools/editions.py`` run the notebook (they set ``COURSE_AUTORUN``), so that they end."""
+    return AUTORUN_IDLE_SECONDS if os.environ.get("COURSE_AUTORUN") else None
+
+
+@contextmanager
+def recorded_while_running() -> Iterator[None]:
+    """Record this process, a worker started by hand (``python -m support worker``), in the state file while it
+    runs, so that ``python -m support down`` stops it with the rest. A worker the course started is recorded
+    already: then nothing is added."""
+    me = psutil.Process()
+    with state.locked():
+        if any(entry.get("pid") == me.pid for entry in state.read().values()):
+            name = None
+        else:
+            name = processes.free_name(TERMINAL_PREFIX)
+            processes.register(name, me)
+    try:
+        yield
+    finally:
+        if name:
+            try:
+                with state.locked().acquire(blocking=False):
+                    state.remove(name)
+            except Timeout:
+                pass  # `down` holds the lock: it is stopping this worker, and removes its record itself
 
 
 def record(rq_name: str, conn: redis.Redis) -> Worker | None:
