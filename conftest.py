@@ -81,6 +81,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if edition:
         home = item.config._tmp_path_factory.getbasetemp() / f"course-{edition}"
         os.environ["COURSE_HOME"] = str(home)
+        os.environ["COURSE_AUTORUN"] = "1"  # nobody will press Interrupt: the worker notebook stops when idle
         _notebook_homes.add(home)
 
 

@@ -149,3 +149,12 @@ def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) ->
     started = workers.start_worker(with_scheduler=False)
     assert [name for name in state.read() if "worker" in name] == [started.name]
     workers.stop_worker(started)
+
+
+def test_the_worker_notebook_runs_until_interrupted_unless_run_by_the_tests(monkeypatch) -> None:
+    from support import workers
+
+    monkeypatch.delenv("COURSE_AUTORUN", raising=False)
+    assert workers.notebook_idle_limit() is None  # a learner stops it with Interrupt
+    monkeypatch.setenv("COURSE_AUTORUN", "1")
+    assert workers.notebook_idle_limit() == workers.AUTORUN_IDLE_SECONDS > 0

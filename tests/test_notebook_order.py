@@ -29,6 +29,7 @@ def test_the_learner_edition_runs_backwards_and_twice_from_nothing(tmp_path: Pat
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(LEARNER) >= 7, "the learner edition is missing notebooks"
     monkeypatch.setenv("COURSE_HOME", str(tmp_path / "course"))
+    monkeypatch.setenv("COURSE_AUTORUN", "1")  # the worker notebook stops once idle (conftest.py does it in make test)
     work = tmp_path / "notebooks"  # a copy: the notebooks write files (03's job module) next to themselves
     shutil.copytree(ROOT / "notebooks", work, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     for path in work.glob("*.ipynb"):  # stored clean: give each cell the outputs it must produce

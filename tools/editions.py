@@ -30,6 +30,7 @@ import argparse
 import copy
 import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -192,6 +193,7 @@ def execute(nb: NotebookNode, cwd: Path, timeout: int = 300, kernel: str = "pyth
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = nbformat.from_dict(nb)
+    os.environ["COURSE_AUTORUN"] = "1"  # the kernel inherits it: the worker notebook stops once idle
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, record_timing=False,
                             store_widget_state=False, resources={"metadata": {"path": str(cwd)}})
     try:
