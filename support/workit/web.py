@@ -2,10 +2,10 @@
 
 It runs as a process of its own (``python -m support.workit.web --port N --delivery inline|background --delay 5``,
 started by ``support.services.app``) that
-serves ONE request at a time, like the seed's single Rails dev server: while one user waits for the slow mailer,
-every other user waits in line behind them.
+serves ONE request at a time, on purpose (``flask run`` and Rails' Puma use threads): while one user waits for the
+slow mailer, every other user waits in line behind them, which a threaded server only postpones.
 
-- ``inline`` delivery calls the slow mailer inside the request (the seed's ``deliver_now``): the page hangs.
+- ``inline`` delivery calls the slow mailer inside the request (the Rails lesson's ``deliver_now``): the page hangs.
 - ``background`` delivery puts a job on the ``mailers`` queue (``perform_later``) and answers at once.
 
 From a notebook, start and ask it through ``support.app`` (``support/services/app.py``).
