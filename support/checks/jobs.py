@@ -233,3 +233,4 @@ ex_send_later = SendLaterExercise(
            "Keep what it returns: job = GifSenderJob.perform_later(email, thought)"],
     solution="job = GifSenderJob.perform_later(email, thought)",
     fallback=lambda: GifSenderJob.perform_later(REFERENCE_EMAIL, REFERENCE_THOUGHT))
+

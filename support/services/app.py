@@ -3,8 +3,10 @@
 The app itself (its pages, its form handling, its one-request-at-a-time server) is ``support.workit.web``; it runs
 as a process of its own (``python -m support.workit.web``), so this module imports neither Flask nor rq:
 
-- ``start(delivery="inline")``: the mailer runs inside the request (the seed's ``deliver_now``); the page hangs.
+- ``start(delivery="inline")``: the mailer runs inside the request (the Rails lesson's ``deliver_now``); the page hangs.
 - ``start(delivery="background")``: the request queues a job on ``mailers`` (``perform_later``) and answers at once.
+- ``start(delivery="controller", controller="mailers_controller.py")``: the request runs the learner's controller
+  file (notebook 03), which does one or the other.
 
 From a notebook: ``start()``, ``stop()``, ``status()``, ``url()`` and ``post_thought()``.
 """
@@ -12,6 +14,7 @@ From a notebook: ``start()``, ``stop()``, ``status()``, ``url()`` and ``post_tho
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from . import mailcatcher, processes, redis_server, state
@@ -19,8 +22,8 @@ from .ports import HOST
 from .processes import Service
 
 NAME = "app"
-PREFERRED_PORT = 3000  # the seed's `rails s` port
-DELIVERIES = ("inline", "background")
+PREFERRED_PORT = 3000  # the port `rails s` uses
+DELIVERIES = ("inline", "background", "controller")
 SERVER_MODULE = "support.workit.web"  # what the app's process runs (python -m)
 
 
@@ -36,36 +39,44 @@ def _health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
 
 
 def _mode(health: dict[str, Any] | None) -> dict[str, Any] | None:
-    return {"delivery": health.get("delivery"), "delay": health.get("delay")} if health else None
+    if not health:
+        return None
+    return {"delivery": health.get("delivery"), "delay": health.get("delay"), "controller": health.get("controller")}
 
 
-def start(delivery: str = "inline", delay: float = 5.0, timeout: float = 15) -> Service:
+def start(delivery: str = "inline", delay: float = 5.0, controller: str | Path | None = None,
+          timeout: float = 15) -> Service:
     """Start Work-It with this delivery and delay (or return the running one if it matches; else restart it).
+    With ``delivery="controller"``, `controller` is the controller file the app runs for each submission.
 
-    Starts what it needs first: the mail catcher, and Redis in background mode.
+    Starts what it needs first: the mail catcher, and Redis unless the delivery is inline.
     """
     if delivery not in DELIVERIES:
         raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, not {delivery!r}")
+    if (delivery == "controller") != bool(controller):
+        raise ValueError("give a controller file with delivery='controller' (and only then)")
     delay = float(delay)
-    wanted = {"delivery": delivery, "delay": delay}
+    path = str(Path(controller).resolve()) if controller else ""
+    wanted = {"delivery": delivery, "delay": delay, "controller": path}
     mailcatcher.start()
-    if delivery == "background":
+    if delivery != "inline":
         redis_server.start()
     with state.locked():
         service = processes.running(NAME)
         if service is not None:
-            same = {"delivery": service.delivery, "delay": service.delay} == wanted
+            same = {"delivery": service.delivery, "delay": service.delay, "controller": service.controller} == wanted
             # A busy app (one request at a time) cannot answer /health, but its socket still accepts connections.
             if same and processes.port_answers(service.port):
                 return service
             processes.stop(NAME)
+        extra = ["--controller", path] if path else []
         return processes.ensure(
             NAME, PREFERRED_PORT,
             argv_for=lambda port: processes.python_argv(SERVER_MODULE, "--port", str(port), "--delivery",
-                                                        delivery, "--delay", repr(delay)),
+                                                        delivery, "--delay", repr(delay), *extra),
             url_for=lambda port: f"http://{HOST}:{port}",
             ready=lambda port: _mode(_health(port, timeout=0.5)) == wanted,
-            timeout=timeout, delivery=delivery, delay=delay)
+            timeout=timeout, delivery=delivery, delay=delay, controller=path)
 
 
 def stop() -> bool:

@@ -13,6 +13,8 @@ restarted) are found and reused. What is printed names each service and its addr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from . import app, mailcatcher, processes, redis_server, rq_dashboard, state
 from .ports import HOST
 from .processes import Service
@@ -23,19 +25,21 @@ PREFERRED = {"redis": redis_server.PREFERRED_PORT, "catcher": mailcatcher.PREFER
              "app": app.PREFERRED_PORT, "dashboard": rq_dashboard.PREFERRED_PORT}
 
 
-def up(*names: str, delivery: str = "inline", delay: float = 5.0, quiet: bool = False) -> dict[str, Service]:
-    """Start (or find) the named services, print one line each, and return them by name."""
+def up(*names: str, delivery: str = "inline", delay: float = 5.0, controller: str | Path | None = None,
+       quiet: bool = False) -> dict[str, Service]:
+    """Start (or find) the named services, print one line each, and return them by name. `controller` is the
+    app's controller file, with ``delivery="controller"`` (notebook 03)."""
     unknown = set(names) - set(SERVICES)
     if unknown:
         raise ValueError(f"Unknown service(s) {sorted(unknown)}; the course has {', '.join(SERVICES)}.")
     wanted = set(names) or {"redis", "catcher", "app"}
     started: dict[str, Service] = {}
-    if "redis" in wanted or ("app" in wanted and delivery == "background") or "dashboard" in wanted:
+    if "redis" in wanted or ("app" in wanted and delivery != "inline") or "dashboard" in wanted:
         started["redis"] = redis_server.start()
     if "catcher" in wanted or "app" in wanted:
         started["catcher"] = mailcatcher.start()
     if "app" in wanted:
-        started["app"] = app.start(delivery=delivery, delay=delay)
+        started["app"] = app.start(delivery=delivery, delay=delay, controller=controller)
     if "dashboard" in wanted:
         started["dashboard"] = rq_dashboard.start()
     if not quiet:
@@ -52,7 +56,9 @@ def describe(services: dict[str, Service], delivery: str = "inline", delay: floa
             continue
         where = service.url if name != "catcher" else f"smtp://{HOST}:{service.port}"
         line = f"{LABELS[name]:<13} {where}"
-        if name == "app":
+        if name == "app" and service.controller:
+            line += f"  (controller: {Path(service.controller).name}, delay {delay:g} s)"
+        elif name == "app":
             line += f"  (delivery: {delivery}, delay {delay:g} s)"
         if service.port and service.port != PREFERRED[name] and not service.external:
             line += f"  [port {PREFERRED[name]} was busy, so it moved]"

@@ -51,6 +51,7 @@ class Service:
     redis_url: str = ""  # the dashboard: the Redis it shows
     delivery: str = ""  # the Work-It app: "inline" or "background"
     delay: float = 0.0  # the Work-It app: seconds its mailer waits
+    controller: str = ""  # the Work-It app: the controller file it runs (delivery "controller")
     rq_name: str = ""  # a background worker: its name in Redis
     queues: list[str] = field(default_factory=list)  # a worker (also one in a second kernel): what it listens to
     simple: bool = False  # a background worker: SimpleWorker (no fork per job)

@@ -7,6 +7,8 @@ slow mailer, every other user waits in line behind them, which a threaded server
 
 - ``inline`` delivery calls the slow mailer inside the request (the Rails lesson's ``deliver_now``): the page hangs.
 - ``background`` delivery puts a job on the ``mailers`` queue (``perform_later``) and answers at once.
+- ``controller`` delivery hands the submission to the learner's controller file (``support.workit.controller``):
+  whatever its ``create(email, thought)`` does, inline or ``perform_later``, is what the app does.
 
 From a notebook, start and ask it through ``support.app`` (``support/services/app.py``).
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import html
 import logging
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..services import processes
 from ..services.app import DELIVERIES, PREFERRED_PORT
 from ..services.ports import HOST
+from . import controller as controllers
 from . import mailer
 from .validation import MAX_THOUGHT, ValidationError, validate
 
@@ -137,12 +141,15 @@ class _Enqueuer:
         raise AssertionError("unreachable")
 
 
-def create_app(delivery: str = "inline", delay: float = 5.0) -> Flask:
-    """The Work-It Flask app, sending `inline` (slow, in the request) or in the `background` (queued)."""
+def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | None = None) -> Flask:
+    """The Work-It Flask app, sending `inline` (slow, in the request), in the `background` (queued), or as the
+    `controller` file says (its path in `controller`)."""
     from flask import Flask, g, jsonify, request
 
     if delivery not in DELIVERIES:
         raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, not {delivery!r}")
+    if (delivery == "controller") != bool(controller):
+        raise ValueError("a controller file goes with delivery='controller', and only with it")
     delay = float(delay)
     app = Flask("work-it")
     enqueuer = _Enqueuer()
@@ -178,7 +185,8 @@ def create_app(delivery: str = "inline", delay: float = 5.0) -> Flask:
 
     @app.get("/health")
     def health() -> Response:
-        return jsonify({"ok": True, "app": "work-it", "delivery": delivery, "delay": delay})
+        return jsonify({"ok": True, "app": "work-it", "delivery": delivery, "delay": delay,
+                        "controller": controller or ""})
 
     @app.post("/mailers")
     def mailers() -> Response:
@@ -186,6 +194,14 @@ def create_app(delivery: str = "inline", delay: float = 5.0) -> Flask:
             email, thought = validate(request.form.get("email"), request.form.get("thought"))
         except ValidationError as exc:
             return answer(400, str(exc))
+        if delivery == "controller":
+            try:
+                job_id = controllers.queued_job_id(controllers.create(controller, email, thought))
+            except controllers.ControllerError as exc:
+                return answer(500, str(exc))
+            if job_id is None:
+                return answer(200, f"We sent a GIF about your thought to {email}.")
+            return answer(200, f"Your GIF is on its way to {email}: a worker will send it shortly.", job_id)
         if delivery == "inline":
             try:
                 mailer.deliver(email, thought, delay)
@@ -204,7 +220,7 @@ def create_app(delivery: str = "inline", delay: float = 5.0) -> Flask:
 # --- the server process ----------------------------------------------------------------------------------------
 
 
-def serve(port: int, delivery: str, delay: float) -> None:
+def serve(port: int, delivery: str, delay: float, controller: str | None = None) -> None:
     """Serve the app on 127.0.0.1:`port`, one request at a time, until killed."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -212,7 +228,8 @@ def serve(port: int, delivery: str, delay: float) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass  # the app logs one line per request itself, with its duration
 
-    app = create_app(delivery, delay)
+    os.environ["WORKIT_DELAY"] = repr(delay)  # the mailer's delay when a controller calls deliver() without one
+    app = create_app(delivery, delay, controller)
     if delivery == "background":  # connect now, so that the first POST is as fast as the others
         try:
             app.extensions["work-it-enqueuer"].queue().connection.ping()
@@ -228,11 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=PREFERRED_PORT)
     parser.add_argument("--delivery", choices=DELIVERIES, default="inline")
     parser.add_argument("--delay", type=float, default=5.0)
+    parser.add_argument("--controller", default=None, help="the controller file (with --delivery controller)")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
-        serve(args.port, args.delivery, args.delay)
+        serve(args.port, args.delivery, args.delay, args.controller)
     except KeyboardInterrupt:
         pass
     return 0

@@ -1,0 +1,92 @@
+"""The Work-It app's controller file, the counterpart of Rails' ``MailersController#create`` (notebook 03).
+
+Started with a controller (``python -m support.workit.web --delivery controller --controller PATH``), the app hands
+every valid form submission to ``create(email, thought)`` in that file. The file is imported afresh for each
+request, together with the modules beside it (the learner's ``gif_sender_job.py``), so an edit counts from the next
+submission on, without a restart. What ``create`` returns says what happened: a queued job (what
+``perform_later`` returns) means a worker will send the email; anything else means it was sent in the request.
+
+A file that does not load, or a ``create`` that raises, becomes a ``ControllerError`` whose message names the file,
+the error and its line: the app shows it on the page, and keeps running.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+MODULE_NAME = "mailers_controller"  # the name the file is imported under, whatever the file is called
+
+TEMPLATE = '''"""Work-It's controller: what the app does when someone submits the form (Rails: MailersController#create)."""
+from gif_sender_job import GifSenderJob
+from support.mailer import deliver
+
+
+def create(email, thought):
+    """Handle one form submission. The app has already checked both fields."""
+    return deliver(email, thought)  # inline: the request waits for the slow mailer
+'''
+
+
+class ControllerError(RuntimeError):
+    """The controller file could not be loaded, or its ``create`` raised; the message says where."""
+
+
+def _where(exc: BaseException, path: Path) -> str:
+    """' (line N)' for the deepest frame of the controller file in `exc`'s traceback, or ''."""
+    if isinstance(exc, SyntaxError) and exc.filename == str(path):
+        return f" (line {exc.lineno})"
+    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == str(path)]
+    return f" (line {lines[-1]})" if lines else ""
+
+
+def _forget_neighbours(folder: Path) -> None:
+    """Drop the modules imported from `folder` (the learner's job modules), so that they are imported afresh."""
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if origin and Path(origin).parent == folder:
+            del sys.modules[name]
+
+
+def load(path: str | Path) -> ModuleType:
+    """Import the controller file afresh (its folder first on ``sys.path``); ControllerError when it fails."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ControllerError(f"{path.name} does not exist: run the cell that writes it")
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    _forget_neighbours(path.parent)
+    spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 -- any error in the learner's file is reported, never raised further
+        said = exc.msg if isinstance(exc, SyntaxError) else exc
+        raise ControllerError(f"{path.name} could not be loaded: {type(exc).__name__}: {said}"
+                              f"{_where(exc, path)}") from exc
+    if not callable(getattr(module, "create", None)):
+        raise ControllerError(f"{path.name} has no create(email, thought) function")
+    return module
+
+
+def create(path: str | Path, email: str, thought: str) -> Any:
+    """Run the controller's ``create(email, thought)`` for one submission; returns what it returns."""
+    module = load(path)
+    try:
+        return module.create(email, thought)
+    except Exception as exc:  # noqa: BLE001 -- reported on the page; the app goes on serving
+        raise ControllerError(f"{Path(path).name} raised {type(exc).__name__}: {exc}"
+                              f"{_where(exc, Path(path).resolve())}") from exc
+
+
+def queued_job_id(result: Any) -> str | None:
+    """The job id when `result` is a queued RQ job (what ``perform_later`` returns), else None."""
+    from rq.job import Job
+
+    return result.id if isinstance(result, Job) else None

@@ -1,0 +1,171 @@
+"""The Work-It app running a controller file (notebook 03's Exercise 4), against a real app, Redis, mail catcher and
+worker; and the exercise's check, held to each requirement its text states (wrong -> Incorrect, naming it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rq import SimpleWorker
+from rq.job import Job
+
+from support import app, course, inbox, queues
+from support.checks.controller import REFERENCE_CONTROLLER, ex_controller
+from support.workit.controller import TEMPLATE
+
+INLINE = "    return deliver(email, thought)  # inline: the request waits for the slow mailer"
+JOB_MODULE = '''from support.active_job import ActiveJob
+from support.mailer import deliver
+
+
+class GifSenderJob(ActiveJob):
+    queue_as = "mailers"
+
+    def perform(self, email, thought):
+        deliver(email, thought)
+'''
+
+
+def controller(folder: Path, line: str, imports: str = "from gif_sender_job import GifSenderJob") -> Path:
+    """The template with its inline line replaced by `line` (and its job import by `imports`)."""
+    path = folder / "mailers_controller.py"
+    text = TEMPLATE.replace(INLINE, line).replace("from gif_sender_job import GifSenderJob", imports)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def folder(course_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A notebook folder holding a correct gif_sender_job.py (Exercise 1), as the working directory."""
+    notebook = tmp_path / "notebook"
+    notebook.mkdir()
+    (notebook / "gif_sender_job.py").write_text(JOB_MODULE)
+    monkeypatch.chdir(notebook)
+    monkeypatch.syspath_prepend(str(notebook))
+    monkeypatch.setenv("WORKIT_DELAY", "0")  # for the worker in this process
+    return notebook
+
+
+def _to(address: str):
+    return lambda m: address in m.to
+
+
+# --- the app and its controller ----------------------------------------------------------------------------------
+
+
+def test_the_app_runs_the_controller_and_takes_each_edit_without_a_restart(folder: Path) -> None:
+    path = controller(folder, INLINE)
+    service = course.up("redis", "app", delivery="controller", controller=path, delay=0.3, quiet=True)["app"]
+    sent = app.post_thought("inline@example.com", "sent in the request")
+    assert sent["status"] == 200 and sent["job_id"] is None and sent["seconds"] >= 0.3
+    assert "We sent a GIF" in sent["message"] and len(inbox.wait_for(1, match=_to("inline@example.com"))) == 1
+
+    controller(folder, "    return GifSenderJob.perform_later(email, thought)")
+    queued = app.post_thought("later@example.com", "sent by a worker")
+    assert queued["status"] == 200 and "on its way" in queued["message"]
+    job = Job.fetch(queued["job_id"], connection=queues.connection())
+    assert (job.func_name, job.args[0], list(job.args[1]), job.origin) == (
+        "support.active_job.perform_job", "gif_sender_job:GifSenderJob", ["later@example.com", "sent by a worker"],
+        "mailers")
+    assert inbox.to_address("later@example.com") == []  # queued, not sent: no worker yet
+    SimpleWorker([queues.queue("mailers")], connection=queues.connection()).work(burst=True)
+    assert len(inbox.wait_for(1, match=_to("later@example.com"))) == 1
+    assert app.status().pid == service.pid  # the same process all along
+
+
+def test_a_broken_controller_gets_a_clear_error_and_the_app_lives_on(folder: Path) -> None:
+    path = controller(folder, "    return GifSenderJob.perform_later(email, thought")
+    course.up("redis", "app", delivery="controller", controller=path, delay=0.3, quiet=True)
+    syntax = app.post_thought("a@example.com", "broken")
+    assert syntax["status"] == 500
+    assert syntax["error"] == ("mailers_controller.py could not be loaded: SyntaxError: '(' was never closed "
+                               "(line 8)")
+    controller(folder, "    return GifSenderJob.perform_latr(email, thought)")
+    typo = app.post_thought("a@example.com", "a typo")
+    assert typo["status"] == 500 and typo["error"].startswith("mailers_controller.py raised AttributeError")
+    assert typo["error"].endswith("(line 8)")
+    controller(folder, "    return GifSenderJob.perform_later(email, thought)")
+    assert app.post_thought("a@example.com", "fixed")["job_id"]  # the same app, still serving
+
+
+def test_the_app_refuses_a_controller_without_its_mode() -> None:
+    with pytest.raises(ValueError, match="controller"):
+        app.start(delivery="controller")
+    with pytest.raises(ValueError, match="controller"):
+        app.start(delivery="background", controller="mailers_controller.py")
+
+
+# --- Exercise 4's check -------------------------------------------------------------------------------------------
+
+
+def test_the_right_answer_passes(folder: Path) -> None:
+    path = controller(folder, "    return GifSenderJob.perform_later(email, thought)")
+    result = ex_controller.check(str(path))
+    assert result.correct, result.message
+    assert result.message.startswith("The app queued your GifSenderJob on mailers and answered in")
+    assert ex_controller.use(str(path)) == path
+
+
+def test_written_differently_it_passes_too(folder: Path) -> None:
+    """Keyword arguments are not what the text fixes; the job that gets queued is."""
+    path = controller(folder, "    job = GifSenderJob.perform_later(email, thought)\n    return job")
+    assert ex_controller.check(str(path)).correct
+
+
+@pytest.mark.parametrize("state", ["blank", "missing", "unchanged"])
+def test_not_attempted(folder: Path, state: str) -> None:
+    from support.exercises import ____
+
+    if state == "unchanged":
+        controller(folder, INLINE)
+    value = ____ if state == "blank" else "mailers_controller.py"
+    result = ex_controller.check(value)
+    assert result.kind == "not_attempted", result.message
+    if state == "unchanged":
+        assert "still sends the email inside the request" in result.message
+
+
+@pytest.mark.parametrize("line, imports, said", [
+    # it must queue, not send in the request (here: inline, with perform_later only in a comment)
+    ("    return deliver(email, thought)  # TODO perform_later", None, "queued nothing"),
+    # it must return the job (the app reads it)
+    ("    GifSenderJob.perform_later(email, thought)", None, "did not return it"),
+    # it must queue the learner's GifSenderJob, not the course's function ...
+    ("    from support.jobs import send_gif_email\n    from support import queues\n"
+     "    return queues.queue('mailers').enqueue(send_gif_email, email, thought)", None, "not your GifSenderJob"),
+    # ... nor the reference class
+    ("    return GifSenderJob.perform_later(email, thought)", "from support.checks.jobs import GifSenderJob",
+     "not your GifSenderJob"),
+    # the email, then the thought
+    ("    return GifSenderJob.perform_later(thought, email)", None, "in that order"),
+    # on GifSenderJob's own queue
+    ("    return GifSenderJob.set(queue='urgent').perform_later(email, thought)", None, "'urgent' queue"),
+    # a file that does not run: the app's own error, with its line
+    ("    return GifSenderJob.perform_later(email, thought", None, "SyntaxError"),
+])
+def test_each_requirement_is_held(folder: Path, line: str, imports: str | None, said: str) -> None:
+    path = controller(folder, line, imports or "from gif_sender_job import GifSenderJob")
+    result = ex_controller.check(str(path))
+    assert result.kind == "incorrect", result.message
+    assert said in result.message
+    assert "perform_later(email, thought)" not in result.message or "return" in result.message  # no full answer
+
+
+def test_use_falls_back_to_a_reference_controller_that_queues_the_learners_job(folder: Path) -> None:
+    controller(folder, INLINE)
+    fallback = ex_controller.use("mailers_controller.py")
+    assert fallback == folder / REFERENCE_CONTROLLER
+    course.up("redis", "app", delivery="controller", controller=fallback, delay=0.3, quiet=True)
+    answer = app.post_thought("ref@example.com", "the reference controller")
+    job = Job.fetch(answer["job_id"], connection=queues.connection())
+    assert job.args[0] == "gif_sender_job:GifSenderJob"  # the learner's own job class, theirs passes Exercise 1
+
+
+def test_the_learner_edition_writes_the_controller_the_app_had_in_01() -> None:
+    """The notebook's %%writefile cell and the check's idea of an unchanged file are the same text."""
+    import nbformat
+
+    root = Path(__file__).resolve().parent.parent
+    cell = next(c for c in nbformat.read(root / "notebooks" / "03_jobs.ipynb", as_version=4).cells
+                if c.source.startswith("%%writefile mailers_controller.py"))
+    assert cell.source.split("\n", 1)[1].rstrip() == TEMPLATE.rstrip()
