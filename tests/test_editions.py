@@ -237,6 +237,6 @@ def test_the_learner_edition_differs_only_where_an_exercise_is_left_blank(name: 
         if "check" in calls and "widget" not in cell.source:
             assert shown.startswith("Not attempted"), f"{name}: a blank check must say so, cell {cell.id}: {shown!r}"
         elif "use" in calls:
-            assert re.match(r"Using (the|a) reference .* so you can go on", shown), \
+            assert re.match(r"Using (the|a) reference ", shown), \
                 f"{name}: cell {cell.id} must say it falls back"
     assert set(recorded) <= {c.id for c in learner.cells}, f"{name}: recorded outputs of cells that are gone"
