@@ -1,6 +1,7 @@
 # Background Jobs in Python: one target per chore. `make lab` to learn, `make test` to check everything.
 PYTHON ?= python3
-VENV   := .venv
+# A second Python gets a venv of its own: make PYTHON=python3.13 VENV=.venv-3.13 test-unit
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 # JupyterLab refuses to run as root unless told it may.
@@ -10,13 +11,18 @@ NBVAL := --nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env
 # The two editions run side by side, one pytest-xdist worker each, each with its own state folder (see conftest.py).
 EDITIONS := -n 2 instructor notebooks
 
-.PHONY: lab lab-instructor test test-unit test-notebooks bench flake notebooks check-editions down reset clean help
+CORE := 01_slow_request 02_redis 03_jobs 05_when_things_fail
+
+.PHONY: lab lab-instructor test test-unit test-notebooks test-core doctor bench flake notebooks check-editions down reset clean help
 
 help:
 	@echo "make lab             set up .venv and open the course (learner edition) in JupyterLab"
 	@echo "make lab-instructor  the same, on the instructor edition (with solutions)"
 	@echo "make test            set up and run every test: unit tests and both editions under pytest --nbval"
 	@echo "make test-unit       only the unit tests (tests/); make test-notebooks: only both editions under nbval"
+	@echo "make test-core       the core notebooks (01, 02, 03, 05) of both editions under nbval"
+	@echo "make doctor          check this machine for the course: one line per problem, saying what to do"
+	@echo "                     (another Python: make PYTHON=python3.13 VENV=.venv-3.13 test-unit test-core)"
 	@echo "make bench           run the benchmarks; the last line printed is one JSON object"
 	@echo "make flake           run both editions FLAKE_RUNS times (default 10) under a CPU hog, and idle; count failures"
 	@echo "make notebooks       re-execute the instructor edition, then regenerate and execute the learner edition"
@@ -24,17 +30,23 @@ help:
 	@echo "make reset           empty the inbox and the queues; make clean: stop everything and delete .course/"
 
 # Set-up: re-runs only when a requirements file or pyproject.toml changed.
-$(VENV)/.lab-installed: requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; ok = (3, 10) <= v <= (3, 12); \
-	  print("Python %d.%d: " % v + ("ok" if ok else "the course needs Python 3.10 to 3.12")); sys.exit(not ok)'
+# Every pin has a wheel for Linux and macOS, x86_64 and ARM (tests/test_wheels.py): --only-binary :all: makes pip
+# refuse to build anything, so set-up never needs a compiler. iredis (notebook 02's Redis command line) gets a venv
+# of its own, since it needs an older redis-py than the course; its program is linked into $(BIN).
+PIP_INSTALL := -m pip install --quiet --only-binary :all:
+$(VENV)/.lab-installed: requirements.txt requirements-cli.txt pyproject.toml
+	@$(PYTHON) support/services/python_version.py
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) $(PIP_INSTALL) --upgrade pip
+	$(PY) $(PIP_INSTALL) -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	[ -x $(VENV)/iredis/bin/python ] || $(PY) -m venv $(VENV)/iredis
+	$(VENV)/iredis/bin/python $(PIP_INSTALL) -r requirements-cli.txt
+	ln -sf ../iredis/bin/iredis $(BIN)/iredis
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
-	$(PY) -m pip install --quiet -r requirements-test.txt
+	$(PY) $(PIP_INSTALL) -r requirements-test.txt
 	touch $@
 
 lab: $(VENV)/.lab-installed
@@ -53,6 +65,12 @@ test-unit: $(VENV)/.test-installed
 
 test-notebooks: $(VENV)/.test-installed
 	$(PY) -m pytest $(EDITIONS) $(NBVAL)
+
+test-core: $(VENV)/.test-installed
+	$(PY) -m pytest -n 2 $(NBVAL) $(foreach nb,$(CORE),instructor/$(nb).ipynb notebooks/$(nb).ipynb)
+
+doctor: $(VENV)/.lab-installed
+	$(PY) -m support doctor
 
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/run.py

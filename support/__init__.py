@@ -1,7 +1,8 @@
 """Support code for the course "Background Jobs in Python". The map, bottom layer first (CONTRIBUTING.md has more):
 
 - ``services/``    the course's processes and their data: state folder, Redis, mail catcher and inbox, the Work-It
-                   app and rq-dashboard as services, ``course`` (up / describe / down)
+                   app and rq-dashboard as services, ``course`` (up / describe / down); what this machine lacks
+                   (``doctor``, ``platforms``, ``python_version``)
 - ``exercises/``   the exercise framework (``____``, ``Exercise``, ``Choice``); imports nothing else of support
 - ``rq_helpers/``  RQ on the course's Redis: queues, workers, waiting on jobs, snapshots, failed jobs, recovery
 - ``workit/``      the Work-It app's code: validation, the slow mailer, the Flask app (its own process)
@@ -15,4 +16,15 @@
                    subpackage under the name notebooks import
 """
 
+import builtins
+import sys
+
+from .services.platforms import UnsupportedPlatform, here, platform_problem
+
 __version__ = "0.1.0"
+
+if (_problem := platform_problem(*here())) is not None:  # native Windows: say so plainly, never a traceback
+    if hasattr(builtins, "__IPYTHON__"):
+        raise UnsupportedPlatform(_problem)  # a notebook cell shows its lines (_render_traceback_)
+    print(_problem, file=sys.stderr)  # python -m support ..., a script
+    raise SystemExit(2)

@@ -1,7 +1,8 @@
-"""The instructor's command line: ``python -m support up | status | worker | down | reset``.
+"""The instructor's command line: ``python -m support up | status | worker | down | reset | doctor``.
 
 It only parses arguments and prints: what each command does lives in ``support.services.course`` (up, status,
-down), ``support.rq_helpers.workers`` (worker), ``support.services.inbox`` and ``support.rq_helpers.queues`` (reset).
+down), ``support.rq_helpers.workers`` (worker), ``support.services.inbox`` and ``support.rq_helpers.queues`` (reset),
+``support.services.doctor`` (doctor).
 """
 
 from __future__ import annotations
@@ -48,10 +49,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
         with recorded_while_running():  # so that `python -m support down` stops it too
             run_worker(args.queues or queues.QUEUE_NAMES, burst=args.burst, simple=args.simple,
                        with_scheduler=not args.no_scheduler, max_idle_time=args.max_idle_time, path=args.path,
-                       name=args.name)
+                       name=args.name, kind=args.kind)
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .services import doctor
+
+    return doctor.main()
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -89,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("queues", nargs="*", help=f"queues in priority order (default: {' '.join(queues.QUEUE_NAMES)})")
     worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")
     worker.add_argument("--simple", action="store_true", help="run jobs in the worker process (no fork)")
+    worker.add_argument("--class", dest="kind", choices=["fork", "spawn", "simple"], default=None,
+                        help="how to run each job: fork (Linux default), spawn (macOS default) or simple")
     worker.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler (retries, enqueue_in)")
     worker.add_argument("--max-idle-time", type=int, default=None, help="quit after this many idle seconds")
     worker.add_argument("--path", default=None, help="folder to import job modules from (default: current)")
@@ -96,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("down", help="stop everything the course started").set_defaults(func=cmd_down)
+
+    sub.add_parser("doctor", help="check this machine for the course: Python, platform, server, worker, ports, "
+                   "widgets; one line per problem saying what to do").set_defaults(func=cmd_doctor)
 
     reset = sub.add_parser("reset", help="empty the inbox and the queues")
     reset.add_argument("--yes", action="store_true", help="do not ask first")

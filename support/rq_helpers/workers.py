@@ -19,9 +19,10 @@ import psutil
 from filelock import Timeout
 
 import redis
-from rq import SimpleWorker, Worker
+from rq import SimpleWorker, SpawnWorker, Worker
+from rq.worker import BaseWorker
 
-from ..services import processes, redis_server, state
+from ..services import platforms, processes, redis_server, state
 from ..services.processes import Service
 from . import queues
 from .worker_log import DATE_FORMAT, LOG_FORMAT
@@ -38,6 +39,28 @@ WORKER_PREFIX = "worker-"
 TERMINAL_PREFIX = "terminal-worker-"
 AUTORUN_IDLE_SECONDS = 2  # a worker notebook run by the course's tests stops after this many idle seconds
 
+# How a worker runs each job (``platforms.WORKER_KINDS`` names the kinds and decides the default, rq-free):
+# "fork" (rq's Worker: a forked copy of itself per job), "spawn" (SpawnWorker: a fresh Python per job, started with
+# os.posix_spawn), "simple" (SimpleWorker: in the worker's own process).
+KINDS: dict[str, type[BaseWorker]] = {"fork": Worker, "spawn": SpawnWorker, "simple": SimpleWorker}
+KIND_OVERRIDE = platforms.KIND_OVERRIDE  # COURSE_WORKER_CLASS: fork, spawn or simple, the default for every worker
+
+
+def default_worker_class(system: str | None = None) -> type[BaseWorker]:
+    """The class of every course worker not asked to be simple: $COURSE_WORKER_CLASS if set, else SpawnWorker on
+    macOS (`system` "Darwin", default: this machine's), where a forked child of a process that has used the
+    system's frameworks can crash, and which rq 3's SpawnWorker is meant for ("POSIX environments where os.fork()
+    is unsafe, like macOS"); else rq's forking Worker, its default. (``platforms.default_worker_kind`` decides.)"""
+    return KINDS[platforms.default_worker_kind(system)]
+
+
+def worker_class(simple: bool = False, kind: str | None = None) -> type[BaseWorker]:
+    """The class for one worker: `kind` (fork, spawn, simple) when given, SimpleWorker when `simple`, else the
+    platform's default (``default_worker_class``)."""
+    if kind:
+        return KINDS[kind]
+    return SimpleWorker if simple else default_worker_class()
+
 
 def banner(queue_names: Sequence[str], worker_class: str, redis_url: str, path: str) -> str:
     """The worker's start-up banner: what it listens to and where its code comes from."""
@@ -47,16 +70,16 @@ def banner(queue_names: Sequence[str], worker_class: str, redis_url: str, path: 
 
 def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool = False, simple: bool = False,
                with_scheduler: bool = True, max_idle_time: int | None = None, path: str | None = None,
-               name: str | None = None) -> bool:
+               name: str | None = None, kind: str | None = None) -> bool:
     """Run a worker in this process until it is stopped (Ctrl+C: warm shutdown) or, with `burst`, out of work."""
     import_path = str(Path(path or os.getcwd()).resolve())
     if import_path not in sys.path:
         sys.path.insert(0, import_path)  # the worker imports job modules by name from here, like `rq worker --path`
     conn = queues.connection()
-    worker_class = SimpleWorker if simple else Worker
-    print(banner(queue_names, worker_class.__name__, redis_server.url(), import_path), flush=True)
+    cls = worker_class(simple, kind)
+    print(banner(queue_names, cls.__name__, redis_server.url(), import_path), flush=True)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT, force=True)
-    worker = worker_class([queues.queue(q, conn) for q in queue_names], connection=conn, name=name)
+    worker = cls([queues.queue(q, conn) for q in queue_names], connection=conn, name=name)
     sys.stdout.flush()  # a forking worker would repeat buffered output once per child
     return worker.work(burst=burst, with_scheduler=with_scheduler, max_idle_time=max_idle_time,
                        logging_level="INFO", date_format=DATE_FORMAT, log_format=LOG_FORMAT)
@@ -98,7 +121,7 @@ def record(rq_name: str, conn: redis.Redis) -> Worker | None:
 
 def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: bool = False,
                  with_scheduler: bool = True, burst: bool = False, path: str | Path | None = None,
-                 max_idle_time: int | None = None, timeout: float = 15.0) -> Service:
+                 max_idle_time: int | None = None, timeout: float = 15.0, kind: str | None = None) -> Service:
     """Start a worker as a background process; returns when it has registered with Redis."""
     conn = queues.connection()
     with state.locked():
@@ -107,11 +130,13 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
         argv = processes.python_argv("support", "worker", "--name", rq_name, "--path", str(path or os.getcwd()),
                                      *queue_names)
         argv += ["--simple"] if simple else []
+        argv += ["--class", kind] if kind else []
         argv += [] if with_scheduler else ["--no-scheduler"]
         argv += ["--burst"] if burst else []
         argv += ["--max-idle-time", str(max_idle_time)] if max_idle_time else []
         proc = processes.spawn(name, argv)
-        service = processes.register(name, proc, rq_name=rq_name, queues=list(queue_names), simple=simple)
+        service = processes.register(name, proc, rq_name=rq_name, queues=list(queue_names), simple=simple,
+                                     worker_class=worker_class(simple, kind).__name__)
     registered = processes.wait_until(
         lambda: record(rq_name, conn) is not None or not service.alive(), timeout, 0.05)
     if not registered or not service.alive():

@@ -8,14 +8,16 @@ and the tests all go through here.
     course.down()                          # every process the course started, workers first, Redis last
 
 Starting is idempotent: services already running (started by another notebook, a terminal, a kernel that was
-restarted) are found and reused. What is printed names each service and its address, never a PID.
+restarted) are found and reused. What is printed names each service and its address, never a PID; and before that,
+when something on this machine is wrong (an old Python, no server program, widgets that cannot show), the problem
+lines of ``python -m support doctor``, each saying what to do.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import app, mailcatcher, processes, redis_server, rq_dashboard, state
+from . import app, doctor, mailcatcher, processes, redis_server, rq_dashboard, state
 from .ports import HOST
 from .processes import Service
 
@@ -33,6 +35,8 @@ def up(*names: str, delivery: str = "inline", delay: float = 5.0, controller: st
     if unknown:
         raise ValueError(f"Unknown service(s) {sorted(unknown)}; the course has {', '.join(SERVICES)}.")
     wanted = set(names) or {"redis", "catcher", "app"}
+    for line in doctor.problem_lines(doctor.quick_checks()):  # nothing on a healthy machine
+        print(line)
     started: dict[str, Service] = {}
     if "redis" in wanted or ("app" in wanted and delivery != "inline") or "dashboard" in wanted:
         started["redis"] = redis_server.start()

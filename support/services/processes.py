@@ -55,6 +55,7 @@ class Service:
     rq_name: str = ""  # a background worker: its name in Redis
     queues: list[str] = field(default_factory=list)  # a worker (also one in a second kernel): what it listens to
     simple: bool = False  # a background worker: SimpleWorker (no fork per job)
+    worker_class: str = ""  # a background worker: rq's class (Worker, SpawnWorker, SimpleWorker)
 
     @classmethod
     def from_entry(cls, name: str, entry: dict[str, Any] | None) -> Service | None:

