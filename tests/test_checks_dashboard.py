@@ -118,3 +118,47 @@ def test_requeue_blank_is_not_attempted_and_use_requeues_it(down_job: Job) -> No
     assert job.id == down_job.id
     assert job_watch.wait_for_status(job, "finished") == "finished"
     assert len(inbox.wait_for(1, match=lambda m: "ada@example.com" in m.to)) == 1
+
+
+# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
+
+
+def test_count_failed_of_a_fresh_snapshot_is_incorrect(course_home: Path) -> None:
+    _fail_one_job_on("mailers")
+
+    def count_failed(snap):  # ignores the snapshot it is given
+        return sum(row["failed"] for row in dashboard.snapshot()["queues"].values())
+
+    result = ex_count_failed.check(count_failed)
+    assert result.kind == "incorrect"
+    assert "returned 1 for a made-up snapshot with 5 failed jobs, and again for one with 7" in result.message
+
+
+def test_count_failed_that_is_not_a_whole_number_is_incorrect(course_home: Path) -> None:
+    result = ex_count_failed.check(lambda snap: float(count_failed_reference(snap)))
+    assert result.kind == "incorrect" and "returned 0.0; it should return a whole number" in result.message
+
+
+def test_count_failed_written_differently_passes(course_home: Path) -> None:
+    _fail_one_job_on("default")
+
+    def count_failed(snapshot):
+        total = 0
+        for name in snapshot["queues"]:
+            total += snapshot["queues"][name]["failed"]
+        return total
+
+    assert ex_count_failed.check(count_failed).correct
+
+
+def test_a_requeued_job_that_fails_again_is_incorrect(down_job: Job) -> None:
+    mailcatcher.stop()  # the mail server is down again
+    requeued = dashboard.requeue_failed(down_job.id)
+    result = ex_requeue.check(requeued)
+    assert result.kind == "incorrect"
+    assert "The job ran again and failed again" in result.message and "mailcatcher.start()" in result.message
+
+
+def test_requeue_through_the_registry_returning_the_job_is_correct(down_job: Job) -> None:
+    requeued = queues.queue("mailers").failed_job_registry.requeue(down_job.id)
+    assert ex_requeue.check(requeued).correct

@@ -3,6 +3,10 @@ counted in the real mail catcher."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -147,3 +151,82 @@ def test_send_once_blank_is_not_attempted(catcher: None) -> None:
 
     assert ex_send_once.check(send_once).kind == "not_attempted"
     assert ex_send_once.check(____).kind == "not_attempted"
+
+
+# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
+
+
+def _reference_with(claim=None, sent_return=None, skipped=None, delay=0, on_failure="delete"):
+    """The reference send_once with one thing changed."""
+    r = queues.connection()
+
+    def send_once(email, thought, key):
+        name = f"workit:sent:{key}"
+        if not (claim or (lambda: r.set(name, "sent", nx=True, ex=86400)))():
+            return skipped
+        try:
+            message_id = jobs.send_gif_email(email, thought, delay=delay)
+        except Exception:
+            if on_failure == "swallow":
+                r.delete(name)
+                return None
+            if on_failure == "delete":
+                r.delete(name)
+            raise
+        return message_id if sent_return is None else sent_return
+
+    return send_once
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"sent_return": "sent!"}, "The call that sent the email returned 'sent!': return what send_gif_email returns"),
+    ({"skipped": False}, "The second call with the same key sent nothing, right, but returned False: return None"),
+    ({"delay": None}, "sent with ("),
+    ({"on_failure": "keep"}, "the retry with the same key sent nothing: the key stayed claimed"),
+    ({"on_failure": "swallow"}, "When the mail server was down, your function returned None: let the error out"),
+], ids=["return-message-id", "return-none", "delay-0", "release-claim", "raise-on-failure"])
+def test_send_once_breaking_one_stated_rule_is_incorrect(catcher: None, changes, message) -> None:
+    result = ex_send_once.check(_reference_with(**changes))
+    assert result.kind == "incorrect" and message in result.message, result
+
+
+def test_send_once_with_a_separate_check_and_claim_is_incorrect(catcher: None) -> None:
+    r = queues.connection()
+
+    def send_once(email, thought, key):
+        if r.exists(f"workit:sent:{key}"):  # look, then claim: another worker can get in between
+            return None
+        time.sleep(0.3)
+        r.set(f"workit:sent:{key}", "sent", ex=86400)
+        try:
+            return jobs.send_gif_email(email, thought, delay=0)
+        except Exception:
+            r.delete(f"workit:sent:{key}")
+            raise
+
+    result = ex_send_once.check(send_once)
+    assert result.kind == "incorrect"
+    assert re.search(r"6 threads at once with one key, your function sent [2-6] emails", result.message), result
+
+
+def test_send_once_written_differently_passes(catcher: None) -> None:
+    r = queues.connection()
+
+    def send_once(address, text, idempotency_key):  # other names, a hashed key, a timedelta, px
+        claim = "workit:sent:" + hashlib.sha256(idempotency_key.encode()).hexdigest()
+        if r.set(claim, 1, nx=True, px=int(timedelta(days=1).total_seconds() * 1000)) is None:
+            return None
+        try:
+            return jobs.send_gif_email(address, text, 0)
+        except BaseException:
+            r.delete(claim)
+            raise
+
+    result = ex_send_once.check(send_once)
+    assert result.correct, result
+
+
+def test_retry_written_differently_passes(course_home: Path) -> None:
+    for retry in (Retry(max=4, interval=1), Retry(max=2, interval=[2, 3]), Retry(max=5, interval=[1, 2, 4])):
+        result = ex_retry.check(retry)
+        assert result.correct, (retry, result)

@@ -19,7 +19,7 @@ from support import active_job, inbox, mailcatcher, queues, workers
 from support.active_job import ActiveJob
 from support.checks import jobs as checks
 from support.checks.jobs import ex_route_urgent, ex_send_later, ex_write_job
-from support.exercises import ____
+from support.exercises import ____, load_module_from
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("editions", REPO_ROOT / "tools" / "editions.py")
@@ -201,7 +201,7 @@ def test_send_later_job_that_sends_nothing_is_incorrect(course_home: Path, job_d
     monkeypatch.setattr(ex_send_later, "wait_seconds", 2.0)
     mailcatcher.start()
     silent = REFERENCE_MODULE.replace("        deliver(email, thought)", "        print(email, thought)")
-    GifSenderJob = ex_write_job.use(write_job(job_dir, silent))
+    GifSenderJob = load_module_from(write_job(job_dir, silent)).GifSenderJob  # Exercise 1's check refuses it
     assert GifSenderJob.__module__ == "gif_sender_job"
     worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
     try:
@@ -215,7 +215,7 @@ def test_send_later_job_that_sends_nothing_is_incorrect(course_home: Path, job_d
 def test_send_later_job_that_fails_on_the_worker_shows_the_error(course_home: Path, job_dir: Path) -> None:
     mailcatcher.start()
     broken = REFERENCE_MODULE.replace("        deliver(email, thought)", "        deliver(email)")
-    GifSenderJob = ex_write_job.use(write_job(job_dir, broken))
+    GifSenderJob = load_module_from(write_job(job_dir, broken)).GifSenderJob  # Exercise 1's check refuses it
     worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
     try:
         result = ex_send_later.check(GifSenderJob.perform_later("you@example.com", "oops"))
@@ -229,3 +229,84 @@ def test_the_reference_classes_are_active_jobs_a_worker_can_import() -> None:
     for cls in (checks.GifSenderJob, checks.PasswordResetJob):
         assert issubclass(cls, ActiveJob) and active_job.job_path(cls).startswith("support.checks.jobs:")
     assert checks.PasswordResetJob().perform("ada@example.com") == "reset link for ada@example.com sent"
+
+
+# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
+
+
+def test_write_job_on_another_course_queue_is_incorrect(job_dir: Path) -> None:
+    result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE.replace('queue_as = "mailers"',
+                                                                            'queue_as = "default"')))
+    assert result.kind == "incorrect"
+    assert "queue_as is 'default', so your emails would wait in the default queue" in result.message
+    assert "where Rails puts mail jobs" in result.message and "mailers" not in result.message
+
+
+@pytest.mark.parametrize("body, message", [
+    ("print(email, thought)", "GifSenderJob().perform('probe@example.com', 'a thought the check made up') sent no "
+                              "email: perform should call deliver(email, thought)."),
+    ("deliver(thought, email)", "called deliver('a thought the check made up', 'probe@example.com'): hand deliver "
+                                "the job's email, then its thought."),
+    ("deliver(email, 'Hello')", "called deliver('probe@example.com', 'Hello')"),
+    ("deliver(email, thought)\n        deliver(email, thought)", "called deliver 2 times: send the email once."),
+])
+def test_write_job_that_does_not_deliver_email_then_thought_is_incorrect(job_dir: Path, body: str,
+                                                                          message: str) -> None:
+    result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE.replace("deliver(email, thought)", body, 1)))
+    assert result.kind == "incorrect" and message in result.message, result
+
+
+@pytest.mark.parametrize("change", [
+    ("def perform(self, email, thought):\n        deliver(email, thought)",
+     "def perform(self, address, text):\n        return deliver(address, text)"),
+    ("deliver(email, thought)", "deliver(email=email, thought=thought)"),
+    ("from support.mailer import deliver", "from support import jobs"),
+], ids=["other-names", "keywords", "send_gif_email"])
+def test_write_job_written_differently_passes(job_dir: Path, change: tuple[str, str]) -> None:
+    old, new = change
+    text = REFERENCE_MODULE.replace(old, new)
+    if "from support import jobs" in text:
+        text = text.replace("        deliver(email, thought)", "        jobs.send_gif_email(email, thought)")
+    assert text != REFERENCE_MODULE
+    result = ex_write_job.check(write_job(job_dir, text))
+    assert result.correct, result
+
+
+def test_route_urgent_for_another_address_is_incorrect(course_home: Path) -> None:
+    job = checks.PasswordResetJob.set(queue="urgent").perform_later("bob@example.com")
+    result = ex_route_urgent.check(job)
+    assert result.kind == "incorrect"
+    assert "queued with perform_later('bob@example.com')" in result.message and "Ada's password" in result.message
+
+
+def test_route_urgent_by_changing_the_class_is_incorrect(course_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks.PasswordResetJob, "queue_as", "urgent")  # the class changed, for every reset
+    job = checks.PasswordResetJob.perform_later("ada@example.com")
+    result = ex_route_urgent.check(job)
+    assert result.kind == "incorrect"
+    assert "PasswordResetJob.queue_as is now 'urgent': you changed the class" in result.message
+
+
+def test_route_urgent_written_differently_passes(course_home: Path) -> None:
+    job = checks.PasswordResetJob.set(queue="urgent").perform_later("Ada@example.com")
+    assert ex_route_urgent.check(job).correct
+    by_hand = queues.queue("urgent").enqueue(active_job.perform_job, "support.checks.jobs:PasswordResetJob",
+                                             ["ada@example.com"])
+    assert ex_route_urgent.check(by_hand).correct
+
+
+@pytest.mark.parametrize("args, message", [
+    (("The thought first", "you@example.com"), "queued with perform_later('The thought first', 'you@example.com'): "
+                                               "the thought first. Hand over the email first"),
+    (("you@example.com",), "queued with perform_later('you@example.com'): it needs the email and the thought"),
+])
+def test_send_later_with_the_wrong_arguments_is_incorrect_at_once(course_home: Path, args, message: str) -> None:
+    job = checks.GifSenderJob.perform_later(*args)  # no worker runs: the check need not wait to see it
+    result = ex_send_later.check(job)
+    assert result.kind == "incorrect" and message in result.message, result
+
+
+def test_send_later_of_another_job_is_incorrect(course_home: Path) -> None:
+    job = checks.PasswordResetJob.perform_later("you@example.com")
+    result = ex_send_later.check(job)
+    assert result.kind == "incorrect" and "not a GifSenderJob" in result.message

@@ -93,3 +93,39 @@ def test_summary_counts_the_last_answers():
     for question in QUESTIONS:
         question.check(" ".join(sorted(question.answer)))
     assert summary() == f"Correct: {len(QUESTIONS)} of {len(QUESTIONS)}"
+
+
+# --- Letters are read one way in every question: case, spaces, commas and brackets do not matter -----------------
+
+ONE_ANSWER = [q for q in QUESTIONS if len(q.answer) == 1]
+
+
+@pytest.mark.parametrize("question", ONE_ANSWER, ids=ids)
+def test_one_letter_answers_read_leniently(question):
+    (letter,) = question.answer
+    for answer in (letter.upper(), f"  {letter}\n", f"{letter})", f"({letter})", [letter]):
+        assert question.check(answer).correct, (question.name, answer)
+
+
+@pytest.mark.parametrize("question", ONE_ANSWER, ids=ids)
+def test_unknown_or_several_letters_are_incorrect_and_say_so(question):
+    (letter,) = question.answer
+    wrong = next(o for o in question.options if o != letter)
+    unknown = question.check("z")
+    assert unknown.kind == "incorrect"
+    assert unknown.message == f"You chose 'z'; pick from {', '.join(question.options)}."
+    several = question.check(f"{letter} {wrong}")
+    assert several.kind == "incorrect" and "this question has one right answer. Pick one letter." in several.message
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=ids)
+def test_an_empty_answer_is_not_attempted(question):
+    for answer in ("", "  ", ","):
+        result = question.check(answer)
+        assert result.kind == "not_attempted" and "your answer is empty" in result.message
+
+
+def test_many_choice_reads_letters_the_same_way():
+    for answer in ("A C E", "a,c,e", "(a) (c) (e)", ["A", "c", "e"], "a c e a"):
+        assert q1.check(answer).correct, answer
+    assert q1.check("a c z").message == "You chose 'a c z'; pick from a, b, c, d, e."

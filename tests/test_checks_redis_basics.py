@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,159 @@ def test_crash_prediction_without_persistence_is_incorrect() -> None:
 
 def test_crash_prediction_blank_is_not_attempted() -> None:
     assert q_crash.check(____).kind == "not_attempted"
+
+
+# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
+
+def test_session_with_a_short_expiry_is_incorrect(course_home: Path) -> None:
+    connection().set(SESSION_KEY, "logged-in", ex=5)  # deleted after 5 s, not 60
+    result = ex_session.check()
+    assert result.kind == "incorrect"
+    assert "about 5 s to live" in result.message and "60 s after you set it" in result.message
+
+
+def test_session_checked_again_later_still_passes(course_home: Path) -> None:
+    connection().set(SESSION_KEY, "logged-in", ex=60)
+    assert ex_session.check().correct
+    time.sleep(2.2)  # the first check read the key; Redis's idle time restarted then
+    result = ex_session.check()
+    assert result.correct, result
+
+
+@pytest.mark.parametrize("write", [
+    lambda r: r.execute_command("SETEX", SESSION_KEY, 60, "logged-in"),
+    lambda r: r.set(SESSION_KEY, "logged-in", px=60_000),
+    lambda r: r.set(SESSION_KEY, "logged-in", ex=timedelta(seconds=60)),
+    lambda r: (r.set(SESSION_KEY, "logged-in"), r.expire(SESSION_KEY, 60)),
+], ids=["setex", "px", "timedelta", "expire-after"])
+def test_session_written_differently_passes(course_home: Path, write) -> None:
+    write(connection())
+    result = ex_session.check()
+    assert result.correct, result
+
+
+def test_session_that_expired_before_the_check_says_so(course_home: Path) -> None:
+    connection().set(SESSION_KEY, "logged-in", ex=1)  # stands for ex=60 and a check run a minute later
+    time.sleep(1.3)
+    result = ex_session.check()
+    assert result.kind == "incorrect", result
+    assert "'session:ada' has expired" in result.message and "run your cell again, then the check" in result.message
+
+
+def test_session_of_another_type_is_incorrect(course_home: Path) -> None:
+    connection().rpush(SESSION_KEY, "logged-in")
+    result = ex_session.check()
+    assert result.kind == "incorrect" and "is a Redis list, not a string" in result.message
+
+
+def test_send_that_returns_something_is_incorrect(course_home: Path) -> None:
+    def send(r, key, items):
+        return r.lpush(key, *items)  # right list, but the exercise says it returns nothing
+
+    result = ex_send.check(send)
+    assert result.kind == "incorrect"
+    assert "send returned 3: it should return nothing" in result.message
+
+
+def test_send_that_makes_another_type_is_incorrect(course_home: Path) -> None:
+    def send(r, key, items):
+        r.set(key, ",".join(items))
+
+    assert "send made key a Redis string, not a list" in ex_send.check(send).message
+
+
+@pytest.mark.parametrize("code", [
+    "def send(conn, name, things):\n    conn.lpush(name, *things)\n",
+    "def send(r, key, items):\n    pipe = r.pipeline()\n    for item in items:\n        pipe.lpush(key, item)\n"
+    "    pipe.execute()\n",
+], ids=["one-call-other-names", "pipeline"])
+def test_send_written_differently_passes(course_home: Path, code: str) -> None:
+    namespace: dict = {}
+    exec(code, namespace)
+    result = ex_send.check(namespace["send"])
+    assert result.correct, result
+
+
+def test_take_that_reads_without_popping_is_incorrect(course_home: Path) -> None:
+    def take(r, key, n):
+        return r.lrange(key, -n, -1)[::-1]
+
+    result = ex_take.check(take)
+    assert result.kind == "incorrect" and "still holds 3 item(s): pop them" in result.message
+
+
+def test_take_that_takes_more_than_n_is_incorrect(course_home: Path) -> None:
+    def take(r, key, n):  # ignores n: takes until nothing comes
+        taken = []
+        while (popped := r.brpop(key, timeout=2)) is not None:
+            taken.append(popped[1])
+        return taken
+
+    result = ex_take.check(take)
+    assert result.kind == "incorrect"
+    assert "take(r, key, 1) returned ['one', 'two'] and left 0 item(s): take n items, no more" in result.message
+
+
+def test_take_that_does_not_stop_when_nothing_comes_is_incorrect(course_home: Path) -> None:
+    def crashes(r, key, n):
+        return [r.brpop(key, timeout=2)[1] for _ in range(n)]
+
+    def keeps_none(r, key, n):
+        return [popped[1] if popped else None for popped in (r.brpop(key, timeout=2) for _ in range(n))]
+
+    result = ex_take.check(crashes)
+    assert result.kind == "incorrect"
+    assert result.message.startswith("When nothing comes within the timeout, BRPOP answers None, and then: Your "
+                                     "function raised TypeError")
+    result = ex_take.check(keeps_none)
+    assert result.kind == "incorrect"
+    assert "take(r, key, 2) returned ['only', None]" in result.message and "stop early" in result.message
+
+
+def test_take_with_another_timeout_is_incorrect(course_home: Path) -> None:
+    def take(r, key, n):
+        taken = []
+        for _ in range(n):
+            popped = r.brpop(key, timeout=1)
+            if popped is None:
+                break
+            taken.append(popped[1])
+        return taken
+
+    result = ex_take.check(take)
+    assert result.kind == "incorrect"
+    assert "wait up to 2 s for each item: r.brpop(key, timeout=2)" in result.message
+
+
+def test_take_written_differently_passes(course_home: Path) -> None:
+    def take(conn, name, count):
+        items = []
+        while len(items) < count and (popped := conn.brpop([name], 2)):
+            _, item = popped
+            items.append(item)
+        return items
+
+    result = ex_take.check(take)
+    assert result.correct, result
+
+
+@pytest.mark.parametrize("answer", ["b", "B", " b ", "b)", "(b)", ["b"], "b, b"])
+def test_crash_prediction_letter_read_leniently(answer) -> None:
+    assert q_crash.check(answer).correct
+
+
+@pytest.mark.parametrize("answer, message", [
+    ("z", "You chose 'z'; pick from a, b, c."),
+    ("bb", "You chose 'bb'; pick from a, b, c."),
+    (2, "You chose 2; pick from a, b, c."),
+    ("a b", "You chose a, b: this question has one right answer. Pick one letter."),
+])
+def test_crash_prediction_unknown_or_several_letters_are_incorrect(answer, message) -> None:
+    result = q_crash.check(answer)
+    assert result.kind == "incorrect" and result.message == message
+
+
+@pytest.mark.parametrize("answer", ["", "   ", []])
+def test_crash_prediction_empty_answer_is_not_attempted(answer) -> None:
+    result = q_crash.check(answer)
+    assert result.kind == "not_attempted" and "your answer is empty" in result.message

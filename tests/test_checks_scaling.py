@@ -44,14 +44,16 @@ def test_schedule_enqueued_at_once_is_incorrect(services):
 
 
 def test_schedule_on_the_wrong_queue_is_incorrect(services):
-    job = queues.queue("default").enqueue_in(timedelta(seconds=2), send_gif_email, "you@example.com", "x", 0)
+    job = queues.queue("default").enqueue_in(timedelta(seconds=2), send_gif_email, "you@example.com",
+                                             "Time to stretch", 0)
     result = ex_schedule.check(job)
     assert result.kind == "incorrect"
     assert "'default' queue" in result.message and "belongs on mailers" in result.message
 
 
 def test_schedule_with_the_wrong_delay_is_incorrect(services):
-    job = queues.queue("mailers").enqueue_in(timedelta(seconds=10), send_gif_email, "you@example.com", "x", 0)
+    job = queues.queue("mailers").enqueue_in(timedelta(seconds=10), send_gif_email, "you@example.com",
+                                             "Time to stretch", 0)
     result = ex_schedule.check(job)
     assert result.kind == "incorrect"
     assert "due about 10 s after you created it" in result.message
@@ -141,3 +143,44 @@ def test_worker_class_simple_worker_is_incorrect():
 def test_worker_class_blank_is_not_attempted():
     assert str(ex_worker_class.check(____)) == NOT_ATTEMPTED
     assert ex_worker_class.check("z").kind == "incorrect"
+
+
+# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    (("me@example.com", "Time to stretch", 0), {}, "Your reminder goes to 'me@example.com'"),
+    (("you@example.com", "Stretch!", 0), {}, "Your reminder's thought is 'Stretch!'"),
+    (("you@example.com", "Time to stretch"), {}, "passes no delay, so the mailer takes its slow default"),
+    (("you@example.com", "Time to stretch", 5), {}, "passes a delay of 5; the exercise asks for a delay of 0"),
+    (("you@example.com", "Time to stretch"), {"delay": 2}, "passes a delay of 2"),
+], ids=["address", "thought", "no-delay", "delay-5", "delay-keyword-2"])
+def test_schedule_with_other_arguments_is_incorrect(services, args, kwargs, message):
+    job = queues.queue("mailers").enqueue_in(timedelta(seconds=2), send_gif_email, *args, **kwargs)
+    result = ex_schedule.check(job)
+    assert result.kind == "incorrect" and message in result.message, result
+
+
+def test_schedule_written_differently_passes(services):
+    mailers = queues.queue("mailers")
+    by_keyword = mailers.enqueue_in(timedelta(seconds=2), send_gif_email, "you@example.com", "Time to stretch",
+                                    delay=0)
+    assert ex_schedule.check(by_keyword).correct
+    in_seconds = mailers.enqueue_in(timedelta(milliseconds=2000), "support.jobs.send_gif_email",
+                                    "you@example.com", "Time to stretch", 0.0)
+    result = ex_schedule.check(in_seconds)
+    assert result.correct, result
+
+
+def test_wall_time_written_differently_passes():
+    def wall_time(n_jobs, workers, seconds):  # other names, whole-number rounds without math.ceil
+        return -(-n_jobs // workers) * seconds
+
+    assert ex_wall_time.check(wall_time).correct
+
+
+@pytest.mark.parametrize("answer, kind", [
+    ("b", "correct"), ("B", "correct"), (" b\n", "correct"), ("b)", "correct"),
+    ("a", "incorrect"), ("d", "incorrect"), ("a b", "incorrect"), ("", "not_attempted"),
+])
+def test_worker_class_letters_are_read_one_way(answer, kind):
+    assert ex_worker_class.check(answer).kind == kind

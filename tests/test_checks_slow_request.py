@@ -116,3 +116,65 @@ def test_sort_blank_is_not_attempted() -> None:
     result = ex_sort.check(half)
     assert result.kind == "not_attempted" and "3 of 8 tasks still have ____" in result.message
     assert ex_sort.use(blank, quiet=True) == REFERENCE_SORT
+
+
+# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
+
+
+def test_stopwatch_that_returns_the_pair_the_other_way_round_is_incorrect() -> None:
+    def stopwatch(fn, *args):
+        start = time.perf_counter()
+        result = fn(*args)
+        return time.perf_counter() - start, result
+
+    result = ex_stopwatch.check(stopwatch)
+    assert result.kind == "incorrect" and "the seconds first" in result.message
+
+
+def test_stopwatch_that_loses_fns_answer_is_incorrect() -> None:
+    def stopwatch(fn, *args):
+        start = time.perf_counter()
+        fn(*args)
+        return None, time.perf_counter() - start
+
+    result = ex_stopwatch.check(stopwatch)
+    assert result.kind == "incorrect" and "The first item of your pair is None" in result.message
+
+
+def test_stopwatch_in_milliseconds_is_incorrect() -> None:
+    def stopwatch(fn, *args):
+        start = time.perf_counter()
+        result = fn(*args)
+        return result, (time.perf_counter() - start) * 1000
+
+    result = ex_stopwatch.check(stopwatch)
+    assert result.kind == "incorrect" and "that looks like milliseconds" in result.message
+
+
+def test_stopwatch_that_passes_only_the_first_argument_is_incorrect() -> None:
+    def stopwatch(fn, *args):
+        start = time.perf_counter()
+        result = fn(args[0])
+        return result, time.perf_counter() - start
+
+    result = ex_stopwatch.check(stopwatch)
+    assert result.kind == "incorrect"
+    assert "handed back ('first',) as fn's answer" in result.message and "fn(*args)" in result.message
+
+
+def test_stopwatch_written_differently_passes() -> None:
+    def stopwatch(function, *arguments):  # other names, a list for the pair, another clock
+        before = time.monotonic()
+        answer = function(*arguments)
+        return [answer, time.monotonic() - before]
+
+    result = ex_stopwatch.check(stopwatch)
+    assert result.correct, result
+
+
+def test_sort_with_a_task_left_out_is_incorrect() -> None:
+    answers = dict(REFERENCE_SORT)
+    del answers["check the password when someone logs in"]
+    result = ex_sort.check(answers)
+    assert result.kind == "incorrect"
+    assert "The task 'check the password when someone logs in' is missing" in result.message

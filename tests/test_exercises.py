@@ -283,3 +283,20 @@ def test_module_exercise_from_placeholder_to_correct(tmp_path):
     path.write_text("def greet(name):\n    return 'Hello, ' + name\n")
     assert ex.check("greet_job.py")
     sys.modules.pop("greet_job", None)
+
+
+def test_call_with_deadline_returns_the_value_or_stops_the_call():
+    import threading
+    import time
+
+    from support.exercises import call_with_deadline
+
+    value, seconds = call_with_deadline(lambda: 42, 5, stop=lambda: None)
+    assert value == 42 and seconds < 5
+    release = threading.Event()
+    started = time.perf_counter()
+    with pytest.raises(TimeoutError):
+        call_with_deadline(lambda: release.wait(10), 0.2, stop=release.set)
+    assert time.perf_counter() - started < 3
+    with pytest.raises(ZeroDivisionError):  # what the call raises is raised to the caller
+        call_with_deadline(lambda: 1 / 0, 5, stop=lambda: None)

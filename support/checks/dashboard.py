@@ -51,6 +51,9 @@ def _check_count_failed(fn: Any) -> str:
         raise Incorrect(f"For a snapshot taken just now, count_failed returned {got}, but the failed-job registries "
                         f"in Redis hold {real} job{'s' if real != 1 else ''}.{hint}")
     spread = call(fn, SPREAD_SNAPSHOT)
+    if spread != 5 and spread == call(fn, {**SPREAD_SNAPSHOT, "queues": {"mailers": _row(7)}}):
+        raise Incorrect(f"count_failed returned {describe(spread)} for a made-up snapshot with 5 failed jobs, and "
+                        "again for one with 7: count the snapshot it is given (its argument), not a fresh one.")
     if spread != 5:
         raise Incorrect(f"For a snapshot with 2 failed jobs in urgent and 3 in default, count_failed returned "
                         f"{describe(spread)}, not 5: count the failed column of every queue in snap['queues'], "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import threading
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..exercises import Exercise, Incorrect, call, describe
 from ..failure_jobs import send_once
 from ..rq_helpers import queues, recovery
 from ..services import inbox
+from ..workit import mailer
 
 OUTAGE = 3  # seconds the mail server is down in Exercise 1
 EARLY = 1  # RQ keeps a retry's due time to the whole second: a retry can start up to this much early
@@ -77,9 +79,33 @@ ex_retry = Exercise(
 # --- Exercise 2: an idempotent send ----------------------------------------------------------------------------
 
 
-def _redis_keys_naming(key: str) -> list[bytes]:
-    conn = queues.connection()
-    return sorted(conn.scan_iter(match=f"*{key}*", count=1000))
+class _Mailer:
+    """While the check runs: mailer.deliver records each send (email, thought, delay), sends it at once, or raises
+    when `failing` (a mail server that is down)."""
+
+    def __init__(self) -> None:
+        self.sends: list[tuple[Any, Any, Any]] = []
+        self.failing = False
+
+    def __enter__(self) -> _Mailer:
+        self.original = mailer.deliver
+
+        def deliver(email: str, thought: str, delay: float | None = None) -> str:
+            self.sends.append((email, thought, delay))
+            if self.failing:
+                raise ConnectionError("the mail server did not answer (the check made it fail)")
+            return self.original(email, thought, 0)
+
+        mailer.deliver = deliver  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        mailer.deliver = self.original  # type: ignore[assignment]
+
+
+def _new_keys(conn: Any, before: set[bytes]) -> list[bytes]:
+    """Keys that appeared since `before`, other than RQ's own."""
+    return sorted(k for k in set(conn.scan_iter(count=1000)) - before if not k.startswith(b"rq:"))
 
 
 def _check_send_once(fn: Any) -> str:
@@ -93,12 +119,15 @@ def _check_send_once(fn: Any) -> str:
         pass
     marker = uuid.uuid4().hex[:10]
     email, key, other_key = f"once-{marker}@example.com", f"check-{marker}", f"check-other-{marker}"
+    conn = queues.connection()
+    before = set(conn.scan_iter(count=1000))
 
-    def sent() -> int:
-        return len(inbox.to_address(email))
+    def sent(thought: str | None = None) -> int:
+        return len([m for m in inbox.to_address(email) if thought is None or thought in m.text])
 
-    call(fn, email, "Only once, please", key)
-    call(fn, email, "Only once, please", key)
+    with _Mailer() as recorder:
+        first = call(fn, email, "Only once, please", key)
+        second = call(fn, email, "Only once, please", key)
     twice = sent()  # one read of the inbox for both questions
     if twice == 0:
         raise Incorrect("Called twice with the same key, your function sent no email at all: the first call must "
@@ -106,19 +135,73 @@ def _check_send_once(fn: Any) -> str:
     if twice > 1:
         raise Incorrect(f"Called twice with the same key, your function sent {twice} emails. Claim the key in Redis "
                         "with SET ... NX first, and send only when the claim succeeds.")
+    if recorder.sends and recorder.sends[0] != (email, "Only once, please", 0):
+        shown = ", ".join(map(describe, recorder.sends[0]))
+        raise Incorrect(f"send_once({email!r}, 'Only once, please', key) sent with ({shown}): send the email and "
+                        "thought it was given, with delay=0.")
+    if not (isinstance(first, str) and first and first in inbox.to_address(email)[0].raw.decode(errors="replace")):
+        raise Incorrect(f"The call that sent the email returned {describe(first)}: return what send_gif_email "
+                        "returns (the email's Message-ID).")
+    if second is not None:
+        raise Incorrect(f"The second call with the same key sent nothing, right, but returned {describe(second)}: "
+                        "return None when the key was claimed already.")
     call(fn, email, "A different thought", other_key)
     if sent() != 2:
         raise Incorrect("Called with a new key, your function sent nothing: each key must get its own email. Put "
                         "the key into the name of the Redis key you claim.")
-    found = _redis_keys_naming(key)
+    found = _new_keys(conn, before)
     if not found:
-        raise Incorrect("No Redis key mentions the idempotency key, so a worker in another process could not know "
-                        "the email was sent. Keep the claim in Redis, not in a Python variable.")
-    ttl = queues.connection().ttl(found[0])
+        raise Incorrect("No new Redis key appeared when your function claimed a key, so a worker in another process "
+                        "could not know the email was sent. Keep the claim in Redis, not in a Python variable.")
+    ttl = min(conn.ttl(k) for k in found)
     if ttl is None or ttl < 0:
         raise Incorrect(f"The Redis key {found[0].decode()!r} never expires (TTL {ttl}). Pass ex=... to SET so Redis "
                         "forgets old claims (a day is plenty).")
+    if recorder.sends:
+        _check_failed_send(fn, email, f"check-down-{marker}", sent)
+    _check_race(fn, email, f"check-race-{marker}", sent)
     return f"Two calls with one key sent 1 email, a new key sent its own, and the claim expires in {_about(ttl)}."
+
+
+def _check_failed_send(fn: Any, email: str, key: str, sent: Any) -> None:
+    """A send that fails must raise (so RQ retries it) and give the key back (so the retry can send)."""
+    with _Mailer() as recorder:
+        recorder.failing = True
+        try:
+            returned = fn(email, "The server was down", key)
+        except Exception:  # noqa: BLE001 -- the failure, let out as it should be
+            pass
+        else:
+            raise Incorrect(f"When the mail server was down, your function returned {describe(returned)}: let the "
+                            "error out (raise), so that RQ knows the job failed and retries it.")
+    call(fn, email, "The server was down", key)  # the retry, with the server back
+    if not sent("The server was down"):
+        raise Incorrect("After a send that failed, the retry with the same key sent nothing: the key stayed "
+                        "claimed. When the send raises, delete the key again, then raise.")
+
+
+def _check_race(fn: Any, email: str, key: str, sent: Any, callers: int = 6) -> None:
+    """Several workers at once with one key: one email. (A check, then a separate claim, lets several through.)"""
+    start, errors = threading.Barrier(callers), []
+
+    def one() -> None:
+        start.wait()
+        try:
+            fn(email, "All at once", key)
+        except Exception as exc:  # noqa: BLE001 -- reported below, never printed from the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    if errors:
+        raise Incorrect(f"Called by {callers} threads at once with one key, your function raised "
+                        f"{type(errors[0]).__name__}: {errors[0]}")
+    if sent("All at once") != 1:
+        raise Incorrect(f"Called by {callers} threads at once with one key, your function sent "
+                        f"{sent('All at once')} emails: check and claim in one step, with SET ... NX.")
 
 
 def _about(seconds: int) -> str:

@@ -10,6 +10,7 @@ an exercise is left blank, ``use()`` falls back to them so that the rest of the 
 from __future__ import annotations
 
 import inspect
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from ..active_job import ActiveJob, ConfiguredJob
-from ..exercises import Exercise, Incorrect, NotAttempted, describe, is_placeholder, load_module_from
+from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, is_placeholder, load_module_from
 from ..rq_helpers import job_watch, queues, recovery
 from ..services import inbox
+from ..workit import mailer
 from ..workit.mailer import deliver
 
 PERFORM_JOB = "support.active_job.perform_job"
@@ -73,20 +75,55 @@ def _check_job_file(path: Any) -> str:
         raise NotAttempted(f"{name} still has a ____ in it: fill it in, then run its cell again.")
     perform = getattr(perform, "__func__", perform)  # a staticmethod or classmethod: look at its function
     params = list(inspect.signature(perform).parameters)
-    if not params or params[0] != "self":
+    if not params or params[0] in ("email", "thought"):
         raise Incorrect(f"perform({', '.join(params)}) has no self. It is a method, so self comes first: "
                         "def perform(self, email, thought).")
-    if params[1:] != ["email", "thought"]:
+    if params[1:] == ["thought", "email"]:
         raise Incorrect(f"perform takes ({', '.join(params[1:])}) after self, but a GifSenderJob needs "
                         "(email, thought), in that order: perform_later(email, thought) hands its arguments to "
                         "perform in the same order.")
     if cls.queue_as not in queues.QUEUE_NAMES:
         raise Incorrect(f"queue_as is {cls.queue_as!r}, which is not one of the course's queues "
                         f"({', '.join(queues.QUEUE_NAMES)}). Rails sends mail on 'mailers'.")
+    if cls.queue_as != "mailers":
+        raise Incorrect(f"queue_as is {cls.queue_as!r}, so your emails would wait in the {cls.queue_as} queue. The job "
+                        "should wait in the queue where Rails puts mail jobs, as the exercise says.")
     if not perform.__code__.co_names:
         raise Incorrect("perform does not call anything yet: it has to send the email, with deliver(email, thought).")
+    sent = _deliveries(module, cls)
+    shown = f"GifSenderJob().perform({PROBE[0]!r}, {PROBE[1]!r})"
+    if not sent:
+        raise Incorrect(f"{shown} sent no email: perform should call deliver(email, thought).")
+    if len(sent) > 1:
+        raise Incorrect(f"{shown} called deliver {len(sent)} times: send the email once.")
+    if sent[0] != PROBE:
+        raise Incorrect(f"{shown} called deliver{sent[0]!r}: hand deliver the job's email, then its thought.")
     return (f"{name} imports, and GifSenderJob(ActiveJob) has perform(email, thought) and queue_as = "
             f"{cls.queue_as!r}. A worker can import it as {module.__name__}:GifSenderJob.")
+
+
+PROBE = ("probe@example.com", "a thought the check made up")
+
+
+def _deliveries(module: Any, cls: type[ActiveJob]) -> list[tuple[Any, Any]]:
+    """(email, thought) of each deliver() call while the check runs perform(*PROBE), with a deliver that records
+    instead of sending (in place of the mailer's own, wherever the job's module or the mailer refer to it)."""
+    original, sent = mailer.deliver, []
+
+    def recording_deliver(*args: Any, **kwargs: Any) -> str:
+        bound = inspect.signature(original).bind(*args, **kwargs).arguments
+        sent.append((bound.get("email"), bound.get("thought")))
+        return "<probe@course>"
+
+    names = [k for k, v in vars(module).items() if v is original]
+    for target, attribute in [(mailer, "deliver"), *((module, k) for k in names)]:
+        setattr(target, attribute, recording_deliver)
+    try:
+        call(cls().perform, *PROBE)
+    finally:
+        for target, attribute in [(mailer, "deliver"), *((module, k) for k in names)]:
+            setattr(target, attribute, original)
+    return sent
 
 
 class JobFileExercise(Exercise):
@@ -145,11 +182,29 @@ def _as_active_job(value: Any, class_name: str, method: str) -> Job:
     return value
 
 
+def _perform_args(job: Job) -> list[Any]:
+    """The arguments perform_later handed over, as stored with the job."""
+    return list(job.args[1]) if len(job.args) > 1 and isinstance(job.args[1], (list, tuple)) else []
+
+
+def _listed(args: list[Any]) -> str:
+    return ", ".join(describe(a) for a in args)
+
+
 def _check_urgent(value: Any) -> str:
     job = _stored(_as_active_job(value, "PasswordResetJob", "perform_later"))
     if job.origin != "urgent":
         raise Incorrect(f"Your job went into the {job.origin!r} queue: that is what PasswordResetJob's queue_as "
                         "says. Choose the queue for this one job: PasswordResetJob.set(queue=\"urgent\").")
+    module_name, _, class_name = job.args[0].partition(":")
+    cls = getattr(sys.modules.get(module_name), class_name, None)
+    if getattr(cls, "queue_as", "default") != "default":
+        raise Incorrect(f"PasswordResetJob.queue_as is now {cls.queue_as!r}: you changed the class, so every password "
+                        "reset would go there. Leave the class as it was and choose the queue for this one call.")
+    args = _perform_args(job)
+    if [str(a).strip().lower() for a in args] != ["ada@example.com"]:
+        raise Incorrect(f"Your job was queued with perform_later({_listed(args)}): it should reset Ada's password, "
+                        "ada@example.com, as the exercise says.")
     return ("Your PasswordResetJob went into the urgent queue (its origin in Redis): a worker takes it before "
             "anything waiting in mailers or default.")
 
@@ -198,6 +253,13 @@ class SendLaterExercise(Exercise):
 
     def evaluate(self, value: Any) -> str:
         job = _stored(_as_active_job(value, "GifSenderJob", "perform_later"))
+        args = _perform_args(job)
+        if len(args) != 2:
+            raise Incorrect(f"Your job was queued with perform_later({_listed(args)}): it needs the email and the "
+                            "thought, perform_later(email, thought).")
+        if "@" not in str(args[0]) and "@" in str(args[1]):
+            raise Incorrect(f"Your job was queued with perform_later({_listed(args)}): the thought first. Hand over the "
+                            "email first, then the thought: perform_later(email, thought).")
         status = _wait_until_done(job, self.wait_seconds)
         job.refresh()  # everything the worker wrote: who ran it, when, its result
         if status == "failed":

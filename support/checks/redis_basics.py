@@ -5,22 +5,24 @@ The checks talk to the course's real Redis (started if needed) with ``decode_res
 
 from __future__ import annotations
 
+import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, describe
+from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, call_with_deadline, describe
 from ..services import redis_server
 
 ITEMS = ["first", "second", "third"]
 TAKE_TIMEOUT = 10.0  # seconds a learner's take() may run in a check before it is stopped
 LATE_AFTER = 0.3  # seconds after which the check pushes an item to a take() that should be waiting
+TIMEOUT = 2.0  # seconds take() waits for each item (BRPOP's timeout, as the exercise asks)
 
 
 def connection(retry: bool = True) -> redis.Redis:
@@ -40,22 +42,68 @@ def _scratch_key(what: str) -> str:
 # --- Exercise 1: a session that expires by itself ---------------------------------------------------------------
 
 SESSION_KEY, SESSION_VALUE, SESSION_SECONDS = "session:ada", "logged-in", 60
+SEEN_KEY = "check:seen:session:ada"  # when a check first saw this very write of the key (its own GET resets idle)
+SLACK = 1.5  # seconds: Redis counts a key's idle time in whole seconds
+
+
+def _written_for(r: redis.Redis, now_ms: int, pttl: int, idle: int) -> float:
+    """Seconds between the write of the key and its expiry: TTL left plus idle time, as a check first saw it."""
+    expire_at, written = now_ms + pttl, now_ms - idle * 1000
+    seen = (r.get(SEEN_KEY) or "").split()
+    if len(seen) == 2 and abs(int(seen[0]) - expire_at) <= 50:  # the same write, seen by an earlier check
+        written = int(seen[1])
+    else:
+        r.set(SEEN_KEY, f"{expire_at} {written}", px=pttl + 3_600_000)
+    return (expire_at - written) / 1000
+
+
+def _expired_ago(r: redis.Redis, now_ms: int) -> float | None:
+    """Seconds since the key expired, read from the append-only file (the only record of an expired key), or None
+    when its last write there had no expiry, or was deleted, or the file cannot be read."""
+    try:
+        folder = Path(r.config_get("dir")["dir"])
+        data = b"".join(f.read_bytes() for f in sorted(folder.glob("**/*.aof")))
+    except (OSError, KeyError, redis.RedisError):
+        return None
+    key = re.escape(SESSION_KEY.encode())  # SET ... EX, SETEX and EXPIRE reach the file as SET ... PXAT, PEXPIREAT
+    expire_at = None
+    for m in re.finditer(rb"\*\d+\r\n\$\d+\r\n(SET|PEXPIREAT|PERSIST)\r\n\$\d+\r\n" + key + rb"\r\n"
+                         rb"(?:\$\d+\r\n([^\r]*)\r\n)?(?:\$4\r\nPXAT\r\n\$\d+\r\n(\d+)\r\n)?", data, re.IGNORECASE):
+        command, arg, pxat = m.group(1).upper(), m.group(2), m.group(3)
+        expire_at = int(pxat if command == b"SET" else arg) if (pxat or command == b"PEXPIREAT") else None
+    if expire_at is None or expire_at > now_ms + 100:
+        return None
+    return (now_ms - expire_at) / 1000
 
 
 def _check_session() -> str:
     r = connection()
-    value, ttl = r.get(SESSION_KEY), r.ttl(SESSION_KEY)
+    pipe = r.pipeline(transaction=True)
+    pipe.time().object("idletime", SESSION_KEY).pttl(SESSION_KEY).get(SESSION_KEY)
+    (seconds, micros), idle, pttl, value = pipe.execute(raise_on_error=False)
+    now_ms = seconds * 1000 + micros // 1000
     if value is None:
+        ago = _expired_ago(r, now_ms)
+        if ago is not None:
+            raise Incorrect(f"{SESSION_KEY!r} has expired ({ago:.0f} s ago), so there is nothing left to check: "
+                            "run your cell again, then the check.")
         raise NotAttempted(f"there is no key {SESSION_KEY!r} in Redis yet: write the command that sets it, run "
                            "that cell, then run the check again.")
+    if isinstance(value, Exception):
+        raise Incorrect(f"{SESSION_KEY!r} is a Redis {r.type(SESSION_KEY)}, not a string: use r.set(...).")
     if value != SESSION_VALUE:
         raise Incorrect(f"{SESSION_KEY!r} holds {describe(value)}; it should hold {SESSION_VALUE!r}.")
-    if ttl == -1:
+    if pttl == -1:
         raise Incorrect(f"{SESSION_KEY!r} has no expiry, so it would stay in Redis forever (TTL -1). "
                         f"Pass ex={SESSION_SECONDS} to r.set(...), or call r.expire(...) after it.")
+    ttl = round(pttl / 1000)
     if ttl > SESSION_SECONDS:
         raise Incorrect(f"{SESSION_KEY!r} expires in {ttl} s; make it {SESSION_SECONDS} s (ex={SESSION_SECONDS} "
                         "counts seconds, px counts milliseconds).")
+    lifetime = _written_for(r, now_ms, pttl, idle if isinstance(idle, int) else 0)
+    if lifetime < SESSION_SECONDS - SLACK:
+        raise Incorrect(f"Your cell gave {SESSION_KEY!r} about {lifetime:.0f} s to live ({pttl / 1000:.0f} s are "
+                        f"left now): Redis should delete it {SESSION_SECONDS} s after you set it.")
     return f"{SESSION_KEY!r} holds {SESSION_VALUE!r}, and Redis will delete it by itself within {SESSION_SECONDS} s."
 
 
@@ -79,7 +127,7 @@ def _check_send(send: Any) -> str:
         raise Incorrect(f"send is {describe(send)}; it should be a function: def send(r, key, items): ...")
     r, key = connection(), _scratch_key("send")
     try:
-        call(send, r, key, list(ITEMS))
+        returned = call(send, r, key, list(ITEMS))
         kind, stored = r.type(key), None
         if kind == "list":
             stored = r.lrange(key, 0, -1)
@@ -94,6 +142,9 @@ def _check_send(send: Any) -> str:
         raise Incorrect("The list holds ['first', 'second', 'third'] from left to right: you added at the right "
                         "end (RPUSH). The consumer takes from the right with BRPOP, so it would take 'third' "
                         "first. Add at the left end with LPUSH.")
+    if stored == ITEMS[::-1] and returned is not None:
+        raise Incorrect(f"send returned {describe(returned)}: it should return nothing. A producer hands the work "
+                        "over and goes on; no answer comes back.")
     if stored == ITEMS[::-1]:
         return ("The list holds ['third', 'second', 'first']: the oldest item waits at the right end, where "
                 "BRPOP takes from.")
@@ -129,40 +180,31 @@ def reference_take(r: redis.Redis, key: str, n: int) -> list[str]:
 
 
 def _run_with_deadline(fn: Callable[[], Any], r: redis.Redis, what: str) -> tuple[Any, float]:
-    """Run fn() in a thread; if it does not return within TAKE_TIMEOUT, cut its Redis connections to end it."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        start = time.perf_counter()
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 -- handed back to the checking thread
-            box["error"] = exc
-        box["seconds"] = time.perf_counter() - start
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(TAKE_TIMEOUT)
-    if thread.is_alive():
-        r.connection_pool.disconnect()  # the blocked BRPOP fails, and the thread ends
-        thread.join(2)
+    """Run fn(); if it does not return within TAKE_TIMEOUT, cut its Redis connections to end it."""
+    try:
+        return call_with_deadline(fn, TAKE_TIMEOUT, stop=r.connection_pool.disconnect)  # a blocked BRPOP fails
+    except TimeoutError:
         raise Incorrect(f"{what} did not return within {TAKE_TIMEOUT:g} s. Does it stop after n items? "
-                        "(BRPOP with a timeout gives up when nothing comes.)")
-    if "error" in box:
-        raise box["error"]
-    return box["value"], box["seconds"]
+                        "(BRPOP with a timeout gives up when nothing comes.)") from None
+
+
+def _probe(take: Any, r: redis.Redis, items: list[str], n: int) -> tuple[Any, float, int]:
+    """take(r, key, n) on a list a producer filled with `items`: what it returned, how long it took, what is left."""
+    key = _scratch_key("take")
+    try:
+        if items:
+            r.lpush(key, *items)
+        got, seconds = _run_with_deadline(lambda: call(take, r, key, n), r, f"take(r, key, {n})")
+        return got, seconds, r.llen(key)
+    finally:
+        r.delete(key)
 
 
 def _check_take(take: Any) -> str:
     if not callable(take):
         raise Incorrect(f"take is {describe(take)}; it should be a function: def take(r, key, n): ...")
-    r, key = connection(retry=False), _scratch_key("take")
-    try:
-        r.lpush(key, *ITEMS)  # a producer sent 'first', then 'second', then 'third'
-        got, _ = _run_with_deadline(lambda: call(take, r, key, 3), r, "take(r, key, 3)")
-        left = r.llen(key)
-    finally:
-        r.delete(key)
+    r = connection(retry=False)
+    got, _, left = _probe(take, r, ITEMS, 3)  # a producer sent 'first', then 'second', then 'third'
     if got is None:
         raise Incorrect("take returned None: collect the items in a list and return the list.")
     if not isinstance(got, list):
@@ -191,6 +233,21 @@ def _check_take(take: Any) -> str:
         raise Incorrect(f"On an empty list, take(r, key, 1) returned {describe(got)} at once; the item came "
                         f"{LATE_AFTER} s later. A consumer must wait for work: use BRPOP (blocking) with a "
                         "timeout of a few seconds, not RPOP.")
+    more, _, left = _probe(take, r, ["one", "two"], 1)
+    if more != ["one"] or left != 1:
+        raise Incorrect(f"From a list holding 'one', then 'two', take(r, key, 1) returned {describe(more)} and left "
+                        f"{left} item(s): take n items, no more.")
+    try:
+        early, waited, _ = _probe(take, r, ["only"], 2)
+    except Incorrect as exc:
+        raise Incorrect(f"When nothing comes within the timeout, BRPOP answers None, and then: {exc}. Stop early "
+                        "there and return what you took.") from None
+    if early != ["only"]:
+        raise Incorrect(f"From a list holding one item, take(r, key, 2) returned {describe(early)}: when BRPOP "
+                        "answers None (nothing came within the timeout), stop early and return what you took.")
+    if not TIMEOUT - 0.5 <= waited <= TIMEOUT + 3:
+        raise Incorrect(f"take(r, key, 2) waited ⏱ {waited:.1f} s for a second item that never came; wait up to "
+                        f"{TIMEOUT:g} s for each item: r.brpop(key, timeout={TIMEOUT:g}).")
     return (f"take returned ['first', 'second', 'third'] (oldest first), and on an empty list it waited "
             f"⏱ {seconds:.2f} s for the next item instead of giving up.")
 

@@ -38,6 +38,16 @@ def check_schedule(job: Any) -> str:
     if len(job.args) < 2:
         raise Incorrect(f"send_gif_email needs the email address and the thought; your job passes {len(job.args)} "
                         "argument(s).")
+    email, thought, *rest = job.args
+    if str(email).strip().lower() != REMINDER_TO:
+        raise Incorrect(f"Your reminder goes to {describe(email)}; the exercise sends it to {REMINDER_TO}.")
+    if thought != REMINDER_THOUGHT:
+        raise Incorrect(f"Your reminder's thought is {describe(thought)}; the exercise asks for {REMINDER_THOUGHT!r}.")
+    delay = rest[0] if rest else job.kwargs.get("delay")
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay != 0:
+        given = "no delay, so the mailer takes its slow default" if delay is None else f"a delay of {describe(delay)}"
+        raise Incorrect(f"Your reminder passes {given}; the exercise asks for a delay of 0: the scheduler "
+                        "already does the waiting.")
     if job.origin != "mailers":
         raise Incorrect(f"You scheduled it on the {job.origin!r} queue; the reminder is an email, so it belongs on "
                         "mailers (use the mailers queue object).")

@@ -41,9 +41,12 @@ def _check_stopwatch(stopwatch: Any) -> str:
     if isinstance(out, (int, float)) and not isinstance(out, bool):
         raise Incorrect(f"Your stopwatch returned one number ({out:.3f}). Return a pair, (result, seconds), so "
                         "whoever calls it still gets fn's answer.")
-    if not (isinstance(out, tuple) and len(out) == 2):
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise Incorrect(f"Your stopwatch returned {describe(out)}; return a pair: (what fn returned, seconds).")
     result, seconds = out
+    if isinstance(result, (int, float)) and seconds == _NAP_RESULT:
+        raise Incorrect(f"Your stopwatch returned ({result:.3f}, {seconds!r}): the seconds first. Return the pair "
+                        "the other way round: (what fn returned, seconds).")
     if result != _NAP_RESULT:
         raise Incorrect(f"The first item of your pair is {describe(result)}, but fn returned "
                         f"{_NAP_RESULT!r}: keep what fn(*args) returns and hand it back.")
@@ -56,10 +59,22 @@ def _check_stopwatch(stopwatch: Any) -> str:
     if seconds < NAP * 0.95:
         raise Incorrect(f"Your stopwatch measured {seconds:.3f} s for a call that sleeps {NAP} s. Read the clock "
                         "once before calling fn and once after it returns.")
+    if NAP * 950 <= seconds <= (NAP + 5) * 1000:
+        raise Incorrect(f"Your stopwatch says {seconds:.1f} for a call that sleeps {NAP} s: that looks like "
+                        "milliseconds. Return seconds, the plain difference of two time.perf_counter() readings.")
     if seconds > NAP + 5:
         raise Incorrect(f"Your stopwatch measured {seconds:.1f} s for a call that sleeps {NAP} s. Time only the "
                         "call: read the clock right before and right after it.")
+    pair = call(stopwatch, _pair_up, "first", "second")
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and pair[0] == ("first", "second")):
+        got = pair[0] if isinstance(pair, (tuple, list)) and pair else pair
+        raise Incorrect(f"stopwatch(fn, 'first', 'second') handed back {describe(got)} as fn's answer, for an fn "
+                        "that returns its arguments: pass every argument on, in order, with fn(*args).")
     return f"stopwatch(nap, {NAP}) measured ⏱ {seconds:.2f} s and handed back nap's answer."
+
+
+def _pair_up(*args: Any) -> tuple[Any, ...]:
+    return args
 
 
 ex_stopwatch = Exercise(

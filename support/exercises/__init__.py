@@ -29,7 +29,7 @@ code), ``exercise`` (``Exercise``), ``choice`` (``Choice``), ``module_files`` (`
 themselves live in ``support/checks/<notebook>.py``.
 """
 
-from .calls import call
+from .calls import call, call_with_deadline
 from .choice import Choice
 from .exercise import Exercise
 from .module_files import ModuleLoadError, load_module_from
@@ -38,6 +38,6 @@ from .results import Incorrect, Message, NotAttempted, Result, correct, incorrec
 
 __all__ = [
     "____", "Placeholder", "is_placeholder", "Result", "correct", "incorrect", "not_attempted",
-    "Incorrect", "NotAttempted", "Exercise", "Choice", "call", "describe", "load_module_from", "ModuleLoadError",
+    "Incorrect", "NotAttempted", "Exercise", "Choice", "call", "call_with_deadline", "describe", "load_module_from", "ModuleLoadError",
     "Message", "note",
 ]

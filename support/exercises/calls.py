@@ -4,6 +4,8 @@ from "checking your answer raised"."""
 from __future__ import annotations
 
 import sysconfig
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,32 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         shown = ", ".join([*map(describe, args), *(f"{k}={describe(v)}" for k, v in kwargs.items())])
         name = getattr(fn, "__name__", "function")
         raise Incorrect(f"Your function raised {type(exc).__name__}: {exc} (when called as {name}({shown}))") from exc
+
+
+def call_with_deadline(fn: Callable[[], Any], timeout: float, stop: Callable[[], Any]) -> tuple[Any, float]:
+    """Run fn() in a thread and return (its value, the seconds it took). If it is still running after `timeout`
+    seconds, call `stop()` (which must make fn end, for example by closing its connection) and raise TimeoutError.
+    What fn raises is raised here."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        start = time.perf_counter()
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 -- handed back to the calling thread
+            box["error"] = exc
+        box["seconds"] = time.perf_counter() - start
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        stop()
+        thread.join(2)
+        raise TimeoutError(f"still running after {timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"], box["seconds"]
 
 
 def _is_blank_name_error(exc: BaseException) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .exercise import Exercise
 from .placeholder import ____, describe
-from .results import Incorrect, Result
+from .results import Incorrect, NotAttempted, Result
 
 
 class Choice(Exercise):
@@ -28,11 +28,17 @@ class Choice(Exercise):
         super().__init__(name, title=title, hints=hints, solution=solution)
 
     def _parse(self, value: Any) -> set[str]:
+        """The letters picked: case, spaces, commas and brackets around a letter ("B", " b ", "b)") do not matter."""
         picks = (value.replace(",", " ").split() if isinstance(value, str)
                  else list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value])
-        picks = [p.lower() if isinstance(p, str) and p not in self.options else p for p in picks]
-        if not picks or any(not isinstance(p, str) or p not in self.options for p in picks):
+        picks = [p.strip("().").lower() if isinstance(p, str) and p not in self.options else p for p in picks]
+        if not picks:
+            raise NotAttempted("your answer is empty: write the letter of your choice, like \"a\".")
+        if any(not isinstance(p, str) or p not in self.options for p in picks):
             raise Incorrect(f"You chose {describe(value)}; pick from {', '.join(self.options)}.")
+        if len(self.answer) == 1 and len(set(picks)) > 1:
+            raise Incorrect(f"You chose {', '.join(sorted(set(picks)))}: this question has one right answer. "
+                            "Pick one letter.")
         return set(picks)
 
     def evaluate(self, value: Any) -> Result | str | None:
