@@ -67,8 +67,9 @@ q2 = Choice(
         "a": "That is the \"Redis is just a cache\" idea. Redis keeps its data in memory *and*, with the append-only "
              "file on, writes every change to that file; when it starts, it reads the file back.",
         "b": "Redis appended each job to its append-only file, on disk, before it answered the enqueue, and a "
-             "restarted Redis replays that file. (With Redis's default, appendfsync everysec, the last second or "
-             "two of writes would be at risk: notebook 02.)",
+             "restarted Redis replays that file. (With Redis's default, appendfsync everysec, a kill -9 would lose "
+             "nothing either, unless a slow sync held writes back; a power cut could cost about the last second: "
+             "notebook 02.)",
         "c": "Workers hold no queue: a worker holds at most the one job it is running. The queue lives in Redis, "
              "and Redis kept it in its append-only file.",
         "d": "perform_later is fire-and-forget: once Redis has the job, the app forgets it. Nothing sends it again.",

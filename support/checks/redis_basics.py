@@ -286,10 +286,11 @@ q_crash = Choice(
         "b": "The course's Redis runs with appendfsync always: it writes and fsyncs each change before it "
              "answers, so every answered write is in the file, and a restarted Redis replays it. Let's see it "
              "happen.",
-        "c": "That is appendfsync everysec, Redis's default: it answers before the change is on the disk and "
-             "syncs the file once a second, so a crash can cost up to about two seconds of writes it had already "
-             "answered. The course's Redis runs with appendfsync always: it writes and fsyncs each change before "
-             "it answers.",
+        "c": "Syncing once a second (appendfsync everysec, Redis's default) matters when the machine loses power: "
+             "what the operating system had not yet put on the disk is gone. kill -9 ends only the server, and "
+             "what it wrote to its file before answering stays with the operating system (under everysec too, "
+             "unless a slow sync had made Redis hold writes back). And the course's Redis runs with appendfsync "
+             "always: it writes and fsyncs each change before it answers.",
     },
     hints=["Does the course's Redis answer a write before or after that write is in its append-only file? "
            "And what does Redis do with the file when it starts?"])
