@@ -122,14 +122,10 @@ def aof_layout() -> str:
     if os.environ.get("REDIS_URL"):
         return "REDIS_URL is set: that server keeps its files elsewhere, not in the course's folder."
     folder = state.subdir("redis") / AOF_DIR
-    if folder.is_dir():
-        names = sorted(p.name for p in folder.iterdir())
-        bases = [n for n in names if ".base." in n]
-        incrs = [n for n in names if ".incr." in n]
-        manifests = [n for n in names if n.endswith(".manifest")]
-        return (f"The append-only file is a folder, {AOF_DIR}/ (Redis 7 and later, Valkey): {len(bases)} base "
-                f"file (the data as of the last rewrite), {len(incrs)} incremental file(s) (every write since, as "
-                f"commands) and {len(manifests)} manifest listing them.")
+    if folder.is_dir():  # how many base files there are depends on the folder's history: say what each kind is
+        return (f"The append-only file is a folder, {AOF_DIR}/ (Redis 7 and later, Valkey): a manifest listing its "
+                "files, incremental files with every write as commands, and, once the server has rewritten it, a "
+                "base file with the data as of that rewrite.")
     return "The append-only file is one file, appendonly.aof (Redis 6.2): every write, as commands."
 
 
