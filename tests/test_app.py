@@ -78,7 +78,7 @@ def test_the_form_page(inline: processes.Service) -> None:
 
 def test_health(inline: processes.Service) -> None:
     data = requests.get(inline.url + "/health", timeout=5).json()
-    assert data == {"ok": True, "app": "work-it", "delivery": "inline", "delay": DELAY}
+    assert data == {"ok": True, "app": "work-it", "delivery": "inline", "delay": DELAY, "controller": ""}
 
 
 # --- inline: slow, and the mail arrives --------------------------------------------------------------------------

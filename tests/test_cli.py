@@ -74,11 +74,18 @@ def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
     try:
-        # Ctrl+C once the worker is fully up: listening, and its scheduler started
+        # Ctrl+C once the worker is fully up: listening, and its scheduler started. The scheduler process logs
+        # "started" before it installs its own signal handlers; it registers in Redis (rq:scheduler:<name>) only
+        # after. A SIGTERM from the stopping worker in between can leave it running, and the worker waits for it.
         assert processes.wait_until(lambda: any("Scheduler for" in line and "started" in line for line in lines), 20)
+        assert processes.wait_until(lambda: bool(conn.keys("rq:scheduler:*")), 20), "the scheduler never registered"
         assert len(Worker.all(connection=conn)) == 1
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the worker did not stop within 15 s of Ctrl+C; its last lines:\n"
+                                 + "".join(lines[-15:])) from None
     finally:
         if proc.poll() is None:  # the test failed before the worker stopped: do not leave it behind
             proc.kill()
