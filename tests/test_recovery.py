@@ -96,7 +96,9 @@ def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(course_
     survivor = workers.start_worker(with_scheduler=False)  # a live worker with a job of its own: left alone
     busy = _started_on(survivor, delay=1.0)
     recovered = recovery.recover_abandoned()
-    assert [j.id for j in recovered] == [job.id]
+    assert [j.id for j in recovered] == [job.id], (
+        f"recovered {[(j.id[:8], j.worker_name) for j in recovered]}; the killed job {job.id[:8]}, the live one "
+        f"{busy.id[:8]} on {survivor.rq_name}; registered: {[w.name for w in Worker.all(connection=queues.connection())]}")
     assert job_watch.status(job) == "failed"
     assert recovery.error_line(job) == "Moved to FailedJobRegistry, due to AbandonedJobError"
     assert job_watch.status(busy) == "started"

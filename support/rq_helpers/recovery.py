@@ -158,7 +158,8 @@ def recover_abandoned(connection: redis.Redis | None = None) -> list[Job]:
     recovered: list[Job] = []
     touched: dict[str, StartedJobRegistry] = {}
     for registry, execution, job in _started_jobs(conn):
-        if job is not None and job.worker_name not in alive:
+        # a job with no worker name yet is being picked up right now, not abandoned
+        if job is not None and job.worker_name and job.worker_name not in alive:
             _expire_now(registry, job.id, execution, now)
             recovered.append(job)
             touched[registry.name] = registry
