@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -104,6 +106,37 @@ def test_takes_another_port_when_something_else_holds_the_preferred_one(home: Pa
         assert service.port != held
         assert mailcatcher._answers_smtp(service.port)
         assert not mailcatcher._answers_smtp(held)  # a listener, but no SMTP greeting
+
+
+def test_a_port_taken_for_a_moment_just_as_the_catcher_binds_costs_one_more_try(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another course on this machine probes or takes the port between our check and the catcher's bind, and lets
+    # go right after: the catcher dies of "address already in use", the port looks free again, and start() must
+    # still come back with a running catcher (on a fresh port), not an error.
+    blocker = socket.socket()  # bound without SO_REUSEADDR: no server can bind the port next to it
+    first: list[int] = []
+    real_argv = mailcatcher._argv
+
+    def argv(port: int) -> list[str]:
+        if not first:
+            first.append(port)
+            blocker.bind(("127.0.0.1", port))
+            threading.Thread(target=let_go_once_refused, daemon=True).start()
+        return real_argv(port)
+
+    def let_go_once_refused() -> None:
+        log = state.log_path("catcher")
+        processes.wait_until(lambda: log.exists() and "already in use" in log.read_text(errors="replace"), 20, 0.002)
+        blocker.close()
+
+    monkeypatch.setattr(mailcatcher, "_argv", argv)
+    try:
+        service = mailcatcher.start()
+    finally:
+        blocker.close()
+    assert service.alive() and mailcatcher._answers_smtp(service.port)
+    assert first == [mailcatcher.PREFERRED_PORT] and service.port != first[0]
+    assert "already in use" in state.log_path("catcher").read_text()  # the first try really failed on the port
 
 
 def test_a_multipart_mail_sent_by_another_process_is_caught(home: Path) -> None:

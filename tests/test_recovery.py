@@ -130,3 +130,20 @@ def test_nothing_to_recover_when_nothing_died(course_home: Path) -> None:
     assert recovery.dead_workers() == []
     assert recovery.recover_abandoned() == []
     assert job_watch.wait_for_status(job, ("finished", "failed")) in ("finished", "failed")  # ran to its end
+
+
+def test_a_live_worker_whose_registration_lapsed_keeps_its_job(course_home: Path) -> None:
+    # A worker's key in Redis expires when it misses heartbeats (a laptop lid closed, a process stopped with
+    # SIGSTOP) while the worker itself lives on. Its job is not abandoned: only a dead worker's executions are.
+    mailcatcher.start()
+    service = workers.start_worker(with_scheduler=False)
+    job = _started_on(service, delay=1.5)
+    conn = queues.connection()
+    registered = workers.record(service.rq_name, conn)
+    assert registered is not None
+    conn.delete(registered.key)  # as if its key had expired
+    assert service.rq_name not in {w.name for w in Worker.all(connection=conn)}
+    assert recovery.recover_abandoned() == []
+    assert job_watch.status(job) == "started"
+    assert job_watch.wait_for_status(job, ("finished", "failed"), timeout=15) == "finished"
+    assert len(inbox.to_address("k@example.com")) == 1

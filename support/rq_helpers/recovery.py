@@ -12,8 +12,8 @@ time; ``registry.count`` and ``get_job_ids()`` run it too) finds the job still S
 retries it if it has retries left, else moves it to the ``FailedJobRegistry`` with the error ``AbandonedJobError``.
 The dead worker itself stays listed in Redis until its key expires (up to 90 s when it was busy, 480 s when idle).
 
-``recover_abandoned()`` does the same now rather than in a minute and a half, and only for jobs whose worker is
-known to be dead or gone from Redis: a worker registered from this machine whose process no longer runs. (A worker on another machine
+``recover_abandoned()`` does the same now rather than in a minute and a half, and only for the executions of a worker
+known to be dead: registered in Redis from this machine, its process no longer running. (A worker on another machine
 cannot be checked from here: its jobs are left to RQ's deadline.)
 """
 
@@ -144,25 +144,29 @@ def seconds_left(job: Job, connection: redis.Redis | None = None) -> float | Non
 
 
 def recover_abandoned(connection: redis.Redis | None = None) -> list[Job]:
-    """Hand every abandoned job (listed as started, its worker dead or no longer registered) to RQ's own clean-up
-    now; returns those jobs, refreshed.
+    """Hand every job a dead worker left behind to RQ's own clean-up now; returns those jobs, refreshed.
 
-    Their deadline in the ``StartedJobRegistry`` is moved to now, and ``cleanup()`` runs: a job with retries left
-    is retried, any other job goes to the ``FailedJobRegistry`` with ``AbandonedJobError``. The dead workers are
-    unregistered, as a worker does itself when it shuts down properly.
+    A dead worker is one still registered in Redis from this machine whose process no longer runs (``is_gone``).
+    RQ keeps, per worker, an index of the executions it is running (``Worker.get_current_executions``): a live
+    worker's jobs are never touched, however busy it is. Each abandoned execution's deadline in its queue's
+    ``StartedJobRegistry`` is moved to now, and ``cleanup()`` runs: a job with retries left is retried, any other
+    job goes to the ``FailedJobRegistry`` with ``AbandonedJobError``. The dead workers are then unregistered, as a
+    worker does itself when it shuts down properly.
     """
     conn = connection or queues.connection()
     dead = dead_workers(conn)
-    alive = {w.name for w in Worker.all(connection=conn)} - {w.name for w in dead}
     now = time.time()
     recovered: list[Job] = []
     touched: dict[str, StartedJobRegistry] = {}
-    for registry, execution, job in _started_jobs(conn):
-        # a job with no worker name yet is being picked up right now, not abandoned
-        if job is not None and job.worker_name and job.worker_name not in alive:
-            _expire_now(registry, job.id, execution, now)
-            recovered.append(job)
-            touched[registry.name] = registry
+    for worker in dead:
+        for execution in worker.get_current_executions(refresh=True):
+            job = Job.fetch_many([execution.job_id], connection=conn)[0]
+            if job is None:
+                continue  # its data is gone: nothing to hand back
+            registry = job.started_job_registry
+            if _expire_now(registry, job.id, execution.id, now):
+                recovered.append(job)
+                touched[registry.name] = registry
     with hidden_log_records("rq.registry", below=logging.ERROR):  # its warning (job id, time) would land in a cell
         for name in sorted(touched):
             touched[name].cleanup(timestamp=now)
@@ -207,7 +211,8 @@ def _deadline(registry: StartedJobRegistry, job_id: str, execution_id: str) -> f
     return registry.connection.zscore(registry.key, Execution(execution_id, job_id, registry.connection).composite_key)
 
 
-def _expire_now(registry: StartedJobRegistry, job_id: str, execution_id: str, now: float) -> None:
-    """Move this execution's deadline to just before `now`, so that ``registry.cleanup(now)`` takes it."""
+def _expire_now(registry: StartedJobRegistry, job_id: str, execution_id: str, now: float) -> bool:
+    """Move this execution's deadline to just before `now`, so that ``registry.cleanup(now)`` takes it. False when
+    the registry does not list it (then nothing is written)."""
     key = Execution(execution_id, job_id, registry.connection).composite_key
-    registry.connection.zadd(registry.key, {key: now - 1}, xx=True)
+    return registry.connection.zadd(registry.key, {key: now - 1}, xx=True, ch=True) == 1

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import platforms, processes, python_version, redis_server, state
-from .ports import HOST
+from . import platforms, ports, processes, python_version, redis_server, state
 
 
 @dataclass
@@ -113,15 +111,6 @@ def check_worker() -> Check:
     return Check("Worker", f"rq {platforms.WORKER_KINDS[kind]}: {why}")
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
 def _holder(port: int) -> str:
     """Who listens on `port`, as `name (pid N)`, when the system tells (it may not, for another user's program)."""
     import psutil
@@ -151,7 +140,7 @@ def check_ports() -> list[Check]:
         service = processes.running(name)
         if service is not None and service.port == port:
             checks.append(Check(f"Port {port}", f"held by the course ({name})"))
-        elif _port_is_free(port):
+        elif ports.port_is_free(port):  # its probe sets SO_REUSEADDR: a server binding now is not blocked
             checks.append(Check(f"Port {port}", f"free (for {name})"))
         else:
             holder = _holder(port)

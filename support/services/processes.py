@@ -204,6 +204,9 @@ def running(name: str) -> Service | None:
     return None
 
 
+START_ATTEMPTS = 3  # tries before ensure() gives up on a service
+
+
 def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]], url_for: Callable[[int], str],
            ready: Callable[[int], bool], timeout: float = 15.0, **details: Any) -> Service:
     """Return the running service `name`, starting it first if needed (idempotent, across processes).
@@ -221,7 +224,7 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
         state.remove(name)
         # Come back on the port it had (clients may still hold its URL), else the preferred one, else any.
         port = pick_port(recorded.port if recorded is not None and port_is_free(recorded.port) else preferred_port)
-        for _attempt in range(3):
+        for attempt in range(1, START_ATTEMPTS + 1):
             proc = spawn(name, argv_for(port))
             started = proc.create_time()
 
@@ -232,13 +235,16 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
             if ok and up():
                 return register(name, proc, port=port, url=url_for(port), **details)
             stop_process(proc.pid, started)
-            if port_is_free(port):
-                break  # the port was ours to take: the service itself failed
-            port = free_port()  # another program took the port between our check and the bind: try another
+            if attempt < START_ATTEMPTS:
+                # Free when we looked is not free when the server binds: another course on this machine (a second
+                # state folder, a classmate) may have taken the port, or only probed it, in between. From here on
+                # the server gets a port the OS has just handed out. A service that fails for another reason
+                # fails again, and its log says why.
+                port = free_port()
         log = state.log_path(name)
         tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
-        raise ServiceError(f"{name} did not start on {HOST}:{port} within {timeout:.0f} s. "
-                           f"Last lines of its log ({log}):\n" + "\n".join(tail))
+        raise ServiceError(f"{name} did not start ({START_ATTEMPTS} tries, the last on {HOST}:{port}, {timeout:.0f} s "
+                           f"each at most). Last lines of its log ({log}):\n" + "\n".join(tail))
 
 
 def stop(name: str, timeout: float = 5.0) -> bool:
