@@ -13,7 +13,7 @@ EDITIONS := -n 2 instructor notebooks
 
 CORE := 01_slow_request 02_redis 03_jobs 05_when_things_fail
 
-.PHONY: lab lab-instructor test test-unit test-notebooks test-core doctor bench flake notebooks check-editions down reset clean help
+.PHONY: lab lab-instructor test test-unit test-notebooks test-core doctor bench flake footprint notebooks check-editions down reset clean help
 
 help:
 	@echo "make lab             set up .venv and open the course (learner edition) in JupyterLab"
@@ -25,6 +25,7 @@ help:
 	@echo "                     (another Python: make PYTHON=python3.13 VENV=.venv-3.13 test-unit test-core)"
 	@echo "make bench           run the benchmarks; the last line printed is one JSON object"
 	@echo "make flake           run both editions FLAKE_RUNS times (default 10) under a CPU hog, and idle; count failures"
+	@echo "make footprint       one learner's memory, and 1, 4, 8 learners running 03 side by side (a classroom server)"
 	@echo "make notebooks       re-execute the instructor edition, then regenerate and execute the learner edition"
 	@echo "make down            stop every process the course started"
 	@echo "make reset           empty the inbox and the queues; make clean: stop everything and delete .course/"
@@ -74,6 +75,9 @@ doctor: $(VENV)/.lab-installed
 
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/run.py
+
+footprint: $(VENV)/.test-installed
+	$(PY) benchmarks/footprint.py
 
 FLAKE_RUNS ?= 10
 FLAKE_IDLE_RUNS ?= 3
