@@ -1,8 +1,8 @@
-"""The instructor's command line: ``python -m support up | status | worker | down | reset | doctor``.
+"""The instructor's command line: ``python -m support up | status | worker | down | reset | doctor | progress``.
 
 It only parses arguments and prints: what each command does lives in ``support.services.course`` (up, status,
 down), ``support.rq_helpers.workers`` (worker), ``support.services.inbox`` and ``support.rq_helpers.queues`` (reset),
-``support.services.doctor`` (doctor).
+``support.services.doctor`` (doctor), ``support.progress`` (progress).
 """
 
 from __future__ import annotations
@@ -81,6 +81,17 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_progress(args: argparse.Namespace) -> int:
+    from . import progress  # imports every check module: only for this command
+
+    if args.export:
+        learner, count = progress.export(args.export, args.learner)
+        print(f"Wrote {count} rows for {learner} to {args.export} (nothing was sent anywhere).")
+    else:
+        print(progress.report(args.notebook))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m support", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset", help="empty the inbox and the queues")
     reset.add_argument("--yes", action="store_true", help="do not ask first")
     reset.set_defaults(func=cmd_reset)
+
+    progress = sub.add_parser("progress", help="your exercises per notebook: correct, tried, not attempted, used the "
+                              "reference, and hints taken (kept in the state folder only)")
+    progress.add_argument("notebook", nargs="?", default=None, help="only this notebook, e.g. 03_jobs")
+    progress.add_argument("--export", metavar="FILE.csv", help="write one CSV row per exercise, to hand in")
+    progress.add_argument("--learner", metavar="NAME", help="the learner column of the export (default: a random "
+                          "id made once and kept in the state folder)")
+    progress.set_defaults(func=cmd_progress)
     return parser
 
 

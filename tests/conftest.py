@@ -12,6 +12,14 @@ import pytest
 from support import course
 
 
+@pytest.fixture(autouse=True)
+def own_progress_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Checks run by tests write their progress lines to a file of the test's own, never to the learner's."""
+    path = tmp_path_factory.mktemp("progress") / "progress.jsonl"
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(path))
+    return path
+
+
 @pytest.fixture
 def course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty state folder for this test; everything started in it is stopped afterwards."""

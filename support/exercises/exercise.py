@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import events
 from .calls import _blame, _is_blank_name_error
 from .placeholder import describe, is_placeholder
 from .results import Incorrect, Message, NotAttempted, Result, box, correct, incorrect, not_attempted, note
@@ -35,6 +37,7 @@ class Exercise:
         self._hints_shown = 0
         self.last_result: Result | None = None
         self._last_values: tuple[Any, ...] | None = None
+        self.module = _declaring_module()  # e.g. "support.checks.jobs": tells which notebook it belongs to
 
     @property
     def label(self) -> str:
@@ -71,6 +74,7 @@ class Exercise:
             result = not_attempted() if _is_blank_name_error(exc) else incorrect(message)
         result = Result(result.kind, result.message, self.label)
         self.last_result, self._last_values = result, values
+        events.emit(self, "check", _OUTCOME[result.kind], values)
         return result
 
     def hint(self, n: int | None = None) -> Message:
@@ -87,11 +91,13 @@ class Exercise:
             text = f"{self.name} has {total} hint{'s' * (total != 1)}; ask for one between 1 and {total}."
             return Message(text, box("note", "Hint:", html.escape(text)))
         heading = f"Hint {n}/{total}:"
+        events.emit(self, "hint", f"hint {n}")
         return Message(f"{heading} {self.hints[n - 1]}", box("note", heading, html.escape(self.hints[n - 1])))
 
     def solution(self) -> Message:
         """Show the reference solution as a code block."""
         code = self.solution_code or "# (no solution text for this exercise)"
+        events.emit(self, "solution", "solution shown")
         return Message(f"Solution for {self.label}:\n{code}",
                         box("note", f"Solution for {self.label}:", f"<pre><code>{html.escape(code)}</code></pre>"))
 
@@ -123,6 +129,18 @@ class Exercise:
             raise ValueError(f"{self.name} has no reference solution to fall back to")
         else:
             reference = self.reference
+        events.emit(self, "fallback", "used the reference")
         if not quiet:
             note(self.fallback_note)
         return reference
+
+
+_OUTCOME = {"correct": "correct", "incorrect": "incorrect", "not_attempted": "not attempted"}
+
+
+def _declaring_module() -> str:
+    """The module that declared the exercise: the first caller outside support.exercises."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(__package__ or "support.exercises"):
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "") if frame is not None else ""

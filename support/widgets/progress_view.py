@@ -1,0 +1,62 @@
+"""The progress table in a notebook (``progress.show()``): HTML in the style of the check boxes, coloured with
+JupyterLab's theme variables so it reads in light and dark themes; every status is written out, not only coloured.
+
+Its ``text/plain`` form is fixed (what nbval compares); ``python -m support progress`` prints the table as text.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from ..services.progress_summary import Row, by_notebook, totals
+
+# status -> (sign, colour): the sign and the colour only repeat what the word says
+STYLE = {
+    "correct": ("✓", "var(--jp-success-color1)"),
+    "used the reference": ("↪", "var(--jp-info-color1)"),
+    "tried": ("✗", "var(--jp-warn-color1)"),
+    "not attempted": ("○", "var(--jp-ui-font-color2)"),
+}
+_CELL = "padding:2px 10px;text-align:left;border-bottom:1px solid var(--jp-border-color2)"
+
+
+def _status(status: str) -> str:
+    sign, colour = STYLE[status]
+    return f'<span style="color:{colour};font-weight:600">{sign} {html.escape(status)}</span>'
+
+
+def _table(rows: Sequence[Row]) -> str:
+    head = "".join(f'<th style="{_CELL}">{h}</th>' for h in ("Exercise", "Status", "Hints", "Solution"))
+    body = "".join(
+        f'<tr><td style="{_CELL}">{html.escape(r.label)}</td><td style="{_CELL}">{_status(r.status)}</td>'
+        f'<td style="{_CELL}">{r.hints}</td><td style="{_CELL}">{"shown" if r.solution_shown else ""}</td></tr>'
+        for r in rows)
+    return f'<table style="border-collapse:collapse;margin:4px 0"><tr>{head}</tr>{body}</table>'
+
+
+def render(rows: Sequence[Row], heading: str) -> str:
+    """The whole box: a heading, a table per notebook, the totals."""
+    parts = [f'<strong style="color:var(--jp-ui-font-color0)">{html.escape(heading)}</strong>']
+    groups = by_notebook(rows)
+    for notebook, group in groups.items():
+        if len(groups) > 1:
+            parts.append(f'<div style="margin-top:6px;font-weight:600">{html.escape(notebook)}</div>')
+        parts.append(_table(group))
+    parts.append(f"<div>Total: {html.escape(totals(rows))}</div>" if rows else "<div>No exercises yet.</div>")
+    return ('<div style="border-left:4px solid var(--jp-brand-color1);background:var(--jp-layout-color1);'
+            'color:var(--jp-ui-font-color1);padding:6px 10px;margin:4px 0">' + "".join(parts) + "</div>")
+
+
+class ProgressView:
+    """What ``progress.show()`` displays: the HTML table, and a fixed one-line text form."""
+
+    def __init__(self, rows: Sequence[Row], heading: str) -> None:
+        self.rows, self.heading = list(rows), heading
+
+    def __repr__(self) -> str:
+        return f"{self.heading} (a table in JupyterLab; `python -m support progress` prints it as text)"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": repr(self), "text/html": render(self.rows, self.heading)}
