@@ -88,6 +88,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
         learner, count = progress.export(args.export, args.learner)
         print(f"Wrote {count} rows for {learner} to {args.export} (nothing was sent anywhere).")
     else:
+        print(f"Kept in {progress.path()} on this machine only; nothing is sent anywhere.")
         print(progress.report(args.notebook))
     return 0
 

@@ -3,6 +3,7 @@
 - ``show(notebook=None)``: the table in a notebook, for one notebook ("03_jobs") or all
 - ``report(notebook=None)``: the same as text (``python -m support progress`` prints it)
 - ``export(path, learner=None)``: one CSV row per exercise, for an instructor who collects them
+- ``path()``: where it is kept (``<state folder>/progress.jsonl``)
 - ``record_answers(True)``: also write the answers checked from now on (off unless asked, or
   ``$COURSE_RECORD_ANSWERS=1``)
 
@@ -18,11 +19,11 @@ from pathlib import Path
 
 from .checks import catalogue
 from .services import progress_log
-from .services.progress_log import record_answers
+from .services.progress_log import path, record_answers
 from .services.progress_summary import CSV_COLUMNS, Row, report as _report, summarize
 from .widgets.progress_view import ProgressView
 
-__all__ = ["export", "record_answers", "report", "rows", "show"]
+__all__ = ["export", "path", "record_answers", "report", "rows", "show"]
 
 
 def rows(notebook: str | None = None) -> list[Row]:
