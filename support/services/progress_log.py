@@ -8,7 +8,7 @@
 the learner opts in: ``$COURSE_RECORD_ANSWERS=1`` or ``record_answers(True)``; then a check's line gets "answer".
 
 Writing never raises: a folder that cannot be written, a full disk or a file that is a folder lose the line,
-nothing else. Reading skips lines that are not JSON objects (a corrupt or half-written file).
+nothing else. Reading skips lines that are not JSON objects (a corrupt or half-written file), and reads only a regular file.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 from . import state
 
+MAX_BYTES = 64 * 2**20  # read no more than this: a whole course is a few hundred lines
 _record_answers: bool | None = None  # None: as $COURSE_RECORD_ANSWERS says
 
 
@@ -49,9 +50,12 @@ def append(notebook: str, exercise: str, event: str, outcome: str, answer: str |
                             "exercise": exercise, "event": event, "outcome": outcome}
     if answer is not None and recording_answers():
         line["answer"] = answer
+    data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
     try:
-        with open(path(), "a", encoding="utf-8") as file:
-            file.write(json.dumps(line, ensure_ascii=False) + "\n")
+        with open(path(), "a+b") as file:
+            if file.seek(0, os.SEEK_END) and (file.seek(-1, os.SEEK_END), file.read(1))[1] != b"\n":
+                data = b"\n" + data  # the last line was cut short: do not glue this one to it
+            file.write(data)
         return True
     except Exception:  # noqa: BLE001 -- OSError mostly; whatever it is, the check goes on
         return False
@@ -60,7 +64,11 @@ def append(notebook: str, exercise: str, event: str, outcome: str, answer: str |
 def read() -> list[dict[str, Any]]:
     """Every readable line, oldest first; an unreadable file reads as empty."""
     try:
-        text = path().read_text(encoding="utf-8", errors="replace")
+        file = path()
+        if not file.is_file():  # missing, a folder, or a device such as /dev/full (endless zeros)
+            return []
+        with open(file, "rb") as opened:
+            text = opened.read(MAX_BYTES).decode("utf-8", errors="replace")
     except Exception:  # noqa: BLE001
         return []
     lines = []
