@@ -157,6 +157,29 @@ def bench_end_to_end(runs: int = 30, delay: float = 0.5) -> dict[str, float]:
             "e2e_overhead_p99_ms": round(p(overheads, 99) * 1000, 1), "e2e_delay_s": delay}
 
 
+def bench_progress(n: int = 2000, rounds: int = 5) -> dict[str, float]:
+    """Microseconds per check of a real exercise (07's Question 1, right and wrong in turn), with its progress line
+    written to the state folder and with no listener at all: the median of `rounds` rounds of `n` checks."""
+    from support.checks.quiz import q1
+    from support.exercises import events
+
+    def per_check() -> float:
+        t0 = time.perf_counter()
+        for i in range(n):
+            q1.check("a c e" if i % 2 else "a")
+        return (time.perf_counter() - t0) / n * 1e6
+
+    subscribed = list(events.listeners)
+    events.listeners.clear()
+    try:
+        without = statistics.median(per_check() for _ in range(rounds))
+    finally:
+        events.listeners[:] = subscribed
+    recorded = statistics.median(per_check() for _ in range(rounds))
+    return {"check_us": round(without, 1), "check_with_progress_us": round(recorded, 1),
+            "progress_us_per_check": round(recorded - without, 1)}
+
+
 def bench_course(workers: int = 2) -> dict[str, float]:
     """Wall time of the whole course (both editions) under strict pytest --nbval, as `make test` runs it: the two
     editions side by side on two pytest-xdist workers, each with its own state folder. `workers=0` runs them one
@@ -190,7 +213,7 @@ def main() -> int:
     figures: dict[str, object] = {"date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores, "
                                   f"{platform.machine()}, Python {platform.python_version()}"}
     try:
-        steps = [("Redis start to PING", bench_redis_ready), ("mail catcher", bench_catcher),
+        steps = [("progress recording", bench_progress), ("Redis start to PING", bench_redis_ready), ("mail catcher", bench_catcher),
                  ("Work-It form", lambda: bench_app(args.delay, 3, args.posts)), ("enqueue", bench_enqueue),
                  ("forking worker", lambda: {"worker_fork_jobs_per_s": round(bench_worker_throughput(False, 200), 1)}),
                  ("simple worker", lambda: {"worker_simple_jobs_per_s": round(bench_worker_throughput(True, 1000), 1)}),
