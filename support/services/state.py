@@ -8,6 +8,7 @@ Everything lives in one git-ignored folder (``.course/`` at the top of the repos
         redis/          Redis's data directory (append-only file on)
         maildir/        every caught email, one file each
         logs/           one log file per service
+        progress.jsonl  the learner's exercise events (progress_log.py); learner_id: their id for exports
 
 Any kernel or process reads the same folder, so notebook 03 finds the Redis that notebook 02 started.
 """
