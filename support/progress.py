@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from .checks import catalogue
 from .services import progress_log
 from .services.progress_log import path, record_answers
 from .services.progress_summary import CSV_COLUMNS, Row, report as _report, summarize
-from .widgets.progress_view import ProgressView
+from .widgets import progress_view
 
 __all__ = ["export", "path", "record_answers", "report", "rows", "show"]
 
@@ -35,9 +36,10 @@ def report(notebook: str | None = None) -> str:
     return _report(rows(notebook))
 
 
-def show(notebook: str | None = None) -> ProgressView:
-    """The progress table, for the last line of a cell: ``progress.show("03_jobs")`` or ``progress.show()``."""
-    return ProgressView(rows(notebook), f"Your progress: {notebook}" if notebook else "Your progress")
+def show(notebook: str | None = None) -> Any:
+    """The progress table as a widget, for the last line of a cell: ``progress.show("03_jobs")`` or ``progress.show()``
+    (every notebook)."""
+    return progress_view.view(rows(notebook), f"Your progress: {notebook}" if notebook else "Your progress")
 
 
 def export(path: str | Path, learner: str | None = None) -> tuple[str, int]:

@@ -255,15 +255,16 @@ def test_an_exercise_declared_outside_the_course_is_not_recorded(home: Path) -> 
 
 # --- the table in a notebook --------------------------------------------------------------------------------------
 
-def test_show_writes_every_status_in_words_in_the_theme_colours(home: Path) -> None:
+def test_show_is_a_widget_that_writes_every_status_in_words_in_the_theme_colours(home: Path) -> None:
     a_session()
-    bundle = progress.show("07_check_for_understanding")._repr_mimebundle_()
-    assert bundle["text/plain"] == ("Your progress: 07_check_for_understanding (a table in JupyterLab; "
-                                    "`python -m support progress` prints it as text)")
-    page = bundle["text/html"]
+    table = progress.show("07_check_for_understanding")
+    text = ("Your progress: 07_check_for_understanding (a table in JupyterLab; `python -m support progress` prints "
+            "it as text)")
+    assert repr(table) == table._repr_mimebundle_()["text/plain"] == text  # all nbval compares of a widget
+    page = table.value
     assert page.count("<tr>") == 12 and "Question 11" in page
     assert ">✓ correct</span>" in page and ">✗ tried</span>" in page and ">○ not attempted</span>" in page
-    everything = progress.show()._repr_mimebundle_()["text/html"]
+    everything = progress.show().value
     assert ">↪ used the reference</span>" in everything and "01_slow_request" in everything
     assert "var(--jp-success-color1)" in everything and "var(--jp-ui-font-color1)" in everything
     assert not re.search(r"(#[0-9a-fA-F]{3,6}|rgb)\b", everything)  # no fixed colour: light and dark themes

@@ -1,11 +1,13 @@
 """The progress table in a notebook (``progress.show()``): HTML in the style of the check boxes, coloured with
 JupyterLab's theme variables so it reads in light and dark themes; every status is written out, not only coloured.
 
-Its ``text/plain`` form is fixed (what nbval compares); ``python -m support progress`` prints the table as text.
+It is an ipywidgets HTML widget: nbval compares only its fixed ``text/plain`` form, which does not depend on what the
+learner did (the table does); ``python -m support progress`` prints the table as text.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from typing import Any
@@ -49,14 +51,27 @@ def render(rows: Sequence[Row], heading: str) -> str:
             'color:var(--jp-ui-font-color1);padding:6px 10px;margin:4px 0">' + "".join(parts) + "</div>")
 
 
-class ProgressView:
-    """What ``progress.show()`` displays: the HTML table, and a fixed one-line text form."""
+def view(rows: Sequence[Row], heading: str) -> Any:
+    """An ipywidgets HTML widget of the table whose text form is fixed (nbval compares only that for a widget)."""
+    text = f"{heading} (a table in JupyterLab; `python -m support progress` prints it as text)"
+    return _table_widget_class()(render(rows, heading), text)
 
-    def __init__(self, rows: Sequence[Row], heading: str) -> None:
-        self.rows, self.heading = list(rows), heading
 
-    def __repr__(self) -> str:
-        return f"{self.heading} (a table in JupyterLab; `python -m support progress` prints it as text)"
+@functools.cache
+def _table_widget_class() -> type:
+    import ipywidgets as w
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"text/plain": repr(self), "text/html": render(self.rows, self.heading)}
+    class ProgressTable(w.HTML):
+        """The progress table; its text/plain form is one fixed line, not the widget's state."""
+
+        def __init__(self, value: str, text: str) -> None:
+            super().__init__(value=value)
+            self._text = text
+
+        def __repr__(self) -> str:
+            return self._text
+
+        def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+            return {**(super()._repr_mimebundle_(**kwargs) or {}), "text/plain": self._text}
+
+    return ProgressTable
