@@ -213,7 +213,8 @@ def main() -> int:
     figures: dict[str, object] = {"date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores, "
                                   f"{platform.machine()}, Python {platform.python_version()}"}
     try:
-        steps = [("progress recording", bench_progress), ("Redis start to PING", bench_redis_ready), ("mail catcher", bench_catcher),
+        steps = [("progress recording", bench_progress),
+                 ("Redis start to PING", bench_redis_ready), ("mail catcher", bench_catcher),
                  ("Work-It form", lambda: bench_app(args.delay, 3, args.posts)), ("enqueue", bench_enqueue),
                  ("forking worker", lambda: {"worker_fork_jobs_per_s": round(bench_worker_throughput(False, 200), 1)}),
                  ("simple worker", lambda: {"worker_simple_jobs_per_s": round(bench_worker_throughput(True, 1000), 1)}),

@@ -87,9 +87,14 @@ def cmd_progress(args: argparse.Namespace) -> int:
     if args.export:
         learner, count = progress.export(args.export, args.learner)
         print(f"Wrote {count} rows for {learner} to {args.export} (nothing was sent anywhere).")
-    else:
-        print(f"Kept in {progress.path()} on this machine only; nothing is sent anywhere.")
-        print(progress.report(args.notebook))
+        return 0
+    try:
+        table = progress.report(args.notebook)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Kept in {progress.path()} on this machine only; nothing is sent anywhere.")
+    print(table)
     return 0
 
 

@@ -18,7 +18,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from .checks import catalogue
+from .checks import NOTEBOOKS, catalogue
 from .services import progress_log
 from .services.progress_log import path, record_answers
 from .services.progress_summary import CSV_COLUMNS, Row, report as _report, summarize
@@ -29,6 +29,9 @@ __all__ = ["export", "path", "record_answers", "report", "rows", "show"]
 
 def rows(notebook: str | None = None) -> list[Row]:
     """Every exercise of the course (or of `notebook`) with what this learner did with it."""
+    if notebook is not None and notebook not in NOTEBOOKS.values():
+        known = ", ".join(sorted(set(NOTEBOOKS.values())))
+        raise ValueError(f"No notebook {notebook!r} has exercises; one of: {known}")
     return summarize(progress_log.read(), catalogue(), notebook)
 
 

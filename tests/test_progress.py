@@ -101,6 +101,14 @@ def test_the_progress_command_prints_each_exercise_with_its_status(home: Path) -
                     "  Question 4                                                 not attempted       hints: 0"]
 
 
+def test_a_notebook_without_exercises_is_an_error(home: Path) -> None:
+    env = {**os.environ, "COURSE_HOME": str(home)}
+    done = subprocess.run([sys.executable, "-m", "support", "progress", "03_job"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: No notebook '03_job' has exercises; one of: 01_slow_request, 02_redis, ")
+
+
 def test_the_export_has_a_row_per_exercise(home: Path, tmp_path: Path) -> None:
     a_session()
     out = tmp_path / "alice.csv"

@@ -25,7 +25,8 @@ with that message) or a :class:`Result` (``correct()``, ``incorrect()``, ``not_a
 :class:`Incorrect` / :class:`NotAttempted`. Any other exception becomes an incorrect result naming it.
 
 The parts: ``placeholder`` (the blank), ``results`` (what a check returns, notes), ``calls`` (running the learner's
-code), ``exercise`` (``Exercise``), ``choice`` (``Choice``), ``module_files`` (``load_module_from``). The exercises
+code), ``exercise`` (``Exercise``), ``choice`` (``Choice``), ``module_files`` (``load_module_from``), ``events``
+(each check, hint, solution and fallback told to listeners: ``support.checks`` subscribes the progress log). The exercises
 themselves live in ``support/checks/<notebook>.py``.
 """
 

@@ -8,7 +8,8 @@
 the learner opts in: ``$COURSE_RECORD_ANSWERS=1`` or ``record_answers(True)``; then a check's line gets "answer".
 
 Writing never raises: a folder that cannot be written, a full disk or a file that is a folder lose the line,
-nothing else. Reading skips lines that are not JSON objects (a corrupt or half-written file), and reads only a regular file.
+nothing else. Reading skips lines that are not JSON objects (a corrupt or half-written file), and reads only a
+regular file.
 """
 
 from __future__ import annotations
