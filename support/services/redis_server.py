@@ -172,6 +172,15 @@ def client_url(service: Service) -> str:
     return redis_auth.with_password(service.url)
 
 
+def authenticated(given: str) -> str:
+    """`given` with this state folder's password when it is the address of the course's own running Redis without
+    one (as a program gets it on its command line, where a password must never be); any other URL as given."""
+    service = None if os.environ.get("REDIS_URL") else processes.running(NAME)
+    if service is not None and "@" not in given and given.rstrip("/") == service.url.rstrip("/"):
+        return client_url(service)
+    return given
+
+
 def url() -> str:
     """The URL a client of the course's Redis connects with, password included (starts the server if needed).
     Not for printing: ``address()`` is the same without the password."""
