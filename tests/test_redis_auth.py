@@ -11,9 +11,14 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from support import course, processes, queues, redis_server
 from support.services import redis_auth, state
+
+
+NO_RETRY = Retry(NoBackoff(), 0)  # a refused AUTH is final: no retries with a backoff
 
 
 def _mode(path: Path) -> int:
@@ -22,12 +27,12 @@ def _mode(path: Path) -> int:
 
 def test_a_client_without_the_password_is_refused(course_home: Path) -> None:
     service = redis_server.start()
-    bare = redis.Redis(host="127.0.0.1", port=service.port, protocol=2)
+    bare = redis.Redis(host="127.0.0.1", port=service.port, protocol=2, retry=NO_RETRY)
     for command in (("PING",), ("DBSIZE",), ("KEYS", "*"), ("CONFIG", "GET", "dir"), ("FLUSHALL",)):
         with pytest.raises(redis.AuthenticationError, match="NOAUTH|Authentication required"):
             bare.execute_command(*command)
     with pytest.raises(redis.AuthenticationError, match="WRONGPASS|invalid username-password"):
-        redis.Redis(host="127.0.0.1", port=service.port, password="guess").ping()
+        redis.Redis(host="127.0.0.1", port=service.port, password="guess", retry=NO_RETRY).ping()
     assert redis_server.connect().ping() and queues.connection().ping()
 
 
@@ -93,7 +98,7 @@ def test_a_server_without_a_password_is_restarted_with_one_and_keeps_its_data(
     assert new.pid != old.pid and new.port == port and not psutil.pid_exists(old.pid) or old.status() == "zombie"
     assert redis_server.connect().get("kept") == b"from before"
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis(port=port, protocol=2).get("kept")
+        redis.Redis(port=port, protocol=2, retry=NO_RETRY).get("kept")
 
 
 def test_urls_are_redacted_and_filled_in() -> None:

@@ -27,6 +27,8 @@ import sys
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from . import processes, redis_auth, state
 from .ports import HOST
@@ -104,11 +106,16 @@ def binary(name: str = "redis-server") -> str:
     raise ServiceError(f"No {name} program was found, neither in this Python environment nor on PATH.")
 
 
+# A probe answers at once: redis-py would retry a refused AUTH (an AuthenticationError is a ConnectionError) three
+# times with a backoff, seconds on every call.
+_NO_RETRY = Retry(NoBackoff(), 0)
+
+
 def _ping(port: int, password: str | None = None) -> bool:
     """True when our server on `port` answers PING with this state folder's password (or with `password`)."""
     try:
         return bool(redis.Redis(host=HOST, port=port, password=password or redis_auth.password(),
-                                socket_timeout=0.2, socket_connect_timeout=0.2).ping())
+                                socket_timeout=0.2, socket_connect_timeout=0.2, retry=_NO_RETRY).ping())
     except redis.RedisError:
         return False
 
@@ -116,7 +123,8 @@ def _ping(port: int, password: str | None = None) -> bool:
 def _open_to_anyone(port: int) -> bool:
     """True when the server on `port` answers PING without a password (one started by an older checkout)."""
     try:
-        return bool(redis.Redis(host=HOST, port=port, socket_timeout=0.5, socket_connect_timeout=0.5).ping())
+        return bool(redis.Redis(host=HOST, port=port, socket_timeout=0.5, socket_connect_timeout=0.5,
+                                retry=_NO_RETRY).ping())
     except redis.RedisError:
         return False
 
