@@ -27,7 +27,7 @@ _WORKER_LINE = re.compile(r"^\S+ \([^()]*\): (?=\w+ )")  # "name (host ip:port p
 
 
 def rq_info(stable: bool = False, queue_names: Sequence[str] = QUEUE_NAMES, timeout: float = 30.0) -> str:
-    """What ``rq info --url REDIS_URL urgent mailers default`` prints for the course's Redis.
+    """What ``RQ_REDIS_URL=<the URL> rq info urgent mailers default`` prints for the course's Redis.
 
     With `stable`, the parts that change from run to run are left out: each worker's name, host and PID become
     ``<worker>`` (lines sorted), and the ``Updated:`` time line is dropped.
