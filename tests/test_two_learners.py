@@ -163,6 +163,8 @@ def test_learner_b_can_neither_use_nor_read_learner_as_course() -> None:
                    a.course / "logs"]
         pids = [p.pid for p in a.processes()]
         assert len(pids) >= 5 and any(f.name.endswith(".incr.aof") for f in files)
+        listening = {c.laddr.ip for p in a.processes() for c in p.net_connections("inet") if c.status == "LISTEN"}
+        assert listening == {"127.0.0.1"}  # Redis, the catcher, the app, the dashboard: loopback only
         plan = {"port": started["redis_port"], "files": [str(f) for f in files],
                 "folders": [str(f) for f in folders], "pids": pids}
 

@@ -38,7 +38,8 @@ def home() -> Path:
     """The state folder, created private on first use (and tightened if an older checkout left it open)."""
     path = Path(os.environ.get("COURSE_HOME") or REPO_ROOT / ".course")
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+    info = path.stat()
+    if stat.S_IMODE(info.st_mode) & 0o077 and info.st_uid == os.geteuid():
         private(path)
     return path
 
