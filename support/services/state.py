@@ -8,7 +8,8 @@ Everything lives in one git-ignored folder (``.course/`` at the top of the repos
         redis/          Redis's data directory (append-only file on)
         maildir/        every caught email, one file each
         logs/           one log file per service
-        redis-password  the course Redis's password, and redis.conf, the server's config file that holds it
+        redis-password  the course Redis's password (and redis.conf, the server's config file that holds it)
+        iredisrc        02's command line (iredis): the address with the password
 
 Any kernel or process of the same user reads the same folder, so notebook 03 finds the Redis that notebook 02
 started. Nobody else can: the folder and every folder in it are private (0700), its files readable by their owner
