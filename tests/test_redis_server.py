@@ -20,7 +20,7 @@ from ports import foreign_listeners
 
 def test_start_answers_ping_on_loopback_and_records_itself(course_home: Path) -> None:
     service = redis_server.start()
-    assert redis.Redis.from_url(service.url).ping()
+    assert redis_server.connect().ping()
     listening = {c.laddr.ip for c in psutil.Process(service.pid).net_connections("tcp") if c.status == "LISTEN"}
     assert listening == {"127.0.0.1"}
     assert state.get("redis")["pid"] == service.pid
@@ -56,7 +56,7 @@ def test_a_foreign_listener_on_the_preferred_port_moves_redis_elsewhere(course_h
         monkeypatch.setattr(redis_server, "PREFERRED_PORT", held)
         service = redis_server.start()
         assert service.port != held
-        assert redis.Redis.from_url(service.url).ping()
+        assert redis_server.connect().ping()
 
 
 def test_queued_jobs_survive_kill_9_and_restart(course_home: Path) -> None:
@@ -85,15 +85,17 @@ def test_a_stale_state_entry_is_replaced(course_home: Path) -> None:
     redis_server.stop()
     state.put("redis", entry)  # as if the machine had rebooted: the PID is gone
     fresh = redis_server.start()
-    assert fresh.pid != service.pid and redis.Redis.from_url(fresh.url).ping()
+    assert fresh.pid != service.pid and redis_server.connect().ping()
 
 
 def test_redis_url_uses_that_server_and_starts_nothing(course_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    outside = redis_server.start()  # stands in for a Redis the learner runs themselves
-    monkeypatch.setenv("REDIS_URL", outside.url)
+    outside = redis_server.start()  # stands in for a Redis the learner runs themselves (with a password)
+    given = redis_server.url()
+    monkeypatch.setenv("REDIS_URL", given)
     monkeypatch.setenv("COURSE_HOME", str(course_home / "other"))
     used = redis_server.start()
-    assert used.url == outside.url and used.external
+    assert used.url == outside.url and used.external  # shown and recorded without its password
+    assert redis_server.url() == given and redis_server.connect().ping()  # used as given
     assert state.get("redis") is None  # nothing recorded: the course started no server of its own
     assert redis_server.stop() is False  # never stops a server it did not start
 

@@ -15,6 +15,7 @@ import pytest
 
 from support import processes, redis_server, redis_tour
 from support.checks.redis_basics import connection
+from support.services import redis_auth
 
 
 def test_origin_names_where_the_course_found_its_server(course_home: Path) -> None:
@@ -64,9 +65,13 @@ def test_the_cli_command_works_from_the_course_folder(course_home: Path) -> None
     command = redis_tour.cli_command()
     program = Path(redis_tour.cli_program())
     assert program.name in redis_tour.CLIENTS
-    flag = "--url" if program.name == "iredis" else "-u"
     shown, rest = command.split(" ", 1)
-    assert re.fullmatch(rf"\S*{program.name}", shown) and rest == f"{flag} {redis_server.url()}"
+    assert re.fullmatch(rf"\S*{program.name}", shown)
+    if program.name == "iredis":  # the address, password included, is in a private file: not on the command line
+        assert rest == f"--iredisrc {course_home / redis_tour.IREDIS_CONFIG} -d {redis_tour.IREDIS_DSN}"
+    else:
+        assert rest == f"-u {redis_server.address()}"
+    assert redis_auth.password() not in command
     found = redis_tour.state.REPO_ROOT / shown if "/" in shown else shutil.which(shown)  # as a terminal would
     assert found is not None and Path(found).resolve() == program.resolve()
     assert _run_in_a_terminal(command.split() + ["ping"], redis_tour.state.REPO_ROOT).strip() == "PONG"

@@ -8,7 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 from support import redis_server, tiny_queue
+from support.services import redis_auth
 from support.checks.redis_basics import connection, reference_send
 
 
@@ -18,11 +21,12 @@ def _consumer(url: str, key: str, count: int, *extra: str) -> subprocess.Popen:
 
 
 def test_the_consumer_blocks_until_work_comes_then_takes_it_oldest_first(course_home: Path) -> None:
-    r, url = connection(), redis_server.url()
+    r, url = connection(), redis_server.address()  # as 02 gives it: no password on a command line
     r.delete("tiny:queue")
     consumer = _consumer(url, "tiny:queue", 3)
     try:
         assert consumer.stdout.readline().startswith("consumer ready, waiting for 3 items on tiny:queue")
+        assert redis_auth.password() not in " ".join(psutil.Process(consumer.pid).cmdline())
         time.sleep(0.6)
         assert consumer.poll() is None  # blocked in BRPOP, not spinning and not gone
         assert r.llen("tiny:queue") == 0
@@ -42,7 +46,7 @@ def test_the_consumer_blocks_until_work_comes_then_takes_it_oldest_first(course_
 def test_a_consumer_nobody_feeds_gives_up_after_its_patience(course_home: Path) -> None:
     connection().delete("tiny:empty")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "support.tiny_queue", redis_server.url(), "tiny:empty", "2",
+    done = subprocess.run([sys.executable, "-m", "support.tiny_queue", redis_server.address(), "tiny:empty", "2",
                            "--patience", "0.5"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert "gave up: nothing arrived on tiny:empty for 0.5 s" in done.stdout
@@ -59,7 +63,7 @@ def test_consume_in_process_returns_what_it_printed(course_home: Path, capsys) -
 
 def test_the_consumer_outlives_the_default_socket_timeout(course_home: Path) -> None:
     """redis-py gives up reading after 5 s by default; the consumer's client must wait as long as BRPOP does."""
-    r, url = connection(), redis_server.url()
+    r, url = connection(), redis_server.url()  # a URL with the password works too
     r.delete("tiny:slow")
     consumer = _consumer(url, "tiny:slow", 1)
     try:

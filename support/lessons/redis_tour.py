@@ -14,6 +14,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import redis
 
@@ -82,17 +83,35 @@ def cli_program() -> str:
                                     "`make lab` installs iredis; or: pip install iredis (in a venv of its own)")
 
 
+IREDIS_CONFIG = "iredisrc"  # in the state folder (0600): the course's Redis as iredis's DSN "course"
+IREDIS_DSN = "course"
+
+
 def cli_command(relative: bool = True) -> str:
     """The command that runs the command-line client against the course's Redis: add a command (``ping``) to run
-    just that one, or nothing to type commands interactively. With `relative`, a program in the course folder is
-    shown relative to it (to paste into a terminal there); else its full path (for a notebook's `!` line)."""
+    just that one, or nothing to type commands interactively. With `relative`, a program (and a file) in the course
+    folder is shown relative to it (to paste into a terminal there); else its full path (for a notebook's `!` line).
+
+    The password is in neither the command nor its output (anyone can read a command line): iredis reads the
+    address, password included, from a private config file in the state folder (``--iredisrc FILE -d course``);
+    redis-cli and valkey-cli from ``REDISCLI_AUTH``, which this sets in this process's environment (a terminal
+    needs ``export REDISCLI_AUTH=$(cat .course/redis-password)`` first)."""
     cli = Path(cli_program())
+    if cli.name == "iredis":
+        config = state.home() / IREDIS_CONFIG
+        state.write_private(config, f"[alias_dsn]\n{IREDIS_DSN} = {redis_server.url()}\n")
+        return f"{_shown(cli, relative)} --iredisrc {_shown(config, relative)} -d {IREDIS_DSN}"
+    secret = urlsplit(redis_server.url()).password
+    if secret:
+        os.environ["REDISCLI_AUTH"] = unquote(secret)
+    return f"{_shown(cli, relative)} -u {redis_server.address()}"
+
+
+def _shown(path: Path, relative: bool) -> str:
     try:
-        shown = str(cli.relative_to(state.REPO_ROOT)) if relative else str(cli)
+        return str(path.relative_to(state.REPO_ROOT)) if relative else str(path)
     except ValueError:
-        shown = cli.name if shutil.which(cli.name) == str(cli) else str(cli)
-    url_flag = "--url" if cli.name == "iredis" else "-u"  # iredis's -u is a user name
-    return f"{shown} {url_flag} {redis_server.url()}"
+        return path.name if shutil.which(path.name) == str(path) else str(path)
 
 
 # --- the append-only file -----------------------------------------------------------------------------------

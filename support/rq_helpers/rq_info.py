@@ -3,6 +3,7 @@ output stable enough to store in a notebook."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,13 +27,14 @@ _WORKER_LINE = re.compile(r"^\S+ \([^()]*\): (?=\w+ )")  # "name (host ip:port p
 
 
 def rq_info(stable: bool = False, queue_names: Sequence[str] = QUEUE_NAMES, timeout: float = 30.0) -> str:
-    """What ``rq info --url REDIS_URL urgent mailers default`` prints for the course's Redis.
+    """What ``RQ_REDIS_URL=<the URL> rq info urgent mailers default`` prints for the course's Redis.
 
     With `stable`, the parts that change from run to run are left out: each worker's name, host and PID become
     ``<worker>`` (lines sorted), and the ``Updated:`` time line is dropped.
     """
-    argv = [*_rq_command(), "info", "--url", redis_server.url(), *queue_names]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    argv = [*_rq_command(), "info", *queue_names]  # the URL (with the password) in RQ_REDIS_URL, not on argv
+    env = {**os.environ, "RQ_REDIS_URL": redis_server.url()}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"rq info failed ({done.returncode}): {done.stderr.strip()}")
     text = done.stdout

@@ -77,7 +77,7 @@ def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool =
         sys.path.insert(0, import_path)  # the worker imports job modules by name from here, like `rq worker --path`
     conn = queues.connection()
     cls = worker_class(simple, kind)
-    print(banner(queue_names, cls.__name__, redis_server.url(), import_path), flush=True)
+    print(banner(queue_names, cls.__name__, redis_server.address(), import_path), flush=True)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT, force=True)
     worker = cls([queues.queue(q, conn) for q in queue_names], connection=conn, name=name)
     sys.stdout.flush()  # a forking worker would repeat buffered output once per child

@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import platforms, ports, processes, python_version, redis_server, state
+from . import platforms, ports, processes, python_version, redis_auth, redis_server, state
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _server_version(program: str) -> str:
 
 def check_server(run_it: bool = True) -> Check:
     """The server program the course would start (and its version, when `run_it`), or the REDIS_URL server."""
-    url = os.environ.get("REDIS_URL")
+    url = redis_auth.redacted(os.environ.get("REDIS_URL", ""))
     if url:
         try:
             redis_server.start(timeout=2)

@@ -13,7 +13,7 @@ def folder() -> Path:
     """The Maildir folder (with its ``tmp/``, ``new/`` and ``cur/``), created on first use."""
     path = state.subdir("maildir")
     for sub in ("tmp", "new", "cur"):
-        (path / sub).mkdir(exist_ok=True)
+        (path / sub).mkdir(mode=state.PRIVATE_DIR, exist_ok=True)
     return path
 
 

@@ -12,6 +12,9 @@ fork of Redis 7.2: same protocol, same commands) for Linux and macOS on x86_64 a
 nothing to compile. A ``redis-server`` in a conda environment or on PATH is used when the wheel is not installed,
 and ``COURSE_REDIS_SERVER`` names a program to use instead. If ``REDIS_URL`` is set, the course uses that server
 and starts nothing.
+
+The server asks for a password (``redis_auth``): ``url()`` and ``connect()`` carry it, ``address()`` and every URL
+the course prints or records do not. A server started by an older checkout without one is restarted with it.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ import sys
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from . import processes, state
+from . import processes, redis_auth, state
 from .ports import HOST
 from .processes import Service, ServiceError
 
@@ -101,16 +106,44 @@ def binary(name: str = "redis-server") -> str:
     raise ServiceError(f"No {name} program was found, neither in this Python environment nor on PATH.")
 
 
-def _ping(port: int) -> bool:
+# A probe answers at once: redis-py would retry a refused AUTH (an AuthenticationError is a ConnectionError) three
+# times with a backoff, seconds on every call.
+_NO_RETRY = Retry(NoBackoff(), 0)
+
+
+def _ping(port: int, password: str | None = None) -> bool:
+    """True when our server on `port` answers PING with this state folder's password (or with `password`)."""
     try:
-        return bool(redis.Redis(host=HOST, port=port, socket_timeout=0.2, socket_connect_timeout=0.2).ping())
+        return bool(redis.Redis(host=HOST, port=port, password=password or redis_auth.password(),
+                                socket_timeout=0.2, socket_connect_timeout=0.2, retry=_NO_RETRY).ping())
     except redis.RedisError:
         return False
 
 
+def _open_to_anyone(port: int) -> bool:
+    """True when the server on `port` answers PING without a password (one started by an older checkout)."""
+    try:
+        return bool(redis.Redis(host=HOST, port=port, socket_timeout=0.5, socket_connect_timeout=0.5,
+                                retry=_NO_RETRY).ping())
+    except redis.RedisError:
+        return False
+
+
+def _ready(port: int) -> bool:
+    """``ensure``'s check: our server answers with the password. One that answers without any was started by an
+    older checkout: ``ensure`` replaces it (on the same port, from the same append-only file), and this says so."""
+    if _open_to_anyone(port):  # first: redis-py's AUTH to a server without a password does not fail
+        print(f"The course's Redis on port {port} was started without a password (by an older version of the "
+              "course): restarting it with one. Its data stays: the append-only file in "
+              f"{state.subdir('redis')}.", flush=True)
+        return False
+    return _ping(port)
+
+
 def _argv(port: int) -> list[str]:
-    return [
-        binary(), "--bind", HOST, "--port", str(port), "--protected-mode", "yes",
+    program = binary()
+    return [  # the config file first (the password: never on a command line), the options after it
+        program, str(redis_auth.config_file(program)), "--bind", HOST, "--port", str(port), "--protected-mode", "yes",
         "--dir", str(state.subdir("redis")), "--appendonly", "yes", "--appendfsync", "always",
         "--appendfilename", "appendonly.aof", "--save", "", "--daemonize", "no",
         "--logfile", "",  # to stdout, which goes to the course's log file
@@ -126,11 +159,12 @@ def start(timeout: float = 10.0) -> Service:
         try:
             client.ping()
         except redis.RedisError as exc:
-            raise ServiceError(f"REDIS_URL is set to {url}, but that server does not answer: {exc}") from exc
+            raise ServiceError(f"REDIS_URL is set to {redis_auth.redacted(url)}, but that server does not answer: {exc}") from exc
         kwargs = client.connection_pool.connection_kwargs
-        return Service(name=NAME, pid=0, port=int(kwargs.get("port", 6379)), started=0.0, url=url, external=True)
+        return Service(name=NAME, pid=0, port=int(kwargs.get("port", 6379)), started=0.0,
+                       url=redis_auth.redacted(url), external=True)
     return processes.ensure(NAME, PREFERRED_PORT, _argv, url_for=lambda port: f"redis://{HOST}:{port}/0",
-                            ready=_ping, timeout=timeout)
+                            ready=_ready, timeout=timeout)
 
 
 def stop() -> bool:
@@ -138,14 +172,37 @@ def stop() -> bool:
     return processes.stop(NAME)
 
 
+def client_url(service: Service) -> str:
+    """The URL a client connects to `service` with: the course's own server's, password included; a REDIS_URL
+    server's as given."""
+    if service.external:
+        return os.environ.get("REDIS_URL") or service.url
+    return redis_auth.with_password(service.url)
+
+
+def authenticated(given: str) -> str:
+    """`given` with this state folder's password when it is the address of the course's own running Redis without
+    one (as a program gets it on its command line, where a password must never be); any other URL as given."""
+    service = None if os.environ.get("REDIS_URL") else processes.running(NAME)
+    if service is not None and "@" not in given and given.rstrip("/") == service.url.rstrip("/"):
+        return client_url(service)
+    return given
+
+
 def url() -> str:
-    """The URL of the course's Redis, starting it if needed."""
+    """The URL a client of the course's Redis connects with, password included (starts the server if needed).
+    Not for printing: ``address()`` is the same without the password."""
+    return client_url(start())
+
+
+def address() -> str:
+    """Where the course's Redis listens, as printed and recorded: ``redis://127.0.0.1:6379/0``, no password."""
     return start().url
 
 
-def connect() -> redis.Redis:
-    """A client of the course's Redis, starting the server if needed."""
-    return redis.Redis.from_url(url())
+def connect(**kwargs: object) -> redis.Redis:
+    """A client of the course's Redis (`kwargs` go to ``redis.Redis``), starting the server if needed."""
+    return redis.Redis.from_url(url(), **kwargs)
 
 
 def status() -> Service | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 
 from . import processes, redis_server, state
 from .ports import HOST
@@ -37,11 +36,13 @@ def _page_url(port: int) -> str:
     return f"http://{HOST}:{port}/"
 
 
-def _argv_for(redis_url: str) -> Callable[[int], list[str]]:
-    def argv(port: int) -> list[str]:
-        return processes.python_argv("rq_dashboard", "--bind", HOST, "--port", str(port),
-                                     "--redis-url", redis_url, "--poll-interval", str(BROWSER_POLL_MS))
-    return argv
+def _argv(port: int) -> list[str]:
+    # The Redis URL carries the password: it goes in REDIS_URL_ENV, not on the command line (which anyone can read).
+    return processes.python_argv("rq_dashboard", "--bind", HOST, "--port", str(port),
+                                 "--poll-interval", str(BROWSER_POLL_MS))
+
+
+REDIS_URL_ENV = "RQ_DASHBOARD_REDIS_URL"  # rq-dashboard 0.9.0 reads its options from RQ_DASHBOARD_<OPTION> too
 
 
 def start(timeout: float = 20.0) -> Service:
@@ -51,13 +52,15 @@ def start(timeout: float = 20.0) -> Service:
     """
     if importlib.util.find_spec("rq_dashboard") is None:
         raise ServiceError(INSTALL_HELP)
-    redis_url = redis_server.url()
+    redis = redis_server.start()
+    redis_url = redis.url  # recorded, without the password
     with state.locked():
         running = processes.running(NAME)
         if running is not None and running.redis_url != redis_url:
             processes.stop(NAME)
-        return processes.ensure(NAME, PREFERRED_PORT, _argv_for(redis_url), url_for=_page_url, ready=_page_answers,
-                                timeout=timeout, redis_url=redis_url)
+        return processes.ensure(NAME, PREFERRED_PORT, _argv, url_for=_page_url, ready=_page_answers,
+                                timeout=timeout, env={REDIS_URL_ENV: redis_server.client_url(redis)},
+                                redis_url=redis_url)
 
 
 def stop() -> bool:

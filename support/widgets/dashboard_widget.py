@@ -131,7 +131,7 @@ class DashboardWidget(widgets.VBox):
             service = redis_server.status()
             if service is None:
                 raise ServiceError("the course's Redis is not running (start it: redis_server.start())")
-            self._conn = redis.Redis.from_url(service.url)
+            self._conn = redis.Redis.from_url(redis_server.client_url(service))
         return self._conn
 
     def refresh(self) -> bool:

@@ -123,7 +123,7 @@ class _Enqueuer:
             service = redis_server.status()
             if service is None:
                 raise QueueUnavailable("the course's Redis is not running. Start it with redis_server.start().")
-            self._queue = queues.queue(QUEUE, redis.Redis.from_url(service.url))
+            self._queue = queues.queue(QUEUE, redis.Redis.from_url(redis_server.client_url(service)))
         return self._queue
 
     def enqueue(self, email: str, thought: str, delay: float) -> str:
