@@ -141,6 +141,17 @@ def test_without_a_name_the_export_uses_one_random_id_kept_in_the_state_folder(h
         assert {row["learner"] for row in csv.DictReader((tmp_path / name).open())} == {learner}
 
 
+def test_the_progress_file_and_the_learner_id_are_private(home: Path, tmp_path: Path) -> None:
+    old = os.umask(0o022)  # a kernel's usual umask: new files are readable by all unless made private
+    try:
+        a_session()
+        run_progress(home, "--export", str(tmp_path / "mine.csv"))
+    finally:
+        os.umask(old)
+    for name in ("progress.jsonl", "learner_id"):
+        assert (home / name).stat().st_mode & 0o777 == 0o600, name
+
+
 def test_no_answer_is_recorded_unless_the_learner_opts_in(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def answers() -> list[str | None]:
         return [json.loads(raw).get("answer") for raw in (home / "progress.jsonl").read_text().splitlines()]

@@ -53,7 +53,7 @@ def append(notebook: str, exercise: str, event: str, outcome: str, answer: str |
         line["answer"] = answer
     data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
     try:
-        with open(path(), "a+b") as file:
+        with os.fdopen(os.open(path(), os.O_CREAT | os.O_RDWR | os.O_APPEND, state.PRIVATE_FILE), "a+b") as file:
             if file.seek(0, os.SEEK_END) and (file.seek(-1, os.SEEK_END), file.read(1))[1] != b"\n":
                 data = b"\n" + data  # the last line was cut short: do not glue this one to it
             file.write(data)
@@ -93,5 +93,5 @@ def learner_id() -> str:
     if existing:
         return existing
     made = f"learner-{secrets.token_hex(4)}"
-    file.write_text(made + "\n", encoding="utf-8")
+    state.write_private(file, made + "\n")
     return made
