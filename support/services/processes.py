@@ -102,11 +102,13 @@ def process_alive(pid: int, started: float) -> bool:
         return False
 
 
-def spawn(name: str, argv: Sequence[str]) -> psutil.Process:
+def spawn(name: str, argv: Sequence[str], extra_env: dict[str, str] | None = None) -> psutil.Process:
     """Start the service `name` as `argv`, detached from this process (own session), its output appended to
-    its log file. Its environment carries ``COURSE_SERVICE=name``, which is how `course_processes` finds it."""
+    its log file. Its environment carries ``COURSE_SERVICE=name``, which is how `course_processes` finds it, and
+    `extra_env` (what must not go on the command line, which every user can read)."""
     log_file = state.log_path(name)
     env = course_env()
+    env.update(extra_env or {})
     env[SERVICE_MARK] = name
     with open(log_file, "ab") as log:
         popen = subprocess.Popen(
@@ -208,11 +210,12 @@ START_ATTEMPTS = 3  # tries before ensure() gives up on a service
 
 
 def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]], url_for: Callable[[int], str],
-           ready: Callable[[int], bool], timeout: float = 15.0, **details: Any) -> Service:
+           ready: Callable[[int], bool], timeout: float = 15.0, extra_env: dict[str, str] | None = None,
+           **details: Any) -> Service:
     """Return the running service `name`, starting it first if needed (idempotent, across processes).
 
-    `argv_for(port)` builds its command line, `ready(port)` says when it answers; `details` are recorded with it
-    (see ``Service``). The course-wide lock makes a
+    `argv_for(port)` builds its command line, `ready(port)` says when it answers, `extra_env` goes into its
+    environment; `details` are recorded with it (see ``Service``). The course-wide lock makes a
     second caller (another kernel, the CLI) wait and then find the service the first one started.
     """
     with state.locked():
@@ -225,7 +228,7 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
         # Come back on the port it had (clients may still hold its URL), else the preferred one, else any.
         port = pick_port(recorded.port if recorded is not None and port_is_free(recorded.port) else preferred_port)
         for attempt in range(1, START_ATTEMPTS + 1):
-            proc = spawn(name, argv_for(port))
+            proc = spawn(name, argv_for(port), extra_env)
             started = proc.create_time()
 
             def up() -> bool:  # it answers, and it is our process that listens (not a stranger on the port)
