@@ -197,3 +197,10 @@ def test_the_app_form_posts_through_the_proxy(services: dict, lab: LabServer) ->
     assert answer.status_code == 200 and "Thanks!" in answer.text, answer.text[:500]
     again = re.search(r'<a href="([^"]+)">Send another thought', answer.text).group(1)
     assert session.get(requests.compat.urljoin(answer.url, again), timeout=30).url == root
+
+
+def test_a_running_jupyter_server_is_found_by_its_pid(lab: LabServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a kernel of that server does: look its parent's PID up in the runtime folder they share."""
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(lab.scratch / "runtime"))
+    assert links.server_base_url(lab.proc.pid) == BASE
+    assert links.server_base_url(os.getpid()) is None

@@ -7,16 +7,18 @@ runs in a kernel started by a Jupyter server, links go through jupyter-server-pr
 by, and under a base_url such as JupyterHub's ``/user/NAME/``). Anywhere else (the terminal, a kernel with no Jupyter
 server, such as nbclient's) links stay ``http://127.0.0.1:PORT/``. Every link carries the learner's token.
 
-The server is the kernel's parent process, found in jupyter_server's list of running servers (the kernel shares its
-runtime folder); on JupyterHub, ``JUPYTERHUB_SERVICE_PREFIX`` is that server's base_url.
+The server is the kernel's parent process, found among the files running servers write into Jupyter's runtime folder
+(the kernel inherits the server's); failing that, on JupyterHub, ``JUPYTERHUB_SERVICE_PREFIX`` is its base_url.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
 import sys
+from pathlib import Path
 
 import psutil
 
@@ -33,19 +35,30 @@ def _in_kernel() -> bool:
     return getattr(get_ipython(), "kernel", None) is not None
 
 
+def running_servers() -> list[dict]:
+    """What each Jupyter server running for this user wrote into Jupyter's runtime folder (``jpserver-*.json``: its
+    pid, port, base_url...), read as jupyter_server's ``list_running_servers`` does, without importing the server."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    found = []
+    for path in sorted(Path(jupyter_runtime_dir()).glob("jpserver-*.json")):
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(info, dict):
+            found.append(info)
+    return found
+
+
 def server_base_url(parent_pid: int) -> str | None:
     """The base_url of the Jupyter server whose process is `parent_pid`, or None when it is no Jupyter server that
     has jupyter-server-proxy."""
-    if importlib.util.find_spec("jupyter_server_proxy") is None or importlib.util.find_spec("jupyter_server") is None:
+    if importlib.util.find_spec("jupyter_server_proxy") is None:
         return None
-    from jupyter_server.serverapp import list_running_servers
-
-    try:
-        for server in list_running_servers():
-            if server.get("pid") == parent_pid:
-                return _slashed(server.get("base_url") or "/")
-    except (OSError, ValueError):
-        pass
+    for server in running_servers():
+        if server.get("pid") == parent_pid:
+            return _slashed(server.get("base_url") or "/")
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
     if prefix:
         try:
