@@ -204,3 +204,16 @@ def test_a_running_jupyter_server_is_found_by_its_pid(lab: LabServer, monkeypatc
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(lab.scratch / "runtime"))
     assert links.server_base_url(lab.proc.pid) == BASE
     assert links.server_base_url(os.getpid()) is None
+
+
+def test_the_terminal_prints_links_that_open(services: dict) -> None:
+    """``python -m support status``, which the 403 page recommends, prints links the services accept."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "support", "status"], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ))
+    printed = re.findall(r"http://127\.0\.0\.1:\d+/\?course_token=[\w-]+", done.stdout)
+    assert len(printed) == 2, done.stdout  # the app and the dashboard
+    for link in printed:
+        assert _session().get(link, timeout=10).status_code == 200, link
