@@ -8,6 +8,7 @@ Everything lives in one git-ignored folder (``.course/`` at the top of the repos
         redis/          Redis's data directory (append-only file on)
         maildir/        every caught email, one file each
         logs/           one log file per service
+        access_token    the key the Work-It app and rq-dashboard ask for (access.py), 0600
 
 Any kernel or process reads the same folder, so notebook 03 finds the Redis that notebook 02 started.
 """
