@@ -7,6 +7,8 @@ PY     := $(BIN)/python
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 LAB_PORT ?= 8888
+# More JupyterLab options, e.g. in a dev container: make lab LAB_ARGS="--no-browser --ServerApp.allow_remote_access=True"
+LAB_ARGS ?=
 NBVAL := --nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env
 # The two editions run side by side, one pytest-xdist worker each, each with its own state folder (see conftest.py).
 EDITIONS := -n 2 instructor notebooks
@@ -51,10 +53,10 @@ $(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
 	touch $@
 
 lab: $(VENV)/.lab-installed
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) --ServerApp.root_dir=. notebooks/01_slow_request.ipynb
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS) --ServerApp.root_dir=. notebooks/01_slow_request.ipynb
 
 lab-instructor: $(VENV)/.lab-installed
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) --ServerApp.root_dir=. instructor/01_slow_request.ipynb
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS) --ServerApp.root_dir=. instructor/01_slow_request.ipynb
 
 check-editions: $(VENV)/.lab-installed
 	$(PY) tools/editions.py --check

@@ -12,14 +12,15 @@ import sys
 from collections.abc import Sequence
 
 from .rq_helpers import queues
-from .services import course, inbox, processes, state
+from .services import course, inbox, links, processes, state
 from .services.processes import ServiceError
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     services = course.up(*course.SERVICES, delivery=args.delivery, delay=args.delay, quiet=True)
     print("The course's services are up:")
-    for line in course.describe(services, delivery=args.delivery, delay=args.delay).splitlines():
+    for line in course.describe(services, delivery=args.delivery, delay=args.delay, browser=True,
+                                token=True).splitlines():
         print(f"  {line}")
     print("Run a worker in another terminal:  python -m support worker")
     print("Stop everything:                   python -m support down")
@@ -38,7 +39,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         answers = alive and (service.port == 0 or processes.port_answers(service.port))
         health = "ok" if answers else ("no answer" if alive else "stopped")
         port = str(service.port) if service.port else "-"
-        print(f"  {service.name:<12} {port:>6} {service.pid:>8}  {health:<8} {service.url}")
+        url = links.browser_url(service.port) if service.name in course.WEB and service.port else service.url
+        print(f"  {service.name:<12} {port:>6} {service.pid:>8}  {health:<8} {url}")
     return 0
 
 

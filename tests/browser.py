@@ -50,8 +50,9 @@ def free_port() -> int:
 class LabServer:
     """JupyterLab serving `root`; kernels get ``COURSE_HOME=home``. ``stop()`` ends it and every kernel it started."""
 
-    def __init__(self, root: Path, home: Path, scratch: Path) -> None:
+    def __init__(self, root: Path, home: Path, scratch: Path, base_url: str = "/") -> None:
         self.root, self.home, self.scratch = root, home, scratch
+        self.base_url = base_url  # JupyterHub serves a learner's server under /user/NAME/
         self.token = secrets.token_hex(24)
         self.port = 0
         self.proc: subprocess.Popen | None = None
@@ -79,7 +80,8 @@ class LabServer:
             self.port = free_port()
             argv = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
                     "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-                    f"--ServerApp.root_dir={self.root}", "--expose-app-in-browser",
+                    f"--ServerApp.root_dir={self.root}", f"--ServerApp.base_url={self.base_url}",
+                    "--expose-app-in-browser",
                     f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.scratch / 'workspaces'}"]
             if os.geteuid() == 0:
                 argv.append("--allow-root")
@@ -157,7 +159,7 @@ class LabServer:
     # --- the REST API ----------------------------------------------------------------------------------------
 
     def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        return f"http://127.0.0.1:{self.port}{self.base_url}{path.lstrip('/')}"
 
     def api(self, method: str, path: str, timeout: float = 10) -> Any:
         request = urllib.request.Request(self.url(path), method=method,
@@ -413,10 +415,12 @@ class NotebookPage:
         return widths
 
     def rq_dashboard_texts(self) -> list[str]:
-        """The text of every rq-dashboard page shown in a frame of the notebook (a course service's port)."""
+        """The text of every rq-dashboard page shown in a frame of the notebook (a course service's port, reached
+        through Jupyter's proxy or directly)."""
         texts = []
         for frame in self.page.frames:
-            if frame.url.startswith("http://127.0.0.1:") and not frame.url.startswith(self.lab.url()):
+            direct = frame.url.startswith("http://127.0.0.1:") and not frame.url.startswith(self.lab.url())
+            if direct or "/proxy/127.0.0.1:" in frame.url:
                 try:
                     texts.append(frame.evaluate("() => document.body ? document.body.innerText : ''"))
                 except Exception:  # noqa: BLE001 - navigating or detached

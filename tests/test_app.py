@@ -16,6 +16,7 @@ import requests
 from rq.job import Job
 
 from support import app, inbox, mailcatcher, mailer, processes, queues, redis_server
+from support.services import access
 
 from ports import foreign_listeners
 
@@ -69,15 +70,15 @@ def _to(addr: str):
 
 
 def test_the_form_page(inline: processes.Service) -> None:
-    page = requests.get(inline.url + "/", timeout=5)
+    page = requests.get(inline.url + "/", headers=access.headers(), timeout=5)
     assert page.status_code == 200
     assert "<title>Work-It</title>" in page.text
-    assert '<form method="post" action="/mailers">' in page.text
+    assert '<form method="post" action="mailers">' in page.text  # relative: works behind Jupyter's proxy too
     assert 'name="email"' in page.text and 'name="thought"' in page.text
 
 
 def test_health(inline: processes.Service) -> None:
-    data = requests.get(inline.url + "/health", timeout=5).json()
+    data = requests.get(inline.url + "/health", headers=access.headers(), timeout=5).json()
     assert data == {"ok": True, "app": "work-it", "delivery": "inline", "delay": DELAY, "controller": ""}
 
 
@@ -155,7 +156,8 @@ def test_background_bad_input_is_a_400_and_nothing_is_queued(background: process
 
 
 def test_a_browser_gets_an_escaped_html_error_page(inline: processes.Service) -> None:
-    page = requests.post(inline.url + "/mailers", data={"email": "<b>bold</b>", "thought": "x"}, timeout=5)
+    page = requests.post(inline.url + "/mailers", data={"email": "<b>bold</b>", "thought": "x"},
+                         headers=access.headers(), timeout=5)
     assert page.status_code == 400 and page.headers["Content-Type"].startswith("text/html")
     assert "&lt;b&gt;bold&lt;/b&gt;" in page.text and "<b>bold" not in page.text
 
@@ -177,7 +179,8 @@ def test_background_post_is_instant_and_queues_a_job(background: processes.Servi
 
 
 def test_background_browser_page_says_thanks(background: processes.Service) -> None:
-    page = requests.post(background.url + "/mailers", data={"email": EMAIL, "thought": "cats"}, timeout=5)
+    page = requests.post(background.url + "/mailers", data={"email": EMAIL, "thought": "cats"},
+                         headers=access.headers(), timeout=5)
     assert page.status_code == 200 and "Thanks! Check your email" in page.text
 
 
@@ -209,10 +212,11 @@ def test_start_is_idempotent_and_restarts_for_another_mode() -> None:
     assert app.url() == first.url
     other = app.start("background", BG_DELAY)
     assert other.pid != first.pid and not first.alive()
-    assert requests.get(other.url + "/health", timeout=5).json()["delivery"] == "background"
+    assert requests.get(other.url + "/health", headers=access.headers(), timeout=5).json()["delivery"] == "background"
     assert (other.delivery, other.delay) == ("background", BG_DELAY)
     slower = app.start("background", 1.5)  # same mode, another delay: restarted too
-    assert slower.pid != other.pid and requests.get(slower.url + "/health", timeout=5).json()["delay"] == 1.5
+    assert slower.pid != other.pid
+    assert requests.get(slower.url + "/health", headers=access.headers(), timeout=5).json()["delay"] == 1.5
 
 
 def test_a_foreign_listener_on_the_preferred_port_moves_the_app() -> None:
@@ -220,6 +224,6 @@ def test_a_foreign_listener_on_the_preferred_port_moves_the_app() -> None:
     with foreign_listeners([app.PREFERRED_PORT]):
         service = app.start("inline", DELAY)
         assert service.port != app.PREFERRED_PORT
-        assert requests.get(service.url + "/health", timeout=5).json()["ok"] is True
+        assert requests.get(service.url + "/health", headers=access.headers(), timeout=5).json()["ok"] is True
     app.stop()
     assert app.status() is None

@@ -14,7 +14,7 @@ import psutil
 import requests
 
 from support import inbox, processes, queues
-from support.services import state
+from support.services import access, state
 
 
 def support(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -29,7 +29,7 @@ def test_up_status_down_leaves_no_course_process(course_home: Path) -> None:
     assert {"redis", "catcher", "app"} <= set(entries)
     app_url = entries["app"]["url"]
     assert app_url in up.stdout and entries["redis"]["url"] in up.stdout
-    assert requests.get(app_url + "/health", timeout=5).json()["delivery"] == "background"
+    assert requests.get(app_url + "/health", headers=access.headers(), timeout=5).json()["delivery"] == "background"
 
     status = support("status")
     for name in ("redis", "catcher", "app"):

@@ -17,11 +17,12 @@ import pytest
 from rq.job import Job
 
 from support import dashboard, processes, queues, workers
+from support.services import access
 
 
 def _get(url: str) -> tuple[int, bytes]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url, timeout=5) as response:
+    with opener.open(urllib.request.Request(url, headers=access.headers()), timeout=5) as response:
         return response.status, response.read()
 
 

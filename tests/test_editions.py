@@ -240,3 +240,21 @@ def test_the_learner_edition_differs_only_where_an_exercise_is_left_blank(name: 
             assert re.match(r"Using (the|a) reference ", shown), \
                 f"{name}: cell {cell.id} must say it falls back"
     assert set(recorded) <= {c.id for c in learner.cells}, f"{name}: recorded outputs of cells that are gone"
+
+
+def test_stored_outputs_never_carry_a_course_token():
+    """Links to the app and the dashboard carry the learner's random token: stored, it becomes TOKEN (the sanitizer
+    masks a fresh run's token the same way), so a notebook is the same from run to run and leaks no token."""
+    from nbformat.v4 import new_output
+
+    cell = new_code_cell("dashboard.link()")
+    cell.outputs = [new_output("execute_result", data={
+        "text/html": '<a href="http://127.0.0.1:9181/?course_token=Ab-9_xY">Open</a>', "text/plain": "<HTML>"},
+        execution_count=1), new_output("stream", name="stdout", text="/proxy/127.0.0.1:1/?course_token=Zz-1\n")]
+    nb = new_notebook(cells=[cell])
+    tidied = editions.tidy(nb)
+    shown = tidied.cells[0].outputs[0]["data"]["text/html"]
+    assert shown == '<a href="http://127.0.0.1:9181/?course_token=TOKEN">Open</a>'
+    assert tidied.cells[0].outputs[1]["text"] == "/proxy/127.0.0.1:1/?course_token=TOKEN\n"
+    sanitize = editions._sanitizer()
+    assert sanitize("?course_token=q-W_e1") == sanitize("?course_token=TOKEN")

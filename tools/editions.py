@@ -154,8 +154,9 @@ SHOWN_CHECKOUT = "/home/you/background-jobs"  # stands for the author's checkout
 
 
 def _without_this_machine(text: str) -> str:
-    """`text` with this checkout's path replaced by a neutral one (the sanitizer masks both the same way)."""
-    return text.replace(str(REPO_ROOT), SHOWN_CHECKOUT)
+    """`text` with this checkout's path replaced by a neutral one, and the learner's token in links by ``TOKEN``
+    (the sanitizer masks both the same way; a stored notebook never carries the author's token)."""
+    return re.sub(r"course_token=[\w-]+", "course_token=TOKEN", text.replace(str(REPO_ROOT), SHOWN_CHECKOUT))
 
 
 def _library_frame(entry: str) -> bool:
@@ -176,6 +177,9 @@ def tidy(nb: NotebookNode) -> NotebookNode:
             data = output.get("data", {})
             if WIDGET_VIEW in data and "text/plain" in data:
                 del data[WIDGET_VIEW]
+            for mime in ("text/html", "text/plain"):
+                if mime in data:
+                    data[mime] = _without_this_machine("".join(data[mime]))
             if "text" in output:
                 output["text"] = _without_this_machine("".join(output["text"]))
             if "traceback" in output:

@@ -8,7 +8,8 @@ as a process of its own (``python -m support.workit.web``), so this module impor
 - ``start(delivery="controller", controller="mailers_controller.py")``: the request runs the learner's controller
   file (notebook 03), which does one or the other.
 
-From a notebook: ``start()``, ``stop()``, ``status()``, ``url()`` and ``post_thought()``.
+From a notebook: ``start()``, ``stop()``, ``status()``, ``url()``, ``browser_url()`` (the link a learner opens: with
+the token the app asks for, through Jupyter's proxy under Jupyter) and ``post_thought()``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import mailcatcher, processes, redis_server, state
+from . import access, links, mailcatcher, processes, redis_server, state
 from .ports import HOST
 from .processes import Service
 
@@ -31,7 +32,7 @@ def _health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
     import requests
 
     try:
-        response = requests.get(f"http://{HOST}:{port}/health", timeout=timeout)
+        response = requests.get(f"http://{HOST}:{port}/health", headers=access.headers(), timeout=timeout)
         data = response.json() if response.status_code == 200 else None
     except (requests.RequestException, ValueError):
         return None
@@ -95,6 +96,12 @@ def url() -> str:
     return service.url
 
 
+def browser_url() -> str:
+    """The form page's link for the learner's browser (see ``support.services.links``), starting the app if needed."""
+    service = status() or start()
+    return links.browser_url(service.port)
+
+
 def post_thought(email: str | None, thought: str | None, timeout: float = 60) -> dict[str, Any]:
     """Submit the form as a browser would (fields that are None are left out) and time the round trip.
 
@@ -105,7 +112,8 @@ def post_thought(email: str | None, thought: str | None, timeout: float = 60) ->
     data = {k: v for k, v in (("email", email), ("thought", thought)) if v is not None}
     target = url() + "/mailers"
     t0 = time.perf_counter()
-    response = requests.post(target, data=data, headers={"Accept": "application/json"}, timeout=timeout)
+    response = requests.post(target, data=data, headers={"Accept": "application/json", **access.headers()},
+                             timeout=timeout)
     seconds = time.perf_counter() - t0
     try:
         result = response.json()

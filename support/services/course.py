@@ -8,21 +8,25 @@ and the tests all go through here.
     course.down()                          # every process the course started, workers first, Redis last
 
 Starting is idempotent: services already running (started by another notebook, a terminal, a kernel that was
-restarted) are found and reused. What is printed names each service and its address, never a PID; and before that,
+restarted) are found and reused. What is printed names each service and its address, never a PID (in a kernel under
+a Jupyter server, the web pages' addresses through Jupyter's proxy, then clickable links carrying the learner's
+token: ``support.services.links``); and before that,
 when something on this machine is wrong (an old Python, no server program, widgets that cannot show), the problem
 lines of ``python -m support doctor``, each saying what to do.
 """
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
-from . import app, doctor, mailcatcher, processes, redis_server, rq_dashboard, state
+from . import app, doctor, links, mailcatcher, processes, redis_server, rq_dashboard, state
 from .ports import HOST
 from .processes import Service
 
 SERVICES = ("redis", "catcher", "app", "dashboard")
 LABELS = {"redis": "Redis", "catcher": "Mail catcher", "app": "Work-It app", "dashboard": "RQ dashboard"}
+WEB = {"app", "dashboard"}  # the services a browser opens
 PREFERRED = {"redis": redis_server.PREFERRED_PORT, "catcher": mailcatcher.PREFERRED_PORT,
              "app": app.PREFERRED_PORT, "dashboard": rq_dashboard.PREFERRED_PORT}
 
@@ -47,18 +51,44 @@ def up(*names: str, delivery: str = "inline", delay: float = 5.0, controller: st
     if "dashboard" in wanted:
         started["dashboard"] = rq_dashboard.start()
     if not quiet:
-        print(describe(started, delivery=delivery, delay=delay))
+        under_jupyter = links.jupyter_base() is not None
+        print(describe(started, delivery=delivery, delay=delay, browser=under_jupyter))
+        if under_jupyter and WEB & set(started):
+            from IPython.display import display
+
+            web = [n for n in SERVICES if n in WEB and n in started]
+            display(LinkBar({LABELS[n]: links.browser_url(started[n].port) for n in web}))
     return started
 
 
-def describe(services: dict[str, Service], delivery: str = "inline", delay: float = 5.0) -> str:
-    """One line per service: what it is and where it listens (and a note when it had to move off its port)."""
+class LinkBar:
+    """The web pages' links, with the learner's token, as HTML; its text (which nbval compares) has no token."""
+
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.urls = urls
+
+    def _repr_html_(self) -> str:
+        anchors = [f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">Open the {label}</a>'
+                   for label, url in self.urls.items()]
+        return '<p class="course-links">' + " · ".join(anchors) + "</p>"
+
+    def __repr__(self) -> str:
+        return "Links: " + ", ".join(self.urls)
+
+
+def describe(services: dict[str, Service], delivery: str = "inline", delay: float = 5.0, *, browser: bool = False,
+             token: bool = False) -> str:
+    """One line per service: what it is and where it listens (and a note when it had to move off its port). With
+    `browser`, the web pages' addresses are the links a browser opens (``links.browser_url``), with the learner's
+    token when `token` is True."""
     lines = []
     for name in SERVICES:
         service = services.get(name)
         if service is None:
             continue
         where = service.url if name != "catcher" else f"smtp://{HOST}:{service.port}"
+        if browser and name in WEB:
+            where = links.browser_url(service.port, token=token)
         line = f"{LABELS[name]:<13} {where}"
         if name == "app" and service.controller:
             line += f"  (controller: {Path(service.controller).name}, delay {delay:g} s)"

@@ -1,6 +1,7 @@
 """rq-dashboard (the Python counterpart of Sidekiq::Web) as a course service: a small Flask site on 127.0.0.1
-(port 9181 when free) that shows the course's Redis. Open ``url()`` in a browser on the same machine; to show it
-inside a notebook, see ``support.widgets.dashboard_page``."""
+(port 9181 when free) that shows the course's Redis, run by ``support.services.dashboard_server`` behind the
+learner's token. ``browser_url()`` is the link to open (through Jupyter's proxy when in a notebook under Jupyter);
+to show it inside a notebook, see ``support.widgets.dashboard_page``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import importlib.util
 import urllib.error
 import urllib.request
 
-from . import processes, redis_server, state
+from . import access, dashboard_server, links, processes, redis_server, state
 from .ports import HOST
 from .processes import Service, ServiceError
 
@@ -26,7 +27,8 @@ def _page_answers(port: int) -> bool:
     """True when the dashboard's page answers 200 (no proxy: an http_proxy setting must not catch 127.0.0.1)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(f"http://{HOST}:{port}/", timeout=1) as response:
+        request = urllib.request.Request(f"http://{HOST}:{port}/", headers=access.headers())
+        with opener.open(request, timeout=1) as response:
             return response.status == 200
     except (OSError, urllib.error.URLError):
         return False
@@ -37,12 +39,9 @@ def _page_url(port: int) -> str:
 
 
 def _argv(port: int) -> list[str]:
-    # The Redis URL carries the password: it goes in REDIS_URL_ENV, not on the command line (which anyone can read).
-    return processes.python_argv("rq_dashboard", "--bind", HOST, "--port", str(port),
+    """The command line: no Redis URL in it (it goes in the environment: see ``dashboard_server``)."""
+    return processes.python_argv("support.services.dashboard_server", "--port", str(port),
                                  "--poll-interval", str(BROWSER_POLL_MS))
-
-
-REDIS_URL_ENV = "RQ_DASHBOARD_REDIS_URL"  # rq-dashboard 0.9.0 reads its options from RQ_DASHBOARD_<OPTION> too
 
 
 def start(timeout: float = 20.0) -> Service:
@@ -59,7 +58,7 @@ def start(timeout: float = 20.0) -> Service:
         if running is not None and running.redis_url != redis_url:
             processes.stop(NAME)
         return processes.ensure(NAME, PREFERRED_PORT, _argv, url_for=_page_url, ready=_page_answers,
-                                timeout=timeout, env={REDIS_URL_ENV: redis_server.client_url(redis)},
+                                timeout=timeout, env={dashboard_server.REDIS_URL_ENV: redis_server.client_url(redis)},
                                 redis_url=redis_url)
 
 
@@ -76,3 +75,8 @@ def status() -> Service | None:
 def url() -> str:
     """The dashboard's address (``http://127.0.0.1:PORT/``), starting it if needed."""
     return start().url
+
+
+def browser_url() -> str:
+    """The link a learner opens (with the token; through Jupyter's proxy under Jupyter), starting it if needed."""
+    return links.browser_url(start().port)

@@ -11,6 +11,7 @@ Everything lives in one git-ignored folder (``.course/`` at the top of the repos
         progress.jsonl  the learner's exercise events (progress_log.py); learner_id: their id for exports
         redis-password  the course Redis's password (and redis.conf, the server's config file that holds it)
         iredisrc        02's command line (iredis): the address with the password
+        access_token    the key the Work-It app and rq-dashboard ask for (access.py), 0600
 
 Any kernel or process of the same user reads the same folder, so notebook 03 finds the Redis that notebook 02
 started. Nobody else can: the folder and every folder in it are private (0700), its files readable by their owner

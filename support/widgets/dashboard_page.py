@@ -1,5 +1,7 @@
 """rq-dashboard's page inside a notebook (an iframe) or as a link; both start the service when needed.
-The page needs a browser that reaches the machine's local ports: on a remote Jupyter use the ``DashboardWidget``."""
+Under a Jupyter server both go through Jupyter's own address (jupyter-server-proxy), so they work on JupyterHub,
+Binder and Codespaces too; elsewhere they point at 127.0.0.1. Both carry the learner's token
+(``support.services.links``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from ..services import rq_dashboard
 
 
 class DashboardFrame:
-    """The dashboard page inside the notebook (an iframe); needs a browser that can reach the local port."""
+    """The dashboard page inside the notebook (an iframe)."""
 
     def __init__(self, src: str, height: int = 500) -> None:
         self.src = src
@@ -25,13 +27,15 @@ class DashboardFrame:
 
 
 def embed(height: int = 500) -> DashboardFrame:
-    """rq-dashboard inside the notebook (starts it if needed). On a remote Jupyter use ``DashboardWidget``."""
-    return DashboardFrame(rq_dashboard.url(), height)
+    """rq-dashboard inside the notebook (starts it if needed)."""
+    return DashboardFrame(rq_dashboard.browser_url(), height)
 
 
 def link() -> Any:
     """A link that opens rq-dashboard in a new browser tab (starts it if needed)."""
     from IPython.display import HTML
 
-    where = html.escape(rq_dashboard.url(), quote=True)
-    return HTML(f'<a href="{where}" target="_blank" rel="noopener">Open the RQ dashboard ({where})</a>')
+    where = rq_dashboard.browser_url()
+    shown = html.escape(where.split("?")[0])  # the address without the token
+    return HTML(f'<a href="{html.escape(where, quote=True)}" target="_blank" rel="noopener">Open the RQ dashboard '
+                f'({shown})</a>')

@@ -10,6 +10,9 @@ slow mailer, every other user waits in line behind them, which a threaded server
 - ``controller`` delivery hands the submission to the learner's controller file (``support.workit.controller``):
   whatever its ``create(email, thought)`` does, inline or ``perform_later``, is what the app does.
 
+Its pages use relative links only, and it runs behind ``support.services.guard`` (the learner's token; Jupyter's
+proxy prefix), so it works at ``http://127.0.0.1:PORT/`` and at ``{base_url}proxy/127.0.0.1:PORT/`` alike.
+
 From a notebook, start and ask it through ``support.app`` (``support/services/app.py``).
 """
 
@@ -23,7 +26,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..services import processes
+from ..services import guard, processes
 from ..services.app import DELIVERIES, PREFERRED_PORT
 from ..services.ports import HOST
 from . import controller as controllers
@@ -72,7 +75,7 @@ _PAGE = """\
 
 _FORM = f"""\
 <p>Tell us what you are thinking, and we will email you a GIF about it.</p>
-<form method="post" action="/mailers">
+<form method="post" action="mailers">
   <label for="email">Email</label>
   <input id="email" name="email" type="email" required placeholder="you@example.com">
   <label for="thought">Thought</label>
@@ -167,7 +170,7 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
             body = f"<h2>Thanks! Check your email</h2>\n<p>{html.escape(message)}</p>\n"
         else:
             body = f'<h2>Sorry, that did not work</h2>\n<p class="error">{html.escape(message)}</p>\n'
-        return _page(body + '<p><a href="/">Send another thought</a></p>\n', delivery, delay, status)
+        return _page(body + '<p><a href="./">Send another thought</a></p>\n', delivery, delay, status)
 
     @app.before_request
     def _clock() -> None:
@@ -235,7 +238,8 @@ def serve(port: int, delivery: str, delay: float, controller: str | None = None)
             app.extensions["work-it-enqueuer"].queue().connection.ping()
         except Exception as exc:  # noqa: BLE001 -- not fatal: each POST will say what is wrong
             log.warning("Redis is not reachable yet: %s", exc)
-    server = make_server(HOST, port, app, threaded=False, processes=1, request_handler=OneLineHandler)
+    server = make_server(HOST, port, guard.protect(app), threaded=False, processes=1,
+                         request_handler=OneLineHandler)
     log.info("Work-It listening on http://%s:%d (delivery: %s, delay %g s)", HOST, port, delivery, delay)
     server.serve_forever()
 
