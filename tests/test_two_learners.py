@@ -104,7 +104,8 @@ workers.start_worker(with_scheduler=False)
 redis_server.connect().set("a:precious", "mine")
 queues.queue("mailers").enqueue("support.jobs.send_gif_email", "before@example.com", "before", 0)
 assert processes.wait_until(lambda: len(inbox.to_address("before@example.com")) == 1, 60), "no email before"
-print(json.dumps({"redis_port": services["redis"].port, "keys": redis_server.connect().dbsize()}))
+print(json.dumps({"redis_port": services["redis"].port, "keys": redis_server.connect().dbsize(),
+                  "app_port": services["app"].port, "dashboard_port": services["dashboard"].port}))
 """
 
 AFTER = """
@@ -114,7 +115,8 @@ r = redis_server.connect()
 queues.queue("mailers").enqueue("support.jobs.send_gif_email", "after@example.com", "after", 0)
 caught = processes.wait_until(lambda: len(inbox.to_address("after@example.com")) == 1, 60)
 print(json.dumps({"caught": caught, "precious": r.get("a:precious").decode(), "keys": r.dbsize(),
-                  "before": len(inbox.to_address("before@example.com"))}))
+                  "before": len(inbox.to_address("before@example.com")),
+                  "thoughts": len(inbox.to_address("b@example.com"))}))  # B's form post sent nothing
 course.down()
 """
 
@@ -139,6 +141,20 @@ def attempt(kind, what, action):
     except OSError as exc:
         results.append({"kind": kind, "attack": what, "result": f"{type(exc).__name__}: {exc.strerror}"})
 
+def http(method, port, path, body=b""):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
+                  f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        return s.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
+
+for method, service, path, body in (
+        ("GET", "app", "/", b""), ("POST", "app", "/mailers", b"email=b%40example.com&thought=hi"),
+        ("GET", "app", "/?course_token=guess", b""),
+        ("GET", "dashboard", "/", b""), ("GET", "dashboard", "/0/data/queues.json", b""),
+        ("POST", "dashboard", "/requeue/mailers", b""), ("POST", "dashboard", "/queue/mailers/failed/empty", b"")):
+    results.append({"kind": "http", "attack": f"{method} {service} {path}",
+                    "result": http(method, plan[service + "_port"], path, body)})
+
 for path in plan["files"]:
     attempt("file", f"read {path}", lambda: open(path, "rb").read(64).decode(errors="replace"))
 for path in plan["folders"]:
@@ -156,7 +172,8 @@ def test_learner_b_can_neither_use_nor_read_learner_as_course() -> None:
             unix_user("a") as a, unix_user("b") as b:
         started = json.loads(a.run(START))
         secret = (a.course / "redis-password").read_text().strip()
-        files = [a.course / name for name in ("state.json", "state.lock", "redis-password", "redis.conf")]
+        files = [a.course / name for name in ("state.json", "state.lock", "redis-password", "redis.conf",
+                                              "access_token")]
         files += sorted((a.course / "redis").rglob("*.aof")) + sorted((a.course / "maildir" / "new").iterdir())
         files += sorted((a.course / "logs").iterdir())
         folders = [a.course, a.course / "redis", a.course / "maildir", a.course / "maildir" / "new",
@@ -165,7 +182,8 @@ def test_learner_b_can_neither_use_nor_read_learner_as_course() -> None:
         assert len(pids) >= 5 and any(f.name.endswith(".incr.aof") for f in files)
         listening = {c.laddr.ip for p in a.processes() for c in p.net_connections("inet") if c.status == "LISTEN"}
         assert listening == {"127.0.0.1"}  # Redis, the catcher, the app, the dashboard: loopback only
-        plan = {"port": started["redis_port"], "files": [str(f) for f in files],
+        plan = {"port": started["redis_port"], "app_port": started["app_port"],
+                "dashboard_port": started["dashboard_port"], "files": [str(f) for f in files],
                 "folders": [str(f) for f in folders], "pids": pids}
 
         results = json.loads(b.run(ATTACK, stdin=json.dumps(plan)))
@@ -182,6 +200,8 @@ def test_learner_b_can_neither_use_nor_read_learner_as_course() -> None:
                 assert item["result"].startswith("-WRONGPASS"), item
             elif item["kind"] == "redis":
                 assert item["result"].startswith("-NOAUTH"), item
+            elif item["kind"] == "http":  # the app and the dashboard ask for A's token: no page, no Requeue
+                assert item["result"].split()[1] == "403", item
             elif item["kind"] == "cmdline":  # readable by anyone: which is why no secret may be in it
                 assert item["result"] == "READ" and secret not in item["got"], item
             else:
@@ -189,5 +209,5 @@ def test_learner_b_can_neither_use_nor_read_learner_as_course() -> None:
         assert sum(1 for attack in refused if attack.startswith("read /proc")) == 2 * len(pids)
 
         after = json.loads(a.run(AFTER))
-        assert after == {"caught": True, "precious": "mine", "keys": after["keys"], "before": 1}
+        assert after == {"caught": True, "precious": "mine", "keys": after["keys"], "before": 1, "thoughts": 0}
         assert after["keys"] >= started["keys"]  # nothing of A's went
