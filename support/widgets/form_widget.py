@@ -56,11 +56,13 @@ def describe(result: dict[str, Any], html_: bool = False) -> str:
     """One line about an answer: the message or the error, the HTTP status, the time."""
     if result.get("ok"):
         text = f"Answered in {result['seconds']:.2f} s (HTTP {result['status']}): {result.get('message', '')}"
-        color = "green"
+        accent = "var(--jp-success-color1, #388e3c)"
     elif result.get("status"):
         text = f"Refused (HTTP {result['status']}): {result.get('error', '')}"
-        color = "#b00"
+        accent = "var(--jp-error-color1, #d32f2f)"
     else:
         text = f"No answer from the app: {result.get('error', '')}"
-        color = "#b00"
-    return f"<span style='color:{color}'>{html.escape(text)}</span>" if html_ else text
+        accent = "var(--jp-error-color1, #d32f2f)"
+    # The theme's font colour (readable in light and dark themes); the accent only colours the left border.
+    style = f"color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87));border-left:4px solid {accent};padding-left:6px"
+    return f"<span style='{style}'>{html.escape(text)}</span>" if html_ else text
