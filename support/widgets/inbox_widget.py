@@ -31,8 +31,9 @@ _FRAME_HEAD = ('<!doctype html><meta charset="utf-8">'
                'content="default-src \'none\'; img-src data: http: https:; style-src \'unsafe-inline\'">')
 
 
-def render_message(message: inbox.Message) -> str:
-    """One message as HTML that is safe to put into the notebook page."""
+def render_message(message: inbox.Message, number: int = 1) -> str:
+    """One message as HTML that is safe to put into the notebook page; `number` (1: the newest) makes its frame's
+    title unique, so a screen reader tells the frames apart."""
     esc = html.escape
     when = message.date.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     head = (f'<div style="font-weight:bold">{esc(message.subject or "(no subject)")}</div>'
@@ -40,7 +41,8 @@ def render_message(message: inbox.Message) -> str:
             f'To: {esc(", ".join(message.to) or "(nobody)")} &middot; {esc(when)}</div>')
     if message.html:
         document = _FRAME_HEAD + message.inline_html()
-        body = (f'<iframe sandbox="" referrerpolicy="no-referrer" title="{esc(message.subject)}" '
+        title = f"Mail {number}: {message.subject or '(no subject)'}, to {', '.join(message.to) or '(nobody)'}"
+        body = (f'<iframe sandbox="" referrerpolicy="no-referrer" title="{esc(title)}" '
                 f'srcdoc="{html.escape(document, quote=True)}" '
                 f'style="width:100%;height:{FRAME_HEIGHT};border:1px solid {BORDER};{MAIL_BACKGROUND}"></iframe>')
     else:
@@ -93,7 +95,7 @@ class InboxWidget(widgets.VBox):
             total = len(current)
             more = f", showing the newest {len(shown)}" if total > len(shown) else ""
             self.header.value = f"<b>Inbox</b> &middot; {total} message{'s' if total != 1 else ''}{more}"
-            self.body.value = ("".join(render_message(m) for m in shown) if shown else
+            self.body.value = ("".join(render_message(m, n) for n, m in enumerate(shown, 1)) if shown else
                                f'<div style="{MUTED};font-style:italic">No mail yet. '
                                "It shows up here as soon as the mail catcher gets some.</div>")
             return True
