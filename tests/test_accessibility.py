@@ -239,3 +239,26 @@ def test_a_failed_job_is_requeued_with_the_keyboard_alone(browser: Any, lab: Lab
         page.wait_for_function("() => /Answered in [0-9.]+ s/.test(document.querySelector('.course-form')"
                                ".textContent)", timeout=60_000)
         print(f"form widget: {presses} presses of Tab reached Email; Enter sent the form")
+
+
+def test_a_work_it_mail_passes_axe_on_its_own(browser: Any) -> None:
+    """The mail as its frame shows it (axe skips the inbox's sandboxed frames): no serious or critical violation,
+    and its GIF's alt text says what the GIF shows."""
+    import base64
+
+    from support.workit import mailer
+
+    gif = mailer.pick_gif("coffee")
+    document = mailer._html_body("I could really use a coffee", gif, "gif.1")
+    document = document.replace("cid:gif.1", "data:image/gif;base64," + base64.b64encode(gif.read_bytes()).decode())
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(document)
+        assert page.evaluate("() => document.images[0].alt") == "An animated GIF about coffee"
+        page.evaluate(Axe().axe_script)
+        violations = page.evaluate("() => axe.run(document)")["violations"]
+        print("mail: " + (", ".join(f"{v['id']} ({v['impact']})" for v in violations) or "no axe violations"))
+        assert not [v for v in violations if v["impact"] in FAILING_IMPACTS], violations
+    finally:
+        context.close()

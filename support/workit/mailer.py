@@ -66,6 +66,7 @@ def _html_body(thought: str, gif: Path, cid: str) -> str:
     return f"""\
 <!DOCTYPE html>
 <html lang="en">
+  <head><meta charset="utf-8"><title>{html.escape(SUBJECT)}</title></head>
   <body style="font-family: sans-serif; color: #223; background: #fff;">
     <p>Hi!</p>
     <p>You shared a thought with Work-It:</p>
