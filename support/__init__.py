@@ -28,3 +28,15 @@ if (_problem := platform_problem(*here())) is not None:  # native Windows: say s
         raise UnsupportedPlatform(_problem)  # a notebook cell shows its lines (_render_traceback_)
     print(_problem, file=sys.stderr)  # python -m support ..., a script
     raise SystemExit(2)
+
+
+def _plain_tracebacks() -> None:
+    """In a Jupyter kernel, tracebacks without ANSI colours: JupyterLab shows IPython's red on its error background
+    at under 3:1 contrast (axe's color-contrast, in both themes); plain, they take the theme's font colour. nbval
+    compares an error's name and value, not its traceback, so stored outputs compare the same."""
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    if type(shell).__name__ == "ZMQInteractiveShell" and shell.colors != "nocolor":
+        shell.run_line_magic("colors", "nocolor")
+
+
+_plain_tracebacks()

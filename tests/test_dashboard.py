@@ -101,6 +101,10 @@ def test_failed_jobs_show_their_error_and_the_buttons_requeue_and_delete(widget:
     widget.refresh()
     assert "ZeroDivisionError: division by zero" in widget.html
     row = widget._row_ids.index(sqrt.id)
+    # each button's name (what a screen reader says) names its job, and its tooltip says which call that was
+    assert widget.requeue_buttons[row].description == f"Requeue {sqrt.id[:8]}"
+    assert widget.delete_buttons[row].description == f"Delete {sqrt.id[:8]}"
+    assert "math.sqrt(-1)" in widget.requeue_buttons[row].tooltip and sqrt.id[:8] in widget.delete_buttons[row].tooltip
     widget.requeue_buttons[row].click()
     assert (_shown(widget, "default", "queued"), _shown(widget, "default", "failed")) == (1, 2)
     assert default.get_job_ids() == [sqrt.id]

@@ -60,7 +60,7 @@ def test_right_answer_is_correct(ex):
     assert result and result.correct
     assert str(result) == "Correct: double(21) is 42."
     html = result._repr_mimebundle_()["text/html"]
-    assert "Correct (Exercise 1: Double it):" in html and "#1a7f37" in html
+    assert "Correct (Exercise 1: Double it):" in html and "var(--jp-success-color1" in html
 
 
 def test_wrong_answer_says_what_the_learner_produced(ex):

@@ -133,3 +133,12 @@ def test_close_stops_the_thread(port: int) -> None:
     w.close()
     assert not thread.is_alive()
     assert not any(t is thread for t in threading.enumerate())
+
+
+def test_two_mails_with_one_subject_get_frames_with_different_titles(port: int, widget: InboxWidget) -> None:
+    """A screen reader names a frame by its title: two frames may not share one (axe's frame-title-unique)."""
+    send(port, "Same subject", html="<p>first</p>")
+    send(port, "Same subject", html="<p>second</p>")
+    assert processes.wait_until(lambda: "2 messages" in widget.header.value, 3.0, interval=0.05)
+    titles = re.findall(r'<iframe [^>]*title="([^"]*)"', widget.body.value)
+    assert titles == ["Mail 1: Same subject, to ada@example.test", "Mail 2: Same subject, to ada@example.test"]

@@ -9,18 +9,23 @@ from typing import Any, Literal
 
 
 Kind = Literal["correct", "incorrect", "not_attempted"]
-_STYLE = {  # label, text colour, background
-    "correct": ("Correct", "#1a7f37", "#e6f4ea"),
-    "incorrect": ("Incorrect", "#b42318", "#fdecea"),
-    "not_attempted": ("Not attempted", "#555555", "#f0f0f0"),
-    "note": ("Note", "#1f4e8c", "#e8f0fb"),
+# label, accent colour: JupyterLab's theme variables (a fallback for other front ends). The accent colours only the
+# box's left border; the text is the theme's font colour, which reads in the light and the dark theme alike.
+_STYLE = {
+    "correct": ("Correct", "var(--jp-success-color1, #388e3c)"),
+    "incorrect": ("Incorrect", "var(--jp-error-color1, #d32f2f)"),
+    "not_attempted": ("Not attempted", "var(--jp-border-color1, #bdbdbd)"),
+    "note": ("Note", "var(--jp-info-color1, #0097a7)"),
 }
+TEXT = "var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
+BACKGROUND = "var(--jp-layout-color2, #eeeeee)"
 
 
 def box(kind: str, heading: str, body_html: str) -> str:
-    colour, background = _STYLE[kind][1:]
-    return (f'<div style="border-left:4px solid {colour};background:{background};padding:6px 10px;'
-            f'margin:4px 0"><strong style="color:{colour}">{html.escape(heading)}</strong> {body_html}</div>')
+    """A result or message box: a coloured left border, the heading in bold, the body; theme-aware colours."""
+    accent = _STYLE[kind][1]
+    return (f'<div style="border-left:4px solid {accent};background:{BACKGROUND};color:{TEXT};padding:6px 10px;'
+            f'margin:4px 0"><strong>{html.escape(heading)}</strong> {body_html}</div>')
 
 
 @dataclass(frozen=True)

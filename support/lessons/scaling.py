@@ -28,6 +28,7 @@ from rq.scheduler import RQScheduler
 
 from .. import demo_jobs
 from ..rq_helpers import queues, recovery, workers
+from .figures import with_alt
 from ..rq_helpers.job_watch import wait_for_jobs
 from ..services import processes, state
 from ..services.processes import Service
@@ -206,7 +207,8 @@ def plot_batches(batches: Sequence[Batch], predicted: Sequence[float] | None = N
     ax.set_ylim(0, top * 1.25)
     ax.set_title(title)
     fig.tight_layout()
-    return fig
+    return with_alt(fig, f"{title}: one bar per run ({', '.join(labels)}) showing its wall time in seconds"
+                         + (", with the predicted time as a dashed line" if predicted else "") + ".")
 
 
 # --- what a job costs the worker itself ------------------------------------------------------------------------

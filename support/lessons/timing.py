@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..services import app
+from .figures import with_alt
 
 
 @dataclass
@@ -62,7 +63,8 @@ def plot_visits(visits: Sequence[Visit], title: str = "Three users, one server")
     ax.set_xlim(0, max(v.answered for v in visits) * 1.2)
     ax.set_title(title)
     fig.tight_layout()
-    return fig
+    return with_alt(fig, f"{title}: a timeline with one bar per user, from sending the form to the answer; "
+                         "each bar is labelled with its seconds, bars over one second in red.")
 
 
 def plot_before_after(before: Sequence[float], after: Sequence[float], labels: tuple[str, str] = (
@@ -81,7 +83,8 @@ def plot_before_after(before: Sequence[float], after: Sequence[float], labels: t
     ax.set_xlabel("response time (ms, log scale)")
     ax.set_title("The same form, before and after perform_later")
     fig.tight_layout()
-    return fig
+    return with_alt(fig, f"Response times of the same form, on a log scale: one row of dots for {labels[0]} and "
+                         f"one for {labels[1]}, each labelled with its median in milliseconds.")
 
 
 def percentile(values: Sequence[float], p: float) -> float:

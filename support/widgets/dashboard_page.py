@@ -20,7 +20,7 @@ class DashboardFrame:
 
     def _repr_html_(self) -> str:
         return (f'<iframe src="{html.escape(self.src, quote=True)}" width="100%" height="{self.height}" '
-                f'style="border:1px solid #ccc"></iframe>')
+                f'title="The RQ dashboard" style="border:1px solid var(--jp-border-color1, #bdbdbd)"></iframe>')
 
     def __repr__(self) -> str:
         return "DashboardFrame(the rq-dashboard page)"  # nbval compares this text: no port in it

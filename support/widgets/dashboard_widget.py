@@ -24,9 +24,14 @@ from .live import Poller
 POLL_SECONDS = 0.5
 
 _TABLE = 'style="border-collapse:collapse;margin:4px 0 10px 0;font-size:13px"'
-_CELL = "padding:2px 10px;border-bottom:1px solid #e5e5e5"
-_COLOURS = {"queued": "#1f6feb", "started": "#bf8700", "finished": "#1a7f37", "failed": "#cf222e",
-            "scheduled": "#8250df", "deferred": "#57606a"}
+_CELL = "padding:2px 10px;border-bottom:1px solid var(--jp-border-color2, #e0e0e0)"
+# Colours are JupyterLab's theme variables, so the widget reads in the light and the dark theme. Text is always the
+# theme's font colour; a state's colour only underlines a non-zero count (the column heading names the state).
+TEXT = "color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
+MUTED = "color:var(--jp-ui-font-color2, rgba(0, 0, 0, 0.54))"
+_COLOURS = {"queued": "var(--jp-info-color1, #0097a7)", "started": "var(--jp-warn-color1, #f57c00)",
+            "finished": "var(--jp-success-color1, #388e3c)", "failed": "var(--jp-error-color1, #d32f2f)",
+            "scheduled": "var(--jp-brand-color1, #1976d2)", "deferred": "var(--jp-border-color1, #bdbdbd)"}
 
 
 def render_counts(snap: dict[str, Any]) -> str:
@@ -37,7 +42,8 @@ def render_counts(snap: dict[str, Any]) -> str:
         cells = []
         for column in COLUMNS:
             value = row[column]
-            colour = f"color:{_COLOURS[column]};font-weight:bold" if value else "color:#999"
+            colour = (f"{TEXT};font-weight:bold;box-shadow:inset 0 -3px 0 {_COLOURS[column]}" if value
+                      else MUTED)
             cells.append(f'<td title="{name}: {column}" style="{_CELL};text-align:right;{colour}">{value}</td>')
         rows.append(f'<tr><td style="{_CELL}"><b>{html.escape(name)}</b></td>{"".join(cells)}</tr>')
     return f'<table {_TABLE}><tr><th style="{_CELL};text-align:left">queue</th>{head}</tr>{"".join(rows)}</table>'
@@ -46,14 +52,14 @@ def render_counts(snap: dict[str, Any]) -> str:
 def render_workers(snap: dict[str, Any]) -> str:
     """The workers as HTML: name, busy/idle, the job it runs, its queues."""
     if not snap["workers"]:
-        return ('<div style="color:#777;font-style:italic;margin:4px 0 10px 0">No worker is running: '
+        return (f'<div style="{MUTED};font-style:italic;margin:4px 0 10px 0">No worker is running: '
                 "queued jobs wait until one starts.</div>")
     rows = []
     for w in snap["workers"]:
-        colour = "#bf8700" if w["state"] == "busy" else "#57606a"
-        job = html.escape(w["current_job"]) if w["current_job"] else '<span style="color:#999">-</span>'
+        colour = TEXT if w["state"] == "busy" else MUTED
+        job = html.escape(w["current_job"]) if w["current_job"] else f'<span style="{MUTED}">-</span>'
         rows.append(f'<tr><td style="{_CELL}"><code>{html.escape(w["name"])}</code></td>'
-                    f'<td style="{_CELL};color:{colour};font-weight:bold">{html.escape(w["state"])}</td>'
+                    f'<td style="{_CELL};{colour};font-weight:bold">{html.escape(w["state"])}</td>'
                     f'<td style="{_CELL}">{job}</td>'
                     f'<td style="{_CELL}">{html.escape(" > ".join(w["queues"]))}</td></tr>')
     head = "".join(f'<th style="{_CELL};text-align:left">{h}</th>' for h in ("worker", "state", "job", "queues"))
@@ -62,9 +68,9 @@ def render_workers(snap: dict[str, Any]) -> str:
 
 def render_failed(job: dict[str, str]) -> str:
     """One failed job as a line of HTML: short id, queue, description, and the last line of its exception."""
-    return (f'<code>{html.escape(job["id"][:8])}</code> <span style="color:#57606a">[{html.escape(job["queue"])}]'
+    return (f'<code>{html.escape(job["id"][:8])}</code> <span style="{MUTED}">[{html.escape(job["queue"])}]'
             f'</span> {html.escape(job["description"])} &rarr; '
-            f'<span style="color:#cf222e">{html.escape(job["error"])}</span>')
+            f'<span style="{TEXT};font-weight:bold">{html.escape(job["error"])}</span>')
 
 
 class DashboardWidget(widgets.VBox):
@@ -87,6 +93,7 @@ class DashboardWidget(widgets.VBox):
         self.workers = widgets.HTML()
         self.failed_header = widgets.HTML()
         self.requeue_all_button = widgets.Button(description="Requeue all failed", icon="redo",
+                                                 tooltip="Requeue every failed job",
                                                  layout=widgets.Layout(width="auto"))
         self.requeue_all_button.on_click(lambda _: self._act(requeue_all_failed, None))
         self.status = widgets.HTML()
@@ -97,8 +104,9 @@ class DashboardWidget(widgets.VBox):
         self._row_ids: list[str | None] = [None] * max_failed
         for index in range(max_failed):
             label = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
-            requeue = widgets.Button(description="Requeue", button_style="info", layout=widgets.Layout(width="90px"))
-            delete = widgets.Button(description="Delete", button_style="danger", layout=widgets.Layout(width="90px"))
+            # Each button's text names its job ("Requeue 1a2b3c4d"): its accessible name says which job it acts on.
+            requeue = widgets.Button(description="Requeue", layout=widgets.Layout(width="150px"))
+            delete = widgets.Button(description="Delete", button_style="danger", layout=widgets.Layout(width="150px"))
             requeue.on_click(lambda _, i=index: self._act(requeue_failed, i))
             delete.on_click(lambda _, i=index: self._act(delete_failed, i))
             self.failed_labels.append(label)
@@ -143,13 +151,13 @@ class DashboardWidget(widgets.VBox):
                 self.error = f"{type(exc).__name__}: {exc}"
                 if self._own_connection:
                     self._conn = None
-                self.header.value = ('<b>RQ dashboard</b> <span style="color:#cf222e">'
-                                     f"(cannot read Redis: {html.escape(self.error)})</span>")
+                self.header.value = (f'<b>RQ dashboard</b> <span style="{TEXT}">'
+                                     f"(error: cannot read Redis: {html.escape(self.error)})</span>")
                 return False
             self.error = None
             self.last = snap
             live = "stopped" if self._poller and self._poller.stopped else f"live, every {self.interval:g} s"
-            self.header.value = f'<b>RQ dashboard</b> <span style="color:#777">&middot; {live}</span>'
+            self.header.value = f'<b>RQ dashboard</b> <span style="{MUTED}">&middot; {live}</span>'
             self.counts.value = render_counts(snap)
             self.workers.value = render_workers(snap)
             total = sum(row["failed"] for row in snap["queues"].values())
@@ -164,6 +172,11 @@ class DashboardWidget(widgets.VBox):
                     self._row_ids[index] = job["id"] if job else None
                     if job:
                         self.failed_labels[index].value = render_failed(job)
+                        short = job["id"][:8]
+                        self.requeue_buttons[index].description = f"Requeue {short}"
+                        self.requeue_buttons[index].tooltip = f"Requeue failed job {short} ({job['description']})"
+                        self.delete_buttons[index].description = f"Delete {short}"
+                        self.delete_buttons[index].tooltip = f"Delete failed job {short} ({job['description']})"
                     row.layout.display = "flex" if job else "none"
             return True
 
@@ -182,10 +195,10 @@ class DashboardWidget(widgets.VBox):
                     action(job_id, conn)
                     verb = "Requeued" if action is requeue_failed else "Deleted"
                     message = f"{verb} job {job_id[:8]}."
-                self.status.value = f'<span style="color:#1a7f37">{html.escape(message)}</span>'
+                self.status.value = f'<span style="{TEXT}">{html.escape(message)}</span>'
             except Exception as exc:  # noqa: BLE001 - shown in the widget, never raised into a cell
                 error = html.escape(f"{type(exc).__name__}: {exc}")
-                self.status.value = f'<span style="color:#cf222e">{error}</span>'
+                self.status.value = f'<span style="{TEXT}"><b>Error:</b> {error}</span>'
             self.refresh()
 
     def close(self) -> None:

@@ -13,18 +13,22 @@ from ..services import app
 class WorkItForm(widgets.VBox):
     """Email, thought, Submit; below it the app's answer and the measured response time.
 
-    Click Submit, or call ``form.submit("ada@example.com", "coffee")`` from code: both take the same path.
+    Click Submit, press Enter in the Email field, or call ``form.submit("ada@example.com", "coffee")`` from code:
+    all take the same path. With the keyboard alone: Tab from field to field, Enter in Email (or on Submit) sends.
     Every answer is kept in ``form.results`` (each a dict with ``status``, ``seconds``, ``ok``, ...).
     """
 
     def __init__(self) -> None:
-        self.email = widgets.Text(description="Email", placeholder="you@example.com")
+        self.email = widgets.Text(description="Email", placeholder="you@example.com",
+                                  tooltip="Your email address (Enter sends the form)")
         self.thought = widgets.Textarea(description="Thought", placeholder="What's on your mind?",
-                                        layout=widgets.Layout(width="28em", height="4em"))
-        self.button = widgets.Button(description="Submit", button_style="primary", icon="paper-plane")
+                                        tooltip="Your thought", layout=widgets.Layout(width="28em", height="4em"))
+        self.button = widgets.Button(description="Submit", button_style="primary", icon="paper-plane",
+                                     tooltip="Send the form to the Work-It app")
         self.answer = widgets.HTML(value="<i>Fill in the form and press Submit.</i>")
         self.results: list[dict[str, Any]] = []
         self.button.on_click(lambda _button: self._press())
+        self.email.on_msg(self._on_text_message)  # Enter in a Text widget sends {"event": "submit"}
         # The CSS class is a stable hook for the browser test (tests/test_browser.py).
         super().__init__([self.email, self.thought, self.button, self.answer], _dom_classes=("course-form",))
 
@@ -32,6 +36,11 @@ class WorkItForm(widgets.VBox):
         """Fill in the fields and press Submit; returns the app's answer with its timing."""
         self.email.value, self.thought.value = email, thought
         return self._press()
+
+    def _on_text_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        """Enter pressed in the Email field: send the form, as a click on Submit would."""
+        if content.get("event") == "submit" and not self.button.disabled:
+            self._press()
 
     def _press(self) -> dict[str, Any]:
         self.button.disabled = True
@@ -56,11 +65,13 @@ def describe(result: dict[str, Any], html_: bool = False) -> str:
     """One line about an answer: the message or the error, the HTTP status, the time."""
     if result.get("ok"):
         text = f"Answered in {result['seconds']:.2f} s (HTTP {result['status']}): {result.get('message', '')}"
-        color = "green"
+        accent = "var(--jp-success-color1, #388e3c)"
     elif result.get("status"):
         text = f"Refused (HTTP {result['status']}): {result.get('error', '')}"
-        color = "#b00"
+        accent = "var(--jp-error-color1, #d32f2f)"
     else:
         text = f"No answer from the app: {result.get('error', '')}"
-        color = "#b00"
-    return f"<span style='color:{color}'>{html.escape(text)}</span>" if html_ else text
+        accent = "var(--jp-error-color1, #d32f2f)"
+    # The theme's font colour (readable in light and dark themes); the accent only colours the left border.
+    style = f"color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87));border-left:4px solid {accent};padding-left:6px"
+    return f"<span style='{style}'>{html.escape(text)}</span>" if html_ else text

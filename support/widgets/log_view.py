@@ -7,6 +7,10 @@ import threading
 
 import ipywidgets as widgets
 
+# JupyterLab's theme variables: the log reads in the light and the dark theme.
+MUTED = "color:var(--jp-ui-font-color2, rgba(0, 0, 0, 0.54))"
+PRE = "background:var(--jp-layout-color2, #eeeeee);color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
+
 
 class LogView(widgets.HTML):
     """A live, scrolling log: lines are appended from any thread; only the last `max_lines` are shown."""
@@ -32,9 +36,9 @@ class LogView(widgets.HTML):
         hidden = len(self.lines) - self.max_lines
         note = f" · the last {self.max_lines} of {len(self.lines)} lines" if hidden > 0 else ""
         self.value = (f"<div style='font-weight:bold'>{html.escape(self.title)}"
-                      f"<span style='font-weight:normal;color:#777'>{note}</span></div>"
-                      f"<pre style='background:#111;color:#ddd;padding:6px;margin:0;"
-                      f"font-size:12px;white-space:pre-wrap'>{html.escape(shown)}</pre>")
+                      f"<span style='font-weight:normal;{MUTED}'>{note}</span></div>"
+                      f"<pre style='{PRE};padding:6px;margin:0;font-size:12px;white-space:pre-wrap'>"
+                      f"{html.escape(shown)}</pre>")
 
     def __repr__(self) -> str:  # nbval compares this; keep it free of log content
         return f"LogView({self.title!r})"

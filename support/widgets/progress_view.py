@@ -14,19 +14,22 @@ from typing import Any
 
 from ..services.progress_summary import Row, by_notebook, totals
 
-# status -> (sign, colour): the sign and the colour only repeat what the word says
+# status -> (sign, colour): the sign and the colour only repeat what the word says. The colour marks the status's
+# left edge; its text is the theme's font colour (a coloured text would fall under 4.5:1 in one of the themes).
 STYLE = {
-    "correct": ("✓", "var(--jp-success-color1)"),
-    "used the reference": ("↪", "var(--jp-info-color1)"),
-    "tried": ("✗", "var(--jp-warn-color1)"),
-    "not attempted": ("○", "var(--jp-ui-font-color2)"),
+    "correct": ("✓", "var(--jp-success-color1, #388e3c)"),
+    "used the reference": ("↪", "var(--jp-info-color1, #0097a7)"),
+    "tried": ("✗", "var(--jp-warn-color1, #f57c00)"),
+    "not attempted": ("○", "var(--jp-border-color1, #bdbdbd)"),
 }
-_CELL = "padding:2px 10px;text-align:left;border-bottom:1px solid var(--jp-border-color2)"
+TEXT = "var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
+_CELL = "padding:2px 10px;text-align:left;border-bottom:1px solid var(--jp-border-color2, #e0e0e0)"
 
 
 def _status(status: str) -> str:
     sign, colour = STYLE[status]
-    return f'<span style="color:{colour};font-weight:600">{sign} {html.escape(status)}</span>'
+    return (f'<span style="color:{TEXT};border-left:4px solid {colour};padding-left:4px;font-weight:600">'
+            f'{sign} {html.escape(status)}</span>')
 
 
 def _table(rows: Sequence[Row]) -> str:
@@ -40,15 +43,16 @@ def _table(rows: Sequence[Row]) -> str:
 
 def render(rows: Sequence[Row], heading: str) -> str:
     """The whole box: a heading, a table per notebook, the totals."""
-    parts = [f'<strong style="color:var(--jp-ui-font-color0)">{html.escape(heading)}</strong>']
+    parts = [f'<strong style="color:var(--jp-ui-font-color0, #000)">{html.escape(heading)}</strong>']
     groups = by_notebook(rows)
     for notebook, group in groups.items():
         if len(groups) > 1:
             parts.append(f'<div style="margin-top:6px;font-weight:600">{html.escape(notebook)}</div>')
         parts.append(_table(group))
     parts.append(f"<div>Total: {html.escape(totals(rows))}</div>" if rows else "<div>No exercises yet.</div>")
-    return ('<div style="border-left:4px solid var(--jp-brand-color1);background:var(--jp-layout-color1);'
-            'color:var(--jp-ui-font-color1);padding:6px 10px;margin:4px 0">' + "".join(parts) + "</div>")
+    return ('<div style="border-left:4px solid var(--jp-brand-color1, #1976d2);'
+            f'background:var(--jp-layout-color1, #fff);color:{TEXT};padding:6px 10px;margin:4px 0">'
+            + "".join(parts) + "</div>")
 
 
 def view(rows: Sequence[Row], heading: str) -> Any:

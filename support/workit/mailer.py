@@ -65,13 +65,14 @@ def _html_body(thought: str, gif: Path, cid: str) -> str:
     shown = html.escape(thought, quote=True).replace("\n", "<br>\n")
     return f"""\
 <!DOCTYPE html>
-<html>
-  <body style="font-family: sans-serif; color: #223;">
+<html lang="en">
+  <head><meta charset="utf-8"><title>{html.escape(SUBJECT)}</title></head>
+  <body style="font-family: sans-serif; color: #223; background: #fff;">
     <p>Hi!</p>
     <p>You shared a thought with Work-It:</p>
     <blockquote style="border-left: 4px solid #8c50c8; margin: 0 0 1em 0; padding: 0.5em 1em;">{shown}</blockquote>
     <p>Here is a GIF about it:</p>
-    <p><img src="cid:{cid}" alt="A {html.escape(gif.stem)} GIF" width="160" height="120"></p>
+    <p><img src="cid:{cid}" alt="An animated GIF about {html.escape(gif.stem)}" width="160" height="120"></p>
     <p style="color: #667;">-- Work-It</p>
   </body>
 </html>

@@ -55,14 +55,18 @@ _PAGE = """\
 <meta charset="utf-8">
 <title>Work-It</title>
 <style>
-  body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #223; }}
+  /* A page of its own (not inside JupyterLab): a fixed light scheme; every text colour passes 4.5:1 on white. */
+  html {{ color-scheme: light; background: #fff; }}
+  body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #223;
+          background: #fff; }}
   h1 {{ color: #8c50c8; }}
   label {{ display: block; margin: 1rem 0 0.3rem; font-weight: 600; }}
   input, textarea {{ width: 100%; box-sizing: border-box; padding: 0.5rem; font: inherit; }}
+  button:focus-visible, input:focus-visible, textarea:focus-visible {{ outline: 3px solid #223; outline-offset: 2px; }}
   button {{ margin-top: 1rem; padding: 0.6rem 1.4rem; font: inherit; background: #8c50c8; color: white;
             border: 0; border-radius: 4px; cursor: pointer; }}
   .error {{ color: #b00020; }}
-  footer {{ margin-top: 2rem; color: #889; font-size: 0.85rem; }}
+  footer {{ margin-top: 2rem; color: #556; font-size: 0.85rem; }}
 </style>
 </head>
 <body>
