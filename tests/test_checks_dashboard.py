@@ -159,6 +159,18 @@ def test_a_requeued_job_that_fails_again_is_incorrect(down_job: Job) -> None:
     assert "The job ran again and failed again" in result.message and "mailcatcher.start()" in result.message
 
 
+def test_a_requeued_job_that_already_failed_again_when_checked_is_incorrect_for_that_reason(down_job: Job) -> None:
+    # On a fast machine (or a slow check) the worker fails the requeued job again before the check looks: it is
+    # back in the failed registry, but it was requeued: the message must say it failed again, not "not requeued".
+    mailcatcher.stop()
+    requeued = dashboard.requeue_failed(down_job.id)
+    assert job_watch.wait_for_status(requeued, "failed") == "failed"
+    assert queues.queue("mailers").failed_job_registry.get_job_ids() == [down_job.id]
+    result = ex_requeue.check(requeued)
+    assert result.kind == "incorrect"
+    assert "The job ran again and failed again" in result.message and "mailcatcher.start()" in result.message
+
+
 def test_requeue_through_the_registry_returning_the_job_is_correct(down_job: Job) -> None:
     requeued = queues.queue("mailers").failed_job_registry.requeue(down_job.id)
     assert ex_requeue.check(requeued).correct

@@ -87,8 +87,13 @@ def _job_from(value: Any, conn: redis.Redis) -> Job:
                         "Delete is for jobs that can never work; Requeue keeps the job and runs it again.") from None
 
 
+def _failures(job: Job) -> int:
+    """How many times the job has failed (RQ keeps a result per run)."""
+    return sum(result.type == Result.Type.FAILED for result in job.results())
+
+
 def _failed_before(job: Job) -> bool:
-    return any(result.type == Result.Type.FAILED for result in job.results())
+    return _failures(job) > 0
 
 
 def _in_failed_registry(job: Job, conn: redis.Redis) -> bool:
@@ -102,13 +107,18 @@ def _check_requeued(value: Any, timeout: float = 10.0) -> str:
         raise Incorrect("This job never failed: it looks like a new job you enqueued. Requeue the failed one "
                         "(dashboard.requeue_failed, or the queue's failed_job_registry.requeue), so it keeps its id "
                         "and its history.")
+    failed_again = Incorrect(f"The job ran again and failed again ({recovery.error_line(job)}). "
+                             "Is the mail catcher running? mailcatcher.start() brings it back.")
     if _in_failed_registry(job, conn):
+        if _failures(job) > 1:  # requeued, and a worker failed it again before this check looked
+            raise failed_again
         raise Incorrect("The job is still in the failed-job registry: nothing has requeued it yet.")
     try:
         final = job_watch.wait_for_status(job, ("finished", "failed"), timeout=timeout)
     except TimeoutError as exc:
         raise Incorrect(f"The job left the failed registry but did not run: {exc}") from None
     if final == "failed":
+        job.refresh()
         raise Incorrect(f"The job ran again and failed again ({recovery.error_line(job)}). "
                         "Is the mail catcher running? mailcatcher.start() brings it back.")
     address = str(job.args[0]) if job.args else ""
