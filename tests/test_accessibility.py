@@ -165,8 +165,8 @@ def press_tab_until(page: Any, script: str, limit: int = 400) -> int:
 def test_the_work_it_page_works_with_the_keyboard_alone(browser: Any, lab: LabServer) -> None:
     """On the Work-It page: Tab to each field, type, Tab to the button, Enter; then Enter in the email field."""
     env = lab.env()
-    done = subprocess.run([sys.executable, "-c", "from support.services import app; "
-                           "print(app.start(delivery='inline', delay=0).url)"],
+    done = subprocess.run([sys.executable, "-c", "from support.services import access, app; "
+                           "print(access.with_token(app.start(delivery='inline', delay=0).url))"],
                           env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     url = done.stdout.strip().splitlines()[-1]

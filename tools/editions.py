@@ -33,7 +33,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,37 @@ SHOWN_CHECKOUT = "/home/you/background-jobs"  # stands for the author's checkout
 def _without_this_machine(text: str) -> str:
     """`text` with this checkout's path replaced by a neutral one, and the learner's token in links by ``TOKEN``
     (the sanitizer masks both the same way; a stored notebook never carries the author's token)."""
+    if _run_home is not None:  # the fresh state folder of this run is shown as the course's own .course/
+        text = text.replace(str(_run_home), f"{SHOWN_CHECKOUT}/.course")
     return re.sub(r"course_token=[\w-]+", "course_token=TOKEN", text.replace(str(REPO_ROOT), SHOWN_CHECKOUT))
+
+
+_run_home: Path | None = None  # the state folder of the edition being executed (see fresh_state_folder)
+
+
+@contextmanager
+def fresh_state_folder() -> Iterator[Path]:
+    """An empty state folder (``COURSE_HOME``) for one edition's run, as the tests give each edition: what a run
+    records never depends on what an earlier run left in ``.course/`` (a key, a job, a line in the append-only
+    file). Every service started in it is stopped afterwards, and the folder removed."""
+    global _run_home
+    import tempfile
+
+    from support import course
+
+    before = os.environ.get("COURSE_HOME")
+    with tempfile.TemporaryDirectory(prefix="editions-") as tmp:
+        _run_home = Path(tmp)
+        os.environ["COURSE_HOME"] = tmp
+        try:
+            yield _run_home
+        finally:
+            course.down()
+            _run_home = None
+            if before is None:
+                os.environ.pop("COURSE_HOME", None)
+            else:
+                os.environ["COURSE_HOME"] = before
 
 
 def _library_frame(entry: str) -> bool:
@@ -456,9 +487,11 @@ def main(argv: list[str] | None = None) -> int:
                 print("learner edition in sync with the instructor edition")
             return 1 if problems else 0
         if args.execute_instructor:
-            execute_instructor(args.instructor, args.notebooks, timeout=args.timeout)
-        build(args.instructor, args.learner, args.notebooks, execute_learner=not args.no_execute,
-              timeout=args.timeout, outputs_file=args.outputs)
+            with fresh_state_folder():
+                execute_instructor(args.instructor, args.notebooks, timeout=args.timeout)
+        with fresh_state_folder():
+            build(args.instructor, args.learner, args.notebooks, execute_learner=not args.no_execute,
+                  timeout=args.timeout, outputs_file=args.outputs)
     except EditionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
