@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from ..exercises.results import TEXT  # the theme's font colour, as in the check boxes
 from ..services.progress_summary import Row, by_notebook, totals
 
 # status -> (sign, colour): the sign and the colour only repeat what the word says. The colour marks the status's
@@ -22,7 +23,6 @@ STYLE = {
     "tried": ("✗", "var(--jp-warn-color1, #f57c00)"),
     "not attempted": ("○", "var(--jp-border-color1, #bdbdbd)"),
 }
-TEXT = "var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
 _CELL = "padding:2px 10px;text-align:left;border-bottom:1px solid var(--jp-border-color2, #e0e0e0)"
 
 
