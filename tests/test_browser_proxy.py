@@ -133,7 +133,7 @@ def test_work_it_opens_and_answers_through_jupyter(setup: tuple[LabServer, Any, 
     assert app_page.url.startswith(lab.url("proxy/127.0.0.1:"))
     assert not traffic.failed, traffic.failed
     assert not any("127.0.0.1" in url and not url.startswith(traffic.origin) for url in traffic.blocked), \
-        f"the page tried to reach a service directly: {traffic.blocked}, {problems[-3:]}" + "\n".join(traffic.log)
+        f"the page tried to reach a service directly: {traffic.blocked}\n" + "\n".join(traffic.log)
     app_page.close()
     jupyter.close_documents()
     lab.shutdown_kernels()
