@@ -48,9 +48,10 @@ def test_perform_now_blocks_for_the_slow_step_and_sends(job_class) -> None:
 
 
 def test_perform_later_enqueues_on_queue_as_and_returns_at_once(job_class) -> None:
-    started = time.perf_counter()
+    # "At once" is what happened, not a stopwatch (a timed bound fails on a busy machine; benchmarks/run.py times
+    # an enqueue): it returned with the job still queued and nothing sent, so the slow step did not run in here.
     job = job_class.perform_later("ada@example.com", "coffee")
-    assert time.perf_counter() - started < 0.3
+    assert job.get_status() == "queued"
     assert job.origin == "mailers" and queues.queue("mailers").job_ids == [job.id]
     assert list(job.args) == ["gif_sender_job:GifSenderJob", ["ada@example.com", "coffee"]]
     assert inbox.count() == 0  # nothing is sent until a worker runs it

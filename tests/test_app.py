@@ -190,8 +190,9 @@ def test_a_worker_sends_what_the_background_app_queued() -> None:
     service = app.start("background", 1.0)
     addr = "queued@example.com"
     result = app.post_thought(addr, "party time")
-    assert result["status"] == 200 and result["seconds"] < 1.0  # inline, it would have waited for the 1 s delay
-    assert inbox.to_address(addr) == []  # queued, not sent: no worker yet
+    assert result["status"] == 200  # no stopwatch: a busy machine can take a second to answer anything
+    assert inbox.to_address(addr) == []  # queued, not sent: no worker yet (inline, it would have sent it first)
+    assert Job.fetch(result["job_id"], connection=queues.connection()).get_status() == "queued"
     mailers = queues.queue("mailers")
     SimpleWorker([mailers], connection=mailers.connection).work(burst=True)
     [mail] = inbox.wait_for(1, match=_to(addr), timeout=5)

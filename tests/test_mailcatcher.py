@@ -201,7 +201,7 @@ def test_wait_for_times_out_with_a_clear_message(home: Path) -> None:
     started = time.monotonic()
     with pytest.raises(TimeoutError, match="0 arrived.*not running"):
         inbox.wait_for(1, timeout=0.2)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # it gives up, rather than waiting on (a loose bound: a busy machine)
     mailcatcher.start()
     with pytest.raises(TimeoutError, match="matching.*catcher runs on smtp://127.0.0.1"):
         inbox.wait_for(2, match=lambda m: False, timeout=0.1)

@@ -147,3 +147,17 @@ def test_a_live_worker_whose_registration_lapsed_keeps_its_job(course_home: Path
     assert job_watch.status(job) == "started"
     assert job_watch.wait_for_status(job, ("finished", "failed"), timeout=15) == "finished"
     assert len(inbox.to_address("k@example.com")) == 1
+
+
+def test_waiting_for_a_worker_to_register_never_takes_it_off_rq_s_list_of_workers(course_home: Path) -> None:
+    # start_worker polls record() while the worker registers. RQ's own lookup removes a name it finds no key for
+    # from rq:workers, and a registration that lands between its check and its removal was lost for good: the
+    # worker never showed in Worker.all(), so recover_abandoned() left its job "started" (seen under a CPU hog).
+    # Here the registration has reached the set but not the key, the state that race leaves for a moment.
+    conn = queues.connection()
+    key = Worker.redis_worker_namespace_prefix + "course-registering"
+    conn.sadd(Worker.redis_workers_keys, key)
+    assert workers.record("course-registering", conn) is None
+    assert conn.sismember(Worker.redis_workers_keys, key)  # still listed: the worker's key is on its way
+    service = workers.start_worker(with_scheduler=False)
+    assert service.rq_name in {w.name for w in Worker.all(connection=conn)}

@@ -115,8 +115,15 @@ def recorded_while_running() -> Iterator[None]:
 
 
 def record(rq_name: str, conn: redis.Redis) -> Worker | None:
-    """The worker called `rq_name` as registered in Redis (one lookup by key), or None."""
-    return Worker.find_by_key(Worker.redis_worker_namespace_prefix + rq_name, connection=conn)
+    """The worker called `rq_name` as registered in Redis (one lookup by key), or None.
+
+    Safe to poll while the worker registers. RQ's ``Worker.find_by_key`` checks that the worker's key exists and, when
+    it does not, removes it from the set of all workers (``rq:workers``). A worker whose registration lands between
+    that check and that removal has its key, but is missing from the set for good, so ``Worker.all()`` (recovery,
+    ``rq info``, the dashboard) never sees it. This looks first, and asks RQ only once the key is there.
+    """
+    key = Worker.redis_worker_namespace_prefix + rq_name
+    return Worker.find_by_key(key, connection=conn) if conn.exists(key) else None
 
 
 def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: bool = False,
