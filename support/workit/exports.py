@@ -99,7 +99,7 @@ def _number(form: Any, name: str, default: float, kind: type = float) -> Any:
     try:
         value = kind(raw)
     except ValueError:
-        raise BadExport(f"{name} must be a number from {low:g} to {high:g}") from None
+        raise BadExport(f"{name} must be a number from {low:g} to {high:g}, not {raw[:40]!r}") from None
     if not low <= value <= high:
         raise BadExport(f"{name} must be from {low:g} to {high:g}, not {value:g}")
     return value
