@@ -61,6 +61,7 @@ def release(job: Job) -> None:
 
 
 def clear_callback_log(connection: redis.Redis) -> None:
+    """Empty the callbacks' log (before a demonstration that reads it)."""
     connection.delete(export_jobs.CALLBACK_LOG)
 
 

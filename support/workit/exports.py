@@ -7,8 +7,9 @@ Routes (relative links only, so they work behind Jupyter's proxy; ``support.serv
 - ``GET exports/<id>/status``: JSON from ``export_status.status_of`` (404 with ``state: expired`` for an unknown id);
 - ``GET exports/<id>/``: the page: a ``<progress>`` bar that polls ``status`` every ``POLL_MS`` ms, then the
   result, or the failure message;
-- ``GET exports/<id>/events``: the same answers pushed as Server-Sent Events (for the comparison in the benchmark;
-  the page does not use it: under Work-It's one-request-at-a-time server an open stream blocks every other user).
+- ``GET exports/<id>/events``: the same answers pushed as Server-Sent Events, for the comparison in
+  ``benchmarks/results_page.py``. The page does not use it: under Work-It's one-request-at-a-time server an open
+  stream blocks every other user, and jupyter-server-proxy delivered a stream's events only at its end.
 """
 
 from __future__ import annotations
