@@ -215,6 +215,16 @@ def test_the_export_page_advances_its_progress_bar_through_jupyter(setup: tuple[
     assert export_page.inner_text("#result").splitlines()[-1] == "3. <b>Bold</b> ideas"  # shown as text
     asked = int(export_page.inner_text("#polls").rsplit(" ", 1)[-1])
     assert asked >= 2, asked
+    from axe_playwright_python.sync_playwright import Axe
+
+    export_page.evaluate(Axe().axe_script)
+    violations = export_page.evaluate("() => axe.run(document)")["violations"]
+    assert not [v for v in violations if v["impact"] in ("serious", "critical")], violations
+    focused = []
+    for _ in range(2):  # the result, then the link: both reached with the keyboard alone
+        export_page.keyboard.press("Tab")
+        focused.append(export_page.evaluate("() => document.activeElement.id || document.activeElement.tagName"))
+    assert focused == ["result", "A"], focused
     assert not traffic.failed, traffic.failed
     assert not any("127.0.0.1" in url and not url.startswith(traffic.origin) for url in traffic.blocked), \
         f"the page tried to reach a service directly: {traffic.blocked}"
