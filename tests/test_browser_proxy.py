@@ -4,7 +4,8 @@ A real JupyterLab serves the learner edition under the base_url ``/user/learner/
 jupyter-server-proxy; headless Chromium loads it, and every request to any other origin (the services' own
 127.0.0.1 ports among them) is blocked, as it would be from a learner's laptop. Notebook 01's link to Work-It opens
 the form through Jupyter and a submission through it is answered; notebook 04's embedded rq-dashboard shows the
-queues with its stylesheets and scripts loaded through the proxy; no frame shows an error page.
+queues with its stylesheets and scripts loaded through the proxy; no frame shows an error page; notebook 08's export
+page, opened through Jupyter, advances its progress bar to the result.
 
 Needs Debian's ``chromium``; skipped, saying so, only when it is missing.
 """
@@ -173,5 +174,60 @@ def test_the_embedded_dashboard_shows_the_queues_through_jupyter(setup: tuple[La
     assert frame.evaluate("() => typeof window.jQuery") == "function", "its scripts did not load"
     assert not traffic.failed, traffic.failed
     assert not _error_pages(jupyter.page), _error_pages(jupyter.page)
+    jupyter.close_documents()
+    lab.shutdown_kernels()
+
+
+RUN_CELLS_JS = """async ([path, markers]) => {
+  const w = [...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path);
+  for (const marker of markers) {  // one cell at a time, each after the one before has run
+    w.content.activeCellIndex = w.content.widgets.findIndex(c => c.model.type === 'code'
+                                                            && c.model.sharedModel.getSource().includes(marker));
+    await window.jupyterapp.commands.execute('notebook:run-cell');
+  }
+}"""
+
+
+def test_the_export_page_advances_its_progress_bar_through_jupyter(setup: tuple[LabServer, Any, Traffic]) -> None:
+    lab, context, traffic = setup
+    path = "notebooks/08_results_and_progress.ipynb"
+    jupyter = LabPage(context.new_page(), lab).load()
+    jupyter.notebook(path).open()
+    jupyter.page.evaluate(RUN_CELL_JS, [path, "results.start_export(\"Coffee first"])
+    link = jupyter.page.locator("a", has_text="Open the export page").first
+    link.wait_for(timeout=90_000)
+    href = link.get_attribute("href")
+    assert href.startswith(f"{BASE}proxy/127.0.0.1:") and "/exports/" in href, href
+
+    with context.expect_page() as opened:
+        link.click()
+    export_page = opened.value
+    export_page.wait_for_load_state()
+    assert export_page.url.startswith(lab.url("proxy/127.0.0.1:")), export_page.url
+    bar = export_page.locator("progress#bar")
+    export_page.wait_for_function("() => document.querySelector('#bar').getAttribute('aria-valuenow') === '50'",
+                                  timeout=60_000)  # the job holds at step 2 of 4 until the notebook lets it go
+    assert export_page.get_by_label("Progress").count() == 1  # the bar has a name
+    jupyter.page.evaluate(RUN_CELLS_JS, [path, ["results.wait_for_step(export, 2)", "def report(",
+                                                "ex_report.check(report)", "results.release(export)"]])
+    export_page.wait_for_function("() => document.body.dataset.done === 'finished'", timeout=60_000)
+    assert bar.get_attribute("aria-valuenow") == "100"
+    assert export_page.inner_text("#result").splitlines()[-1] == "3. <b>Bold</b> ideas"  # shown as text
+    asked = int(export_page.inner_text("#polls").rsplit(" ", 1)[-1])
+    assert asked >= 2, asked
+    from axe_playwright_python.sync_playwright import Axe
+
+    export_page.evaluate(Axe().axe_script)
+    violations = export_page.evaluate("() => axe.run(document)")["violations"]
+    assert not [v for v in violations if v["impact"] in ("serious", "critical")], violations
+    focused = []
+    for _ in range(2):  # the result, then the link: both reached with the keyboard alone
+        export_page.keyboard.press("Tab")
+        focused.append(export_page.evaluate("() => document.activeElement.id || document.activeElement.tagName"))
+    assert focused == ["result", "A"], focused
+    assert not traffic.failed, traffic.failed
+    assert not any("127.0.0.1" in url and not url.startswith(traffic.origin) for url in traffic.blocked), \
+        f"the page tried to reach a service directly: {traffic.blocked}"
+    export_page.close()
     jupyter.close_documents()
     lab.shutdown_kernels()

@@ -16,6 +16,7 @@ from support import jobs, mailcatcher, queues
 from support.checks.dashboard import ex_count_failed
 from support.checks.failures import ex_send_once
 from support.checks.redis_basics import ex_send, ex_take
+from support.checks.results import ex_report, ex_status
 from support.checks.scaling import ex_wall_time
 from support.checks.slow_request import ex_stopwatch
 from support.exercises import Exercise
@@ -28,6 +29,8 @@ CASES = [
     (ex_take, "take", dict),
     (ex_count_failed, "count_failed", dict),
     (ex_send_once, "send_once", lambda: {"r": queues.connection(), "jobs": jobs}),
+    (ex_report, "report", dict),
+    (ex_status, "export_status", dict),
 ]
 
 

@@ -27,6 +27,7 @@ NOTEBOOKS: dict[str, str] = {  # the check module -> the notebook whose exercise
     "scaling": "06_scaling_and_scheduling",
     "quiz": "07_check_for_understanding",
     "quiz_after": "07_check_for_understanding",
+    "results": "08_results_and_progress",
 }
 
 

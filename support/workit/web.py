@@ -7,6 +7,8 @@ slow mailer, every other user waits in line behind them, which a threaded server
 
 - ``inline`` delivery calls the slow mailer inside the request (the Rails lesson's ``deliver_now``): the page hangs.
 - ``background`` delivery puts a job on the ``mailers`` queue (``perform_later``) and answers at once.
+- the export (notebook 08, ``support.workit.exports``) queues a slow job in any delivery mode; its page polls
+  the job's status and shows its progress, result or failure.
 - ``controller`` delivery hands the submission to the learner's controller file (``support.workit.controller``):
   whatever its ``create(email, thought)`` does, inline or ``perform_later``, is what the app does.
 
@@ -30,7 +32,7 @@ from ..services import guard, processes
 from ..services.app import DELIVERIES, PREFERRED_PORT
 from ..services.ports import HOST
 from . import controller as controllers
-from . import mailer
+from . import exports, mailer
 from .validation import MAX_THOUGHT, ValidationError, validate
 
 QUEUE = "mailers"
@@ -221,6 +223,8 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
             return answer(503, f"Could not queue the email: {exc}")
         return answer(200, f"Your GIF is on its way to {email}: a worker will send it shortly.", job_id)
 
+    exports.register(app, lambda: enqueuer.queue().connection,
+                     lambda body, status=200: _page(body, delivery, delay, status))  # notebook 08's export
     return app
 
 

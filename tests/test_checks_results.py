@@ -1,0 +1,169 @@
+"""The checks of 08_results_and_progress, against real jobs in a real Redis: every requirement an exercise states
+has a wrong answer that fails with its own message; the reference passes; a blank is not attempted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rq.job import Job
+
+from support import queues
+from support.checks.results import PROBE_QUEUE, ex_fan_in, ex_report, ex_result_ttl, ex_status
+from support.export_jobs import add_up, count_words, report_progress
+from support.exercises import ____
+from support.workit.export_status import status_of
+
+
+def no_probe_left() -> bool:
+    conn = queues.connection()
+    return not conn.exists(f"rq:queue:{PROBE_QUEUE}") and not any(
+        Job.fetch(key.decode().rsplit(":", 1)[-1], connection=conn).origin == PROBE_QUEUE
+        for key in conn.scan_iter(match="rq:job:*") if key.count(b":") == 2)
+
+
+# --- Exercise 1: report progress ---------------------------------------------------------------------------------
+
+
+def test_report_reference_is_correct_and_leaves_no_job(course_home: Path) -> None:
+    result = ex_report.check(report_progress)
+    assert result.correct, result.message
+    assert no_probe_left()
+
+
+def not_saved(job: Job, done: int, total: int) -> None:
+    job.meta["progress"] = {"done": done, "total": total}
+
+
+def replaces_meta(job: Job, done: int, total: int) -> None:
+    job.meta = {"progress": {"done": done, "total": total}}
+    job.save_meta()
+
+
+def wrong_keys(job: Job, done: int, total: int) -> None:
+    job.meta["progress"] = {"step": done, "of": total}
+    job.save_meta()
+
+
+@pytest.mark.parametrize(("fn", "message"), [
+    (not_saved, "but Redis does not: the page reads Redis. Save it with job.save_meta()"),
+    (replaces_meta, "The job's other meta ('owner': 'ada') is gone"),
+    (wrong_keys, "it should be {'done': 2, 'total': 5}"),
+    (42, "it should be a function of (job, done, total)"),
+])
+def test_report_wrong_answers_are_incorrect(course_home: Path, fn: Any, message: str) -> None:
+    result = ex_report.check(fn)
+    assert result.kind == "incorrect"
+    assert message in result.message
+
+
+def test_report_blank_is_not_attempted(course_home: Path) -> None:
+    assert ex_report.check(____).kind == "not_attempted"
+    assert ex_report.use(____, quiet=True) is report_progress
+
+
+# --- Exercise 2: the status answer ----------------------------------------------------------------------------------
+
+
+def test_status_reference_is_correct(course_home: Path) -> None:
+    result = ex_status.check(status_of)
+    assert result.correct, result.message
+    assert no_probe_left()
+
+
+def no_expired(job: Job | None) -> dict[str, Any]:
+    return status_of(job) if job is not None else {"state": "gone", "error": "x"}
+
+
+def blank_expired_message(job: Job | None) -> dict[str, Any]:
+    return status_of(job) if job is not None else {"state": "expired", "error": ""}
+
+
+def percent_as_fraction(job: Job | None) -> dict[str, Any]:
+    answer = status_of(job)
+    if job is not None and answer["state"] == "started":
+        answer["percent"] = 1 / 3
+    return answer
+
+
+def no_result(job: Job | None) -> dict[str, Any]:
+    return {**status_of(job), "result": None}
+
+
+def whole_traceback(job: Job | None) -> dict[str, Any]:
+    answer = status_of(job)
+    if job is not None and answer["state"] == "failed":
+        answer["error"] = job.latest_result().exc_string
+    return answer
+
+
+def own_words(job: Job | None) -> dict[str, Any]:
+    answer = status_of(job)
+    return {**answer, "state": "waiting"} if answer["state"] == "queued" else answer
+
+
+@pytest.mark.parametrize(("fn", "message"), [
+    (own_words, "For a queued job, state is 'waiting'"),
+    (percent_as_fraction, "For a started job 1 step of 3 in, percent is"),
+    (no_result, "For a finished export, result is None"),
+    (whole_traceback, "For a failed export, error is"),
+    (no_expired, "For None (no such job: expired, or never made), state is 'gone'"),
+    (blank_expired_message, "give an error message the page can show"),
+    (lambda job: "finished", "return a dict with state, percent, result and error"),
+])
+def test_status_wrong_answers_are_incorrect(course_home: Path, fn: Any, message: str) -> None:
+    result = ex_status.check(fn)
+    assert result.kind == "incorrect", result.message
+    assert message in result.message
+    assert no_probe_left()
+
+
+def test_status_blank_is_not_attempted(course_home: Path) -> None:
+    assert ex_status.check(____).kind == "not_attempted"
+
+
+# --- Exercise 3: the fan-in ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def parts(course_home: Path) -> list[Job]:
+    default = queues.queue("default")
+    return [default.enqueue(count_words, text) for text in ("one two", "three", "four five six")]
+
+
+def test_fan_in_reference_is_correct(parts: list[Job]) -> None:
+    total = queues.queue("default").enqueue(add_up, [p.id for p in parts], depends_on=parts)
+    result = ex_fan_in.check(total, parts)
+    assert result.correct, result.message
+    assert total.get_status().value == "deferred"  # no worker runs: it waits for the parts
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda q, parts: q.enqueue(count_words, "x", depends_on=parts), "the fan-in is add_up"),
+    (lambda q, parts: q.enqueue(add_up, [p.id for p in parts]), "total waits for nothing"),
+    (lambda q, parts: q.enqueue(add_up, [p.id for p in parts], depends_on=parts[-1]), "waits for 1 of the 3 parts"),
+    (lambda q, parts: q.enqueue(add_up, [parts[0].id], depends_on=parts), "give it the parts' ids, in order"),
+    (lambda q, parts: parts, "it should be the job that enqueue returns"),
+])
+def test_fan_in_wrong_answers_are_incorrect(parts: list[Job], make: Any, message: str) -> None:
+    result = ex_fan_in.check(make(queues.queue("default"), parts), parts)
+    assert result.kind == "incorrect"
+    assert message in result.message
+
+
+def test_fan_in_blank_is_not_attempted_and_use_queues_the_reference(parts: list[Job]) -> None:
+    assert ex_fan_in.check(____, parts).kind == "not_attempted"
+    total = ex_fan_in.use(____, parts, quiet=True)
+    assert total.func_name == "support.export_jobs.add_up" and set(total.dependency_ids) == {p.id for p in parts}
+
+
+# --- Exercise 4: the result's lifetime ---------------------------------------------------------------------------------
+
+
+def test_result_ttl_choice() -> None:
+    assert ex_result_ttl.check("c").correct
+    assert "500 s" in ex_result_ttl.check("b").message
+    assert "for ever" in ex_result_ttl.check("d").message
+    assert "deletes the job" in ex_result_ttl.check("a").message
+    assert ex_result_ttl.check(____).kind == "not_attempted"
