@@ -30,7 +30,12 @@ class RequestFailed(Exception):
 
 
 class RelayCrashed(Exception):
-    """The outbox relay died between enqueueing a job and marking its row sent (made to, for the lesson)."""
+    """The outbox relay died between enqueueing a job and marking its row sent (made to, for the lesson); `jobs`
+    are the jobs it had queued."""
+
+    def __init__(self, message: str, jobs: list[Job]) -> None:
+        super().__init__(message)
+        self.jobs = jobs
 
 
 @dataclass
@@ -110,7 +115,7 @@ def relay(q: Queue, crash_after_enqueue: bool = False) -> list[Job]:
         for row in thoughts_db.unsent(db):
             queued.append(q.enqueue(row["func"], row["thought_id"], result_ttl=600))
             if crash_after_enqueue:
-                raise RelayCrashed(f"the relay died after enqueueing outbox row {row['id']}, before marking it")
+                raise RelayCrashed("the relay died after enqueueing a job, before marking its row sent", queued)
             thoughts_db.mark_sent(db, row["id"])
     finally:
         db.close()

@@ -42,8 +42,11 @@ CREATE TABLE IF NOT EXISTS outbox (
 
 
 def path() -> Path:
-    """The database file, created private (0600) on first use."""
-    return state.private_file(state.home() / FILE_NAME)
+    """The database file, created private (0600) on first use. Once it exists it is never opened here: closing
+    any descriptor of a SQLite file drops the locks that this process's open connections hold on it (POSIX
+    locks belong to the process), and the next write fails with "disk I/O error"."""
+    file = state.home() / FILE_NAME
+    return file if file.exists() else state.private_file(file)
 
 
 def connect(timeout: float = 10.0) -> sqlite3.Connection:
