@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import redis
 from rq import Queue
 from rq.job import Job
 from rq.rate_limit import RateLimit, RateLimitRegistry
@@ -48,7 +49,7 @@ def peak(events: list[tuple[float, int]]) -> int:
     return highest
 
 
-def events(run: str, connection=None) -> list[tuple[float, int]]:
+def events(run: str, connection: redis.Redis | None = None) -> list[tuple[float, int]]:
     """The start and end notes of `run`'s calls as (time, +1/-1)."""
     conn = connection or queues.connection()
     found = []
@@ -58,7 +59,7 @@ def events(run: str, connection=None) -> list[tuple[float, int]]:
     return found
 
 
-def reset_limit(key: str, connection=None) -> int:
+def reset_limit(key: str, connection: redis.Redis | None = None) -> int:
     """Forget the rate limit `key`: delete the jobs it still tracks (an interrupted earlier run) and its keys, so
     that no stale job holds a slot. Returns how many jobs were dropped."""
     conn = connection or queues.connection()
