@@ -51,7 +51,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         with recorded_while_running():  # so that `python -m support down` stops it too
             run_worker(args.queues or queues.QUEUE_NAMES, burst=args.burst, simple=args.simple,
                        with_scheduler=not args.no_scheduler, max_idle_time=args.max_idle_time, path=args.path,
-                       name=args.name, kind=args.kind)
+                       name=args.name, kind=args.kind, serializer=args.serializer)
     except KeyboardInterrupt:
         pass
     return 0
@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler (retries, enqueue_in)")
     worker.add_argument("--max-idle-time", type=int, default=None, help="quit after this many idle seconds")
     worker.add_argument("--path", default=None, help="folder to import job modules from (default: current)")
+    worker.add_argument("--serializer", choices=["pickle", "json"], default=None,
+                        help="how the jobs were stored (default: rq's, pickle); must match the app's queues")
     worker.add_argument("--name", default=None, help=argparse.SUPPRESS)
     worker.set_defaults(func=cmd_worker)
 

@@ -95,7 +95,8 @@ def test_the_progress_command_prints_each_exercise_with_its_status(home: Path) -
                          "3 hints taken")
     assert [line.split()[0] for line in whole if not line.startswith(("Kept", "Total", " "))] == [
         "01_slow_request", "02_redis", "03_jobs", "04_dashboard", "05_when_things_fail",
-        "06_scaling_and_scheduling", "07_check_for_understanding", "08_results_and_progress"]
+        "06_scaling_and_scheduling", "07_check_for_understanding", "08_results_and_progress",
+        "09_production_patterns"]
     quiz = whole[whole.index("07_check_for_understanding") + 1:][:4]
     assert quiz == ["  Question 1                                                 correct             hints: 0",
                     "  Question 2                                                 tried               hints: 1",

@@ -28,6 +28,7 @@ NOTEBOOKS: dict[str, str] = {  # the check module -> the notebook whose exercise
     "quiz": "07_check_for_understanding",
     "quiz_after": "07_check_for_understanding",
     "results": "08_results_and_progress",
+    "production": "09_production_patterns",
 }
 
 

@@ -20,11 +20,12 @@ def connection() -> redis.Redis:
     return redis_server.connect()
 
 
-def queue(name: str = "default", connection_: redis.Redis | None = None) -> Queue:
-    """The RQ queue `name` on the course's Redis."""
+def queue(name: str = "default", connection_: redis.Redis | None = None, serializer: str | None = None) -> Queue:
+    """The RQ queue `name` on the course's Redis; `serializer` ("json", "pickle"; default: rq's, pickle) is how
+    its jobs are stored."""
     if name not in QUEUE_NAMES:
         raise ValueError(f"Unknown queue {name!r}: the course's queues are {', '.join(QUEUE_NAMES)}.")
-    return Queue(name, connection=connection_ or connection())
+    return Queue(name, connection=connection_ or connection(), serializer=serializer)
 
 
 def all_queues(connection_: redis.Redis | None = None) -> list[Queue]:

@@ -70,8 +70,10 @@ def banner(queue_names: Sequence[str], worker_class: str, redis_url: str, path: 
 
 def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool = False, simple: bool = False,
                with_scheduler: bool = True, max_idle_time: int | None = None, path: str | None = None,
-               name: str | None = None, kind: str | None = None) -> bool:
-    """Run a worker in this process until it is stopped (Ctrl+C: warm shutdown) or, with `burst`, out of work."""
+               name: str | None = None, kind: str | None = None, serializer: str | None = None) -> bool:
+    """Run a worker in this process until it is stopped (Ctrl+C: warm shutdown) or, with `burst`, out of work.
+    `serializer` ("json", "pickle" or a dotted path; default: rq's, pickle) must be the one the jobs were queued
+    with."""
     import_path = str(Path(path or os.getcwd()).resolve())
     if import_path not in sys.path:
         sys.path.insert(0, import_path)  # the worker imports job modules by name from here, like `rq worker --path`
@@ -79,7 +81,8 @@ def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool =
     cls = worker_class(simple, kind)
     print(banner(queue_names, cls.__name__, redis_server.address(), import_path), flush=True)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT, force=True)
-    worker = cls([queues.queue(q, conn) for q in queue_names], connection=conn, name=name)
+    worker = cls([queues.queue(q, conn, serializer) for q in queue_names], connection=conn, name=name,
+                 serializer=serializer)
     sys.stdout.flush()  # a forking worker would repeat buffered output once per child
     return worker.work(burst=burst, with_scheduler=with_scheduler, max_idle_time=max_idle_time,
                        logging_level="INFO", date_format=DATE_FORMAT, log_format=LOG_FORMAT)
@@ -128,8 +131,10 @@ def record(rq_name: str, conn: redis.Redis) -> Worker | None:
 
 def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: bool = False,
                  with_scheduler: bool = True, burst: bool = False, path: str | Path | None = None,
-                 max_idle_time: int | None = None, timeout: float = 15.0, kind: str | None = None) -> Service:
-    """Start a worker as a background process; returns when it has registered with Redis."""
+                 max_idle_time: int | None = None, timeout: float = 15.0, kind: str | None = None,
+                 serializer: str | None = None) -> Service:
+    """Start a worker as a background process; returns when it has registered with Redis. `serializer`: see
+    ``run_worker``."""
     conn = queues.connection()
     with state.locked():
         name = processes.free_name(WORKER_PREFIX)
@@ -141,6 +146,7 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
         argv += [] if with_scheduler else ["--no-scheduler"]
         argv += ["--burst"] if burst else []
         argv += ["--max-idle-time", str(max_idle_time)] if max_idle_time else []
+        argv += ["--serializer", serializer] if serializer else []
         proc = processes.spawn(name, argv)
         service = processes.register(name, proc, rq_name=rq_name, queues=list(queue_names), simple=simple,
                                      worker_class=worker_class(simple, kind).__name__)
