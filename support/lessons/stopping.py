@@ -50,9 +50,11 @@ def wait_in_slow_step(job: Job, timeout: float = 30.0) -> bool:
 
 def in_slow_step(job: Job, service: Service) -> bool:
     """The precondition of every signal below: the job has reached its slow step and is still STARTED (it waits for
-    its go), and the worker running it is alive."""
+    its go), and `service` is the worker running it, alive."""
     reached = bool(job.connection.exists(ops_jobs.REACHED_PREFIX + _marker(job)))
-    return reached and job.get_status(refresh=True).value == "started" and service.alive()
+    job.refresh()  # its status and the name of the worker running it, as Redis has them now
+    return (reached and job.get_status(refresh=False).value == "started" and job.worker_name == service.rq_name
+            and service.alive())
 
 
 def release(job: Job) -> None:
