@@ -91,10 +91,10 @@ def test_the_progress_command_prints_each_exercise_with_its_status(home: Path) -
         "  Exercise 2: Background or request?  used the reference  hints: 2   solution shown\n"
         "Total: 1 correct, 1 used the reference, 0 tried, 0 not attempted; 2 hints taken\n")
     whole = run_progress(home).splitlines()
-    assert whole[-1] == "Total: 2 correct, 1 used the reference, 1 tried, 24 not attempted; 3 hints taken"
+    assert whole[-1] == "Total: 2 correct, 1 used the reference, 1 tried, 27 not attempted; 3 hints taken"
     assert [line.split()[0] for line in whole if not line.startswith(("Kept", "Total", " "))] == [
         "01_slow_request", "02_redis", "03_jobs", "04_dashboard", "05_when_things_fail",
-        "06_scaling_and_scheduling", "07_check_for_understanding"]
+        "06_scaling_and_scheduling", "07_check_for_understanding", "10_operations"]
     quiz = whole[whole.index("07_check_for_understanding") + 1:][:4]
     assert quiz == ["  Question 1                                                 correct             hints: 0",
                     "  Question 2                                                 tried               hints: 1",
@@ -114,9 +114,9 @@ def test_the_export_has_a_row_per_exercise(home: Path, tmp_path: Path) -> None:
     a_session()
     out = tmp_path / "alice.csv"
     assert run_progress(home, "--export", str(out), "--learner", "alice") == (
-        f"Wrote 28 rows for alice to {out} (nothing was sent anywhere).\n")
+        f"Wrote 31 rows for alice to {out} (nothing was sent anywhere).\n")
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == len(catalogue()) == 28
+    assert len(rows) == len(catalogue()) == 31
     touched = [r for r in rows if r["last_at"]]
     untouched = [r for r in rows if not r["last_at"]]
     first_try = {r["exercise"]: r.pop("first_try_at") for r in touched}
