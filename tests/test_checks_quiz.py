@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.checks import quiz
+from support.checks import quiz, quiz_after
 from support.checks.quiz import QUESTIONS, q1, summary
 from support.exercises import ____
 
@@ -51,6 +51,16 @@ def test_typical_wrong_answers_name_the_misconception():
     assert "at-least-once" in quiz.q7.check("a").message
     assert "never stores a job's code" in quiz.q4.check("c").message
     assert "That needs a scheduler" in quiz.q10.check("a").message
+    assert "result_ttl, 500 seconds" in quiz_after.q12.check("a").message
+    assert "a failed job has not" in quiz_after.q13.check("a").message
+    assert "no rollback reaches it" in quiz_after.q14.check("a").message
+    assert "does not requeue anything" in quiz_after.q15.check("a").message
+    assert "never the app's memory" in quiz_after.q16.check("a").message
+
+
+def test_the_quiz_counts_the_questions_on_08_and_09() -> None:
+    assert [q.name for q in QUESTIONS] == [f"Question {n}" for n in range(1, 17)]
+    assert QUESTIONS[11:] == quiz_after.QUESTIONS
 
 
 def test_many_choice_explains_wrong_picks_and_counts_missing_ones_without_naming_them():

@@ -40,7 +40,7 @@ def test_the_learner_edition_runs_backwards_and_twice_from_nothing(tmp_path: Pat
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--keep-duplicates",
              "--rootdir", str(tmp_path), "--basetemp", str(tmp_path / "inner"), "--nbval", "--nbval-current-env",
              "--nbval-sanitize-with", str(ROOT / "tests" / "sanitize.cfg"), *order],
-            cwd=tmp_path, capture_output=True, text=True, timeout=900)  # COURSE_HOME: set above, inherited
+            cwd=tmp_path, capture_output=True, text=True, timeout=2400)  # COURSE_HOME: set above, inherited
     finally:
         course.down()
     assert result.returncode == 0, result.stdout[-6000:]

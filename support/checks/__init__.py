@@ -26,6 +26,7 @@ NOTEBOOKS: dict[str, str] = {  # the check module -> the notebook whose exercise
     "failures": "05_when_things_fail",
     "scaling": "06_scaling_and_scheduling",
     "quiz": "07_check_for_understanding",
+    "quiz_after": "07_check_for_understanding",
     "operations": "10_operations",  # the operations sections of 09_production_patterns, built on their own
 }
 

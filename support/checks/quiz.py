@@ -1,7 +1,8 @@
-"""The closing quiz of 07_check_for_understanding: eleven questions, each wrong option explained.
+"""The closing quiz of 07_check_for_understanding: sixteen questions, each wrong option explained.
 
 Every question is a :class:`~support.exercises.Choice`: answer with its widget, or in code (``q1.check("b")``;
-several answers as ``q1.check("a c e")``). A wrong pick says which misconception it comes from.
+several answers as ``q1.check("a c e")``). A wrong pick says which misconception it comes from. Questions 12 to 16,
+on notebooks 08 and 09, live in ``support.checks.quiz_after``; ``QUESTIONS`` and ``summary`` count all sixteen.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..exercises import Choice, Incorrect, Result
+from .quiz_after import QUESTIONS as AFTER_THE_TUTORIAL
 
 
 class ManyChoice(Choice):
@@ -271,7 +273,7 @@ q11 = Choice(
     },
     hints=["What does config.active_job.queue_adapter = :sidekiq change, and what stays the same?"])
 
-QUESTIONS: list[Choice] = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11]
+QUESTIONS: list[Choice] = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, *AFTER_THE_TUTORIAL]
 
 
 def summary(questions: Sequence[Choice] = QUESTIONS) -> str:
