@@ -17,7 +17,7 @@ MAX_LINES = 300
 LAYERS: dict[str, int] = {"services": 0, "exercises": 0, "rq_helpers": 1, "workit": 2, "widgets": 4, "lessons": 5,
                           "checks": 6}
 JOB_MODULES = {"jobs", "active_job", "failure_jobs", "demo_jobs", "tiny_queue", "export_jobs",
-               "production_jobs"}  # layer 3, at the top level
+               "production_jobs", "ops_jobs", "ops_cron_config"}  # layer 3, at the top level
 ENTRY_LAYER = 7  # cli, __main__, dashboard, the short names
 
 
@@ -146,7 +146,8 @@ def test_the_map_in_contributing_lists_exactly_the_modules_there_are() -> None:
 def test_each_lesson_module_names_the_notebook_that_uses_it() -> None:
     notebooks = {path.stem for path in (ROOT / "instructor").glob("*.ipynb")}
     lesson_modules = [*sorted((SUPPORT / "lessons").glob("[!_]*.py")),
-                      *(SUPPORT / f"{name}.py" for name in ("failure_jobs", "demo_jobs", "tiny_queue"))]
+                      *(SUPPORT / f"{name}.py" for name in ("failure_jobs", "demo_jobs", "tiny_queue", "ops_jobs",
+                                                                 "ops_cron_config"))]
     for path in lesson_modules:
         doc = ast.get_docstring(ast.parse(path.read_text())) or ""
         assert any(nb in doc for nb in notebooks), f"{path.name}'s docstring names none of {sorted(notebooks)}"

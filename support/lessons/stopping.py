@@ -1,0 +1,98 @@
+"""Stopping a worker for ``09_production_patterns`` (built as ``10_operations``): a real worker, a job held in its
+slow step (``support.ops_jobs.hold``), and the signals a deploy sends, timed.
+
+RQ 3 (``rq/worker/base.py``): the first SIGTERM or SIGINT is a *warm* shutdown request: a busy worker finishes the
+job in flight, then exits; an idle one exits at once. A second signal, at least 1 s after the first (RQ ignores a
+repeat within a second), is a *cold* shutdown: the worker kills its work horse with SIGKILL and exits. The job stays
+STARTED in its queue's ``StartedJobRegistry`` until its deadline there passes; then RQ's clean-up calls it abandoned
+(``support.rq_helpers.recovery`` explains the deadline).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+import uuid
+
+from rq import Queue, Worker
+from rq.job import Job
+
+from .. import ops_jobs
+from ..rq_helpers import queues, recovery, workers
+from ..services import processes
+from ..services.processes import Service
+
+REPEAT_IGNORED = 1.0  # seconds: RQ ignores a second signal that comes sooner than this after the first
+
+
+def start_worker() -> Service:
+    """A forking worker on ``default`` without the scheduler (so it has one child only: the work horse)."""
+    return workers.start_worker(["default"], with_scheduler=False)
+
+
+def enqueue_hold(queue: Queue | None = None) -> Job:
+    """Queue a job that holds in its slow step until ``release(job)``; a marker of its own names its Redis keys."""
+    marker = f"hold-{uuid.uuid4().hex[:8]}"
+    return (queue or queues.queue("default")).enqueue(ops_jobs.hold, marker, job_timeout=120, result_ttl=600)
+
+
+def _marker(job: Job) -> str:
+    return str(job.args[0])
+
+
+def wait_in_slow_step(job: Job, timeout: float = 30.0) -> bool:
+    """Wait until `job` says (through Redis) that it is inside its slow step; True when it did."""
+    key = ops_jobs.REACHED_PREFIX + _marker(job)
+    return processes.wait_until(lambda: bool(job.connection.exists(key)), timeout, 0.02)
+
+
+def in_slow_step(job: Job, service: Service) -> bool:
+    """The precondition of every signal below: the job has reached its slow step and is still STARTED (it waits for
+    its go), and `service` is the worker running it, alive."""
+    reached = bool(job.connection.exists(ops_jobs.REACHED_PREFIX + _marker(job)))
+    job.refresh()  # its status and the name of the worker running it, as Redis has them now
+    return (reached and job.get_status(refresh=False).value == "started" and job.worker_name == service.rq_name
+            and service.alive())
+
+
+def release(job: Job) -> None:
+    """Let `job` leave its slow step (it then works half a second more and finishes)."""
+    job.connection.set(ops_jobs.GO_PREFIX + _marker(job), 1, ex=3600)
+
+
+def send(service: Service, sig: signal.Signals = signal.SIGTERM) -> float:
+    """Send `sig` to the worker process (not to its work horse); returns the monotonic time it was sent."""
+    os.kill(service.pid, sig)
+    return time.monotonic()
+
+
+def wait_for_exit(service: Service, timeout: float = 60.0) -> float | None:
+    """Wait until the worker process has exited; the monotonic time it was seen gone (None: still running)."""
+    if processes.wait_until(lambda: not service.alive(), timeout, 0.01):
+        return time.monotonic()
+    return None
+
+
+def forget(service: Service) -> None:
+    """Remove an exited worker from the course's state file (stops it first if it still runs)."""
+    workers.stop_worker(service)
+
+
+def registered(service: Service) -> bool:
+    """Is the worker still listed in Redis (``Worker.all``)? A worker that shut down, warm or cold, unregisters."""
+    return any(w.name == service.rq_name for w in Worker.all(connection=queues.connection()))
+
+
+def abandon_now(job: Job) -> Job:
+    """What RQ's clean-up does once the job's deadline in the StartedJobRegistry has passed, done now: run
+    ``StartedJobRegistry.cleanup`` with a time just after that deadline. Returns the job, refreshed."""
+    left = recovery.seconds_left(job)
+    if left is None:
+        raise RuntimeError("The job is not in the StartedJobRegistry")
+    registry = job.started_job_registry
+    with recovery.hidden_log_records("rq.registry", below=logging.ERROR):  # its warning would land in a cell
+        registry.cleanup(timestamp=time.time() + left + 1)
+    job.refresh()
+    return job

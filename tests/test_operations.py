@@ -1,0 +1,199 @@
+"""The support code of 10_operations (09's operations sections), on real parts: real ``rq cron`` processes, real
+workers stopped with real signals, and the numbers of a real queue."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from support import course, ops_jobs, queues, workers
+from support.lessons import recurring, stopping, watching
+from support.rq_helpers import metrics, recovery
+from support.widgets.metrics_view import MetricsView, render
+
+
+@pytest.fixture
+def redis_up(course_home: Path) -> Path:
+    course.up("redis", quiet=True)
+    return course_home
+
+
+# --- metrics ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("values", "p", "want"), [
+    ([0.3, 0.1, 0.2, 0.4], 50, 0.2), ([0.3, 0.1, 0.2, 0.4], 100, 0.4), ([0.3, 0.1, 0.2, 0.4], 1, 0.1),
+    ([5.0], 95, 5.0), ([], 50, None),
+])
+def test_percentile_is_the_nearest_rank_and_leaves_its_input(values: list[float], p: float, want: object) -> None:
+    given = list(values)
+    assert metrics.percentile(given, p) == want
+    assert given == values
+
+
+def test_oldest_age_is_the_wait_of_the_head_of_the_queue(redis_up: Path) -> None:
+    q = queues.queue("default")
+    queues.empty(q)
+    assert metrics.oldest_age(q) is None
+    q.enqueue(ops_jobs.work_for, 0)
+    time.sleep(0.3)
+    q.enqueue(ops_jobs.work_for, 0)
+    age = metrics.oldest_age(q)
+    assert age is not None and 0.3 <= age < 30  # the first job's age, not the second's
+    assert metrics.oldest_age(q, now=time.time() + 10) >= 10.3
+
+
+def test_read_counts_a_real_batch(redis_up: Path) -> None:
+    q = queues.queue("default")
+    queues.empty(q)
+    before = metrics.read(q)
+    assert (before.queued, before.finished, before.failed, before.failure_rate, before.p50) == (0, 0, 0, None, None)
+    batch = watching.enqueue_batch(q, jobs=10)  # lengths 0.1, 0.2, 0.3, 0.6 in turn; jobs 5 and 10 fail
+    assert metrics.read(q).queued == 10
+    worker = workers.start_worker(["default"], with_scheduler=False)
+    try:
+        assert watching.wait(batch) == {"finished": 8, "failed": 2}
+    finally:
+        workers.stop_worker(worker)
+    after = metrics.read(q)
+    assert (after.queued, after.oldest_age, after.finished, after.failed) == (0, None, 8, 2)
+    assert after.failure_rate == pytest.approx(0.2)
+    took = metrics.durations(q)
+    assert len(took) == 8 and min(took) >= 0.1
+    assert after.p50 == metrics.percentile(took, 50) >= 0.2 and after.p95 >= 0.6
+
+
+def test_the_live_view_reads_the_queue_and_stops(redis_up: Path) -> None:
+    q = queues.queue("default")
+    queues.empty(q)
+    view = MetricsView(q, interval=0.05)
+    q.enqueue(ops_jobs.work_for, 0)
+    time.sleep(0.4)
+    history = view.stop()
+    assert repr(view) == "MetricsView(live numbers of the queue 'default')"
+    assert len(history) >= 3 and history[-1].queued == 1 and view.error is None
+    assert not view._poller.thread.is_alive()
+    assert "Jobs waiting" in view.body.value and "<svg" in view.body.value
+    count = len(view.history)
+    time.sleep(0.2)
+    assert len(view.history) == count  # nothing reads any more
+    assert "—" in render(metrics.Metrics(0, 0, None, 0, 0, 0, None, None), [], "x")
+
+
+def test_the_jobs_say_they_must_run_as_jobs() -> None:
+    with pytest.raises(RuntimeError, match="enqueue it"):
+        ops_jobs.hold("x")
+
+
+# --- rq cron -----------------------------------------------------------------------------------------------------
+
+
+def test_cron_runs_the_clean_up_and_two_cron_processes_both_enqueue(redis_up: Path) -> None:
+    recurring.reset()
+    old = recurring.add_sessions(3, age=600)
+    recurring.add_sessions(2, age=5)
+    worker = workers.start_worker(["default"], with_scheduler=False)
+    try:
+        time.sleep(1.5)
+        assert recurring.runs() == [] and recurring.registered_crons() == 0  # no cron process: nothing runs
+        one = recurring.start_cron()
+        first = recurring.wait_for_runs(2, timeout=60)
+        assert [r.by for r in first] == [one.name, one.name] and first[0].deleted == 3
+        assert first[1].at - first[0].at >= 0.5
+        assert recurring.sessions(older_than=300) == 0 and recurring.sessions() == 2
+        assert not any(queues.connection().exists(k) for k in old)
+        since = len(recurring.runs())
+        recurring.add_sessions(4, age=600)
+        two = recurring.start_cron()
+        assert recurring.registered_crons() == 2
+        by_two = recurring.wait_for_runs(2, by=two.name, since=since, timeout=60)
+        by_one = recurring.wait_for_runs(2, by=one.name, since=since, timeout=60)
+        assert by_one and by_two
+        assert sum(r.deleted for r in recurring.runs()[since:]) == 4  # idempotent: each session deleted once
+        assert recurring.stop_all() == 2
+        assert recurring.registered_crons() == 0 and recurring.running_crons() == []
+    finally:
+        recurring.stop_all()
+        workers.stop_worker(worker)
+
+
+def test_reset_stops_cron_processes_and_forgets_sessions_and_runs(redis_up: Path) -> None:
+    recurring.add_sessions(2, age=600)
+    recurring.start_cron()
+    recurring.reset()
+    assert recurring.running_crons() == [] and recurring.sessions() == 0 and recurring.runs() == []
+
+
+# --- stopping a worker ---------------------------------------------------------------------------------------------
+
+
+def test_sigterm_once_lets_the_job_in_flight_finish(redis_up: Path) -> None:
+    queues.empty(queues.queue("default"))
+    worker = stopping.start_worker()
+    job = stopping.enqueue_hold()
+    assert stopping.wait_in_slow_step(job) and stopping.in_slow_step(job, worker)
+    sent = stopping.send(worker, signal.SIGTERM)
+    time.sleep(1)
+    assert worker.alive() and job.get_status(refresh=True).value == "started"
+    stopping.release(job)
+    gone = stopping.wait_for_exit(worker)
+    assert gone is not None and gone - sent >= 1.5  # the 1 s above and the job's last half second
+    assert job.get_status(refresh=True).value == "finished"
+    assert job.return_value().endswith("finished its slow step")
+    assert not stopping.registered(worker)
+    stopping.forget(worker)
+
+
+def test_sigterm_twice_kills_the_horse_and_leaves_the_job_started(redis_up: Path) -> None:
+    queues.empty(queues.queue("default"))
+    worker = stopping.start_worker()
+    job = stopping.enqueue_hold()
+    assert stopping.wait_in_slow_step(job) and stopping.in_slow_step(job, worker)
+    horse = recovery.work_horse(worker)
+    stopping.send(worker, signal.SIGTERM)
+    time.sleep(stopping.REPEAT_IGNORED + 0.5)
+    assert worker.alive()
+    stopping.send(worker, signal.SIGTERM)
+    assert stopping.wait_for_exit(worker, timeout=30) is not None
+    assert horse is not None and not horse.is_running()
+    assert job.get_status(refresh=True).value == "started"
+    assert job.id in job.started_job_registry.get_job_ids(cleanup=False)
+    assert not stopping.registered(worker)
+    left = recovery.seconds_left(job)
+    assert left is not None and 0 < left < 120
+    stopping.abandon_now(job)
+    assert job.get_status().value == "failed" and "AbandonedJobError" in recovery.error_line(job)
+    stopping.forget(worker)
+
+
+def test_a_second_signal_within_a_second_is_ignored(redis_up: Path) -> None:
+    queues.empty(queues.queue("default"))
+    worker = stopping.start_worker()
+    job = stopping.enqueue_hold()
+    assert stopping.wait_in_slow_step(job) and stopping.in_slow_step(job, worker)
+    stopping.send(worker, signal.SIGTERM)
+    time.sleep(0.2)
+    stopping.send(worker, signal.SIGTERM)  # too soon after the first: still a warm shutdown
+    time.sleep(0.5)
+    assert worker.alive() and job.get_status(refresh=True).value == "started"
+    stopping.release(job)
+    assert stopping.wait_for_exit(worker) is not None
+    assert job.get_status(refresh=True).value == "finished"
+    stopping.forget(worker)
+
+
+def test_the_precondition_names_the_worker_that_runs_the_job(redis_up: Path) -> None:
+    queues.empty(queues.queue("default"))
+    busy = stopping.start_worker()
+    job = stopping.enqueue_hold()
+    assert stopping.wait_in_slow_step(job)
+    idle = stopping.start_worker()
+    try:
+        assert stopping.in_slow_step(job, busy) and not stopping.in_slow_step(job, idle)
+    finally:
+        stopping.release(job)
+        workers.stop_worker(busy)
+        workers.stop_worker(idle)
