@@ -1,4 +1,4 @@
-"""The checks of 10_operations (09's operations sections): every requirement each exercise states, one wrong answer
+"""The checks of notebook 09's operations sections: every requirement each exercise states, one wrong answer
 per requirement with its own message, the reference right, a blank not attempted."""
 
 from __future__ import annotations

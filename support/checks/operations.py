@@ -1,4 +1,4 @@
-"""Exercises of the operations sections of 09_production_patterns (built as 10_operations): two cron processes,
+"""Exercises of the operations sections of 09_production_patterns: two cron processes,
 the order of a deploy's stop, and a percentile of job durations."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import Any
 from ..exercises import Choice, Exercise, Incorrect, call, describe
 from ..rq_helpers import metrics
 
-# --- Exercise 1: three servers, three cron processes -----------------------------------------------------------
+# --- Exercise 4: three servers, three cron processes -----------------------------------------------------------
 
 ex_two_crons = Choice(
-    "Exercise 1",
+    "Exercise 4",
     "Your app runs on 3 servers, and each server starts `rq cron` with the same config: the session clean-up every "
     "60 s. What happens?",
     {
@@ -33,7 +33,7 @@ ex_two_crons = Choice(
     },
     title="Three servers, three cron processes")
 
-# --- Exercise 2: the order of a deploy's stop -------------------------------------------------------------------
+# --- Exercise 5: the order of a deploy's stop -------------------------------------------------------------------
 
 STEPS = {
     "a": "send SIGTERM to each old worker",
@@ -83,12 +83,12 @@ def check_deploy_order(value: Any) -> str:
 
 
 ex_deploy_order = Exercise(
-    "Exercise 2", check_deploy_order, title="Stop the old workers in the right order",
+    "Exercise 5", check_deploy_order, title="Stop the old workers in the right order",
     hints=["One of the four steps is what the second signal in the demonstration above did to its job.",
            "Ask (SIGTERM), give them time (wait), and only then force (SIGKILL)."],
     solution='deploy_steps = ["a", "b", "c"]', reference=DEPLOY_ORDER)
 
-# --- Exercise 3: a percentile --------------------------------------------------------------------------------------
+# --- Exercise 6: a percentile --------------------------------------------------------------------------------------
 
 CASES = [  # (values, p, the nearest-rank answer)
     ([0.3, 0.1, 0.2, 0.4], 50, 0.2),
@@ -133,7 +133,7 @@ def check_percentile(fn: Any) -> str:
 
 
 ex_percentile = Exercise(
-    "Exercise 3", check_percentile, title="The percentile of job durations",
+    "Exercise 6", check_percentile, title="The percentile of job durations",
     hints=["Sort a copy: ordered = sorted(values). The rank is ceil(p / 100 * n), at least 1.",
            "The answer is ordered[rank - 1] (ranks count from 1, indexes from 0); return None when values is empty."],
     solution="""\

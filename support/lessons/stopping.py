@@ -1,4 +1,4 @@
-"""Stopping a worker for ``09_production_patterns`` (built as ``10_operations``): a real worker, a job held in its
+"""Stopping a worker for ``09_production_patterns``: a real worker, a job held in its
 slow step (``support.ops_jobs.hold``), and the signals a deploy sends, timed.
 
 RQ 3 (``rq/worker/base.py``): the first SIGTERM or SIGINT is a *warm* shutdown request: a busy worker finishes the
