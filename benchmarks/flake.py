@@ -2,6 +2,7 @@
 
     python benchmarks/flake.py --runs 10                 # 10 rounds under the hog, 3 idle rounds for comparison
     python benchmarks/flake.py --runs 2 --idle-runs 0    # a quick look under load only
+    python benchmarks/flake.py --notebooks 08_results_and_progress 09_production_patterns   # these, both editions
 
 One round is exactly what `make test-notebooks` runs: both editions side by side (`pytest -n 2`), each whole and in
 order, in state folders of their own. The hog is Debian's `stress-ng --cpu 2`, which keeps both cores of this machine
@@ -81,10 +82,21 @@ class CpuHog:
                 self.proc.wait()
 
 
-def one_round(report: Path) -> tuple[float, str]:
+def targets(notebooks: list[str]) -> list[str]:
+    """What one round runs: both editions whole, or only the named notebooks of each (``NAME`` or ``NAME.ipynb``)."""
+    if not notebooks:
+        return EDITIONS
+    names = [n if n.endswith(".ipynb") else f"{n}.ipynb" for n in notebooks]
+    missing = [f"{e}/{n}" for e in EDITIONS for n in names if not (ROOT / e / n).is_file()]
+    if missing:
+        sys.exit(f"no such notebook: {', '.join(missing)}")
+    return [f"{e}/{n}" for e in EDITIONS for n in names]
+
+
+def one_round(report: Path, paths: list[str]) -> tuple[float, str]:
     """Run both editions once, as `make test-notebooks` does; the wall time and pytest's last line."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", *EDITIONS, *NBVAL,
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", *paths, *NBVAL,
                            f"--junitxml={report}", "-o", "junit_family=xunit1"],
                           cwd=ROOT, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
@@ -110,12 +122,12 @@ def read_report(report: Path, tallies: dict[str, Tally]) -> list[str]:
     return [f"{notebook}::{cell}" for notebook, cells in sorted(failed.items()) for cell in cells]
 
 
-def hunt(rounds: int, tallies: dict[str, Tally], label: str) -> list[float]:
+def hunt(rounds: int, tallies: dict[str, Tally], label: str, paths: list[str]) -> list[float]:
     walls = []
     with tempfile.TemporaryDirectory(prefix="flake-") as tmp:
         for n in range(1, rounds + 1):
             report = Path(tmp) / f"round{n}.xml"
-            wall, last = one_round(report)
+            wall, last = one_round(report, paths)
             walls.append(wall)
             failed = read_report(report, tallies) if report.exists() else []
             print(f"  {label} round {n}/{rounds}: {wall:.0f} s, {last}", file=sys.stderr, flush=True)
@@ -145,17 +157,20 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10, help="rounds under the CPU hog (default 10)")
     parser.add_argument("--idle-runs", type=int, default=3, help="rounds with nothing else running (default 3)")
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2, help="stress-ng --cpu N (default: all cores)")
+    parser.add_argument("--notebooks", nargs="*", default=[], metavar="NAME",
+                        help="only these notebooks, in both editions (default: every notebook)")
     args = parser.parse_args()
+    paths = targets(args.notebooks)
 
     idle: dict[str, Tally] = {}
     loaded: dict[str, Tally] = {}
     print(f"Flake hunt: {args.idle_runs} idle round(s), then {args.runs} under stress-ng --cpu {args.cpus}",
           file=sys.stderr, flush=True)
-    idle_walls = hunt(args.idle_runs, idle, "idle")
+    idle_walls = hunt(args.idle_runs, idle, "idle", paths)
     load_walls: list[float] = []
     if args.runs:
         with CpuHog(args.cpus):
-            load_walls = hunt(args.runs, loaded, "under load")
+            load_walls = hunt(args.runs, loaded, "under load", paths)
 
     rows = table(idle, loaded)
     print(f"\n{'notebook':<46} {'idle':>10} {'slowest':>8}   {'load':>10} {'slowest':>8} {'ratio':>6}")
