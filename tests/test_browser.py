@@ -33,6 +33,7 @@ from browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NOT_INSTALLED, REPO, La
 from support.processes import Service
 
 CORE_NOTEBOOKS = ["01_slow_request.ipynb", "02_redis.ipynb", "03_jobs.ipynb", "04_dashboard.ipynb"]
+AFTER_THE_TUTORIAL = ["08_results_and_progress.ipynb", "09_production_patterns.ipynb"]
 RUN_TIMEOUT = 180.0  # seconds for one notebook (01 alone waits ~15 s for its slow requests)
 SHARED_SERVICES = {"redis", "catcher", "app", "dashboard"}  # what may stay up between notebooks
 KEEP_SCREENSHOTS = os.environ.get("BROWSER_TEST_SCREENSHOTS") == "1"  # also keep pictures of passing runs
@@ -222,11 +223,11 @@ def check_left_running(lab: LabServer, name: str) -> None:
 
 
 # `browser` comes first in each test's arguments: without Chromium the test is skipped before JupyterLab starts.
-@pytest.mark.parametrize("name", CORE_NOTEBOOKS)
+@pytest.mark.parametrize("name", CORE_NOTEBOOKS + AFTER_THE_TUTORIAL)
 def test_core_notebook_in_the_browser(browser: Any, lab: LabServer, jupyter: LabPage, name: str) -> None:
     """Run All Cells in JupyterLab: every cell runs, widgets are live, and each lesson's live view moves."""
     source = EDITION / name
-    assert source.exists(), f"{source} is missing (a core notebook of the course)"
+    assert source.exists(), f"{source} is missing (a notebook of the course)"
     copied = lab.root / "notebooks" / name
     assert copied.exists(), f"notebooks/{name} appeared after JupyterLab started; run the test again"
     notebook = jupyter.notebook(f"notebooks/{name}")
