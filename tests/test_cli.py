@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from support import inbox, processes, queues
+from support import inbox, processes, queues, workers
 from support.services import access, state
 
 
@@ -80,6 +80,7 @@ def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
         assert processes.wait_until(lambda: any("Scheduler for" in line and "started" in line for line in lines), 20)
         assert processes.wait_until(lambda: bool(conn.keys("rq:scheduler:*")), 20), "the scheduler never registered"
         assert len(Worker.all(connection=conn)) == 1
+        assert processes.wait_until(lambda: _ready(proc.pid), 30), "the worker never took over its signals"
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=15)
@@ -119,6 +120,15 @@ def test_down_with_nothing_running_says_so(course_home: Path) -> None:
     assert time.perf_counter() - started < 10
 
 
+def _ready(pid: int) -> bool:
+    """The worker with this PID is registered and has its signal handlers (workers.is_ready): a signal sent before
+    that kills it with no warm shutdown (seen under a CPU hog: exit code 1 instead of 0)."""
+    from rq import Worker
+
+    return any(w.pid == pid and workers.is_ready(w.name, queues.connection())
+               for w in Worker.all(queues.connection()))
+
+
 def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) -> None:
     """`python -m support worker` typed in a terminal is recorded while it runs, so `down` stops it (warmly) and it
     does not go on retrying a Redis that is gone; a worker the course started is recorded once, not twice."""
@@ -132,7 +142,7 @@ def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) ->
         assert state.read()["terminal-worker-1"]["pid"] == worker.pid
         from rq import Worker
 
-        assert processes.wait_until(lambda: any(w.pid == worker.pid for w in Worker.all(queues.connection())),
+        assert processes.wait_until(lambda: _ready(worker.pid),
                                     timeout=30), "the worker did not start listening"
         down = support("down")
         assert "terminal-worker-1" in down.stdout
@@ -146,7 +156,7 @@ def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) ->
     course.up("redis")  # Ctrl+C in the terminal: the worker stops and takes its record with it
     worker = subprocess.Popen([sys.executable, "-m", "support", "worker", "--no-scheduler"], env=dict(os.environ),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert processes.wait_until(lambda: any(w.pid == worker.pid for w in Worker.all(queues.connection())),
+    assert processes.wait_until(lambda: _ready(worker.pid),
                                 timeout=30), "the worker did not start listening"
     worker.send_signal(signal.SIGINT)
     assert worker.wait(timeout=15) == 0 and "terminal-worker-1" not in state.read()

@@ -54,7 +54,7 @@ def test_error_line_drops_the_time_of_an_abandoned_job(course_home: Path) -> Non
 
 def _started_on(service: processes.Service, delay: float = 2.0) -> Job:
     job = queues.queue("mailers").enqueue("support.jobs.send_gif_email", "k@example.com", "rain", delay)
-    job_watch.wait_for_status(job, "started")
+    job_watch.wait_for_status(job, "started", timeout=60)  # a ceiling, not a figure: 15 s was too short under a CPU hog
     return job
 
 
@@ -161,3 +161,22 @@ def test_waiting_for_a_worker_to_register_never_takes_it_off_rq_s_list_of_worker
     assert conn.sismember(Worker.redis_workers_keys, key)  # still listed: the worker's key is on its way
     service = workers.start_worker(with_scheduler=False)
     assert service.rq_name in {w.name for w in Worker.all(connection=conn)}
+
+
+def test_a_worker_is_ready_only_once_rq_has_its_signal_handlers(course_home: Path) -> None:
+    # RQ registers a worker ("started") before it installs its SIGTERM/SIGINT handlers; start_worker waits for the
+    # state RQ sets after them, so that a worker stopped right away still stops warmly and unregisters.
+    conn = queues.connection()
+    key = Worker.redis_worker_namespace_prefix + "course-starting"
+    assert not workers.is_ready("course-starting", conn)  # not registered
+    conn.hset(key, "state", "started")
+    assert not workers.is_ready("course-starting", conn)
+    for state in ("idle", "busy", "suspended"):
+        conn.hset(key, "state", state)
+        assert workers.is_ready("course-starting", conn)
+    conn.delete(key)
+    service = workers.start_worker(with_scheduler=False)
+    assert workers.is_ready(service.rq_name, conn)
+    os.kill(service.pid, signal.SIGTERM)  # at once: a warm shutdown, which unregisters the worker
+    assert processes.wait_until(lambda: not service.alive(), 15)
+    assert service.rq_name not in {w.name for w in Worker.all(connection=conn)}

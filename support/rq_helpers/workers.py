@@ -129,12 +129,26 @@ def record(rq_name: str, conn: redis.Redis) -> Worker | None:
     return Worker.find_by_key(key, connection=conn) if conn.exists(key) else None
 
 
+READY_STATES = {"idle", "busy", "suspended"}  # states RQ sets only once its signal handlers are in place
+
+
+def is_ready(rq_name: str, conn: redis.Redis) -> bool:
+    """True once the worker called `rq_name` has registered and taken over SIGTERM and SIGINT.
+
+    RQ registers a worker (state ``started``) before it installs its signal handlers; a SIGTERM in between kills it at
+    once, with no warm shutdown and its name left in Redis. It goes ``idle`` (or ``busy``, or ``suspended``) only
+    after. Reads one field, so it is safe to poll (see ``record``).
+    """
+    state = conn.hget(Worker.redis_worker_namespace_prefix + rq_name, "state")
+    return state is not None and state.decode() in READY_STATES
+
+
 def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: bool = False,
                  with_scheduler: bool = True, burst: bool = False, path: str | Path | None = None,
                  max_idle_time: int | None = None, timeout: float = 15.0, kind: str | None = None,
                  serializer: str | None = None) -> Service:
-    """Start a worker as a background process; returns when it has registered with Redis. `serializer`: see
-    ``run_worker``."""
+    """Start a worker as a background process; returns once it is ready (``is_ready``): registered with Redis, and
+    stopping warmly on SIGTERM. `serializer`: see ``run_worker``."""
     conn = queues.connection()
     with state.locked():
         name = processes.free_name(WORKER_PREFIX)
@@ -150,8 +164,7 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
         proc = processes.spawn(name, argv)
         service = processes.register(name, proc, rq_name=rq_name, queues=list(queue_names), simple=simple,
                                      worker_class=worker_class(simple, kind).__name__)
-    registered = processes.wait_until(
-        lambda: record(rq_name, conn) is not None or not service.alive(), timeout, 0.05)
+    registered = processes.wait_until(lambda: is_ready(rq_name, conn) or not service.alive(), timeout, 0.05)
     if not registered or not service.alive():
         if burst and not service.alive():
             return service  # a burst worker with nothing to do may already be done
