@@ -11,7 +11,6 @@ Figures first, then one line of JSON (as ``benchmarks/run.py``). Runs in a state
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import signal
@@ -21,6 +20,8 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from figures import print_figures  # benchmarks/figures.py, next to this script
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = 4.0  # seconds over which cron runs are counted
@@ -90,10 +91,7 @@ def main() -> int:
             figures[f"{kind}_shutdown_job_status"] = sorted({status for _, status in results})
     finally:
         course.down()
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
-    print(json.dumps(figures))
+    print_figures(figures)
     return 0
 
 

@@ -12,7 +12,6 @@ Runs in a temporary state folder and stops everything it started.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -22,6 +21,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from figures import print_figures  # benchmarks/figures.py, next to this script
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT = {"thoughts": "one\ntwo\nthree", "steps": 10, "step_delay": 0.3}  # a 3 s export
@@ -203,10 +204,7 @@ def main() -> int:
         workers.stop_worker(worker)
     finally:
         course.down()
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
-    print(json.dumps(figures))
+    print_figures(figures)
     return 0
 
 

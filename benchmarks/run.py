@@ -10,7 +10,6 @@ disturbed, and everything started here is stopped at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -21,6 +20,8 @@ import textwrap
 import time
 from datetime import date
 from pathlib import Path
+
+from figures import print_figures  # benchmarks/figures.py, next to this script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -230,10 +231,7 @@ def main() -> int:
         figures.update(bench_course())
         if args.course_serial:
             figures.update(bench_course(workers=0))
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
-    print(json.dumps(figures))
+    print_figures(figures)
     return 0
 
 
