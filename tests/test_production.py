@@ -45,6 +45,26 @@ def test_the_database_is_private_and_shows_other_connections_only_what_is_commit
         assert stat.S_IMODE(extra.stat().st_mode) == 0o600
 
 
+def test_a_request_transaction_commits_rolls_back_on_request_and_lets_other_errors_through(course_home: Path) -> None:
+    kept = after_commit.Attempt(0, False)
+    with after_commit.request_transaction(kept) as db:
+        kept.thought_id = thoughts_db.add_thought(db, "ada@example.com", "Kept")
+        assert thoughts_db.get_thought(kept.thought_id) is None  # not committed while the block runs
+    assert kept.committed and thoughts_db.get_thought(kept.thought_id)["text"] == "Kept"
+
+    failed = after_commit.Attempt(0, False)
+    with after_commit.request_transaction(failed, roll_back=True) as db:
+        failed.thought_id = thoughts_db.add_thought(db, "ada@example.com", "Rolled back")
+    assert not failed.committed and thoughts_db.get_thought(failed.thought_id) is None
+
+    crashed = after_commit.Attempt(0, False)
+    with pytest.raises(KeyError):  # not the lesson's RequestFailed: it reaches the caller, and nothing is saved
+        with after_commit.request_transaction(crashed) as db:
+            crashed.thought_id = thoughts_db.add_thought(db, "ada@example.com", "Crashed")
+            raise KeyError("a bug in the request")
+    assert not crashed.committed and thoughts_db.get_thought(crashed.thought_id) is None
+
+
 def test_a_rolled_back_id_is_not_handed_out_again_and_an_empty_text_is_refused(course_home: Path) -> None:
     db = thoughts_db.connect()
     with pytest.raises(RuntimeError):

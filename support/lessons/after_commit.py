@@ -12,7 +12,9 @@ happens every time, so the counts do not depend on luck.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rq import Queue
@@ -47,17 +49,15 @@ class Attempt:
     jobs: list[Job] = field(default_factory=list)
 
 
-def submit_enqueue_inside(q: Queue, email: str, text: str, roll_back: bool = False,
-                          worker_first: bool = False) -> Attempt:
-    """The mistake: enqueue while the transaction is still open, then commit (or roll back)."""
+@contextmanager
+def request_transaction(attempt: Attempt, roll_back: bool = False) -> Iterator[sqlite3.Connection]:
+    """One request's transaction, as the app's request handler has it: the block saves with the connection it is
+    given; then the request fails (`roll_back`: the transaction is rolled back) or the transaction commits and
+    `attempt.committed` becomes True."""
     db = thoughts_db.connect()
-    attempt = Attempt(0, False)
     try:
         with db:
-            attempt.thought_id = thoughts_db.add_thought(db, email, text)
-            attempt.jobs.append(q.enqueue(production_jobs.deliver_thought, attempt.thought_id, result_ttl=600))
-            if worker_first:
-                job_watch.wait_for_jobs(attempt.jobs, timeout=30)  # the worker is done before we commit
+            yield db
             if roll_back:
                 raise RequestFailed("the rest of the request failed")
         attempt.committed = True
@@ -65,24 +65,27 @@ def submit_enqueue_inside(q: Queue, email: str, text: str, roll_back: bool = Fal
         pass
     finally:
         db.close()
+
+
+def submit_enqueue_inside(q: Queue, email: str, text: str, roll_back: bool = False,
+                          worker_first: bool = False) -> Attempt:
+    """The mistake: enqueue while the transaction is still open, then commit (or roll back)."""
+    attempt = Attempt(0, False)
+    with request_transaction(attempt, roll_back) as db:
+        attempt.thought_id = thoughts_db.add_thought(db, email, text)
+        attempt.jobs.append(q.enqueue(production_jobs.deliver_thought, attempt.thought_id, result_ttl=600))
+        if worker_first:
+            job_watch.wait_for_jobs(attempt.jobs, timeout=30)  # the worker is done before we commit
     return attempt
 
 
 def submit_after_commit(q: Queue, email: str, text: str, roll_back: bool = False) -> Attempt:
     """The first fix: commit, then enqueue. A rolled-back request queues nothing."""
-    db = thoughts_db.connect()
     attempt = Attempt(0, False)
-    try:
-        with db:
-            attempt.thought_id = thoughts_db.add_thought(db, email, text)
-            if roll_back:
-                raise RequestFailed("the rest of the request failed")
-        attempt.committed = True
-    except RequestFailed:
-        return attempt
-    finally:
-        db.close()
-    attempt.jobs.append(q.enqueue(production_jobs.deliver_thought, attempt.thought_id, result_ttl=600))
+    with request_transaction(attempt, roll_back) as db:
+        attempt.thought_id = thoughts_db.add_thought(db, email, text)
+    if attempt.committed:
+        attempt.jobs.append(q.enqueue(production_jobs.deliver_thought, attempt.thought_id, result_ttl=600))
     return attempt
 
 
@@ -90,19 +93,10 @@ def submit_with_outbox(q: Queue, email: str, text: str, roll_back: bool = False,
                        func: str = "support.production_jobs.deliver_thought_once") -> Attempt:
     """The second fix: write the job into the outbox table in the same transaction; ``relay`` enqueues it later.
     (`q` is not used: the request never talks to Redis.)"""
-    db = thoughts_db.connect()
     attempt = Attempt(0, False)
-    try:
-        with db:
-            attempt.thought_id = thoughts_db.add_thought(db, email, text)
-            thoughts_db.add_to_outbox(db, func, attempt.thought_id)
-            if roll_back:
-                raise RequestFailed("the rest of the request failed")
-        attempt.committed = True
-    except RequestFailed:
-        pass
-    finally:
-        db.close()
+    with request_transaction(attempt, roll_back) as db:
+        attempt.thought_id = thoughts_db.add_thought(db, email, text)
+        thoughts_db.add_to_outbox(db, func, attempt.thought_id)
     return attempt
 
 
