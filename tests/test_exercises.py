@@ -285,6 +285,18 @@ def test_module_exercise_from_placeholder_to_correct(tmp_path):
     sys.modules.pop("greet_job", None)
 
 
+def test_require_function_wants_a_callable_that_takes_the_exercise_s_arguments():
+    from support.exercises import require_function
+
+    with pytest.raises(Incorrect, match=r"^send_once should be a function; you gave 'send'\.$"):
+        require_function("send", "send_once", ("email", "thought", "key"))
+    for wrong in (lambda email, thought: None, lambda email, thought, key, extra: None, lambda: None):
+        with pytest.raises(Incorrect, match=r"^send_once should take three arguments: \(email, thought, key\)\.$"):
+            require_function(wrong, "send_once", ("email", "thought", "key"))
+    for right in (lambda a, b, c: None, lambda a, b, c, d=1: None, lambda *args: None, min):  # min: no signature
+        assert require_function(right, "send_once", ("email", "thought", "key")) is None
+
+
 def test_call_with_deadline_returns_the_value_or_stops_the_call():
     import threading
     import time

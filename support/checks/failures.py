@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import threading
 import uuid
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from rq import Retry
 from rq.job import Job
 
-from ..exercises import Exercise, Incorrect, call, describe
+from ..exercises import Exercise, Incorrect, call, describe, require_function
 from ..failure_jobs import send_once
 from ..rq_helpers import queues, recovery
 from ..services import inbox
@@ -109,14 +108,7 @@ def _new_keys(conn: Any, before: set[bytes]) -> list[bytes]:
 
 
 def _check_send_once(fn: Any) -> str:
-    if not callable(fn):
-        raise Incorrect(f"send_once should be a function; you gave {describe(fn)}.")
-    try:
-        inspect.signature(fn).bind("a@example.com", "a thought", "a-key")
-    except TypeError:
-        raise Incorrect("send_once should take three arguments: (email, thought, key).") from None
-    except ValueError:  # no signature to read (a builtin): just try it
-        pass
+    require_function(fn, "send_once", ("email", "thought", "key"))
     marker = uuid.uuid4().hex[:10]
     email, key, other_key = f"once-{marker}@example.com", f"check-{marker}", f"check-other-{marker}"
     conn = queues.connection()

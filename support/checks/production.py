@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import sqlite3
 import uuid
@@ -14,7 +13,7 @@ from rq.job import Job
 from rq.rate_limit import RateLimit
 
 from .. import production_jobs
-from ..exercises import Exercise, Incorrect, NotAttempted, call, describe
+from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, require_function
 from ..rq_helpers import queues
 from ..services import thoughts_db
 
@@ -58,14 +57,7 @@ def _thought_id(text: str) -> int | None:
 
 
 def _check_save_thought(fn: Any) -> str:
-    if not callable(fn):
-        raise Incorrect(f"save_thought should be a function; you gave {describe(fn)}.")
-    try:
-        inspect.signature(fn).bind("q", "email", "text")
-    except TypeError:
-        raise Incorrect("save_thought should take three arguments: (q, email, text).") from None
-    except ValueError:
-        pass
+    require_function(fn, "save_thought", ("q", "email", "text"))
     marker = uuid.uuid4().hex[:10]
     text = f"Check {marker}"
     q = _WatchingQueue("default", connection=queues.connection())

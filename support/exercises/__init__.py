@@ -30,7 +30,7 @@ code), ``exercise`` (``Exercise``), ``choice`` (``Choice``), ``module_files`` (`
 themselves live in ``support/checks/<notebook>.py``.
 """
 
-from .calls import call, call_with_deadline
+from .calls import call, call_with_deadline, require_function
 from .choice import Choice
 from .exercise import Exercise
 from .module_files import ModuleLoadError, load_module_from
@@ -39,6 +39,6 @@ from .results import Incorrect, Message, NotAttempted, Result, correct, incorrec
 
 __all__ = [
     "____", "Placeholder", "is_placeholder", "Result", "correct", "incorrect", "not_attempted",
-    "Incorrect", "NotAttempted", "Exercise", "Choice", "call", "call_with_deadline", "describe", "load_module_from", "ModuleLoadError",
+    "Incorrect", "NotAttempted", "Exercise", "Choice", "call", "call_with_deadline", "require_function", "describe", "load_module_from", "ModuleLoadError",
     "Message", "note",
 ]

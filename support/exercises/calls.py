@@ -3,6 +3,7 @@ from "checking your answer raised"."""
 
 from __future__ import annotations
 
+import inspect
 import sysconfig
 import threading
 import time
@@ -24,6 +25,24 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         shown = ", ".join([*map(describe, args), *(f"{k}={describe(v)}" for k, v in kwargs.items())])
         name = getattr(fn, "__name__", "function")
         raise Incorrect(f"Your function raised {type(exc).__name__}: {exc} (when called as {name}({shown}))") from exc
+
+
+_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def require_function(fn: Any, name: str, params: tuple[str, ...]) -> None:
+    """Raise :class:`Incorrect` unless `fn` is callable with one positional argument per name in `params`
+    (``name`` is what the exercise calls it). A callable whose signature cannot be read (a builtin) passes: the
+    check goes on to try it."""
+    if not callable(fn):
+        raise Incorrect(f"{name} should be a function; you gave {describe(fn)}.")
+    try:
+        inspect.signature(fn).bind(*params)
+    except TypeError:
+        count = _COUNTS.get(len(params), str(len(params)))
+        raise Incorrect(f"{name} should take {count} arguments: ({', '.join(params)}).") from None
+    except ValueError:  # no signature to read
+        pass
 
 
 def call_with_deadline(fn: Callable[[], Any], timeout: float, stop: Callable[[], Any]) -> tuple[Any, float]:
