@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, NOT_INSTALLED, REPO, LabPage, LabServer, copy_notebooks
+from browser import CHROMIUM, CHROMIUM_ARGS, NOT_INSTALLED, REPO, LabPage, LabServer, NotebookPage, copy_notebooks
 
 BASE = "/user/learner/"
 EDITION = REPO / "notebooks"
@@ -94,6 +94,27 @@ RUN_CELL_JS = """([path, marker]) => {
 }"""
 
 
+@pytest.fixture
+def jupyter(setup: tuple[LabServer, Any, Traffic]) -> Iterator[LabPage]:
+    """A new JupyterLab tab; afterwards its notebooks are closed and their kernels shut down, also when a test failed
+    (the next test starts from a lab with nothing open)."""
+    lab, context, _ = setup
+    page = LabPage(context.new_page(), lab).load()
+    try:
+        yield page
+    finally:
+        page.close_documents()
+        lab.shutdown_kernels()
+
+
+def run_up_to(jupyter: LabPage, path: str, marker: str) -> NotebookPage:
+    """Open the notebook at `path` and run its cells up to and with the first code cell whose source has `marker`."""
+    notebook = jupyter.notebook(path)
+    notebook.open()
+    jupyter.page.evaluate(RUN_CELL_JS, [path, marker])
+    return notebook
+
+
 def _error_pages(page: Any) -> list[str]:
     """Frames in the page (not JupyterLab itself) that show an error (403, 404, a proxy error) instead of a page."""
     found = []
@@ -109,12 +130,9 @@ def _error_pages(page: Any) -> list[str]:
     return found
 
 
-def test_work_it_opens_and_answers_through_jupyter(setup: tuple[LabServer, Any, Traffic]) -> None:
+def test_work_it_opens_and_answers_through_jupyter(setup: tuple[LabServer, Any, Traffic], jupyter: LabPage) -> None:
     lab, context, traffic = setup
-    jupyter = LabPage(context.new_page(), lab).load()
-    notebook = jupyter.notebook("notebooks/01_slow_request.ipynb")
-    notebook.open()
-    jupyter.page.evaluate(RUN_CELL_JS, ["notebooks/01_slow_request.ipynb", "course.up("])
+    run_up_to(jupyter, "notebooks/01_slow_request.ipynb", "course.up(")
     link = jupyter.page.locator(".course-links a", has_text="Work-It").first
     link.wait_for(timeout=60_000)
     href = link.get_attribute("href")
@@ -136,16 +154,12 @@ def test_work_it_opens_and_answers_through_jupyter(setup: tuple[LabServer, Any, 
     assert not any("127.0.0.1" in url and not url.startswith(traffic.origin) for url in traffic.blocked), \
         f"the page tried to reach a service directly: {traffic.blocked}\n" + "\n".join(traffic.log)
     app_page.close()
-    jupyter.close_documents()
-    lab.shutdown_kernels()
 
 
-def test_the_embedded_dashboard_shows_the_queues_through_jupyter(setup: tuple[LabServer, Any, Traffic]) -> None:
+def test_the_embedded_dashboard_shows_the_queues_through_jupyter(setup: tuple[LabServer, Any, Traffic],
+                                                                  jupyter: LabPage) -> None:
     lab, context, traffic = setup
-    jupyter = LabPage(context.new_page(), lab).load()
-    notebook = jupyter.notebook("notebooks/04_dashboard.ipynb")
-    notebook.open()
-    jupyter.page.evaluate(RUN_CELL_JS, ["notebooks/04_dashboard.ipynb", "dashboard.embed("])
+    notebook = run_up_to(jupyter, "notebooks/04_dashboard.ipynb", "dashboard.embed(")
     deadline = time.monotonic() + 90
     pages: list[str] = []
     problems: list[str] = []
@@ -174,8 +188,6 @@ def test_the_embedded_dashboard_shows_the_queues_through_jupyter(setup: tuple[La
     assert frame.evaluate("() => typeof window.jQuery") == "function", "its scripts did not load"
     assert not traffic.failed, traffic.failed
     assert not _error_pages(jupyter.page), _error_pages(jupyter.page)
-    jupyter.close_documents()
-    lab.shutdown_kernels()
 
 
 RUN_CELLS_JS = """async ([path, markers]) => {
@@ -188,12 +200,11 @@ RUN_CELLS_JS = """async ([path, markers]) => {
 }"""
 
 
-def test_the_export_page_advances_its_progress_bar_through_jupyter(setup: tuple[LabServer, Any, Traffic]) -> None:
+def test_the_export_page_advances_its_progress_bar_through_jupyter(setup: tuple[LabServer, Any, Traffic],
+                                                                   jupyter: LabPage) -> None:
     lab, context, traffic = setup
     path = "notebooks/08_results_and_progress.ipynb"
-    jupyter = LabPage(context.new_page(), lab).load()
-    jupyter.notebook(path).open()
-    jupyter.page.evaluate(RUN_CELL_JS, [path, "results.start_export(\"Coffee first"])
+    run_up_to(jupyter, path, "results.start_export(\"Coffee first")
     link = jupyter.page.locator("a", has_text="Open the export page").first
     link.wait_for(timeout=90_000)
     href = link.get_attribute("href")
@@ -229,5 +240,3 @@ def test_the_export_page_advances_its_progress_bar_through_jupyter(setup: tuple[
     assert not any("127.0.0.1" in url and not url.startswith(traffic.origin) for url in traffic.blocked), \
         f"the page tried to reach a service directly: {traffic.blocked}"
     export_page.close()
-    jupyter.close_documents()
-    lab.shutdown_kernels()
