@@ -20,11 +20,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -448,6 +450,31 @@ class NotebookPage:
         finally:
             self.page.set_viewport_size(size)
         return path
+
+
+@contextmanager
+def serving(server: LabServer) -> Iterator[LabServer]:
+    """`server`, started; afterwards stopped, then everything its kernels started (``python -m support down``).
+    A process of its still running 10 s later is killed, and fails the test."""
+    server.start()
+    try:
+        yield server
+    finally:
+        try:
+            lost = server.stop()
+            if lost:
+                print("JupyterLab left these kernels running; they were killed:\n  " + "\n  ".join(lost))
+        finally:  # then whatever the kernels started (Redis, the catcher, the app, workers)
+            subprocess.run([sys.executable, "-m", "support", "down"], env=server.env(), cwd=REPO,
+                           capture_output=True, timeout=120)
+        deadline = time.monotonic() + 10
+        while (left := server.leftovers()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if left:
+            described = [f"pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in left]
+            for proc in left:
+                proc.kill()
+            pytest.fail("Still running after JupyterLab and the course were stopped:\n  " + "\n  ".join(described))
 
 
 def copy_notebooks(source: Path, target: Path) -> None:

@@ -25,9 +25,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from test_browser import browser, check_cells, jupyter, lab_page, picture_on_failure  # noqa: F401 - fixtures
 
-from browser import REPO, LabPage, LabServer, NotebookPage, copy_notebooks
+from browser import REPO, LabPage, LabServer, NotebookPage, copy_notebooks, serving
 
-NOTEBOOKS = ["01_slow_request.ipynb", "03_jobs.ipynb", "04_dashboard.ipynb", "07_check_for_understanding.ipynb"]
+NOTEBOOKS = ["01_slow_request.ipynb", "03_jobs.ipynb", "04_dashboard.ipynb", "07_check_for_understanding.ipynb",
+             "08_results_and_progress.ipynb", "09_production_patterns.ipynb"]  # 08, 09: the progress bar, live metrics
 EDITION = REPO / "instructor"
 RUN_TIMEOUT = 240.0
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
@@ -56,25 +57,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         path = scratch / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
-    server = LabServer(root=root, home=scratch / "course", scratch=scratch).start()
-    try:
+    with serving(LabServer(root=root, home=scratch / "course", scratch=scratch)) as server:
         yield server
-    finally:
-        try:
-            lost = server.stop()
-            if lost:
-                print("JupyterLab left these kernels running; they were killed:\n  " + "\n  ".join(lost))
-        finally:
-            subprocess.run([sys.executable, "-m", "support", "down"], env=server.env(), cwd=REPO,
-                           capture_output=True, timeout=120)
-        deadline = time.monotonic() + 10
-        while (left := server.leftovers()) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if left:
-            described = [f"pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in left]
-            for proc in left:
-                proc.kill()
-            pytest.fail("Still running after JupyterLab and the course were stopped:\n  " + "\n  ".join(described))
 
 
 # --- axe -----------------------------------------------------------------------------------------------------------

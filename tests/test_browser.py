@@ -17,8 +17,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +27,7 @@ import nbformat
 import pytest
 
 from browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NOT_INSTALLED, REPO, LabPage, LabServer, NotebookPage,
-                     copy_notebooks)
+                     copy_notebooks, serving)
 from support.processes import Service
 
 CORE_NOTEBOOKS = ["01_slow_request.ipynb", "02_redis.ipynb", "03_jobs.ipynb", "04_dashboard.ipynb"]
@@ -66,25 +64,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     root.mkdir()
     if EDITION.is_dir():
         copy_notebooks(EDITION, root / "notebooks")
-    server = LabServer(root=root, home=scratch / "course", scratch=scratch).start()
-    try:
+    with serving(LabServer(root=root, home=scratch / "course", scratch=scratch)) as server:
         yield server
-    finally:
-        try:
-            lost = server.stop()
-            if lost:
-                print("JupyterLab left these kernels running; they were killed:\n  " + "\n  ".join(lost))
-        finally:  # then whatever the kernels started (Redis, the catcher, the app, workers)
-            subprocess.run([sys.executable, "-m", "support", "down"], env=server.env(), cwd=REPO,
-                           capture_output=True, timeout=120)
-        deadline = time.monotonic() + 10
-        while (left := server.leftovers()) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if left:
-            described = [f"pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in left]
-            for proc in left:
-                proc.kill()
-            pytest.fail("Still running after JupyterLab and the course were stopped:\n  " + "\n  ".join(described))
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,6 @@ Needs Debian's ``chromium``; skipped, saying so, only when it is missing.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, NOT_INSTALLED, REPO, LabPage, LabServer, NotebookPage, copy_notebooks
+from browser import CHROMIUM, CHROMIUM_ARGS, NOT_INSTALLED, REPO, LabPage, LabServer, NotebookPage, copy_notebooks, serving
 
 BASE = "/user/learner/"
 EDITION = REPO / "notebooks"
@@ -64,24 +62,19 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabServer,
     root = scratch / "root"
     root.mkdir()
     copy_notebooks(EDITION, root / "notebooks")
-    lab = LabServer(root=root, home=scratch / "course", scratch=scratch, base_url=BASE).start()
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-            context.set_default_timeout(30_000)
-            traffic = Traffic(f"http://127.0.0.1:{lab.port}")
-            context.route("**/*", traffic.route)
-            context.on("response", traffic.response)
-            try:
-                yield lab, context, traffic
-            finally:
-                context.close()
-                chromium.close()
-    finally:
-        lab.stop()
-        subprocess.run([sys.executable, "-m", "support", "down"], env=lab.env(), cwd=REPO, capture_output=True,
-                       timeout=120)
+    with serving(LabServer(root=root, home=scratch / "course", scratch=scratch, base_url=BASE)) as lab, \
+            sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(30_000)
+        traffic = Traffic(f"http://127.0.0.1:{lab.port}")
+        context.route("**/*", traffic.route)
+        context.on("response", traffic.response)
+        try:
+            yield lab, context, traffic
+        finally:
+            context.close()
+            chromium.close()
 
 
 RUN_CELL_JS = """([path, marker]) => {
