@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -135,7 +136,9 @@ def test_sigterm_once_lets_the_job_in_flight_finish(redis_up: Path) -> None:
     worker = stopping.start_worker()
     job = stopping.enqueue_hold()
     assert stopping.wait_in_slow_step(job) and stopping.in_slow_step(job, worker)
+    assert stopping.warm_request_taken_at(worker) is None
     sent = stopping.send(worker, signal.SIGTERM)
+    assert stopping.warm_request_taken(worker, timeout=30)  # handled, not only sent: releasing now cannot beat it
     time.sleep(1)
     assert worker.alive() and job.get_status(refresh=True).value == "started"
     stopping.release(job)
@@ -153,8 +156,13 @@ def test_sigterm_twice_kills_the_horse_and_leaves_the_job_started(redis_up: Path
     job = stopping.enqueue_hold()
     assert stopping.wait_in_slow_step(job) and stopping.in_slow_step(job, worker)
     horse = recovery.work_horse(worker)
+    with pytest.raises(RuntimeError, match="not taken a first signal"):
+        stopping.wait_past_repeat_window(worker)
     stopping.send(worker, signal.SIGTERM)
-    time.sleep(stopping.REPEAT_IGNORED + 0.5)
+    assert stopping.warm_request_taken(worker, timeout=30)
+    stopping.wait_past_repeat_window(worker)
+    taken = stopping.warm_request_taken_at(worker)
+    assert (datetime.now(timezone.utc) - taken).total_seconds() > stopping.REPEAT_IGNORED
     assert worker.alive()
     stopping.send(worker, signal.SIGTERM)
     assert stopping.wait_for_exit(worker, timeout=30) is not None
@@ -197,3 +205,38 @@ def test_the_precondition_names_the_worker_that_runs_the_job(redis_up: Path) -> 
         stopping.release(job)
         workers.stop_worker(busy)
         workers.stop_worker(idle)
+
+
+def test_a_second_sigterm_within_a_second_of_the_first_is_ignored(redis_up: Path) -> None:
+    """What makes the cold shutdown wait: RQ drops a repeat that comes within 1 s of the worker taking the first."""
+    queues.empty(queues.queue("default"))
+    worker = stopping.start_worker()
+    job = stopping.enqueue_hold()
+    assert stopping.wait_in_slow_step(job) and stopping.in_slow_step(job, worker)
+    stopping.send(worker, signal.SIGTERM)
+    assert stopping.warm_request_taken(worker, timeout=30)
+    stopping.send(worker, signal.SIGTERM)
+    sent_after = (datetime.now(timezone.utc) - stopping.warm_request_taken_at(worker)).total_seconds()
+    if sent_after >= stopping.REPEAT_IGNORED:  # this machine was too slow to send it within the second
+        stopping.release(job)
+        stopping.wait_for_exit(worker)
+        stopping.forget(worker)
+        pytest.fail(f"the second SIGTERM went {sent_after:.2f} s after the first was taken; the test needs < 1 s")
+    time.sleep(stopping.REPEAT_IGNORED + 0.25)  # had it counted, the worker would be gone by now
+    assert worker.alive() and job.get_status(refresh=True).value == "started"
+    stopping.release(job)
+    assert stopping.wait_for_exit(worker, timeout=30) is not None
+    assert job.get_status(refresh=True).value == "finished"  # a warm shutdown after all
+    stopping.forget(worker)
+
+
+def test_wait_until_idle_waits_for_the_worker_itself_not_only_its_job(redis_up: Path) -> None:
+    queues.empty(queues.queue("default"))
+    worker = stopping.start_worker()
+    job = stopping.enqueue_hold()
+    assert stopping.wait_in_slow_step(job)
+    assert not workers.wait_until_idle(worker, timeout=0.5)  # busy: its job holds
+    stopping.release(job)
+    assert workers.wait_until_idle(worker, timeout=30)
+    assert job.get_status(refresh=True).value == "finished"
+    stopping.forget(worker)

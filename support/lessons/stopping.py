@@ -2,8 +2,9 @@
 slow step (``support.ops_jobs.hold``), and the signals a deploy sends, timed.
 
 RQ 3 (``rq/worker/base.py``): the first SIGTERM or SIGINT is a *warm* shutdown request: a busy worker finishes the
-job in flight, then exits; an idle one exits at once. A second signal, at least 1 s after the first (RQ ignores a
-repeat within a second), is a *cold* shutdown: the worker kills its work horse with SIGKILL and exits. The job stays
+job in flight, then exits; an idle one exits at once (a busy one writes the moment it took the request into its hash
+in Redis, ``shutdown_requested_date``). A second signal, more than 1 s after that moment (RQ ignores a repeat within
+a second), is a *cold* shutdown: the worker kills its work horse with SIGKILL and exits. The job stays
 STARTED in its queue's ``StartedJobRegistry`` until its deadline there passes; then RQ's clean-up calls it abandoned
 (``support.rq_helpers.recovery`` explains the deadline).
 """
@@ -15,9 +16,11 @@ import os
 import signal
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 from rq import Queue, Worker
 from rq.job import Job
+from rq.utils import utcparse
 
 from .. import ops_jobs
 from ..rq_helpers import queues, recovery, workers
@@ -66,6 +69,31 @@ def send(service: Service, sig: signal.Signals = signal.SIGTERM) -> float:
     """Send `sig` to the worker process (not to its work horse); returns the monotonic time it was sent."""
     os.kill(service.pid, sig)
     return time.monotonic()
+
+
+def warm_request_taken_at(service: Service) -> datetime | None:
+    """When the busy worker took its first SIGTERM or SIGINT, as RQ wrote it into the worker's hash in Redis
+    (``shutdown_requested_date``, UTC); None while it has not."""
+    raw = queues.connection().hget(Worker.redis_worker_namespace_prefix + service.rq_name, "shutdown_requested_date")
+    return utcparse(raw.decode()) if raw else None
+
+
+def warm_request_taken(service: Service, timeout: float = 30.0) -> bool:
+    """Wait until the worker has taken the warm shutdown request (its signal handler has run: a signal is only
+    *sent* when ``send`` returns); True when it has."""
+    return processes.wait_until(lambda: warm_request_taken_at(service) is not None, timeout, 0.02)
+
+
+def wait_past_repeat_window(service: Service, margin: float = 0.25) -> float:
+    """Sleep until more than ``REPEAT_IGNORED`` s (plus `margin`) have passed since the worker *took* its first
+    signal, so that RQ will not ignore a second; returns the seconds slept."""
+    taken = warm_request_taken_at(service)
+    if taken is None:
+        raise RuntimeError("The worker has not taken a first signal yet: call warm_request_taken first")
+    left = (taken + timedelta(seconds=REPEAT_IGNORED + margin) - datetime.now(timezone.utc)).total_seconds()
+    if left > 0:
+        time.sleep(left)
+    return max(left, 0.0)
 
 
 def wait_for_exit(service: Service, timeout: float = 60.0) -> float | None:
