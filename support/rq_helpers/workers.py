@@ -173,6 +173,15 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
     return service
 
 
+def wait_until_idle(service: Service, timeout: float = 30.0) -> bool:
+    """Wait until the worker says it is ``idle`` in Redis; True when it does. A worker marks itself idle a moment
+    *after* its job's status became ``finished`` or ``failed`` (RQ does its bookkeeping in between), so a cell that
+    shows the workers right after its jobs ended waits for this first."""
+    conn = queues.connection()
+    key = Worker.redis_worker_namespace_prefix + service.rq_name
+    return processes.wait_until(lambda: conn.hget(key, "state") == b"idle", timeout, 0.02)
+
+
 def running_workers() -> list[Service]:
     """The background workers the course started that are still running."""
     found = []
