@@ -177,22 +177,6 @@ def test_sigterm_twice_kills_the_horse_and_leaves_the_job_started(redis_up: Path
     stopping.forget(worker)
 
 
-def test_a_second_signal_within_a_second_is_ignored(redis_up: Path) -> None:
-    queues.empty(queues.queue("default"))
-    worker = stopping.start_worker()
-    job = stopping.enqueue_hold()
-    assert stopping.wait_in_slow_step(job) and stopping.in_slow_step(job, worker)
-    stopping.send(worker, signal.SIGTERM)
-    time.sleep(0.2)
-    stopping.send(worker, signal.SIGTERM)  # too soon after the first: still a warm shutdown
-    time.sleep(0.5)
-    assert worker.alive() and job.get_status(refresh=True).value == "started"
-    stopping.release(job)
-    assert stopping.wait_for_exit(worker) is not None
-    assert job.get_status(refresh=True).value == "finished"
-    stopping.forget(worker)
-
-
 def test_the_precondition_names_the_worker_that_runs_the_job(redis_up: Path) -> None:
     queues.empty(queues.queue("default"))
     busy = stopping.start_worker()
