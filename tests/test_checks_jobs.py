@@ -7,7 +7,6 @@ The job module under test is the notebook's own ``%%writefile gif_sender_job.py`
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -20,11 +19,9 @@ from support.active_job import ActiveJob
 from support.checks import jobs as checks
 from support.checks.jobs import ex_route_urgent, ex_send_later, ex_write_job
 from support.exercises import ____, load_module_from
+from tools import editions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("editions", REPO_ROOT / "tools" / "editions.py")
-editions = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(editions)
 
 
 def writefile_cell(name: str) -> str:

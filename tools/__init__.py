@@ -1,0 +1,1 @@
+"""Tools for the people who write and run the course (not for learners): editions, GIFs, progress merging."""
