@@ -1,34 +1,69 @@
-"""Session-wide rules for every pytest run of the course (unit tests, notebooks, or both).
+"""Session-wide rules for every pytest run of the course (unit tests, notebooks, or both, as ``make test`` runs them
+in one session).
 
-- Each edition's notebooks run against a state folder of their own in the session's temporary folder, so a test
-  run never touches the course a learner has open (`.course/`), and the two editions can run side by side:
-  with `pytest -n 2` (pytest-xdist) each edition goes whole, in order, to one worker.
+- **The notebooks run as one chain, in one state folder of their own:** the learner edition first, *last notebook
+  first* (as a learner who opens them out of order), from an empty state folder; then the instructor edition in the
+  usual order, on whatever the learner edition left behind (so every notebook also runs a second time, on used
+  state). The folder is in the session's temporary folder: a test run never touches the course a learner has open
+  (``.course/``). Under pytest-xdist the chain goes whole, in that order, to one worker; the browser tests go whole
+  to one worker (they share one JupyterLab and one Chromium); every other test file goes to whichever is free.
 - The learner edition is stored without outputs; nbval gets the outputs each of its cells must produce from
   ``tools/editions.py`` (the instructor's, except where ``tests/learner_outputs.json`` records a difference).
+- **Every cell runs:** when an edition's folder is tested whole, each code cell of each of its notebooks on disk
+  must have run and passed under nbval; the browser test reports the cells it ran, and each notebook it covers must
+  have run whole there too.
+- **Cost stays visible:** the summary says how long each phase took (the two editions, the browser, the rest).
 - When the session ends, no process that the course started may be left running.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
+import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import psutil
 import pytest
 
 from support import course, processes
+from tools import editions
+
+ROOT = Path(__file__).resolve().parent
+EDITIONS = ("notebooks", "instructor")  # the order of the chain: the learner edition first
+BROWSER_CELLS = "browser_cells"  # the user property in which the browser test reports the cells it ran
 
 _notebook_homes: set[Path] = set()
-_spec = importlib.util.spec_from_file_location("editions", Path(__file__).parent / "tools" / "editions.py")
-editions = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(editions)
+_saved_env: dict[str, str | None] = {}
+_began = time.monotonic()
+_phase_seconds: Counter[str] = Counter()
+_nbval_passed: dict[str, set[int]] = defaultdict(set)  # "notebooks/01_slow_request.ipynb" -> cell numbers
+_browser_ran: dict[str, set[int]] = defaultdict(set)  # "01_slow_request.ipynb" -> code cell numbers
 
 
 def _edition(path: str | Path) -> str | None:
     """`instructor` or `notebooks` for a notebook's path, None for any other test file."""
     path = Path(path)
-    return path.parent.name if path.suffix == ".ipynb" else None
+    return path.parent.name if path.suffix == ".ipynb" and path.parent.name in EDITIONS else None
+
+
+def _browser_file(path: str) -> bool:
+    """The test files that share the session's JupyterLab (and Chromium): tests/conftest.py's `lab` fixture."""
+    name = Path(path).name
+    return Path(path).parent.name == "tests" and (name.startswith("test_browser") or name == "test_web_access.py")
+
+
+def _phase(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    edition = _edition(path)
+    if edition == "notebooks":
+        return "learner edition under nbval (last notebook first)"
+    if edition == "instructor":
+        return "instructor edition under nbval (after the learner edition)"
+    if _browser_file(path):
+        return "browser (one JupyterLab, one Chromium)"
+    return "unit tests"
 
 
 def _home_of(proc: psutil.Process) -> str:
@@ -38,24 +73,47 @@ def _home_of(proc: psutil.Process) -> str:
         return ""
 
 
+def _is_controller(config: pytest.Config) -> bool:
+    """True in the process that reports (pytest-xdist's controller, or the only process without xdist)."""
+    return not hasattr(config, "workerinput")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """With `-n`, hand out work by edition for notebooks (a notebook's cells, and an edition's notebooks, depend on
-    the ones before) and by file for everything else."""
+    """With `-n`, hand out work in the order of collection (see ``pytest_collection_modifyitems``): the notebooks as
+    one unit, the browser tests as one unit, and every other test file as a unit of its own."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class ByEdition(LoadScopeScheduling):
+    class ByChain(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return _edition(path) or path
+            if _edition(path):
+                return "notebooks"
+            return "browser" if _browser_file(path) else path
 
-    return ByEdition(config, log)
+    config.option.loadscopereorder = False  # keep our order: the longest units first
+    return ByChain(config, log)
+
+
+def _chain_key(item: pytest.Item) -> tuple:
+    """Sort key: the learner edition's notebooks last first, then the instructor edition's in order (a notebook's
+    cells keep their order), then the browser tests, then everything else as collected."""
+    edition = _edition(item.path)
+    if edition == "notebooks":
+        return (0, tuple(-ord(c) for c in item.path.name))
+    if edition == "instructor":
+        return (1, item.path.name)
+    if _browser_file(item.nodeid.split("::", 1)[0]):
+        return (2,)
+    return (3,)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give each cell of a learner notebook (stored clean) the outputs nbval must find when it runs the cell."""
+    """Put the items in the chain's order, and give each cell of a learner notebook (stored clean) the outputs nbval
+    must find when it runs the cell."""
     import nbformat
 
+    items.sort(key=_chain_key)  # a stable sort: cells, and tests within a file, keep their order
     expected: dict[Path, dict[str, object]] = {}
     for item in items:
         cell = getattr(item, "cell", None)  # nbval's cell item keeps the notebook's cell here
@@ -74,20 +132,76 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                                     "edition executed? python tools/editions.py --execute-instructor)")
 
 
+def notebooks_home(config: pytest.Config) -> Path:
+    """The state folder of the notebook chain (both editions), in this session's temporary folder."""
+    return config._tmp_path_factory.getbasetemp() / "course-notebooks"
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Point the notebook's kernel (started in the first cell's set-up) at its edition's state folder."""
-    edition = _edition(item.path)
-    if edition:
-        home = item.config._tmp_path_factory.getbasetemp() / f"course-{edition}"
-        os.environ["COURSE_HOME"] = str(home)
-        os.environ["COURSE_AUTORUN"] = "1"  # nobody will press Interrupt: the worker notebook stops when idle
+    """Point the notebook's kernel (started in the first cell's set-up) at the chain's state folder; the variables
+    are put back after the cell, so the unit tests that follow on the same worker see the environment as it was."""
+    if _edition(item.path):
+        home = notebooks_home(item.config)
+        for name, value in (("COURSE_HOME", str(home)), ("COURSE_AUTORUN", "1")):
+            _saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value  # COURSE_AUTORUN: nobody will press Interrupt, the worker notebook stops idle
         _notebook_homes.add(home)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _edition(item.path):
+        for name, value in _saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _saved_env.clear()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count each phase's time, each nbval cell that passed and each cell the browser test ran."""
+    _phase_seconds[_phase(report.nodeid)] += report.duration
+    path, _, name = report.nodeid.partition("::")
+    if report.when == "call" and report.passed and _edition(path) and name.startswith("Cell "):
+        _nbval_passed[path].add(int(name.split()[1]))
+    for key, value in report.user_properties:
+        if key == BROWSER_CELLS:
+            for notebook, cells in json.loads(value).items():
+                _browser_ran[notebook].update(cells)
+
+
+def _code_cells(path: Path) -> int:
+    import nbformat
+
+    return sum(cell.cell_type == "code" for cell in nbformat.read(path, as_version=4).cells)
+
+
+def cells_not_run(config: pytest.Config) -> list[str]:
+    """Against the notebooks on disk: for each edition folder given whole on the command line, the cells that did not
+    pass under nbval; and for each notebook the browser test ran, the cells it did not run (which notebooks the
+    browser runs, and why not the others, is ``tests/test_browser.py``'s to say, and its own test's to check)."""
+    missing = []
+    given = {(config.invocation_params.dir / arg).resolve() for arg in config.args}
+    for edition in EDITIONS:
+        if (ROOT / edition).resolve() not in given:
+            continue
+        for path in sorted((ROOT / edition).glob("*.ipynb")):
+            key = f"{edition}/{path.name}"
+            lost = sorted(set(range(_code_cells(path))) - _nbval_passed.get(key, set()))
+            if lost:
+                missing.append(f"{key}: code cells {lost} did not pass under nbval")
+    for name in sorted(_browser_ran):
+        lost = sorted(set(range(_code_cells(ROOT / "notebooks" / name))) - _browser_ran.get(name, set()))
+        if lost:
+            missing.append(f"notebooks/{name}: code cells {lost} did not run in the browser")
+    return missing
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop what the notebooks left for each other, then fail if any course process of this session (found by the
-    state folder in its environment) is still running."""
+    state folder in its environment) is still running; the controller also fails if a cell was never run."""
     for home in sorted(_notebook_homes):
         os.environ["COURSE_HOME"] = str(home)
         course.down()
@@ -100,3 +214,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for proc in left:  # end them (ours, found by their mark) so the machine is clean, and fail the run
             proc.kill()
         session.exitstatus = 1
+    if _is_controller(session.config) and exitstatus == 0:
+        missing = cells_not_run(session.config)
+        if missing:
+            print("\nNotebook cells that no test ran:\n  " + "\n  ".join(missing))
+            session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: object, exitstatus: int, config: pytest.Config) -> None:
+    """How long each phase took: the time its tests took, added up over the workers, and the session's wall time."""
+    if not _is_controller(config) or not _phase_seconds:
+        return
+    write = terminalreporter.write_line  # type: ignore[attr-defined]
+    write("")
+    write(f"Time by phase (summed over the workers), in a session of {time.monotonic() - _began:.0f} s:")
+    for phase, seconds in sorted(_phase_seconds.items(), key=lambda kv: -kv[1]):
+        write(f"  {seconds:7.1f} s  {phase}")
+    ran = sum(len(cells) for cells in _nbval_passed.values())
+    if ran:
+        write(f"  nbval: {ran} notebook cells passed; browser: {sum(map(len, _browser_ran.values()))} cells ran "
+              f"in {len(_browser_ran)} notebooks")
