@@ -1,10 +1,11 @@
-"""Helpers for the browser test: a JupyterLab server of the test's own, and a notebook driven in headless Chromium.
+"""Helpers for the browser tests: a JupyterLab server of the tests' own, and notebooks driven in headless Chromium.
 
-`LabServer` runs ``python -m jupyter lab`` on a folder of the test's own, with its own ``COURSE_HOME`` (so kernels,
-and every service they start, use an isolated state folder) and its own Jupyter runtime, config, settings and
-workspace folders (nothing is written into the user's ``~/.jupyter``). `LabPage` is JupyterLab loaded in a browser
-page; `NotebookPage` opens one notebook in it, runs it the way a learner does (menu Run > Run All Cells) and reads
-what the page shows.
+`LabServer` runs ``python -m jupyter lab`` on a folder of the test's own, under a base URL (JupyterHub's
+``/user/NAME/`` layout), with its own ``COURSE_HOME`` (so kernels, and every service they start, use an isolated
+state folder) and its own Jupyter runtime, config, settings and workspace folders (nothing is written into the
+user's ``~/.jupyter``). `LabPage` is JupyterLab loaded in a browser page; `NotebookPage` opens one notebook in it,
+runs it the way a learner does (menu Run > Run All Cells, or up to a cell and then the rest) and reads what the page
+shows. `find_chromium` says where the browser is, or how to install it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,19 +30,42 @@ from typing import Any
 import psutil
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-NOT_INSTALLED = "Chromium is not installed (apt-get install chromium); the browser test needs it"
+# Where Chromium lives: Debian's package, other Linux packages, the macOS app (Homebrew's cask installs it there).
+CHROMIUM_PLACES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium",
+                   "/Applications/Chromium.app/Contents/MacOS/Chromium"]
+CHROMIUM_OVERRIDE = "COURSE_CHROMIUM"  # a path to the Chromium program to use instead
+NOT_INSTALLED = """Chromium is not installed, and the browser tests need it (no browser is ever downloaded by them).
+Install it, then run the tests again:
+  Debian/Ubuntu:  sudo apt-get install chromium   (Ubuntu: chromium-browser)
+  macOS:          brew install --cask chromium
+  or name the program:  export COURSE_CHROMIUM=/path/to/chromium
+Or run every other test without it:  make test BROWSER=0"""
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 
-# User settings for the test's JupyterLab: no news / update pop-ups over the notebook.
+BASE_URL = "/user/learner/"  # JupyterHub's layout: a learner's server lives under /user/NAME/
+
+# User settings for the tests' JupyterLab: no news / update pop-ups over the notebook, and every cell in the page
+# (JupyterLab 4 renders only the cells in view by default: axe, and counts of prompts, would miss the others).
 SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                        "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
+
+
+def find_chromium() -> str | None:
+    """The Chromium program to drive: $COURSE_CHROMIUM, else the first of the usual places, else one on PATH."""
+    override = os.environ.get(CHROMIUM_OVERRIDE)
+    if override:
+        return override if os.access(override, os.X_OK) else None
+    for place in CHROMIUM_PLACES:
+        if os.access(place, os.X_OK):
+            return place
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def free_port() -> int:
@@ -203,7 +228,7 @@ FIND_JS = ("const w = window.jupyterapp && [...window.jupyterapp.shell.widgets('
            ".find(w => w.context && w.context.path === path);")
 
 # The notebook as the page shows it, read every fraction of a second while it runs.
-SNAPSHOT_JS = """(path) => {
+SNAPSHOT_JS = """([path, upto]) => {
   """ + FIND_JS + """
   if (!w) return null;
   const node = w.node;
@@ -218,7 +243,8 @@ SNAPSHOT_JS = """(path) => {
     numbered: prompts.filter(p => /\\d/.test(p)).length,
     // the same from the notebook model (the page may not have rendered every cell yet)
     modelRunning: code.filter(c => c.model.executionState === 'running').length,
-    pending: code.filter(c => c.model.sharedModel.getSource().trim() && c.model.executionCount === null).length,
+    pending: code.slice(0, upto === null ? code.length : upto)
+      .filter(c => c.model.sharedModel.getSource().trim() && c.model.executionCount === null).length,
     stopped: code.some(c => !(c.model.getMetadata('tags') || []).includes('raises-exception')
                             && c.model.outputs.toJSON().some(o => o.output_type === 'error')),
     dialog: document.querySelector('.jp-Dialog') ? document.querySelector('.jp-Dialog').textContent : null,
@@ -256,6 +282,38 @@ READY_JS = """(path) => {
   }
   const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
   return !!kernel && kernel.status === 'idle' && w.sessionContext.isReady;
+}"""
+
+# Select the first code cell whose source has the marker; returns how many code cells there are up to it, with it.
+SELECT_JS = """([path, marker]) => {
+  """ + FIND_JS + """
+  const index = w.content.widgets.findIndex(c => c.model.type === 'code'
+                                             && c.model.sharedModel.getSource().includes(marker));
+  if (index < 0) return null;
+  return w.content.widgets.slice(0, index + 1).filter(c => c.model.type === 'code').length;
+}"""
+
+# Run every cell above the marked one, then the marked one (Run > Run All Above Selected Cell, Run Selected Cell).
+# (Not awaited: the kernel runs them in the order they were sent, and the page is read meanwhile.)
+RUN_UNTIL_JS = """([path, marker]) => {
+  """ + FIND_JS + """
+  w.content.activeCellIndex = w.content.widgets.findIndex(c => c.model.type === 'code'
+                                                          && c.model.sharedModel.getSource().includes(marker));
+  window.jupyterapp.commands.execute('notebook:run-all-above');
+  window.jupyterapp.commands.execute('notebook:run-cell');
+}"""
+
+# From the cell after the first `upto` code cells: Run > Run Selected Cell and All Below.
+RUN_REST_JS = """([path, upto]) => {
+  """ + FIND_JS + """
+  const widgets = w.content.widgets;
+  let seen = 0, index = 0;
+  while (index < widgets.length && (widgets[index].model.type !== 'code' || seen < upto)) {
+    if (widgets[index].model.type === 'code') seen += 1;
+    index += 1;
+  }
+  w.content.activeCellIndex = index;
+  window.jupyterapp.commands.execute('notebook:run-all-below');
 }"""
 
 # Images inside an inbox frame: [src prefix, naturalWidth, complete].
@@ -308,6 +366,7 @@ class NotebookPage:
     def __init__(self, lab_page: LabPage, path: str) -> None:
         self.lab_page, self.page, self.lab, self.path = lab_page, lab_page.page, lab_page.lab, path
         self.run_all_clicks = 0  # how many times Run All Cells had to be clicked before cells started
+        self.upto = 0  # after run_until: the code cells run so far
         self.history: list[str] = []  # one line per look at the page while the notebook ran
 
     @property
@@ -332,8 +391,9 @@ class NotebookPage:
             time.sleep(0.1)
         raise AssertionError(f"{self.path}: the kernel was not idle within {timeout:.0f} s")
 
-    def snapshot(self) -> dict[str, Any]:
-        return self.page.evaluate(SNAPSHOT_JS, self.path) or {}
+    def snapshot(self, upto: int | None = None) -> dict[str, Any]:
+        """What the page shows now; ``pending`` counts the first `upto` code cells only (all when None)."""
+        return self.page.evaluate(SNAPSHOT_JS, [self.path, upto]) or {}
 
     def cells(self) -> list[dict[str, Any]]:
         return self.page.evaluate(CELLS_JS, self.path)
@@ -346,6 +406,29 @@ class NotebookPage:
         self.page.get_by_role("menuitem", name="Run", exact=True).click()
         self.page.locator('li[data-command="runmenu:run-all"]').click()
 
+    def clear_outputs(self) -> None:
+        """Edit > Clear Outputs of All Cells: what is read afterwards comes from this run only."""
+        self.command("notebook:clear-all-cell-outputs")
+        deadline = time.monotonic() + 10
+        while self.snapshot().get("numbered") and time.monotonic() < deadline:
+            self.page.wait_for_timeout(100)
+        if self.snapshot().get("numbered"):  # a number would make a Run All that did nothing look like a run
+            raise AssertionError(f"{self.path}: Clear All Outputs left execution counts on the cells")
+
+    def _start(self, what: str, action: Callable[[], None]) -> None:
+        """Do `action` until a cell starts: right after the kernel started, Run All can silently do nothing."""
+        for self.run_all_clicks in range(1, 4):
+            self.wait_ready()
+            action()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                snap = self.snapshot()
+                if snap.get("running") or snap.get("modelRunning") or snap.get("numbered"):
+                    return
+                self.page.wait_for_timeout(100)
+            self.page.keyboard.press("Escape")
+        raise AssertionError(f"{self.path}: {what} did not start any cell (3 tries)")
+
     def run_all(self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None,
                 tick: float = 0.25) -> dict[str, Any]:
         """Clear the stored outputs, Run All Cells, and wait until every cell has run and the kernel is idle.
@@ -353,33 +436,36 @@ class NotebookPage:
         `on_tick` sees every snapshot while the notebook runs (live widgets change, and may be closed by the
         notebook's last cells). Returns the last snapshot.
         """
-        self.command("notebook:clear-all-cell-outputs")  # what we then read comes from this run only
-        deadline = time.monotonic() + 10
-        while self.snapshot().get("numbered") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if self.snapshot().get("numbered"):  # a number would make a Run All that did nothing look like a run
-            raise AssertionError(f"{self.path}: Clear All Outputs left execution counts on the cells")
-        started = False
-        # Run All right after the kernel started can silently do nothing: if no cell starts, click it again.
-        for self.run_all_clicks in range(1, 4):
-            self.wait_ready()
-            self.click_run_all()
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                snap = self.snapshot()
-                if snap.get("running") or snap.get("modelRunning") or snap.get("numbered"):
-                    started = True
-                    break
-                time.sleep(0.1)
-            if started:
-                break
-            self.page.keyboard.press("Escape")
-        if not started:
-            raise AssertionError(f"{self.path}: Run All Cells did not start any cell (3 tries)")
+        self.clear_outputs()
+        self._start("Run All Cells", self.click_run_all)
+        return self._watch(timeout, on_tick, tick)
+
+    def run_until(self, marker: str, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None,
+                  tick: float = 0.25) -> dict[str, Any]:
+        """Clear the stored outputs, then run every cell up to and with the first code cell whose source has
+        `marker` (Run All Above, then Run Selected Cell), and wait until they have run. ``run_rest`` goes on."""
+        self.clear_outputs()
+        self.upto = self.page.evaluate(SELECT_JS, [self.path, marker])
+        if self.upto is None:
+            raise AssertionError(f"{self.path}: no code cell contains {marker!r}")
+        self._start(f"Running up to {marker!r}", lambda: self.page.evaluate(RUN_UNTIL_JS, [self.path, marker]))
+        return self._watch(timeout, on_tick, tick, upto=self.upto)
+
+    def run_rest(self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None,
+                 tick: float = 0.25) -> dict[str, Any]:
+        """After ``run_until``: run the cells below it (Run Selected Cell and All Below, from the next cell)."""
+        self.wait_ready()
+        self.page.evaluate(RUN_REST_JS, [self.path, self.upto])
+        return self._watch(timeout, on_tick, tick)
+
+    def _watch(self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None, tick: float,
+               upto: int | None = None) -> dict[str, Any]:
+        """Read the page every `tick` until the cells (the first `upto` code cells, or all) have run and the kernel
+        has been idle for a second; fail on a dialog, on cells that never run, or after `timeout`."""
         began = time.monotonic()
         quiet = stalled = 0
         while True:
-            snap = self.snapshot()
+            snap = self.snapshot(upto)
             self.history.append(f"{time.monotonic() - began:6.2f} s: kernel {snap.get('kernel')}, "
                                 f"[*] {snap.get('running')}/{snap.get('modelRunning')}, "
                                 f"numbered {snap.get('numbered')}, not run yet {snap.get('pending')}, "
@@ -400,7 +486,11 @@ class NotebookPage:
             if time.monotonic() - began > timeout:
                 raise AssertionError(f"{self.path}: still running after {timeout:.0f} s; the last looks:\n  "
                                      + "\n  ".join(self.history[-8:]))
-            time.sleep(tick)
+            self.page.wait_for_timeout(tick * 1000)  # (not time.sleep: Playwright serves the page's events meanwhile)
+
+    def ran_cells(self) -> list[int]:
+        """The code cells (numbered as nbval numbers them: code cells only, from 0) that have run in this page."""
+        return [number for number, cell in enumerate(self.cells()) if cell["count"] is not None]
 
     def srcdoc_frames(self) -> list[Any]:
         return [f for f in self.page.frames if f.url == "about:srcdoc"]
@@ -452,6 +542,31 @@ class NotebookPage:
         return path
 
 
+class Traffic:
+    """What the browser asked for outside Jupyter's origin (blocked), and course pages that failed behind the proxy."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.blocked: list[str] = []
+        self.failed: list[str] = []  # a response >= 400 from a course service, through Jupyter's proxy
+        self.log: list[str] = []
+        self.t0 = time.monotonic()
+
+    def block(self, route: Any) -> None:
+        self.blocked.append(route.request.url)
+        route.abort()
+
+    def response(self, response: Any) -> None:
+        if "/proxy/" in response.url:
+            self.log.append(f"{time.monotonic() - self.t0:6.1f} {response.status} {response.url[-80:]}")
+            if response.status >= 400:
+                self.failed.append(f"{response.status} {response.url}")
+
+    def direct(self) -> list[str]:
+        """Requests that tried to reach a course service on 127.0.0.1 without going through Jupyter."""
+        return [url for url in self.blocked if urllib.parse.urlsplit(url).hostname == "127.0.0.1"]
+
+
 @contextmanager
 def serving(server: LabServer) -> Iterator[LabServer]:
     """`server`, started; afterwards stopped, then everything its kernels started (``python -m support down``).
@@ -480,3 +595,11 @@ def serving(server: LabServer) -> Iterator[LabServer]:
 def copy_notebooks(source: Path, target: Path) -> None:
     """The learner edition as a fresh clone has it: notebooks only, no modules written by earlier runs."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.py", "__pycache__", ".ipynb_checkpoints"))
+
+
+if __name__ == "__main__":  # make test's first step: stop before anything starts when Chromium is missing
+    found = find_chromium()
+    if found is None:
+        print(NOT_INSTALLED, file=sys.stderr)
+        sys.exit(1)
+    print(f"Chromium for the browser tests: {found}")

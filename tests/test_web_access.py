@@ -16,12 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from browser import BASE_URL as BASE
 from browser import LabServer
 from support import course
 from support.services import access, guard, links
-
-BASE = "/user/learner/"
-
 
 def _session() -> requests.Session:
     session = requests.Session()
@@ -149,17 +147,7 @@ def test_the_dashboard_has_no_redis_url_on_its_command_line(services: dict) -> N
 
 
 # --- through a real Jupyter server with jupyter-server-proxy, under /user/learner/ -----------------------------------
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, services: dict) -> Iterator[LabServer]:
-    scratch = tmp_path_factory.mktemp("lab")
-    (scratch / "root").mkdir()
-    server = LabServer(root=scratch / "root", home=scratch / "unused", scratch=scratch, base_url=BASE).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+# (`lab` is the session's JupyterLab, which the browser tests use too: tests/conftest.py)
 
 
 def _through(lab: LabServer, port: int) -> tuple[requests.Session, str]:

@@ -1,0 +1,167 @@
+"""The course's controls in the browser, on notebooks of the test's own in the same JupyterLab as ``test_browser.py``:
+mail with scripts in it shows as text and runs nothing; a failed job is requeued, and the Work-It form widget sent,
+with the keyboard alone; a Work-It mail passes axe on a page of its own.
+
+Needs Chromium (``make test`` says how to install it; ``make test BROWSER=0`` skips these, saying so).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from browser import LabPage, LabServer
+from test_browser import check_cells, picture_on_failure, press_tab_until, serious_on_its_own
+
+RUN_TIMEOUT = 120.0
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(cell) for cell in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, path)
+
+
+PAYLOAD_THOUGHT = ('Hello {marker} <script>window.__pwned=1;alert(1)</script> '
+                   '<img src=x onerror="window.__pwned=2;alert(2)">')
+HOSTILE_SUBJECT = '<img src=x onerror="window.__pwned=3;alert(3)"> Hostile {marker}'
+HOSTILE_HTML = ('<p>Raw HTML {marker}</p><script>window.__pwned=4;alert(4)</script>'
+                '<img src=x onerror="window.__pwned=5;alert(5)"><a href="javascript:window.__pwned=6">link</a>'
+                '<iframe srcdoc="<script>parent.__pwned=7</script>"></iframe>')
+
+
+def hostile_notebook(path: Path, marker: str) -> None:
+    """A notebook that mails the payloads to the catcher of the lab's state folder and shows the inbox."""
+    hostile = (f"from email.message import EmailMessage\n"
+               f"msg = EmailMessage()\n"
+               f"msg['Subject'] = {HOSTILE_SUBJECT.format(marker=marker)!r}\n"
+               f"msg['From'] = 'mallory@example.com'\n"
+               f"msg['To'] = 'eve@example.com'\n"
+               f"msg.set_content('plain part')\n"
+               f"msg.add_alternative({HOSTILE_HTML.format(marker=marker)!r}, subtype='html')\n"
+               f"mailer.send(msg)")
+    write_notebook(path, [
+        "from support import course, mailer\nfrom support.inbox_widget import show_inbox\n"
+        "course.up('catcher', quiet=True);",
+        f"message_id = mailer.deliver('eve@example.com', {PAYLOAD_THOUGHT.format(marker=marker)!r}, delay=0)",
+        hostile,
+        "inbox = show_inbox()\ninbox",
+    ])
+
+
+def test_inbox_shows_hostile_mail_as_text(chromium: Any, lab: LabServer, jupyter: LabPage) -> None:
+    """Mail with scripts in its thought, subject and HTML runs nothing in the page or in the mail frames."""
+    marker = f"xss-{secrets.token_hex(4)}"
+    hostile_notebook(lab.root / "xss_check.ipynb", marker)
+    page = jupyter.page
+    notebook = jupyter.notebook("xss_check.ipynb")
+    with picture_on_failure(notebook, "browser-xss"):
+        notebook.open()
+        notebook.run_all(RUN_TIMEOUT)
+        check_cells("xss_check.ipynb", notebook.cells(), notebook.snapshot())
+
+        def frames_with_marker() -> list[Any]:
+            found = []
+            for frame in notebook.srcdoc_frames():
+                try:
+                    if marker in frame.evaluate("() => document.body ? document.body.innerText : ''"):
+                        found.append(frame)
+                except Exception:  # noqa: BLE001 - a frame replaced by a re-render
+                    continue
+            return found
+
+        deadline = time.monotonic() + 15
+        while len(frames_with_marker()) < 2 and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        frames = frames_with_marker()
+        assert len(frames) == 2, f"the inbox shows {len(frames)} of the 2 hostile messages"
+        page.wait_for_timeout(1000)  # time for any onerror handler or nested frame to run, if one could
+
+        assert page.evaluate("typeof window.__pwned") == "undefined", "a script ran in the notebook page"
+        for frame in page.frames:
+            try:
+                ran = frame.evaluate("typeof window.__pwned")
+            except Exception:  # noqa: BLE001 - detached
+                continue
+            assert ran == "undefined", f"a script ran in a frame ({frame.url})"
+        assert not jupyter.js_dialogs, f"a script opened a dialog: {jupyter.js_dialogs}"
+
+        texts = [frame.evaluate("() => document.body.innerText") for frame in frames]
+        thought = next((t for t in texts if "Hello " + marker in t), "")
+        assert "<script>window.__pwned=1;alert(1)</script>" in thought, f"the thought is not shown as text: {thought!r}"
+        assert '<img src=x onerror="window.__pwned=2;alert(2)">' in thought
+        inbox_text = page.evaluate("() => [...document.querySelectorAll('.course-inbox')].map(e => e.textContent)"
+                                   ".join('\\n')")
+        assert HOSTILE_SUBJECT.format(marker=marker) in inbox_text, "the hostile subject is not shown as text"
+        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0, \
+            "markup from a mail reached the notebook page"
+
+
+DASHBOARD_NOTEBOOK = [
+    "from support import course, dashboard, queues, workers\n"
+    "from support.services import processes\n"
+    "course.up('redis', quiet=True)",
+    "job = queues.queue('default').enqueue('math.sqrt', -1)  # fails: a math domain error\n"
+    "service = workers.start_worker(burst=True, simple=True, with_scheduler=False)\n"
+    "print('worker done:', processes.wait_until(lambda: not service.alive(), 30, 0.05))",
+    "board = dashboard.show_dashboard()\nboard",
+]
+
+
+def test_a_failed_job_is_requeued_with_the_keyboard_alone(chromium: Any, lab: LabServer, jupyter: LabPage) -> None:
+    """The dashboard widget (as in 04 and 05) with one failed job: Tab to its Requeue button, whose name says which
+    job, and press Enter; the job is queued again. Then the form widget (as in 01): Tab, type, Enter."""
+    write_notebook(lab.root / "keyboard_check.ipynb", DASHBOARD_NOTEBOOK + [
+        "course.up('app', delay=0, quiet=True)\nfrom support.form_widget import WorkItForm\nform = WorkItForm()\nform"])
+    page = jupyter.page
+    notebook = jupyter.notebook("keyboard_check.ipynb")
+    with picture_on_failure(notebook, "browser-keyboard"):
+        notebook.open()
+        notebook.run_all(RUN_TIMEOUT)
+        check_cells("keyboard_check.ipynb", notebook.cells(), notebook.snapshot())
+        page.wait_for_function("() => [...document.querySelectorAll('.course-dashboard button')]"
+                               ".some(b => /^Requeue [0-9a-f]{8}$/.test(b.textContent.trim()))", timeout=30_000)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")  # start from the page
+        presses = press_tab_until(page, "e.tagName === 'BUTTON' && e.closest('.course-dashboard') && "
+                                        "/^Requeue [0-9a-f]{8}$/.test(e.textContent.trim())")
+        name = page.evaluate("() => document.activeElement.textContent.trim()")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => /Requeued job [0-9a-f]{8}/.test("
+                               "document.querySelector('.course-dashboard').textContent)", timeout=30_000)
+        print(f"dashboard: {presses} presses of Tab reached the button {name!r}; Enter requeued the job")
+
+        presses = press_tab_until(page, "e.tagName === 'INPUT' && e.closest('.course-form')")
+        page.keyboard.type("ada@example.com")
+        page.keyboard.press("Tab")
+        page.keyboard.type("keyboard only")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")  # Enter in the Email field sends the form
+        page.wait_for_function("() => /Answered in [0-9.]+ s/.test(document.querySelector('.course-form')"
+                               ".textContent)", timeout=60_000)
+        print(f"form widget: {presses} presses of Tab reached Email; Enter sent the form")
+
+
+def test_a_work_it_mail_passes_axe_on_its_own(chromium: Any) -> None:
+    """The mail as its frame shows it (axe skips the inbox's sandboxed frames): no serious or critical violation,
+    and its GIF's alt text says what the GIF shows."""
+    from support.workit import mailer
+
+    gif = mailer.pick_gif("coffee")
+    document = mailer._html_body("I could really use a coffee", gif, "gif.1")
+    document = document.replace("cid:gif.1", "data:image/gif;base64," + base64.b64encode(gif.read_bytes()).decode())
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(document)
+        assert page.evaluate("() => document.images[0].alt") == "An animated GIF about coffee"
+        serious = serious_on_its_own(page)
+        print("mail: " + (", ".join(serious) or "no serious or critical axe violation"))
+        assert not serious, serious
+    finally:
+        context.close()
