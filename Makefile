@@ -10,19 +10,28 @@ LAB_PORT ?= 8888
 # More JupyterLab options, e.g. in a dev container: make lab LAB_ARGS="--no-browser --ServerApp.allow_remote_access=True"
 LAB_ARGS ?=
 NBVAL := --nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env
-# The two editions run side by side, one pytest-xdist worker each, each with its own state folder (see conftest.py).
-EDITIONS := -n 2 instructor notebooks
+# pytest-xdist workers: one per core. The notebooks go to one worker as a chain (the learner edition last notebook
+# first, then the instructor edition), the browser tests to one worker, every other test file to whichever is free
+# (conftest.py). The 15 slowest tests and the time of each phase are printed at the end.
+JOBS ?= auto
+PYTEST := -m pytest -n $(JOBS) --durations=15
+# make test BROWSER=0: every test but the browser tests, which are then skipped and named in the summary.
+BROWSER ?= 1
 
 CORE := 01_slow_request 02_redis 03_jobs 05_when_things_fail
 
-.PHONY: lab lab-instructor test test-unit test-notebooks test-core doctor bench flake footprint notebooks check-editions down reset clean help
+.PHONY: lab lab-instructor test test-fast test-unit test-notebooks test-core test-python check-browser doctor bench flake \
+        footprint notebooks check-editions down reset clean help
 
 help:
 	@echo "make lab             set up .venv and open the course (learner edition) in JupyterLab"
 	@echo "make lab-instructor  the same, on the instructor edition (with solutions)"
-	@echo "make test            set up and run every test: unit tests and both editions under pytest --nbval"
+	@echo "make test            set up and run every test: unit tests, the browser, both editions under pytest --nbval"
+	@echo "                     (make test BROWSER=0: without Chromium; the browser tests are skipped and named)"
+	@echo "make test-fast       the quick loop while editing: unit tests without notebooks, browser or slow ones"
 	@echo "make test-unit       only the unit tests (tests/); make test-notebooks: only both editions under nbval"
 	@echo "make test-core       the core notebooks (01, 02, 03, 05) of both editions under nbval"
+	@echo "make test-python     what depends on the Python version: imports, worker classes, the core notebooks"
 	@echo "make doctor          check this machine for the course: one line per problem, saying what to do"
 	@echo "                     (another Python: make PYTHON=python3.13 VENV=.venv-3.13 test-unit test-core)"
 	@echo "make bench           run the benchmarks; the last line printed is one JSON object"
@@ -39,18 +48,23 @@ help:
 PIP_INSTALL := -m pip install --quiet --only-binary :all:
 $(VENV)/.lab-installed: requirements.txt requirements-cli.txt pyproject.toml
 	@$(PYTHON) support/services/python_version.py
-	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) $(PIP_INSTALL) --upgrade pip
-	$(PY) $(PIP_INSTALL) -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	[ -x $(VENV)/iredis/bin/python ] || $(PY) -m venv $(VENV)/iredis
-	$(VENV)/iredis/bin/python $(PIP_INSTALL) -r requirements-cli.txt
-	ln -sf ../iredis/bin/iredis $(BIN)/iredis
-	touch $@
+	@start=$$(date +%s); set -e; \
+	echo "Setting up $(VENV) (first time, or after a requirements change)"; \
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV); \
+	$(PY) $(PIP_INSTALL) --upgrade pip; \
+	$(PY) $(PIP_INSTALL) -r requirements.txt; \
+	$(PY) -m pip install --quiet --no-deps -e .; \
+	[ -x $(VENV)/iredis/bin/python ] || $(PY) -m venv $(VENV)/iredis; \
+	$(VENV)/iredis/bin/python $(PIP_INSTALL) -r requirements-cli.txt; \
+	ln -sf ../iredis/bin/iredis $(BIN)/iredis; \
+	touch $@; \
+	echo "Phase: set-up of $(VENV) took $$(( $$(date +%s) - start )) s"
 
 $(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
-	$(PY) $(PIP_INSTALL) -r requirements-test.txt
-	touch $@
+	@start=$$(date +%s); set -e; \
+	$(PY) $(PIP_INSTALL) -r requirements-test.txt; \
+	touch $@; \
+	echo "Phase: set-up of the test tools took $$(( $$(date +%s) - start )) s"
 
 lab: $(VENV)/.lab-installed
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS) --ServerApp.root_dir=. notebooks/01_slow_request.ipynb
@@ -59,18 +73,38 @@ lab-instructor: $(VENV)/.lab-installed
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS) --ServerApp.root_dir=. instructor/01_slow_request.ipynb
 
 check-editions: $(VENV)/.lab-installed
-	$(PY) tools/editions.py --check
+	@start=$$(date +%s); $(PY) tools/editions.py --check && \
+	echo "Phase: the editions' check took $$(( $$(date +%s) - start )) s"
 
-test: check-editions test-unit test-notebooks
+# Before anything starts: Chromium is there, or the run stops saying how to get it (BROWSER=0 runs without it).
+check-browser: $(VENV)/.test-installed
+ifeq ($(BROWSER),0)
+	@echo "BROWSER=0: the browser tests will be skipped (and named in the summary)"
+else
+	@$(PY) tests/browser.py --check
+endif
 
-test-unit: $(VENV)/.test-installed
-	$(PY) -m pytest tests
+# One pytest session: the unit tests, the browser tests and both editions under nbval, side by side.
+test: check-editions check-browser
+	COURSE_BROWSER_TESTS=$(BROWSER) $(PY) $(PYTEST) $(NBVAL) tests instructor notebooks
+
+# The edit-test loop: no notebook, no browser, nothing marked slow (pyproject.toml's markers say what that is).
+test-fast: $(VENV)/.test-installed
+	$(PY) $(PYTEST) -m "not slow" tests
+
+test-unit: $(VENV)/.test-installed check-browser
+	COURSE_BROWSER_TESTS=$(BROWSER) $(PY) $(PYTEST) tests
 
 test-notebooks: $(VENV)/.test-installed
-	$(PY) -m pytest $(EDITIONS) $(NBVAL)
+	$(PY) $(PYTEST) $(NBVAL) instructor notebooks
 
 test-core: $(VENV)/.test-installed
-	$(PY) -m pytest -n 2 $(NBVAL) $(foreach nb,$(CORE),instructor/$(nb).ipynb notebooks/$(nb).ipynb)
+	$(PY) $(PYTEST) $(NBVAL) $(foreach nb,$(CORE),instructor/$(nb).ipynb notebooks/$(nb).ipynb)
+
+# CI's second Python: what can differ between Pythons (set-up is the target's prerequisite, wheels only).
+test-python: $(VENV)/.test-installed
+	$(PY) $(PYTEST) $(NBVAL) tests/test_imports.py tests/test_worker_class.py tests/test_setup.py \
+		$(foreach nb,$(CORE),instructor/$(nb).ipynb notebooks/$(nb).ipynb)
 
 doctor: $(VENV)/.lab-installed
 	$(PY) -m support doctor

@@ -91,8 +91,13 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_ci_also_runs_a_second_python_without_a_compiler() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pyenv root" in ci and "Interpreters:" in ci
-    assert 'make PYTHON="$PY313" VENV=.venv-3.13 test-unit test-core' in ci
-    assert "--only-binary :all:" in (ROOT / "Makefile").read_text()
+    assert 'make PYTHON="$PY313" VENV=.venv-3.13 test-python' in ci
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--only-binary :all:" in makefile
+    second = re.search(r"^test-python:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert second, "the Makefile has no test-python target"
+    for what in ("tests/test_imports.py", "tests/test_worker_class.py", "$(CORE)"):  # what depends on the Python
+        assert what in second.group(1), f"make test-python does not run {what}"
 
 
 def test_the_state_folder_defaults_to_the_checkout() -> None:
