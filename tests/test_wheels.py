@@ -53,6 +53,9 @@ def uv_environment() -> dict[str, str]:
     constraint file and CA bundle. With several indexes, uv (like pip) takes the best version from all of them."""
     config = pip_config()
     env = dict(os.environ)
+    # uv would try to download a Python of the target version to "build dependencies" (it builds none: wheels
+    # only) and, with no network, retry for seconds before going on with this one.
+    env["UV_PYTHON_DOWNLOADS"] = "never"
     if config.get("index-url"):
         env["UV_DEFAULT_INDEX"] = config["index-url"][0]
     if config.get("extra-index-url"):
