@@ -60,20 +60,15 @@ def connect(timeout: float = 10.0) -> sqlite3.Connection:
     return db
 
 
-_tokens: dict[Path, str] = {}
-
-
 def token() -> str:
-    """A random name of this database file, made once: keys kept elsewhere (Redis) about its rows include it, so a
-    new file, whose ids start at 1 again, never meets an old file's notes."""
-    if path() in _tokens:
-        return _tokens[path()]
+    """A random name of this database file, made once and kept in it: keys kept elsewhere (Redis) about its rows
+    include it, so a new file, whose ids start at 1 again, never meets an old file's notes. Read from the file on
+    every call (a millisecond): a copy kept in memory outlives a file deleted and made again."""
     db = connect()
     try:
         with db:
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('token', ?)", (secrets.token_hex(6),))
-        found = _tokens[path()] = str(db.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()[0])
-        return found
+        return str(db.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()[0])
     finally:
         db.close()
 
