@@ -220,11 +220,12 @@ def test_start_is_idempotent_and_restarts_for_another_mode() -> None:
     assert requests.get(slower.url + "/health", headers=access.headers(), timeout=5).json()["delay"] == 1.5
 
 
-def test_a_foreign_listener_on_the_preferred_port_moves_the_app() -> None:
+def test_a_foreign_listener_on_the_preferred_port_moves_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
     app.stop()
-    with foreign_listeners([app.PREFERRED_PORT]):
+    with foreign_listeners([0]) as (held,):  # a port of the test's own as the preferred one: ours for the whole test
+        monkeypatch.setattr(app, "PREFERRED_PORT", held)
         service = app.start("inline", DELAY)
-        assert service.port != app.PREFERRED_PORT
+        assert service.port != held
         assert requests.get(service.url + "/health", headers=access.headers(), timeout=5).json()["ok"] is True
     app.stop()
     assert app.status() is None

@@ -54,7 +54,7 @@ def test_a_server_binary_that_does_not_run_is_fatal(course_home: Path, tmp_path:
 
 def test_a_port_held_by_a_foreign_listener_is_named_and_not_fatal(course_home: Path) -> None:
     port = doctor.preferred_ports()["app"]
-    with foreign_listeners([port]):
+    with foreign_listeners([port], wait=60):  # ours for the whole run (a test beside this one may use the port)
         done = _doctor(course_home)
     assert done.returncode == 0  # the course moves to a free port
     assert f"warn Port {port}    held by something else" in done.stdout

@@ -17,9 +17,14 @@ from support.kernels import WorkerKernel
 from ports import foreign_listeners
 
 
-def test_busy_preferred_ports_move_the_course_and_it_says_which(course_home: Path, capsys) -> None:
-    preferred = [redis_server.PREFERRED_PORT, mailcatcher.PREFERRED_PORT, app.PREFERRED_PORT]
-    with foreign_listeners(preferred):
+def test_busy_preferred_ports_move_the_course_and_it_says_which(course_home: Path, capsys,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ports of the test's own as the preferred ones: held for the whole test (the usual ones may be taken and
+    # freed again meanwhile by a test that runs beside this one).
+    with foreign_listeners([0, 0, 0]) as preferred:
+        for module, name, port in zip((redis_server, mailcatcher, app), ("redis", "catcher", "app"), preferred):
+            monkeypatch.setattr(module, "PREFERRED_PORT", port)
+            monkeypatch.setitem(course.PREFERRED, name, port)
         services = course.up("redis", "app", delivery="background", delay=0.1)
         said = capsys.readouterr().out
         for name, port in zip(("redis", "catcher", "app"), preferred):
@@ -31,6 +36,7 @@ def test_busy_preferred_ports_move_the_course_and_it_says_which(course_home: Pat
         assert queues.queue("mailers").job_ids == [answer["job_id"]]
 
 
+@pytest.mark.slow
 def test_every_listening_socket_of_the_course_is_on_loopback(course_home: Path, tmp_path: Path) -> None:
     course.up("redis", "app", "dashboard", delivery="background", delay=0.1, quiet=True)
     kernel = WorkerKernel(["default"], cwd=tmp_path, simple=True).start()
@@ -47,6 +53,7 @@ def test_every_listening_socket_of_the_course_is_on_loopback(course_home: Path, 
         kernel.stop()
 
 
+@pytest.mark.slow
 def test_a_restarted_kernel_finds_the_running_services(course_home: Path) -> None:
     code = ("from support import course; s = course.up('redis', 'app', delivery='background', delay=0.1, "
             "quiet=True); print({k: v.pid for k, v in s.items()})")
@@ -80,6 +87,7 @@ def _run(km: KernelManager, code: str) -> str:
     ("ada@example.com", "x" * 10_000, "10000"),
     ("<b>ada</b>@example.com", "coffee", "email"),
 ])
+@pytest.mark.slow
 def test_bad_input_in_the_form_widget_gets_a_clear_message_and_queues_nothing(course_home: Path, email: str,
                                                                                thought: str, message: str) -> None:
     course.up("redis", "app", delivery="background", delay=0.1, quiet=True)
@@ -99,6 +107,7 @@ def test_html_in_a_thought_is_escaped_in_the_email(course_home: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mail.html
 
 
+@pytest.mark.slow
 def test_the_form_brings_a_crashed_app_back(course_home: Path) -> None:
     course.up("app", delay=0.1, quiet=True)
     form = WorkItForm()
