@@ -22,6 +22,7 @@ import pytest
 from browser import (BASE_URL, CHROMIUM_ARGS, NOT_INSTALLED, REPO, LabPage, LabServer, Traffic, copy_notebooks,
                      find_chromium, serving)
 from support import course
+from support.services import inbox, processes, redis_server, state, thoughts_db
 
 BROWSER_SWITCH = "COURSE_BROWSER_TESTS"  # "0": skip the browser tests, saying so (make test BROWSER=0)
 
@@ -34,9 +35,72 @@ def own_progress_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     return path
 
 
+# What stays up between the tests of a worker, emptied: Redis and the mail catcher (a catcher started and stopped
+# by every test made the workers race for port 1025, seconds each time). Anything else is stopped after each test.
+SHARED = ("redis", "catcher")
+
+
+@pytest.fixture(scope="session")
+def shared_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This worker's state folder, shared by its tests that only need the services running (rq's own tests share
+    one Redis the same way); everything started in it is stopped at the end of the session."""
+    home = tmp_path_factory.mktemp("shared") / "course"
+    yield home
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COURSE_HOME", str(home))
+        mp.delenv("REDIS_URL", raising=False)
+        course.down()
+
+
+def _reset_shared() -> None:
+    """Back to a clean course in the shared folder: Redis and the mail catcher running (started if a test stopped
+    them), Redis emptied (FLUSHALL), nothing else running, the inbox empty, the app's database and the lessons'
+    files gone. A test that needs the catcher down stops it itself."""
+    with state.locked():
+        for name in list(state.read()):
+            if name not in SHARED:  # a worker still busy with a held job gets a second to stop, then SIGKILL
+                processes.stop(name, timeout=1.0)
+    course.up(*SHARED, quiet=True)
+    redis_server.connect().flushall()
+    inbox.clear()
+    for name in ("code06",):
+        state.wipe(name)
+    for path in state.home().glob(f"{thoughts_db.FILE_NAME}*"):
+        path.unlink()
+
+
+@pytest.fixture
+def shared_course(shared_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The worker's shared state folder, as a clean course: for the tests that use the services without testing how
+    they start, stop, crash or keep their files private (those take `course_home`). What the test started besides
+    Redis and the catcher is stopped afterwards, and what it stored is emptied, before the next test."""
+    monkeypatch.setenv("COURSE_HOME", str(shared_home))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    _reset_shared()
+    yield shared_home
+    monkeypatch.setenv("COURSE_HOME", str(shared_home))  # a test may have pointed it elsewhere
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    _reset_shared()
+
+
+@pytest.fixture
+def redis_up(shared_course: Path) -> Path:
+    """The shared course with Redis running."""
+    course.up("redis", quiet=True)
+    return shared_course
+
+
+@pytest.fixture
+def services(shared_course: Path) -> Path:
+    """The shared course with Redis and the mail catcher running."""
+    course.up("redis", "catcher", quiet=True)
+    return shared_course
+
+
 @pytest.fixture
 def course_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty state folder for this test; everything started in it is stopped afterwards."""
+    """An empty state folder for this test alone; everything started in it is stopped afterwards. For the tests of
+    starting, stopping, crashing and privacy; the others take `shared_course`."""
     home = tmp_path / "course"
     monkeypatch.setenv("COURSE_HOME", str(home))
     monkeypatch.delenv("REDIS_URL", raising=False)

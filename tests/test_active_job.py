@@ -29,7 +29,7 @@ class GifSenderJob(ActiveJob):
 
 
 @pytest.fixture
-def job_class(course_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def job_class(shared_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (tmp_path / "gif_sender_job.py").write_text(textwrap.dedent(JOB_MODULE))
     monkeypatch.syspath_prepend(str(tmp_path))
     sys.modules.pop("gif_sender_job", None)
@@ -71,7 +71,7 @@ def test_the_inline_adapter_runs_perform_later_at_once(job_class) -> None:
     assert queues.queue("mailers").count == 0 and inbox.wait_for(1, timeout=5)[0].to == ["ada@example.com"]
 
 
-def test_a_job_class_from_main_is_refused_with_an_explanation(course_home: Path) -> None:
+def test_a_job_class_from_main_is_refused_with_an_explanation(shared_course: Path) -> None:
     cls = type("CellJob", (active_job.ActiveJob,), {"__module__": "__main__", "perform": lambda self: None})
     with pytest.raises(ValueError, match="cannot import it"):
         cls.perform_later()
@@ -79,6 +79,7 @@ def test_a_job_class_from_main_is_refused_with_an_explanation(course_home: Path)
         active_job.set_queue_adapter("sidekiq")
 
 
+@pytest.mark.slow
 def test_a_worker_in_a_second_kernel_runs_jobs_and_stops_cleanly(job_class, tmp_path: Path, capsys) -> None:
     kernel = WorkerKernel(["mailers"], cwd=tmp_path, simple=True).start()
     try:
@@ -126,6 +127,7 @@ def test_using_adapter_switches_for_a_block_and_always_back(job_class) -> None:
     assert active_job.queue_adapter() == "rq"
 
 
+@pytest.mark.slow
 def test_start_worker_kernel_reuses_or_replaces_and_never_leaks(job_class, tmp_path: Path) -> None:
     from rq import Worker
 
@@ -152,7 +154,7 @@ def test_start_worker_kernel_reuses_or_replaces_and_never_leaks(job_class, tmp_p
     assert processes.wait_until(lambda: not Worker.all(connection=queues.connection()), 5)
 
 
-def test_the_worker_kernel_keeps_its_own_output_out_of_the_notebook(course_home: Path, tmp_path: Path,
+def test_the_worker_kernel_keeps_its_own_output_out_of_the_notebook(shared_course: Path, tmp_path: Path,
                                                                      capfd: pytest.CaptureFixture[str]) -> None:
     kernel = WorkerKernel(["default"], cwd=tmp_path, simple=True, with_scheduler=False).start()
     try:

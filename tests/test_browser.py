@@ -37,6 +37,8 @@ from axe_playwright_python.sync_playwright import Axe
 from browser import ARTIFACTS, BASE_URL, REPO, LabPage, LabServer, NotebookPage, Traffic
 from support.processes import Service
 
+pytestmark = pytest.mark.slow  # a real browser and a JupyterLab: not in make test-fast
+
 # The notebooks the browser runs, in the course's order, and why each other notebook is left to nbval alone.
 BROWSER_NOTEBOOKS = ["01_slow_request.ipynb", "02_redis.ipynb", "03_jobs.ipynb", "04_dashboard.ipynb",
                      "07_check_for_understanding.ipynb", "08_results_and_progress.ipynb",

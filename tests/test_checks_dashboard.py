@@ -27,7 +27,7 @@ def _fail_one_job_on(queue_name: str = "mailers") -> Job:
 # --- Exercise 1: count the failed jobs --------------------------------------------------------------------------
 
 
-def test_count_failed_reference_is_correct(course_home: Path) -> None:
+def test_count_failed_reference_is_correct(shared_course: Path) -> None:
     _fail_one_job_on("mailers")
     _fail_one_job_on("default")
     assert sum(q.failed_job_registry.get_job_count(cleanup=False) for q in queues.all_queues()) == 2
@@ -36,7 +36,7 @@ def test_count_failed_reference_is_correct(course_home: Path) -> None:
     assert "2 failed jobs right now" in result.message
 
 
-def test_count_failed_of_one_queue_only_is_incorrect(course_home: Path) -> None:
+def test_count_failed_of_one_queue_only_is_incorrect(shared_course: Path) -> None:
     _fail_one_job_on("mailers")  # on the real snapshot, counting mailers alone gives the right number...
 
     def only_mailers(snap):
@@ -47,7 +47,7 @@ def test_count_failed_of_one_queue_only_is_incorrect(course_home: Path) -> None:
     assert "2 failed jobs in urgent and 3 in default" in result.message and "returned 0, not 5" in result.message
 
 
-def test_count_failed_that_counts_finished_jobs_is_incorrect(course_home: Path) -> None:
+def test_count_failed_that_counts_finished_jobs_is_incorrect(shared_course: Path) -> None:
     _fail_one_job_on("mailers")
 
     def finished(snap):
@@ -58,7 +58,7 @@ def test_count_failed_that_counts_finished_jobs_is_incorrect(course_home: Path) 
     assert "returned 0, but the failed-job registries in Redis hold 1 job" in result.message
 
 
-def test_count_failed_blank_is_not_attempted(course_home: Path) -> None:
+def test_count_failed_blank_is_not_attempted(shared_course: Path) -> None:
     def count_failed(snap):
         return ____
 
@@ -70,8 +70,9 @@ def test_count_failed_blank_is_not_attempted(course_home: Path) -> None:
 
 
 @pytest.fixture
-def down_job(course_home: Path) -> Iterator[Job]:
+def down_job(shared_course: Path) -> Iterator[Job]:
     """A job that failed because the mail catcher was down; the catcher is up again and a worker is running."""
+    mailcatcher.stop()
     job = queues.queue("mailers").enqueue(send_gif_email, "ada@example.com", "Is the mail server up?", delay=0)
     worker = workers.start_worker(simple=True, with_scheduler=False)
     assert job_watch.wait_for_status(job, "failed") == "failed"
@@ -101,6 +102,7 @@ def test_enqueueing_a_new_copy_is_incorrect(down_job: Job) -> None:
     assert "never failed: it looks like a new job you enqueued" in result.message
 
 
+@pytest.mark.slow
 def test_a_job_left_in_the_failed_registry_is_incorrect(down_job: Job) -> None:
     result = ex_requeue.check(down_job)
     assert result.kind == "incorrect" and "still in the failed-job registry" in result.message
@@ -123,7 +125,7 @@ def test_requeue_blank_is_not_attempted_and_use_requeues_it(down_job: Job) -> No
 # --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
 
 
-def test_count_failed_of_a_fresh_snapshot_is_incorrect(course_home: Path) -> None:
+def test_count_failed_of_a_fresh_snapshot_is_incorrect(shared_course: Path) -> None:
     _fail_one_job_on("mailers")
 
     def count_failed(snap):  # ignores the snapshot it is given
@@ -134,12 +136,12 @@ def test_count_failed_of_a_fresh_snapshot_is_incorrect(course_home: Path) -> Non
     assert "returned 1 for a made-up snapshot with 5 failed jobs, and again for one with 7" in result.message
 
 
-def test_count_failed_that_is_not_a_whole_number_is_incorrect(course_home: Path) -> None:
+def test_count_failed_that_is_not_a_whole_number_is_incorrect(shared_course: Path) -> None:
     result = ex_count_failed.check(lambda snap: float(count_failed_reference(snap)))
     assert result.kind == "incorrect" and "returned 0.0; it should return a whole number" in result.message
 
 
-def test_count_failed_written_differently_passes(course_home: Path) -> None:
+def test_count_failed_written_differently_passes(shared_course: Path) -> None:
     _fail_one_job_on("default")
 
     def count_failed(snapshot):

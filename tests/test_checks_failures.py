@@ -19,7 +19,7 @@ from support.exercises import ____
 # --- Exercise 1: a Retry that outlasts a 3 s outage ----------------------------------------------------------------
 
 
-def test_retry_reference_is_correct_and_leaves_nothing_in_redis(course_home: Path) -> None:
+def test_retry_reference_is_correct_and_leaves_nothing_in_redis(shared_course: Path) -> None:
     result = ex_retry.check(Retry(max=3, interval=[1, 2, 4]))
     assert result.correct, result
     assert "retries_left=3 and retry_intervals=[1, 2, 4]" in result.message
@@ -27,7 +27,7 @@ def test_retry_reference_is_correct_and_leaves_nothing_in_redis(course_home: Pat
     assert not list(queues.connection().scan_iter(match="rq:job:*"))  # the probe job was deleted again
 
 
-def test_stored_retry_reads_back_what_rq_keeps(course_home: Path) -> None:
+def test_stored_retry_reads_back_what_rq_keeps(shared_course: Path) -> None:
     assert stored_retry(Retry(max=2, interval=5)) == (2, [5])
 
 
@@ -38,18 +38,18 @@ def test_stored_retry_reads_back_what_rq_keeps(course_home: Path) -> None:
     (Retry(max=3, interval=1), "RQ may start it up to 1 s early"),
     (Retry(max=1, interval=60), "the reader waits 57 s longer than needed"),
 ])
-def test_typical_wrong_retries_are_incorrect(course_home: Path, retry: Retry, message: str) -> None:
+def test_typical_wrong_retries_are_incorrect(shared_course: Path, retry: Retry, message: str) -> None:
     result = ex_retry.check(retry)
     assert result.kind == "incorrect"
     assert message in result.message
 
 
-def test_retry_that_is_not_a_retry_is_incorrect(course_home: Path) -> None:
+def test_retry_that_is_not_a_retry_is_incorrect(shared_course: Path) -> None:
     result = ex_retry.check(3)
     assert result.kind == "incorrect" and "Make an rq Retry" in result.message
 
 
-def test_retry_blank_is_not_attempted_and_use_gives_the_reference(course_home: Path) -> None:
+def test_retry_blank_is_not_attempted_and_use_gives_the_reference(shared_course: Path) -> None:
     assert ex_retry.check(____).kind == "not_attempted"
     assert repr(ex_retry.use(____, quiet=True)) == repr(Retry(max=3, interval=[1, 2, 4]))
 
@@ -58,7 +58,7 @@ def test_retry_blank_is_not_attempted_and_use_gives_the_reference(course_home: P
 
 
 @pytest.fixture
-def catcher(course_home: Path) -> None:
+def catcher(shared_course: Path) -> None:
     mailcatcher.start()
 
 
@@ -83,6 +83,7 @@ def test_the_reference_of_send_once_is_correct(catcher: None) -> None:
     assert ex_send_once.check(ex_send_once.reference).correct
 
 
+@pytest.mark.slow
 def test_a_send_without_a_key_is_incorrect(catcher: None) -> None:
     def send_once(email, thought, key):
         return jobs.send_gif_email(email, thought, delay=0)
@@ -226,7 +227,7 @@ def test_send_once_written_differently_passes(catcher: None) -> None:
     assert result.correct, result
 
 
-def test_retry_written_differently_passes(course_home: Path) -> None:
+def test_retry_written_differently_passes(shared_course: Path) -> None:
     for retry in (Retry(max=4, interval=1), Retry(max=2, interval=[2, 3]), Retry(max=5, interval=[1, 2, 4])):
         result = ex_retry.check(retry)
         assert result.correct, (retry, result)

@@ -106,7 +106,7 @@ def test_write_job_file_missing_is_incorrect(job_dir: Path) -> None:
 # --- Exercise 2: one job through the urgent queue --------------------------------------------------------------
 
 
-def test_route_urgent_reference_passes(course_home: Path) -> None:
+def test_route_urgent_reference_passes(shared_course: Path) -> None:
     job = checks.PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")
     result = ex_route_urgent.check(job)
     assert result.kind == "correct", result
@@ -114,20 +114,20 @@ def test_route_urgent_reference_passes(course_home: Path) -> None:
     assert queues.queue("urgent").job_ids == [job.id]
 
 
-def test_route_urgent_on_the_class_queue_is_incorrect(course_home: Path) -> None:
+def test_route_urgent_on_the_class_queue_is_incorrect(shared_course: Path) -> None:
     job = checks.PasswordResetJob.perform_later("ada@example.com")  # forgot .set(queue="urgent")
     result = ex_route_urgent.check(job)
     assert result.kind == "incorrect"
     assert "Your job went into the 'default' queue" in result.message and 'set(queue="urgent")' in result.message
 
 
-def test_route_urgent_left_blank_is_not_attempted(course_home: Path) -> None:
+def test_route_urgent_left_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_route_urgent.check(____).kind == "not_attempted"
     fallback = ex_route_urgent.use(____, quiet=True)  # the notebook goes on with a reference job on urgent
     assert Job.fetch(fallback.id, connection=queues.connection()).origin == "urgent"
 
 
-def test_route_urgent_other_mistakes_say_what_is_wrong(course_home: Path) -> None:
+def test_route_urgent_other_mistakes_say_what_is_wrong(shared_course: Path) -> None:
     configured = checks.PasswordResetJob.set(queue="urgent")
     assert "nothing was queued yet" in ex_route_urgent.check(configured).message
     assert "You got a str back, not a job" in ex_route_urgent.check(configured.perform_now("ada@example.com")).message
@@ -149,7 +149,7 @@ def quick_mailer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKIT_DELAY", "0.2")
 
 
-def test_send_later_reference_passes(course_home: Path, job_dir: Path, quick_mailer: None) -> None:
+def test_send_later_reference_passes(shared_course: Path, job_dir: Path, quick_mailer: None) -> None:
     mailcatcher.start()
     GifSenderJob = ex_write_job.use(write_job(job_dir, REFERENCE_MODULE))
     worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
@@ -167,7 +167,7 @@ def test_send_later_reference_passes(course_home: Path, job_dir: Path, quick_mai
     assert inbox.to_address("you@example.com")[0].text.count("Coffee first, then code (test)") == 1
 
 
-def test_send_later_with_perform_now_is_incorrect(course_home: Path, job_dir: Path, quick_mailer: None) -> None:
+def test_send_later_with_perform_now_is_incorrect(shared_course: Path, job_dir: Path, quick_mailer: None) -> None:
     mailcatcher.start()
     GifSenderJob = ex_write_job.use(write_job(job_dir, REFERENCE_MODULE.replace(
         "        deliver(email, thought)", "        return deliver(email, thought)")))
@@ -177,7 +177,7 @@ def test_send_later_with_perform_now_is_incorrect(course_home: Path, job_dir: Pa
     assert result.message.startswith("You got a str back, not a job. perform_now runs the job here")
 
 
-def test_send_later_left_blank_is_not_attempted(course_home: Path) -> None:
+def test_send_later_left_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_send_later.check(____).kind == "not_attempted"
     fallback = ex_send_later.use(____, quiet=True)  # the notebook goes on with a reference job, queued now
     stored = Job.fetch(fallback.id, connection=queues.connection())
@@ -185,7 +185,7 @@ def test_send_later_left_blank_is_not_attempted(course_home: Path) -> None:
     assert stored.args[0] == "support.checks.jobs:GifSenderJob"
 
 
-def test_send_later_without_a_worker_says_so(course_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_send_later_without_a_worker_says_so(shared_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ex_send_later, "wait_seconds", 0.5)
     job = checks.GifSenderJob.perform_later("you@example.com", "nobody will send this")
     result = ex_send_later.check(job)
@@ -193,7 +193,8 @@ def test_send_later_without_a_worker_says_so(course_home: Path, monkeypatch: pyt
     assert "still waiting in the 'mailers' queue" in result.message and "Start the worker" in result.message
 
 
-def test_send_later_job_that_sends_nothing_is_incorrect(course_home: Path, job_dir: Path, quick_mailer: None,
+@pytest.mark.slow
+def test_send_later_job_that_sends_nothing_is_incorrect(shared_course: Path, job_dir: Path, quick_mailer: None,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ex_send_later, "wait_seconds", 2.0)
     mailcatcher.start()
@@ -209,7 +210,7 @@ def test_send_later_job_that_sends_nothing_is_incorrect(course_home: Path, job_d
     assert "A worker ran your job, but no email to you@example.com" in result.message
 
 
-def test_send_later_job_that_fails_on_the_worker_shows_the_error(course_home: Path, job_dir: Path) -> None:
+def test_send_later_job_that_fails_on_the_worker_shows_the_error(shared_course: Path, job_dir: Path) -> None:
     mailcatcher.start()
     broken = REFERENCE_MODULE.replace("        deliver(email, thought)", "        deliver(email)")
     GifSenderJob = load_module_from(write_job(job_dir, broken)).GifSenderJob  # Exercise 1's check refuses it
@@ -269,14 +270,14 @@ def test_write_job_written_differently_passes(job_dir: Path, change: tuple[str, 
     assert result.correct, result
 
 
-def test_route_urgent_for_another_address_is_incorrect(course_home: Path) -> None:
+def test_route_urgent_for_another_address_is_incorrect(shared_course: Path) -> None:
     job = checks.PasswordResetJob.set(queue="urgent").perform_later("bob@example.com")
     result = ex_route_urgent.check(job)
     assert result.kind == "incorrect"
     assert "queued with perform_later('bob@example.com')" in result.message and "Ada's password" in result.message
 
 
-def test_route_urgent_by_changing_the_class_is_incorrect(course_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_route_urgent_by_changing_the_class_is_incorrect(shared_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(checks.PasswordResetJob, "queue_as", "urgent")  # the class changed, for every reset
     job = checks.PasswordResetJob.perform_later("ada@example.com")
     result = ex_route_urgent.check(job)
@@ -284,7 +285,7 @@ def test_route_urgent_by_changing_the_class_is_incorrect(course_home: Path, monk
     assert "PasswordResetJob.queue_as is now 'urgent': you changed the class" in result.message
 
 
-def test_route_urgent_written_differently_passes(course_home: Path) -> None:
+def test_route_urgent_written_differently_passes(shared_course: Path) -> None:
     job = checks.PasswordResetJob.set(queue="urgent").perform_later("Ada@example.com")
     assert ex_route_urgent.check(job).correct
     by_hand = queues.queue("urgent").enqueue(active_job.perform_job, "support.checks.jobs:PasswordResetJob",
@@ -297,13 +298,13 @@ def test_route_urgent_written_differently_passes(course_home: Path) -> None:
                                                "the thought first. Hand over the email first"),
     (("you@example.com",), "queued with perform_later('you@example.com'): it needs the email and the thought"),
 ])
-def test_send_later_with_the_wrong_arguments_is_incorrect_at_once(course_home: Path, args, message: str) -> None:
+def test_send_later_with_the_wrong_arguments_is_incorrect_at_once(shared_course: Path, args, message: str) -> None:
     job = checks.GifSenderJob.perform_later(*args)  # no worker runs: the check need not wait to see it
     result = ex_send_later.check(job)
     assert result.kind == "incorrect" and message in result.message, result
 
 
-def test_send_later_of_another_job_is_incorrect(course_home: Path) -> None:
+def test_send_later_of_another_job_is_incorrect(shared_course: Path) -> None:
     job = checks.PasswordResetJob.perform_later("you@example.com")
     result = ex_send_later.check(job)
     assert result.kind == "incorrect" and "not a GifSenderJob" in result.message

@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 from rq import RateLimit
 
-from support import course, queues
+from support import queues
 from support.checks.production import ex_after_commit, ex_json_id, ex_mail_limit, stored_payload
 from support.exercises import ____
 from support.production_jobs import Thought, deliver_thought, deliver_thought_once
 from support.services import thoughts_db
-
-
-@pytest.fixture
-def redis_up(course_home: Path) -> Path:
-    course.up("redis", quiet=True)
-    return course_home
 
 
 # --- Exercise 1: enqueue after the commit ----------------------------------------------------------------------

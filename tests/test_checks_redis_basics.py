@@ -18,7 +18,7 @@ from support.exercises import ____
 # --- Exercise 1: a session that expires -----------------------------------------------------------------------
 
 
-def test_session_reference_passes(course_home: Path) -> None:
+def test_session_reference_passes(shared_course: Path) -> None:
     r = connection()
     r.set(SESSION_KEY, "logged-in", ex=60)
     result = ex_session.check()
@@ -26,14 +26,14 @@ def test_session_reference_passes(course_home: Path) -> None:
     assert "within 60 s" in result.message
 
 
-def test_session_without_expiry_is_incorrect(course_home: Path) -> None:
+def test_session_without_expiry_is_incorrect(shared_course: Path) -> None:
     connection().set(SESSION_KEY, "logged-in")
     result = ex_session.check()
     assert result.kind == "incorrect"
     assert "has no expiry" in result.message and "ex=60" in result.message
 
 
-def test_session_with_milliseconds_mistaken_for_seconds_or_a_wrong_value_is_incorrect(course_home: Path) -> None:
+def test_session_with_milliseconds_mistaken_for_seconds_or_a_wrong_value_is_incorrect(shared_course: Path) -> None:
     r = connection()
     r.set(SESSION_KEY, "logged-in", ex=60_000)
     assert "px counts milliseconds" in ex_session.check().message
@@ -41,7 +41,7 @@ def test_session_with_milliseconds_mistaken_for_seconds_or_a_wrong_value_is_inco
     assert "it should hold 'logged-in'" in ex_session.check().message
 
 
-def test_session_blank_is_not_attempted(course_home: Path) -> None:
+def test_session_blank_is_not_attempted(shared_course: Path) -> None:
     connection().delete(SESSION_KEY)
     result = ex_session.check()
     assert result.kind == "not_attempted"
@@ -51,7 +51,7 @@ def test_session_blank_is_not_attempted(course_home: Path) -> None:
 # --- Exercise 2: send -----------------------------------------------------------------------------------------
 
 
-def test_send_reference_passes_and_leaves_nothing_behind(course_home: Path) -> None:
+def test_send_reference_passes_and_leaves_nothing_behind(shared_course: Path) -> None:
     r = connection()
     keys_before = set(r.keys("check:*"))
     result = ex_send.check(reference_send)
@@ -59,7 +59,7 @@ def test_send_reference_passes_and_leaves_nothing_behind(course_home: Path) -> N
     assert set(r.keys("check:*")) == keys_before
 
 
-def test_send_with_rpush_is_incorrect(course_home: Path) -> None:
+def test_send_with_rpush_is_incorrect(shared_course: Path) -> None:
     def send(r, key, items):
         for item in items:
             r.rpush(key, item)
@@ -69,7 +69,7 @@ def test_send_with_rpush_is_incorrect(course_home: Path) -> None:
     assert "you added at the right end (RPUSH)" in result.message
 
 
-def test_send_to_the_wrong_key_or_in_one_piece_is_incorrect(course_home: Path) -> None:
+def test_send_to_the_wrong_key_or_in_one_piece_is_incorrect(shared_course: Path) -> None:
     def fixed_key(r, key, items):
         for item in items:
             r.lpush("my-queue", item)
@@ -81,7 +81,7 @@ def test_send_to_the_wrong_key_or_in_one_piece_is_incorrect(course_home: Path) -
     assert "push each item on its own" in ex_send.check(one_piece).message
 
 
-def test_send_blank_is_not_attempted(course_home: Path) -> None:
+def test_send_blank_is_not_attempted(shared_course: Path) -> None:
     def send(r, key, items):
         ____
 
@@ -91,13 +91,14 @@ def test_send_blank_is_not_attempted(course_home: Path) -> None:
 # --- Exercise 3: take -----------------------------------------------------------------------------------------
 
 
-def test_take_reference_passes(course_home: Path) -> None:
+@pytest.mark.slow
+def test_take_reference_passes(shared_course: Path) -> None:
     result = ex_take.check(reference_take)
     assert result.kind == "correct", result
     assert "waited" in result.message
 
 
-def test_take_with_blpop_is_a_stack_and_incorrect(course_home: Path) -> None:
+def test_take_with_blpop_is_a_stack_and_incorrect(shared_course: Path) -> None:
     def take(r, key, n):
         return [r.blpop(key, timeout=2)[1] for _ in range(n)]
 
@@ -106,7 +107,7 @@ def test_take_with_blpop_is_a_stack_and_incorrect(course_home: Path) -> None:
     assert "That is a stack, not a queue" in result.message
 
 
-def test_take_that_does_not_wait_is_incorrect(course_home: Path) -> None:
+def test_take_that_does_not_wait_is_incorrect(shared_course: Path) -> None:
     def take(r, key, n):
         return [r.rpop(key) for _ in range(n)]
 
@@ -115,14 +116,14 @@ def test_take_that_does_not_wait_is_incorrect(course_home: Path) -> None:
     assert "A consumer must wait for work: use BRPOP" in result.message
 
 
-def test_take_that_keeps_the_pairs_is_incorrect(course_home: Path) -> None:
+def test_take_that_keeps_the_pairs_is_incorrect(shared_course: Path) -> None:
     def take(r, key, n):
         return [r.brpop(key, timeout=2) for _ in range(n)]
 
     assert "Keep only the item, the second one" in ex_take.check(take).message
 
 
-def test_take_that_never_returns_is_stopped(course_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_take_that_never_returns_is_stopped(shared_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redis_basics, "TAKE_TIMEOUT", 1.0)
     finished = threading.Event()
 
@@ -140,7 +141,7 @@ def test_take_that_never_returns_is_stopped(course_home: Path, monkeypatch: pyte
     assert finished.wait(3), "the learner's take should have been cut off"
 
 
-def test_take_blank_is_not_attempted(course_home: Path) -> None:
+def test_take_blank_is_not_attempted(shared_course: Path) -> None:
     def take(r, key, n):
         ____
 
@@ -176,14 +177,15 @@ def test_crash_prediction_blank_is_not_attempted() -> None:
 
 # --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
 
-def test_session_with_a_short_expiry_is_incorrect(course_home: Path) -> None:
+def test_session_with_a_short_expiry_is_incorrect(shared_course: Path) -> None:
     connection().set(SESSION_KEY, "logged-in", ex=5)  # deleted after 5 s, not 60
     result = ex_session.check()
     assert result.kind == "incorrect"
     assert "about 5 s to live" in result.message and "60 s after you set it" in result.message
 
 
-def test_session_checked_again_later_still_passes(course_home: Path) -> None:
+@pytest.mark.slow
+def test_session_checked_again_later_still_passes(shared_course: Path) -> None:
     connection().set(SESSION_KEY, "logged-in", ex=60)
     assert ex_session.check().correct
     time.sleep(2.2)  # the first check read the key; Redis's idle time restarted then
@@ -197,13 +199,13 @@ def test_session_checked_again_later_still_passes(course_home: Path) -> None:
     lambda r: r.set(SESSION_KEY, "logged-in", ex=timedelta(seconds=60)),
     lambda r: (r.set(SESSION_KEY, "logged-in"), r.expire(SESSION_KEY, 60)),
 ], ids=["setex", "px", "timedelta", "expire-after"])
-def test_session_written_differently_passes(course_home: Path, write) -> None:
+def test_session_written_differently_passes(shared_course: Path, write) -> None:
     write(connection())
     result = ex_session.check()
     assert result.correct, result
 
 
-def test_session_that_expired_before_the_check_says_so(course_home: Path) -> None:
+def test_session_that_expired_before_the_check_says_so(shared_course: Path) -> None:
     connection().set(SESSION_KEY, "logged-in", ex=1)  # stands for ex=60 and a check run a minute later
     time.sleep(1.3)
     result = ex_session.check()
@@ -211,13 +213,13 @@ def test_session_that_expired_before_the_check_says_so(course_home: Path) -> Non
     assert "'session:ada' has expired" in result.message and "run your cell again, then the check" in result.message
 
 
-def test_session_of_another_type_is_incorrect(course_home: Path) -> None:
+def test_session_of_another_type_is_incorrect(shared_course: Path) -> None:
     connection().rpush(SESSION_KEY, "logged-in")
     result = ex_session.check()
     assert result.kind == "incorrect" and "is a Redis list, not a string" in result.message
 
 
-def test_send_that_returns_something_is_incorrect(course_home: Path) -> None:
+def test_send_that_returns_something_is_incorrect(shared_course: Path) -> None:
     def send(r, key, items):
         return r.lpush(key, *items)  # right list, but the exercise says it returns nothing
 
@@ -226,7 +228,7 @@ def test_send_that_returns_something_is_incorrect(course_home: Path) -> None:
     assert "send returned 3: it should return nothing" in result.message
 
 
-def test_send_that_makes_another_type_is_incorrect(course_home: Path) -> None:
+def test_send_that_makes_another_type_is_incorrect(shared_course: Path) -> None:
     def send(r, key, items):
         r.set(key, ",".join(items))
 
@@ -238,14 +240,14 @@ def test_send_that_makes_another_type_is_incorrect(course_home: Path) -> None:
     "def send(r, key, items):\n    pipe = r.pipeline()\n    for item in items:\n        pipe.lpush(key, item)\n"
     "    pipe.execute()\n",
 ], ids=["one-call-other-names", "pipeline"])
-def test_send_written_differently_passes(course_home: Path, code: str) -> None:
+def test_send_written_differently_passes(shared_course: Path, code: str) -> None:
     namespace: dict = {}
     exec(code, namespace)
     result = ex_send.check(namespace["send"])
     assert result.correct, result
 
 
-def test_take_that_reads_without_popping_is_incorrect(course_home: Path) -> None:
+def test_take_that_reads_without_popping_is_incorrect(shared_course: Path) -> None:
     def take(r, key, n):
         return r.lrange(key, -n, -1)[::-1]
 
@@ -253,7 +255,8 @@ def test_take_that_reads_without_popping_is_incorrect(course_home: Path) -> None
     assert result.kind == "incorrect" and "still holds 3 item(s): pop them" in result.message
 
 
-def test_take_that_takes_more_than_n_is_incorrect(course_home: Path) -> None:
+@pytest.mark.slow
+def test_take_that_takes_more_than_n_is_incorrect(shared_course: Path) -> None:
     def take(r, key, n):  # ignores n: takes until nothing comes
         taken = []
         while (popped := r.brpop(key, timeout=2)) is not None:
@@ -265,7 +268,8 @@ def test_take_that_takes_more_than_n_is_incorrect(course_home: Path) -> None:
     assert "take(r, key, 1) returned ['one', 'two'] and left 0 item(s): take n items, no more" in result.message
 
 
-def test_take_that_does_not_stop_when_nothing_comes_is_incorrect(course_home: Path) -> None:
+@pytest.mark.slow
+def test_take_that_does_not_stop_when_nothing_comes_is_incorrect(shared_course: Path) -> None:
     def crashes(r, key, n):
         return [r.brpop(key, timeout=2)[1] for _ in range(n)]
 
@@ -281,7 +285,7 @@ def test_take_that_does_not_stop_when_nothing_comes_is_incorrect(course_home: Pa
     assert "take(r, key, 2) returned ['only', None]" in result.message and "stop early" in result.message
 
 
-def test_take_with_another_timeout_is_incorrect(course_home: Path) -> None:
+def test_take_with_another_timeout_is_incorrect(shared_course: Path) -> None:
     def take(r, key, n):
         taken = []
         for _ in range(n):
@@ -296,7 +300,8 @@ def test_take_with_another_timeout_is_incorrect(course_home: Path) -> None:
     assert "wait up to 2 s for each item: r.brpop(key, timeout=2)" in result.message
 
 
-def test_take_written_differently_passes(course_home: Path) -> None:
+@pytest.mark.slow
+def test_take_written_differently_passes(shared_course: Path) -> None:
     def take(conn, name, count):
         items = []
         while len(items) < count and (popped := conn.brpop([name], 2)):

@@ -26,7 +26,7 @@ def no_probe_left() -> bool:
 # --- Exercise 1: report progress ---------------------------------------------------------------------------------
 
 
-def test_report_reference_is_correct_and_leaves_no_job(course_home: Path) -> None:
+def test_report_reference_is_correct_and_leaves_no_job(shared_course: Path) -> None:
     result = ex_report.check(report_progress)
     assert result.correct, result.message
     assert no_probe_left()
@@ -52,13 +52,13 @@ def wrong_keys(job: Job, done: int, total: int) -> None:
     (wrong_keys, "it should be {'done': 2, 'total': 5}"),
     (42, "it should be a function of (job, done, total)"),
 ])
-def test_report_wrong_answers_are_incorrect(course_home: Path, fn: Any, message: str) -> None:
+def test_report_wrong_answers_are_incorrect(shared_course: Path, fn: Any, message: str) -> None:
     result = ex_report.check(fn)
     assert result.kind == "incorrect"
     assert message in result.message
 
 
-def test_report_blank_is_not_attempted(course_home: Path) -> None:
+def test_report_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_report.check(____).kind == "not_attempted"
     assert ex_report.use(____, quiet=True) is report_progress
 
@@ -66,7 +66,7 @@ def test_report_blank_is_not_attempted(course_home: Path) -> None:
 # --- Exercise 2: the status answer ----------------------------------------------------------------------------------
 
 
-def test_status_reference_is_correct(course_home: Path) -> None:
+def test_status_reference_is_correct(shared_course: Path) -> None:
     result = ex_status.check(status_of)
     assert result.correct, result.message
     assert no_probe_left()
@@ -112,14 +112,14 @@ def own_words(job: Job | None) -> dict[str, Any]:
     (blank_expired_message, "give an error message the page can show"),
     (lambda job: "finished", "return a dict with state, percent, result and error"),
 ])
-def test_status_wrong_answers_are_incorrect(course_home: Path, fn: Any, message: str) -> None:
+def test_status_wrong_answers_are_incorrect(shared_course: Path, fn: Any, message: str) -> None:
     result = ex_status.check(fn)
     assert result.kind == "incorrect", result.message
     assert message in result.message
     assert no_probe_left()
 
 
-def test_status_blank_is_not_attempted(course_home: Path) -> None:
+def test_status_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_status.check(____).kind == "not_attempted"
 
 
@@ -127,7 +127,7 @@ def test_status_blank_is_not_attempted(course_home: Path) -> None:
 
 
 @pytest.fixture
-def parts(course_home: Path) -> list[Job]:
+def parts(shared_course: Path) -> list[Job]:
     default = queues.queue("default")
     return [default.enqueue(count_words, text) for text in ("one two", "three", "four five six")]
 

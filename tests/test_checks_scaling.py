@@ -19,10 +19,10 @@ NOT_ATTEMPTED = "Not attempted: replace ____ with your answer, then run the chec
 
 
 @pytest.fixture
-def services(course_home):
+def services(shared_course):
     course.up("redis", "catcher", quiet=True)
     scaling.prepare(["default", "mailers"])
-    return course_home
+    return shared_course
 
 
 # --- Exercise 1: schedule the reminder -----------------------------------------------------------------------------
@@ -75,6 +75,7 @@ def test_schedule_fallback_schedules_the_reference(services):
     assert job in queues.queue("mailers").scheduled_job_registry
 
 
+@pytest.mark.slow
 def test_schedule_already_moved_by_a_scheduler_is_still_correct(services):
     job = schedule_reference()
     worker = workers.start_worker(["mailers"], with_scheduler=True)

@@ -34,8 +34,9 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exercise, name, names", CASES, ids=[case[1] for case in CASES])
-def test_the_solution_shown_passes_its_check(course_home: Path, exercise: Exercise, name: str,
+def test_the_solution_shown_passes_its_check(shared_course: Path, exercise: Exercise, name: str,
                                              names: Any) -> None:
     mailcatcher.start()
     namespace = names()

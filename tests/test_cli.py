@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 import requests
 
 from support import inbox, processes, queues, workers
@@ -22,6 +23,7 @@ def support(*args: str, timeout: float = 60, stdin: str | None = None) -> subpro
                           timeout=timeout, input=stdin, env=dict(os.environ))
 
 
+@pytest.mark.slow
 def test_up_status_down_leaves_no_course_process(course_home: Path) -> None:
     up = support("up", "--delivery", "background", "--delay", "0.2")
     assert up.returncode == 0, up.stderr
@@ -63,6 +65,7 @@ def test_worker_prints_its_banner_and_runs_queued_jobs(course_home: Path) -> Non
     assert inbox.wait_for(1, timeout=5)[0].to == ["ada@example.com"]
 
 
+@pytest.mark.slow
 def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
     assert support("up", "--delay", "0.1").returncode == 0
     proc = subprocess.Popen([sys.executable, "-m", "support", "worker"], stdout=subprocess.PIPE,
@@ -98,6 +101,7 @@ def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
     assert Worker.all(connection=conn) == []
 
 
+@pytest.mark.slow
 def test_reset_asks_first_and_empties_inbox_and_queues(course_home: Path) -> None:
     assert support("up", "--delivery", "background", "--delay", "0.1").returncode == 0
     queues.queue("mailers").enqueue("support.jobs.send_gif_email", "a@example.com", "x", 0.1)
@@ -140,7 +144,6 @@ def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) ->
     try:
         assert processes.wait_until(lambda: "terminal-worker-1" in state.read(), timeout=30), "not recorded"
         assert state.read()["terminal-worker-1"]["pid"] == worker.pid
-        from rq import Worker
 
         assert processes.wait_until(lambda: _ready(worker.pid),
                                     timeout=30), "the worker did not start listening"

@@ -35,7 +35,7 @@ def controller(folder: Path, line: str, imports: str = "from gif_sender_job impo
 
 
 @pytest.fixture
-def folder(course_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def folder(shared_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A notebook folder holding a correct gif_sender_job.py (Exercise 1), as the working directory."""
     notebook = tmp_path / "notebook"
     notebook.mkdir()
@@ -143,6 +143,7 @@ def test_not_attempted(folder: Path, state: str) -> None:
     # a file that does not run: the app's own error, with its line
     ("    return GifSenderJob.perform_later(email, thought", None, "SyntaxError"),
 ])
+@pytest.mark.slow
 def test_each_requirement_is_held(folder: Path, line: str, imports: str | None, said: str) -> None:
     path = controller(folder, line, imports or "from gif_sender_job import GifSenderJob")
     result = ex_controller.check(str(path))

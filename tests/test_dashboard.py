@@ -40,7 +40,7 @@ def _run_burst_worker() -> None:
 
 
 @pytest.fixture
-def widget(course_home: Path) -> Iterator[dashboard.DashboardWidget]:
+def widget(shared_course: Path) -> Iterator[dashboard.DashboardWidget]:
     view = dashboard.DashboardWidget(interval=0.05)
     yield view
     view.close()
@@ -62,7 +62,7 @@ def test_dashboard_serves_on_loopback_only_and_starts_once(course_home: Path) ->
     assert not processes.process_alive(service.pid, service.started)
 
 
-def test_its_json_api_counts_the_course_queues(course_home: Path) -> None:
+def test_its_json_api_counts_the_course_queues(shared_course: Path) -> None:
     mailers = queues.queue("mailers")
     for n in range(4):
         mailers.enqueue("time.sleep", 0)
@@ -72,7 +72,7 @@ def test_its_json_api_counts_the_course_queues(course_home: Path) -> None:
     assert counts == {"mailers": 4, "urgent": 1}  # rq lists a queue once a job was put on it
 
 
-def test_snapshot_counts_queued_jobs_exactly(course_home: Path) -> None:
+def test_snapshot_counts_queued_jobs_exactly(shared_course: Path) -> None:
     for name, n in (("urgent", 3), ("default", 2)):
         for _ in range(n):
             queues.queue(name).enqueue("time.sleep", 0)
@@ -143,7 +143,7 @@ def test_the_widget_follows_a_worker_live(widget: dashboard.DashboardWidget) -> 
     assert repr(widget) == "DashboardWidget(live view of the course's queues)"
 
 
-def test_rq_info_reports_the_course_queues(course_home: Path) -> None:
+def test_rq_info_reports_the_course_queues(shared_course: Path) -> None:
     queues.queue("mailers").enqueue("time.sleep", 0)
     info = dashboard.rq_info()
     assert "Updated:" in info

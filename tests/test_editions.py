@@ -92,6 +92,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_check_passes_when_in_sync_and_fails_when_the_instructor_changes(editions_dirs):
     instructor, learner = editions_dirs
     assert editions.check(instructor, learner) == ["notebooks/01_tiny.ipynb is missing: "
@@ -140,6 +141,7 @@ def plain_outputs(nb: nbformat.NotebookNode) -> dict[str, list[str]]:
             for cell in nb.cells if cell.cell_type == "code"}
 
 
+@pytest.mark.slow
 def test_the_learner_edition_is_stored_clean_and_its_own_outputs_are_recorded(editions_dirs, tmp_path):
     instructor, learner = editions_dirs
     editions.execute_instructor(instructor, log=lambda _: None)

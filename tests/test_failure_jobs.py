@@ -25,7 +25,8 @@ def _mails(address: str) -> int:
 # --- tracked_send: each attempt noted in Redis ----------------------------------------------------------------------
 
 
-def test_tracked_send_notes_every_attempt_of_a_real_job(course_home: Path) -> None:
+def test_tracked_send_notes_every_attempt_of_a_real_job(shared_course: Path) -> None:
+    mailcatcher.stop()
     job = queues.queue("mailers").enqueue(failure_jobs.tracked_send, "bob@example.com", "rain", delay=0,
                                           retry=Retry(max=1))  # no interval: retried at once, no scheduler needed
     _run_burst_worker()  # the mail catcher is not running: both attempts fail
@@ -53,9 +54,10 @@ def test_tracked_send_notes_every_attempt_of_a_real_job(course_home: Path) -> No
     assert _mails("bob@example.com") == 1
 
 
-def test_a_held_failed_try_reports_only_after_its_release(course_home: Path) -> None:
+def test_a_held_failed_try_reports_only_after_its_release(shared_course: Path) -> None:
     """Try 2 holds after failing: while it holds, RQ has not heard of the failure, so try 3 cannot begin; brought
     back meanwhile, the mail server gets try 3's email, however slowly the machine ran."""
+    mailcatcher.stop()  # tries 1 and 2 fail
     job = queues.queue("mailers").enqueue(failure_jobs.tracked_send, "hugo@example.com", "rain", delay=0,
                                           hold_failed_try=2, retry=Retry(max=3))  # no interval: retried at once
     worker = workers.start_worker(simple=True, with_scheduler=False)
@@ -70,7 +72,7 @@ def test_a_held_failed_try_reports_only_after_its_release(course_home: Path) -> 
     workers.stop_worker(worker)
 
 
-def test_send_when_released_holds_before_it_sends(course_home: Path) -> None:
+def test_send_when_released_holds_before_it_sends(shared_course: Path) -> None:
     mailcatcher.start()
     job = queues.queue("mailers").enqueue(failure_jobs.send_when_released, "iris@example.com", "wait", delay=0)
     worker = workers.start_worker(simple=True, with_scheduler=False)
@@ -86,7 +88,7 @@ def test_send_when_released_holds_before_it_sends(course_home: Path) -> None:
     assert failure_jobs.send_when_released("jon@example.com", "no worker").startswith("<")  # outside a job: sends
 
 
-def test_a_hold_nobody_releases_gives_up_with_a_clear_error(course_home: Path,
+def test_a_hold_nobody_releases_gives_up_with_a_clear_error(shared_course: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(failure_jobs, "HOLD_LIMIT", 0.2)
     mailcatcher.start()
@@ -101,13 +103,13 @@ def test_a_hold_nobody_releases_gives_up_with_a_clear_error(course_home: Path,
     assert _mails("kim@example.com") == 0
 
 
-def test_tracked_send_outside_a_worker_only_sends(course_home: Path) -> None:
+def test_tracked_send_outside_a_worker_only_sends(shared_course: Path) -> None:
     mailcatcher.start()
     assert failure_jobs.tracked_send("ann@example.com", "coffee").startswith("<")
     assert _mails("ann@example.com") == 1
 
 
-def test_wait_for_attempts_says_what_it_waited_for(course_home: Path) -> None:
+def test_wait_for_attempts_says_what_it_waited_for(shared_course: Path) -> None:
     job = queues.queue("mailers").enqueue(failure_jobs.tracked_send, "x@example.com", "rain")
     with pytest.raises(TimeoutError, match="made 0 attempt"):
         failure_jobs.wait_for_attempts(job, 1, timeout=0.1)
@@ -117,7 +119,7 @@ def test_slow_job_sleeps_and_says_so() -> None:
     assert failure_jobs.slow_job(0.01) == "slept 0.01 s"
 
 
-def test_a_timeout_stops_the_slow_job(course_home: Path) -> None:
+def test_a_timeout_stops_the_slow_job(shared_course: Path) -> None:
     job = queues.queue("default").enqueue(failure_jobs.slow_job, 3, job_timeout=1)
     _run_burst_worker()
     assert job_watch.status(job) == "failed"
@@ -127,7 +129,7 @@ def test_a_timeout_stops_the_slow_job(course_home: Path) -> None:
 # --- at-least-once, and the idempotency key ---------------------------------------------------------------------
 
 
-def test_send_then_fail_retried_sends_twice(course_home: Path) -> None:
+def test_send_then_fail_retried_sends_twice(shared_course: Path) -> None:
     mailcatcher.start()
     job = queues.queue("mailers").enqueue(failure_jobs.send_then_fail, "cleo@example.com", "hi", "cleo-1",
                                           retry=Retry(max=1))
@@ -136,7 +138,7 @@ def test_send_then_fail_retried_sends_twice(course_home: Path) -> None:
     assert _mails("cleo@example.com") == 2
 
 
-def test_send_then_fail_without_retry_fails_after_sending(course_home: Path) -> None:
+def test_send_then_fail_without_retry_fails_after_sending(shared_course: Path) -> None:
     mailcatcher.start()
     job = queues.queue("mailers").enqueue(failure_jobs.send_then_fail, "carl@example.com", "hi", "carl-1")
     _run_burst_worker()
@@ -145,7 +147,7 @@ def test_send_then_fail_without_retry_fails_after_sending(course_home: Path) -> 
     assert _mails("carl@example.com") == 1  # the email went out before the failure
 
 
-def test_send_once_then_fail_retried_sends_once(course_home: Path) -> None:
+def test_send_once_then_fail_retried_sends_once(shared_course: Path) -> None:
     mailcatcher.start()
     job = queues.queue("mailers").enqueue(failure_jobs.send_once_then_fail, "eve@example.com", "hi", "eve-1",
                                           retry=Retry(max=2), fail_times=2)
@@ -156,7 +158,7 @@ def test_send_once_then_fail_retried_sends_once(course_home: Path) -> None:
     assert failure_jobs.SENT_TTL - 60 < ttl <= failure_jobs.SENT_TTL
 
 
-def test_send_once_sends_once_per_key(course_home: Path) -> None:
+def test_send_once_sends_once_per_key(shared_course: Path) -> None:
     mailcatcher.start()
     assert failure_jobs.send_once("dan@example.com", "hi", "dan-1") is not None
     assert failure_jobs.send_once("dan@example.com", "hi", "dan-1") is None
@@ -164,7 +166,7 @@ def test_send_once_sends_once_per_key(course_home: Path) -> None:
     assert _mails("dan@example.com") == 2
 
 
-def test_send_once_from_two_threads_at_once_sends_once(course_home: Path) -> None:
+def test_send_once_from_two_threads_at_once_sends_once(shared_course: Path) -> None:
     mailcatcher.start()
     barrier = threading.Barrier(4)
 
@@ -180,8 +182,8 @@ def test_send_once_from_two_threads_at_once_sends_once(course_home: Path) -> Non
     assert _mails("dora@example.com") == 1
 
 
-def test_send_once_gives_the_key_back_when_the_send_fails(course_home: Path) -> None:
-    queues.connection()  # Redis up, the mail catcher down
+def test_send_once_gives_the_key_back_when_the_send_fails(shared_course: Path) -> None:
+    mailcatcher.stop()  # Redis up, the mail catcher down
     with pytest.raises(ConnectionError):
         failure_jobs.send_once("fay@example.com", "hi", "fay-1")
     assert not queues.connection().exists(failure_jobs.sent_key("fay-1"))

@@ -9,7 +9,7 @@ from support.services import app
 from support.widgets.form_widget import WorkItForm
 
 
-def test_enter_in_the_email_field_sends_the_form(course_home: Path) -> None:
+def test_enter_in_the_email_field_sends_the_form(shared_course: Path) -> None:
     app.start(delivery="inline", delay=0)  # the real app, answering at once
     form = WorkItForm()
     try:

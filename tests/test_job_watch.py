@@ -9,7 +9,7 @@ import pytest
 from support import job_watch, processes, queues, workers
 
 
-def test_counts_and_wait_for_jobs_follow_a_real_worker(course_home: Path) -> None:
+def test_counts_and_wait_for_jobs_follow_a_real_worker(shared_course: Path) -> None:
     q = queues.queue("default")
     jobs = [q.enqueue("time.sleep", 0) for _ in range(3)] + [q.enqueue("math.sqrt", -1)]
     assert job_watch.counts(jobs) == {"queued": 4}
@@ -20,14 +20,14 @@ def test_counts_and_wait_for_jobs_follow_a_real_worker(course_home: Path) -> Non
     assert processes.wait_until(lambda: not service.alive(), 10)
 
 
-def test_wait_for_status_names_the_status_it_found(course_home: Path) -> None:
+def test_wait_for_status_names_the_status_it_found(shared_course: Path) -> None:
     job = queues.queue("default").enqueue("time.sleep", 0)
     assert job_watch.wait_for_status(job, "queued") == "queued"
     with pytest.raises(TimeoutError, match="still 'queued'.*finished"):
         job_watch.wait_for_status(job, "finished", timeout=0.1)
 
 
-def test_a_deleted_job_reads_as_deleted(course_home: Path) -> None:
+def test_a_deleted_job_reads_as_deleted(shared_course: Path) -> None:
     job = queues.queue("default").enqueue("time.sleep", 0)
     job.delete()
     assert job_watch.status(job) == "deleted"

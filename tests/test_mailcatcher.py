@@ -108,6 +108,7 @@ def test_takes_another_port_when_something_else_holds_the_preferred_one(home: Pa
         assert not mailcatcher._answers_smtp(held)  # a listener, but no SMTP greeting
 
 
+@pytest.mark.slow
 def test_a_port_taken_for_a_moment_just_as_the_catcher_binds_costs_one_more_try(
         home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Another course on this machine probes or takes the port between our check and the catcher's bind, and lets

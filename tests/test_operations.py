@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from support import course, ops_jobs, queues, workers
+from support import ops_jobs, queues, workers
 from support.lessons import recurring, stopping, watching
 from support.rq_helpers import metrics, recovery
 from support.widgets.metrics_view import MetricsView, render
-
-
-@pytest.fixture
-def redis_up(course_home: Path) -> Path:
-    course.up("redis", quiet=True)
-    return course_home
 
 
 # --- metrics ---------------------------------------------------------------------------------------------------------
@@ -47,6 +41,7 @@ def test_oldest_age_is_the_wait_of_the_head_of_the_queue(redis_up: Path) -> None
     assert metrics.oldest_age(q, now=time.time() + 10) >= 10.3
 
 
+@pytest.mark.slow
 def test_read_counts_a_real_batch(redis_up: Path) -> None:
     q = queues.queue("default")
     queues.empty(q)
@@ -92,6 +87,7 @@ def test_the_jobs_say_they_must_run_as_jobs() -> None:
 # --- rq cron -----------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cron_runs_the_clean_up_and_two_cron_processes_both_enqueue(redis_up: Path) -> None:
     recurring.reset()
     old = recurring.add_sessions(3, age=600)
@@ -131,6 +127,7 @@ def test_reset_stops_cron_processes_and_forgets_sessions_and_runs(redis_up: Path
 # --- stopping a worker ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigterm_once_lets_the_job_in_flight_finish(redis_up: Path) -> None:
     queues.empty(queues.queue("default"))
     worker = stopping.start_worker()
@@ -191,6 +188,7 @@ def test_the_precondition_names_the_worker_that_runs_the_job(redis_up: Path) -> 
         workers.stop_worker(idle)
 
 
+@pytest.mark.slow
 def test_a_second_sigterm_within_a_second_of_the_first_is_ignored(redis_up: Path) -> None:
     """What makes the cold shutdown wait: RQ drops a repeat that comes within 1 s of the worker taking the first."""
     queues.empty(queues.queue("default"))

@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 from rq import RateLimit
 
-from support import course, job_watch, queues, recovery, workers
+from support import job_watch, queues, recovery, workers
 from support import production_jobs as pj
 from support.lessons import after_commit, rate_limits
 from support.services import thoughts_db
-
-
-@pytest.fixture
-def redis_up(course_home: Path) -> Path:
-    course.up("redis", quiet=True)
-    return course_home
 
 
 def _saved(email: str = "ada@example.com", text: str = "Stretch") -> int:
@@ -45,7 +39,7 @@ def test_the_database_is_private_and_shows_other_connections_only_what_is_commit
         assert stat.S_IMODE(extra.stat().st_mode) == 0o600
 
 
-def test_a_request_transaction_commits_rolls_back_on_request_and_lets_other_errors_through(course_home: Path) -> None:
+def test_a_request_transaction_commits_rolls_back_on_request_and_lets_other_errors_through(shared_course: Path) -> None:
     kept = after_commit.Attempt(0, False)
     with after_commit.request_transaction(kept) as db:
         kept.thought_id = thoughts_db.add_thought(db, "ada@example.com", "Kept")
@@ -65,7 +59,7 @@ def test_a_request_transaction_commits_rolls_back_on_request_and_lets_other_erro
     assert not crashed.committed and thoughts_db.get_thought(crashed.thought_id) is None
 
 
-def test_a_rolled_back_id_is_not_handed_out_again_and_an_empty_text_is_refused(course_home: Path) -> None:
+def test_a_rolled_back_id_is_not_handed_out_again_and_an_empty_text_is_refused(shared_course: Path) -> None:
     db = thoughts_db.connect()
     with pytest.raises(RuntimeError):
         with db:
@@ -81,7 +75,7 @@ def test_a_rolled_back_id_is_not_handed_out_again_and_an_empty_text_is_refused(c
     db.close()
 
 
-def test_asking_for_the_path_keeps_the_locks_of_open_connections(course_home: Path) -> None:
+def test_asking_for_the_path_keeps_the_locks_of_open_connections(shared_course: Path) -> None:
     db = thoughts_db.connect()
     with db:
         thoughts_db.add_thought(db, "ada@example.com", "First")
@@ -91,7 +85,7 @@ def test_asking_for_the_path_keeps_the_locks_of_open_connections(course_home: Pa
     db.close()
 
 
-def test_the_outbox_keeps_unsent_rows_until_they_are_marked(course_home: Path) -> None:
+def test_the_outbox_keeps_unsent_rows_until_they_are_marked(shared_course: Path) -> None:
     db = thoughts_db.connect()
     with db:
         thought_id = thoughts_db.add_thought(db, "ada@example.com", "Outboxed")
@@ -103,6 +97,16 @@ def test_the_outbox_keeps_unsent_rows_until_they_are_marked(course_home: Path) -
     assert thoughts_db.clear_outbox() == 1 and thoughts_db.unsent(db) == []
     assert thoughts_db.token() == thoughts_db.token()
     db.close()
+
+
+def test_a_database_file_made_again_gets_a_new_token_in_the_same_process(course_home: Path) -> None:
+    """Notes in Redis are keyed by the file's token: a new file (ids from 1 again) must not meet the old one's,
+    even in a kernel that asked for the old file's token before it was deleted."""
+    old = thoughts_db.token()
+    for file in course_home.glob(f"{thoughts_db.FILE_NAME}*"):
+        file.unlink()
+    new = thoughts_db.token()
+    assert new != old and thoughts_db.token() == new
 
 
 # --- the jobs, called here -------------------------------------------------------------------------------------
@@ -176,6 +180,7 @@ def test_a_json_job_fails_on_a_pickle_worker_and_runs_on_a_json_worker(worker) -
         workers.stop_worker(json_worker)
 
 
+@pytest.mark.slow
 def test_a_rate_limit_holds_back_the_jobs_over_it(redis_up: Path) -> None:
     q = queues.queue("default")
     queues.empty(q)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rq.job import Job
 
 from support import job_watch, queues, workers
 
 
-def test_empty_all_drops_a_job_a_worker_is_running(course_home: Path) -> None:
+@pytest.mark.slow
+def test_empty_all_drops_a_job_a_worker_is_running(shared_course: Path) -> None:
     q = queues.queue("default")
     worker = workers.start_worker(["default"])
     try:

@@ -28,7 +28,7 @@ def test_retry_schedule_follows_rq(retry: Retry, pauses: list[int], times: list[
     assert recovery.retry_times((retry.max, list(retry.intervals))) == times
 
 
-def test_retry_schedule_of_a_stored_job_matches_what_rq_does(course_home: Path) -> None:
+def test_retry_schedule_of_a_stored_job_matches_what_rq_does(shared_course: Path) -> None:
     job = queues.queue("default").enqueue("time.sleep", 0, retry=Retry(max=3, interval=[1, 2, 4]))
     stored = Job.fetch(job.id, connection=queues.connection())
     assert recovery.retry_intervals(stored) == [1, 2, 4]
@@ -39,7 +39,7 @@ def test_retry_schedule_of_a_stored_job_matches_what_rq_does(course_home: Path) 
     assert seen == [1, 2, 4]
 
 
-def test_error_line_drops_the_time_of_an_abandoned_job(course_home: Path) -> None:
+def test_error_line_drops_the_time_of_an_abandoned_job(shared_course: Path) -> None:
     assert recovery._AT_TIME.sub("", "Moved to FailedJobRegistry, due to AbandonedJobError, at "
                                      "2026-11-28 16:44:38.551538+00:00") == \
         "Moved to FailedJobRegistry, due to AbandonedJobError"
@@ -58,7 +58,7 @@ def _started_on(service: processes.Service, delay: float = 2.0) -> Job:
     return job
 
 
-def test_a_killed_work_horse_fails_its_job_at_once(course_home: Path) -> None:
+def test_a_killed_work_horse_fails_its_job_at_once(shared_course: Path) -> None:
     service = workers.start_worker(with_scheduler=False)
     job = _started_on(service)
     horse = recovery.work_horse(service)
@@ -70,7 +70,8 @@ def test_a_killed_work_horse_fails_its_job_at_once(course_home: Path) -> None:
     assert recovery.recover_abandoned() == []  # the worker handled it: nothing abandoned
 
 
-def test_the_work_horse_is_the_newest_child_with_the_scheduler_too(course_home: Path) -> None:
+@pytest.mark.slow
+def test_the_work_horse_is_the_newest_child_with_the_scheduler_too(shared_course: Path) -> None:
     service = workers.start_worker(with_scheduler=True)
     assert processes.wait_until(lambda: len(psutil.Process(service.pid).children()) >= 1, 10)
     scheduler = recovery.work_horse(service)  # idle: the only child is the scheduler
@@ -79,7 +80,8 @@ def test_the_work_horse_is_the_newest_child_with_the_scheduler_too(course_home: 
     assert horse is not None and scheduler is not None and horse.pid != scheduler.pid
 
 
-def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(course_home: Path) -> None:
+@pytest.mark.slow
+def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(shared_course: Path) -> None:
     mailcatcher.start()
     victim = workers.start_worker(with_scheduler=False)
     job = _started_on(victim)
@@ -110,7 +112,7 @@ def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(course_
     assert len(inbox.to_address("k@example.com")) == 2  # one each, none lost
 
 
-def test_recover_retries_an_abandoned_job_that_has_retries_left(course_home: Path) -> None:
+def test_recover_retries_an_abandoned_job_that_has_retries_left(shared_course: Path) -> None:
     victim = workers.start_worker(with_scheduler=False)
     job = queues.queue("mailers").enqueue("support.jobs.send_gif_email", "r@example.com", "rain", 2.0,
                                           retry=Retry(max=1))
@@ -124,7 +126,8 @@ def test_recover_retries_an_abandoned_job_that_has_retries_left(course_home: Pat
     assert job.id in queues.queue("mailers").job_ids
 
 
-def test_nothing_to_recover_when_nothing_died(course_home: Path) -> None:
+@pytest.mark.slow
+def test_nothing_to_recover_when_nothing_died(shared_course: Path) -> None:
     service = workers.start_worker(with_scheduler=False)
     job = _started_on(service, delay=0.5)
     assert recovery.dead_workers() == []
@@ -132,7 +135,8 @@ def test_nothing_to_recover_when_nothing_died(course_home: Path) -> None:
     assert job_watch.wait_for_status(job, ("finished", "failed")) in ("finished", "failed")  # ran to its end
 
 
-def test_a_live_worker_whose_registration_lapsed_keeps_its_job(course_home: Path) -> None:
+@pytest.mark.slow
+def test_a_live_worker_whose_registration_lapsed_keeps_its_job(shared_course: Path) -> None:
     # A worker's key in Redis expires when it misses heartbeats (a laptop lid closed, a process stopped with
     # SIGSTOP) while the worker itself lives on. Its job is not abandoned: only a dead worker's executions are.
     mailcatcher.start()
@@ -149,7 +153,7 @@ def test_a_live_worker_whose_registration_lapsed_keeps_its_job(course_home: Path
     assert len(inbox.to_address("k@example.com")) == 1
 
 
-def test_waiting_for_a_worker_to_register_never_takes_it_off_rq_s_list_of_workers(course_home: Path) -> None:
+def test_waiting_for_a_worker_to_register_never_takes_it_off_rq_s_list_of_workers(shared_course: Path) -> None:
     # start_worker polls record() while the worker registers. RQ's own lookup removes a name it finds no key for
     # from rq:workers, and a registration that lands between its check and its removal was lost for good: the
     # worker never showed in Worker.all(), so recover_abandoned() left its job "started" (seen under a CPU hog).
@@ -163,7 +167,7 @@ def test_waiting_for_a_worker_to_register_never_takes_it_off_rq_s_list_of_worker
     assert service.rq_name in {w.name for w in Worker.all(connection=conn)}
 
 
-def test_a_worker_is_ready_only_once_rq_has_its_signal_handlers(course_home: Path) -> None:
+def test_a_worker_is_ready_only_once_rq_has_its_signal_handlers(shared_course: Path) -> None:
     # RQ registers a worker ("started") before it installs its SIGTERM/SIGINT handlers; start_worker waits for the
     # state RQ sets after them, so that a worker stopped right away still stops warmly and unregisters.
     conn = queues.connection()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-import redis
 
 from support import processes, queues, redis_server
 from support.services import state

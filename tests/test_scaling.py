@@ -9,14 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rq.scheduler import RQScheduler
 
-from support import course, demo_jobs, inbox, job_watch, queues, scaling, workers
+from support import demo_jobs, inbox, job_watch, queues, scaling, workers
 from support.jobs import send_gif_email
-
-
-@pytest.fixture
-def services(course_home):
-    course.up("redis", "catcher", quiet=True)
-    return course_home
 
 
 def test_demo_jobs_run_here():
@@ -28,6 +22,7 @@ def test_demo_jobs_run_here():
     assert demo_jobs.which_process() == os.getpid()
 
 
+@pytest.mark.slow
 def test_prepare_empties_the_queues_and_stops_leftover_workers(services):
     default = queues.queue("default")
     default.enqueue(demo_jobs.noop)
@@ -54,6 +49,7 @@ def test_prepare_warns_about_a_worker_it_did_not_start(services):
         outsider.wait(10)
 
 
+@pytest.mark.slow
 def test_a_killed_workers_stale_registration_and_scheduler_lock_are_ignored(services):
     conn = queues.connection()
     worker = workers.start_worker(["mailers"], with_scheduler=True)
@@ -78,6 +74,7 @@ def processes_wait(check, timeout=15.0):
     return processes.wait_until(check, timeout, 0.05)
 
 
+@pytest.mark.slow
 def test_scheduled_job_waits_without_scheduler_and_runs_with_one(services):
     scaling.prepare(["mailers"])
     mailers = queues.queue("mailers")
@@ -105,6 +102,7 @@ def test_wait_for_jobs_times_out_with_advice(services):
         job_watch.wait_for_jobs([job], timeout=0.2)
 
 
+@pytest.mark.slow
 def test_run_batch_shares_the_jobs_between_workers(services):
     scaling.prepare(["default"])
     batch = scaling.run_batch(2, jobs=4)

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
+
+pytestmark = pytest.mark.slow  # a pytest session of its own with a notebook: not in make test-fast
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from support import redis_server, tiny_queue
 from support.services import redis_auth
@@ -20,7 +21,7 @@ def _consumer(url: str, key: str, count: int, *extra: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_the_consumer_blocks_until_work_comes_then_takes_it_oldest_first(course_home: Path) -> None:
+def test_the_consumer_blocks_until_work_comes_then_takes_it_oldest_first(shared_course: Path) -> None:
     r, url = connection(), redis_server.address()  # as 02 gives it: no password on a command line
     r.delete("tiny:queue")
     consumer = _consumer(url, "tiny:queue", 3)
@@ -43,7 +44,7 @@ def test_the_consumer_blocks_until_work_comes_then_takes_it_oldest_first(course_
     assert r.llen("tiny:queue") == 0
 
 
-def test_a_consumer_nobody_feeds_gives_up_after_its_patience(course_home: Path) -> None:
+def test_a_consumer_nobody_feeds_gives_up_after_its_patience(shared_course: Path) -> None:
     connection().delete("tiny:empty")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "support.tiny_queue", redis_server.address(), "tiny:empty", "2",
@@ -53,7 +54,7 @@ def test_a_consumer_nobody_feeds_gives_up_after_its_patience(course_home: Path) 
     assert time.perf_counter() - started < 20
 
 
-def test_consume_in_process_returns_what_it_printed(course_home: Path, capsys) -> None:
+def test_consume_in_process_returns_what_it_printed(shared_course: Path, capsys) -> None:
     r = connection()
     r.delete("tiny:inproc")
     r.lpush("tiny:inproc", "a", "b")  # 'a' is pushed first, so it is the oldest
@@ -61,7 +62,8 @@ def test_consume_in_process_returns_what_it_printed(course_home: Path, capsys) -
     assert capsys.readouterr().out.count("took ") == 2
 
 
-def test_the_consumer_outlives_the_default_socket_timeout(course_home: Path) -> None:
+@pytest.mark.slow
+def test_the_consumer_outlives_the_default_socket_timeout(shared_course: Path) -> None:
     """redis-py gives up reading after 5 s by default; the consumer's client must wait as long as BRPOP does."""
     r, url = connection(), redis_server.url()  # a URL with the password works too
     r.delete("tiny:slow")

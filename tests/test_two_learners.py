@@ -26,9 +26,10 @@ import pytest
 
 from support.services import state
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     (os.geteuid() != 0 or shutil.which("useradd") is None) and not os.environ.get("CI"),
-    reason="needs root and useradd to create two Unix users (CI runs as root, and never skips it)")
+    reason="needs root and useradd to create two Unix users (CI runs as root, and never skips it)"),
+    pytest.mark.slow]  # two Unix users and their processes: not in make test-fast
 
 
 @dataclass

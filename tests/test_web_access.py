@@ -21,6 +21,8 @@ from browser import LabServer
 from support import course
 from support.services import access, guard, links
 
+pytestmark = pytest.mark.slow  # a JupyterLab: not in make test-fast
+
 def _session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no http_proxy for 127.0.0.1

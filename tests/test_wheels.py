@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # package resolution for every platform: not in make test-fast
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PLATFORMS = {  # uv's target names

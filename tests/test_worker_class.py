@@ -37,7 +37,7 @@ def test_rq_says_spawnworker_is_for_macos() -> None:
     assert "where `os.fork()` is unsafe, like macOS" in " ".join(SpawnWorker.__doc__.split())
 
 
-def test_each_worker_kind_runs_a_course_job_in_the_process_it_should(course_home: Path) -> None:
+def test_each_worker_kind_runs_a_course_job_in_the_process_it_should(shared_course: Path) -> None:
     q = queues.queue("default")
     pids = {}
     for kind in ("spawn", "fork", "simple"):
@@ -51,9 +51,9 @@ def test_each_worker_kind_runs_a_course_job_in_the_process_it_should(course_home
     assert pids["fork"][1] != pids["fork"][0] and pids["spawn"][1] != pids["spawn"][0]  # in a child
 
 
-def test_the_worker_command_names_its_class_in_the_banner(course_home: Path) -> None:
+def test_the_worker_command_names_its_class_in_the_banner(shared_course: Path) -> None:
     redis_server.start()
-    env = {**os.environ, "COURSE_HOME": str(course_home), workers.KIND_OVERRIDE: "spawn"}
+    env = {**os.environ, "COURSE_HOME": str(shared_course), workers.KIND_OVERRIDE: "spawn"}
     done = subprocess.run([sys.executable, "-m", "support", "worker", "--burst", "--no-scheduler", "default"],
                           cwd=state.REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Class:   SpawnWorker" in done.stdout

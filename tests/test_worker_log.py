@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from support import redis_server, worker_log
 
 RUN = textwrap.dedent("""
@@ -27,7 +29,8 @@ def run_worker(mode: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def test_the_notebook_log_is_on_stdout_without_housekeeping(course_home: Path) -> None:
+@pytest.mark.slow
+def test_the_notebook_log_is_on_stdout_without_housekeeping(shared_course: Path) -> None:
     redis_server.start()
     shown = run_worker("notebook")
     assert "RQ" not in shown.stderr and shown.stderr.strip() == ""
