@@ -4,8 +4,9 @@
     python benchmarks/flake.py --runs 2 --idle-runs 0    # a quick look under load only
     python benchmarks/flake.py --notebooks 08_results_and_progress 09_production_patterns   # these, both editions
 
-One round is exactly what `make test-notebooks` runs: both editions side by side (`pytest -n 2`), each whole and in
-order, in state folders of their own. The hog is Debian's `stress-ng --cpu 2`, which keeps both cores of this machine
+One round is exactly what `make test-notebooks` runs, and the notebook part of `make test`: one chain in one state
+folder (conftest.py), the learner edition last notebook first from an empty folder, then the instructor edition in
+order on what the learner edition left. The hog is Debian's `stress-ng --cpu 2`, which keeps both cores of this machine
 busy (installed with apt-get when missing, as root). Per notebook the table gives the rounds, the failures, and the
 slowest round idle and under load (a notebook's time is the sum of its cells' times, kernel start included).
 The last line printed is one JSON object.
@@ -94,7 +95,7 @@ def targets(notebooks: list[str]) -> list[str]:
 
 
 def one_round(report: Path, paths: list[str]) -> tuple[float, str]:
-    """Run both editions once, as `make test-notebooks` does; the wall time and pytest's last line."""
+    """Run both editions once, as `make test-notebooks` does (one chain); the wall time and pytest's last line."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", *paths, *NBVAL,
                            f"--junitxml={report}", "-o", "junit_family=xunit1"],
