@@ -1,5 +1,5 @@
 """The Work-It form widget works from the keyboard: Enter in the Email field sends the form, as Submit does; every
-control has a name and a tooltip. (The browser test, tests/test_accessibility.py, presses the keys for real.)"""
+control has a name and a tooltip. (The browser test, tests/test_browser_controls.py, presses the keys for real.)"""
 
 from __future__ import annotations
 
