@@ -6,14 +6,16 @@
 - ``exercises/``   the exercise framework (``____``, ``Exercise``, ``Choice``); imports nothing else of support
 - ``rq_helpers/``  RQ on the course's Redis: queues, workers, waiting on jobs, snapshots, failed jobs, recovery
 - ``workit/``      the Work-It app's code: validation, the slow mailer, the Flask app (its own process)
-- job modules      ``jobs``, ``active_job``, ``failure_jobs``, ``demo_jobs``: their dotted paths are stored in Redis
-                   with each job, so they stay here; ``tiny_queue`` is a program run by ``python -m``
+- job modules      ``jobs``, ``active_job``, ``failure_jobs``, ``demo_jobs``, ``export_jobs``, ``production_jobs``,
+                   ``ops_jobs``, ``ops_cron_config``: their dotted paths are stored in Redis with each job, so they
+                   stay here; ``tiny_queue`` is a program run by ``python -m``
 - ``widgets/``     live notebook widgets (form, inbox, dashboard, log view, a worker in a second kernel)
 - ``lessons/``     code that one notebook needs for its demonstrations
 - ``checks/``      each notebook's exercises
-- entry points     ``cli`` (``python -m support``); ``dashboard`` gathers what notebooks call ``dashboard.…``;
-                   the other short names (``support.course``, ``support.inbox``, ...) are that very module of a
-                   subpackage under the name notebooks import
+- entry points     ``cli`` (``python -m support``); ``dashboard`` gathers what notebooks call ``dashboard.…``
+
+Notebooks import a module by its subpackage path: ``from support.services import course, inbox``,
+``from support.rq_helpers import queues, workers``, ``from support.lessons import timing``.
 """
 
 import builtins
