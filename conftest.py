@@ -8,7 +8,7 @@ in one session).
   (``.course/``). Under pytest-xdist the chain goes whole, in that order, to one worker; the browser tests go whole
   to one worker (they share one JupyterLab and one Chromium); every other test file goes to whichever is free.
 - The learner edition is stored without outputs; nbval gets the outputs each of its cells must produce from
-  ``tools/editions.py`` (the instructor's, except where ``tests/learner_outputs.json`` records a difference).
+  ``tools/learner_outputs.py`` (the instructor's, except where ``tests/learner_outputs.json`` records a difference).
 - **Every cell runs:** when an edition's folder is tested whole, each code cell of each of its notebooks on disk
   must have run and passed under nbval; the browser test reports the cells it ran, and each notebook it covers must
   have run whole there too.
@@ -28,7 +28,7 @@ import psutil
 import pytest
 
 from support import course, processes
-from tools import editions
+from tools.learner_outputs import expected_learner
 
 ROOT = Path(__file__).resolve().parent
 EDITIONS = ("notebooks", "instructor")  # the order of the chain: the learner edition first
@@ -120,7 +120,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if _edition(item.path) != "notebooks" or cell is None or cell.get("outputs"):
             continue
         if item.path not in expected:
-            nb = editions.expected_learner(item.path.name, learner_dir=item.path.parent)
+            nb = expected_learner(item.path.name, learner_dir=item.path.parent)
             expected[item.path] = {c.id: c for c in nb.cells if c.cell_type == "code"}
         want = expected[item.path].get(cell.get("id"))
         if want is not None and want.execution_count is not None:

@@ -19,7 +19,7 @@ from support.active_job import ActiveJob
 from support.checks import jobs as checks
 from support.checks.jobs import ex_route_urgent, ex_send_later, ex_write_job
 from support.exercises import ____, load_module_from
-from tools import editions
+from tools.solutions import strip_solutions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def writefile_cell(name: str) -> str:
 
 
 REFERENCE_MODULE = writefile_cell("gif_sender_job.py")
-BLANK_MODULE = editions.strip_solutions(REFERENCE_MODULE)
+BLANK_MODULE = strip_solutions(REFERENCE_MODULE)
 
 
 @pytest.fixture

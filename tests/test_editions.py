@@ -1,4 +1,5 @@
-"""Tests of tools/editions.py: learner sources from instructor notebooks, --check, and executed learner outputs."""
+"""Tests of tools/editions.py and the modules it runs: learner sources from instructor notebooks, --check, and
+executed learner outputs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools import editions
+from tools.learner_outputs import (comparable, expected_learner, read_learner_outputs, sanitizer,
+                                   write_learner_outputs)
+from tools.notebook_files import INSTRUCTOR_DIR, LEARNER_DIR, EditionError, as_node, notebook_names, read
+from tools.notebook_run import SHOWN_CHECKOUT, tidy
+from tools.solutions import learner_source, strip_solutions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +65,7 @@ def sources(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 
 def test_learner_source_has_placeholders_and_no_markers():
-    learner = editions.learner_source(instructor_notebook(), "01_tiny.ipynb")
+    learner = learner_source(instructor_notebook(), "01_tiny.ipynb")
     got = sources(learner)
     assert got["cell-1"] == "Your answer:"
     assert "cell-2" not in got  # a markdown cell that was all solution is dropped
@@ -75,16 +81,16 @@ def test_learner_source_has_placeholders_and_no_markers():
 
 
 def test_strip_solutions_edge_cases():
-    assert editions.strip_solutions("a\n  # BEGIN SOLUTION\n  b\n  # PLACEHOLDER:\n  # END SOLUTION\nc") == "a\nc"
-    with pytest.raises(editions.EditionError, match="never closed"):
-        editions.strip_solutions("# BEGIN SOLUTION\nx = 1")
-    with pytest.raises(editions.EditionError, match="outside a solution region"):
-        editions.strip_solutions("x = 1\n# END SOLUTION")
-    with pytest.raises(editions.EditionError, match="inside another"):
-        editions.strip_solutions("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION")
+    assert strip_solutions("a\n  # BEGIN SOLUTION\n  b\n  # PLACEHOLDER:\n  # END SOLUTION\nc") == "a\nc"
+    with pytest.raises(EditionError, match="never closed"):
+        strip_solutions("# BEGIN SOLUTION\nx = 1")
+    with pytest.raises(EditionError, match="outside a solution region"):
+        strip_solutions("x = 1\n# END SOLUTION")
+    with pytest.raises(EditionError, match="inside another"):
+        strip_solutions("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION")
     nb = new_notebook(cells=[new_code_cell("# BEGIN SOLUTION")])
-    with pytest.raises(editions.EditionError, match="bad.ipynb, cell 1"):
-        editions.learner_source(nb, "bad.ipynb")
+    with pytest.raises(EditionError, match="bad.ipynb, cell 1"):
+        learner_source(nb, "bad.ipynb")
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -125,15 +131,15 @@ def test_no_execute_keeps_the_recorded_outputs_of_unchanged_cells(editions_dirs)
     editions.build(instructor, learner, execute_learner=False, log=lambda _: None)
     recorded = [{"output_type": "execute_result", "data": {"text/plain": "Not attempted: ..."}, "metadata": {},
                  "execution_count": 3}]
-    editions.write_learner_outputs({"01_tiny.ipynb": {"cell-5": recorded}}, outputs)
+    write_learner_outputs({"01_tiny.ipynb": {"cell-5": recorded}}, outputs)
     assert editions.build(instructor, learner, execute_learner=False, log=lambda _: None) == []
-    assert editions.read_learner_outputs(outputs)["01_tiny.ipynb"] == {"cell-5": recorded}
+    assert read_learner_outputs(outputs)["01_tiny.ipynb"] == {"cell-5": recorded}
 
     nb = nbformat.read(instructor / "01_tiny.ipynb", as_version=4)  # the check cell changes: its record goes
     next(c for c in nb.cells if c.id == "cell-5").source = "ex.check(answer)  # again"
     nbformat.write(nb, instructor / "01_tiny.ipynb")
     editions.build(instructor, learner, execute_learner=False, log=lambda _: None)
-    assert editions.read_learner_outputs(outputs)["01_tiny.ipynb"] == {}
+    assert read_learner_outputs(outputs)["01_tiny.ipynb"] == {}
 
 
 def plain_outputs(nb: nbformat.NotebookNode) -> dict[str, list[str]]:
@@ -159,10 +165,10 @@ def test_the_learner_edition_is_stored_clean_and_its_own_outputs_are_recorded(ed
     assert editions.check(instructor, learner) == []
 
     # recorded: only where the blank exercise shows; everywhere else the learner printed what the instructor did
-    recorded = editions.read_learner_outputs(learner.parent / "tests" / "learner_outputs.json")["01_tiny.ipynb"]
+    recorded = read_learner_outputs(learner.parent / "tests" / "learner_outputs.json")["01_tiny.ipynb"]
     assert sorted(recorded) == ["cell-5", "cell-6"]
-    expected = editions.expected_learner("01_tiny.ipynb", instructor, learner,
-                                         learner.parent / "tests" / "learner_outputs.json")
+    expected = expected_learner("01_tiny.ipynb", instructor, learner,
+                                learner.parent / "tests" / "learner_outputs.json")
     out = plain_outputs(expected)
     assert out["cell-5"] == ["Not attempted: replace ____ with your answer, then run the check again."]
     assert out["cell-6"] == ["Using the reference solution for Exercise 1 so you can go on.", "42"]
@@ -185,7 +191,7 @@ def test_a_failing_cell_stops_the_build_and_names_the_notebook(tmp_path):
     instructor, learner = tmp_path / "instructor", tmp_path / "notebooks"
     instructor.mkdir()
     nbformat.write(new_notebook(cells=[new_code_cell("1 / 0")]), instructor / "03_broken.ipynb")
-    with pytest.raises(editions.EditionError, match=r"notebooks/03_broken.ipynb failed:(.|\n)*ZeroDivisionError"):
+    with pytest.raises(EditionError, match=r"notebooks/03_broken.ipynb failed:(.|\n)*ZeroDivisionError"):
         editions.build(instructor, learner, log=lambda _: None)
     assert not (learner / "03_broken.ipynb").exists()
 
@@ -195,14 +201,14 @@ def test_tidy_keeps_nothing_of_this_machine_in_stored_outputs():
     library = f"File {sys.prefix}/lib/python3.11/site-packages/rq/queue.py:1117, in Queue.enqueue"
     cell = new_code_cell("boom()")
     cell.outputs = [
-        nbformat.v4.new_output("stream", name="stdout", text=f"Imports job code from: {editions.REPO_ROOT}/notebooks\n"),
+        nbformat.v4.new_output("stream", name="stdout", text=f"Imports job code from: {REPO_ROOT}/notebooks\n"),
         nbformat.v4.new_output("error", ename="ValueError", evalue="nope",
                                traceback=["-----", "ValueError  Traceback", "Cell In[2], line 4", library,
                                           "ValueError: nope"]),
     ]
-    nb = editions.tidy(editions._node(dict(new_notebook(cells=[cell]))))
+    nb = tidy(as_node(dict(new_notebook(cells=[cell]))))
     stream, error = nb.cells[0].outputs
-    assert stream["text"] == f"Imports job code from: {editions.SHOWN_CHECKOUT}/notebooks\n"
+    assert stream["text"] == f"Imports job code from: {SHOWN_CHECKOUT}/notebooks\n"
     assert error["traceback"] == ["-----", "ValueError  Traceback", "Cell In[2], line 4",
                                   "(frames inside installed libraries left out)", "ValueError: nope"]
     assert (error["ename"], error["evalue"]) == ("ValueError", "nope")  # what nbval compares stays
@@ -215,22 +221,21 @@ def _exercise_calls(source: str) -> set[str]:
     return set(re.findall(r"\b(?:ex|q)_?\w*\.(check|use)\(", source)) | ({"summary"} if "summary()" in source else set())
 
 
-@pytest.mark.parametrize("name", editions.notebook_names(editions.INSTRUCTOR_DIR))
+@pytest.mark.parametrize("name", notebook_names(INSTRUCTOR_DIR))
 def test_the_learner_edition_differs_only_where_an_exercise_is_left_blank(name: str) -> None:
     """The learner edition is stored clean; run, it must print what the instructor edition printed, except in the
     cells of a blank exercise: the answer cell itself, its check ("Not attempted") and the cells that fall back to
     the reference ("Using the reference solution"). nbval then holds each run to these expectations."""
-    learner = editions.read(editions.LEARNER_DIR / name)
+    learner = read(LEARNER_DIR / name)
     assert not any(cell.get("outputs") for cell in learner.cells), f"{name} is stored with outputs"
-    instructor = {c.id: c for c in editions.read(editions.INSTRUCTOR_DIR / name).cells if c.cell_type == "code"}
-    recorded = editions.read_learner_outputs().get(name, {})
-    sanitize = editions._sanitizer()
+    instructor = {c.id: c for c in read(INSTRUCTOR_DIR / name).cells if c.cell_type == "code"}
+    recorded = read_learner_outputs().get(name, {})
+    sanitize = sanitizer()
     for cell in learner.cells:
         if cell.cell_type != "code":
             continue
         calls = _exercise_calls(cell.source)
-        shown = "\n".join(text for *_, text in editions.comparable(editions._node(recorded.get(cell.id, [])),
-                                                                      sanitize))
+        shown = "\n".join(text for *_, text in comparable(as_node(recorded.get(cell.id, [])), sanitize))
         if cell.id in recorded:
             answer_cell = cell.source != instructor[cell.id].source
             assert answer_cell or calls, f"{name}: cell {cell.id} differs from the instructor's, yet it is no exercise"
@@ -252,9 +257,9 @@ def test_stored_outputs_never_carry_a_course_token():
         "text/html": '<a href="http://127.0.0.1:9181/?course_token=Ab-9_xY">Open</a>', "text/plain": "<HTML>"},
         execution_count=1), new_output("stream", name="stdout", text="/proxy/127.0.0.1:1/?course_token=Zz-1\n")]
     nb = new_notebook(cells=[cell])
-    tidied = editions.tidy(nb)
+    tidied = tidy(nb)
     shown = tidied.cells[0].outputs[0]["data"]["text/html"]
     assert shown == '<a href="http://127.0.0.1:9181/?course_token=TOKEN">Open</a>'
     assert tidied.cells[0].outputs[1]["text"] == "/proxy/127.0.0.1:1/?course_token=TOKEN\n"
-    sanitize = editions._sanitizer()
+    sanitize = sanitizer()
     assert sanitize("?course_token=q-W_e1") == sanitize("?course_token=TOKEN")
