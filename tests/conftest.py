@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
-from browser import (BASE_URL, CHROMIUM_ARGS, NOT_INSTALLED, REPO, LabPage, LabServer, Traffic, copy_notebooks,
-                     find_chromium, serving)
+from browser import CHROMIUM_ARGS, NOT_INSTALLED, find_chromium
+from browser_traffic import Traffic
+from lab_page import LabPage
+from lab_server import BASE_URL, REPO, LabServer, copy_notebooks, serving
 from support import course
 from support.services import inbox, processes, redis_server, state, thoughts_db
 

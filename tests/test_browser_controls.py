@@ -16,7 +16,8 @@ from typing import Any
 import nbformat
 import pytest
 
-from browser import LabPage, LabServer
+from lab_page import LabPage
+from lab_server import LabServer
 from test_browser import check_cells, picture_on_failure, press_tab_until, serious_on_its_own
 
 pytestmark = pytest.mark.slow  # a real browser and a JupyterLab: not in make test-fast

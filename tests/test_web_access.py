@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from browser import BASE_URL as BASE
-from browser import LabServer
+from lab_server import BASE_URL as BASE
+from lab_server import LabServer
 from support import course
 from support.services import access, guard, links
 

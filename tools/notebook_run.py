@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tools.notebook_files import REPO_ROOT, EditionError, NotebookNode, without_volatile_metadata
 
@@ -89,12 +90,12 @@ def execute(nb: NotebookNode, cwd: Path, timeout: int = 300, kernel: str = "pyth
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    nb = nbformat.from_dict(nb)
+    run: Any = nbformat.from_dict(nb)  # nbformat's NotebookNode: the same dict with attribute access
     os.environ["COURSE_AUTORUN"] = "1"  # the kernel inherits it: the worker notebook stops once idle
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, record_timing=False,
+    client = NotebookClient(run, timeout=timeout, kernel_name=kernel, record_timing=False,
                             store_widget_state=False, resources={"metadata": {"path": str(cwd)}})
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         raise EditionError(f"{type(exc).__name__}: {exc}") from None
-    return tidy(nb)
+    return tidy(run)
