@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support import course, processes
+from support.services import course, processes
 from tools.learner_outputs import expected_learner
 
 ROOT = Path(__file__).resolve().parent

@@ -57,7 +57,8 @@ def one_learner_memory() -> dict[str, float]:
     """MB of PSS per course process of one learner, and of one notebook kernel that imported the course."""
     from jupyter_client.manager import start_new_kernel
 
-    from support import course, workers
+    from support.rq_helpers import workers
+    from support.services import course
 
     with tempfile.TemporaryDirectory(prefix="footprint-") as home:
         os.environ["COURSE_HOME"] = home
@@ -67,7 +68,9 @@ def one_learner_memory() -> dict[str, float]:
             kernel, client = start_new_kernel(kernel_name="python3", env={**os.environ}, cwd=str(ROOT / "instructor"),
                                               stderr=subprocess.DEVNULL)
             try:
-                client.execute_interactive("from support import course, queues, workers, dashboard\n"
+                client.execute_interactive("from support import dashboard\n"
+                                           "from support.rq_helpers import queues, workers\n"
+                                           "from support.services import course\n"
                                            "_ = course.up('redis', 'catcher', quiet=True)", timeout=60,
                                            output_hook=lambda _msg: None)
                 time.sleep(2)  # let every process settle after start-up

@@ -73,7 +73,8 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["COURSE_HOME"] = tempfile.mkdtemp(prefix="course-bench-ops-")
     sys.path.insert(0, str(ROOT))
-    from support import course, workers
+    from support.rq_helpers import workers
+    from support.services import course
 
     figures: dict[str, object] = {"date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores, "
                                   f"{platform.machine()}, Python {platform.python_version()}"}

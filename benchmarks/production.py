@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 def bench_after_commit(requests: int) -> dict[str, dict[str, int]]:
     """Each way of saving and queueing, `requests` requests with every 4th rolled back, on one forking worker."""
-    from support import queues, workers
     from support.lessons import after_commit
+    from support.rq_helpers import queues, workers
 
     q = queues.queue("default")
     service = workers.start_worker(["default"], with_scheduler=False)
@@ -49,8 +49,8 @@ def bench_rate_limit(n_workers: int, jobs: int, seconds: float, concurrency: int
     ``RateLimit(concurrency)``."""
     from rq import RateLimit
 
-    from support import queues, workers
     from support.lessons import rate_limits
+    from support.rq_helpers import queues, workers
 
     q = queues.queue("default")
     started = [workers.start_worker(["default"], with_scheduler=False) for _ in range(n_workers)]
@@ -78,7 +78,7 @@ def main() -> int:
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="course-bench-09-")
     os.environ["COURSE_HOME"] = home
-    from support import course
+    from support.services import course
 
     try:
         course.up("redis", quiet=True)

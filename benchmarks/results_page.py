@@ -71,7 +71,7 @@ def threads_for_open_streams(results, streams: int) -> int:
     from rq.job import Job
     from werkzeug.serving import make_server
 
-    from support import queues
+    from support.rq_helpers import queues
     from support.services import access
     from support.services.guard import protect
     from support.workit.web import create_app
@@ -163,9 +163,9 @@ def main() -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the threaded server would log every stream
     os.environ["COURSE_HOME"] = tempfile.mkdtemp(prefix="results-page-")
-    from support import course, queues, workers
     from support.lessons import results
-    from support.services import access, state
+    from support.rq_helpers import queues, workers
+    from support.services import access, course, state
 
     figures: dict[str, float | int] = {}
     try:

@@ -27,14 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def p(values: list[float], pct: float) -> float:
-    from support.timing import percentile
+    from support.lessons.timing import percentile
 
     return percentile(values, pct)
 
 
 def bench_redis_ready(runs: int = 5) -> dict[str, float]:
     """Seconds from `redis_server.start()` (a cold start: spawn the binary) to the first PING answered."""
-    from support import redis_server
+    from support.services import redis_server
 
     times = []
     for _ in range(runs):
@@ -60,7 +60,7 @@ SENDER = textwrap.dedent("""
 
 def bench_catcher(n: int = 300) -> dict[str, float]:
     """Messages per second that another process can send to the catcher until all are stored in the Maildir."""
-    from support import inbox, mailcatcher
+    from support.services import inbox, mailcatcher
 
     service = mailcatcher.start()
     inbox.clear()
@@ -74,7 +74,8 @@ def bench_catcher(n: int = 300) -> dict[str, float]:
 
 def bench_app(delay: float, inline_posts: int, background_posts: int) -> dict[str, float]:
     """Response times of the Work-It form: inline (the request sends the email) vs background (it enqueues a job)."""
-    from support import app, queues
+    from support.rq_helpers import queues
+    from support.services import app
 
     app.start(delivery="inline", delay=delay)
     inline = [app.post_thought("bench@example.com", f"inline {i}")["seconds"] for i in range(inline_posts)]
@@ -103,7 +104,7 @@ def bench_app(delay: float, inline_posts: int, background_posts: int) -> dict[st
 
 def bench_enqueue(n: int = 2000) -> dict[str, float]:
     """Jobs per second that `queue.enqueue` writes into Redis (one process, no worker)."""
-    from support import queues
+    from support.rq_helpers import queues
 
     q = queues.queue("default")
     t0 = time.perf_counter()
@@ -116,7 +117,8 @@ def bench_enqueue(n: int = 2000) -> dict[str, float]:
 
 def bench_worker_throughput(simple: bool, n: int) -> float:
     """No-op jobs per second for a burst worker of one class, from its first job's start to its last job's end."""
-    from support import queues, scaling
+    from support.lessons import scaling
+    from support.rq_helpers import queues
 
     queues.empty_all()
     cost = scaling.per_job_cost(simple, jobs=n, timeout=300)
@@ -126,12 +128,14 @@ def bench_worker_throughput(simple: bool, n: int) -> float:
 
 def bench_end_to_end(runs: int = 30, delay: float = 0.5) -> dict[str, float]:
     """From `perform_later` to the email stored in the inbox, minus the job's own delay; an idle simple worker."""
-    from support import active_job, inbox, mailcatcher, processes, workers
+    from support import active_job
+    from support.rq_helpers import workers
+    from support.services import inbox, mailcatcher, processes
 
     job_dir = Path(tempfile.mkdtemp())
     (job_dir / "bench_e2e_job.py").write_text(textwrap.dedent(f"""
         from support.active_job import ActiveJob
-        from support.mailer import deliver
+        from support.workit.mailer import deliver
 
         class BenchJob(ActiveJob):
             queue_as = "mailers"
@@ -209,7 +213,7 @@ def main() -> int:
     home = tempfile.mkdtemp(prefix="course-bench-")
     os.environ["COURSE_HOME"] = home
     os.environ.pop("REDIS_URL", None)
-    from support import course
+    from support.services import course
 
     figures: dict[str, object] = {"date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores, "
                                   f"{platform.machine()}, Python {platform.python_version()}"}

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from support import active_job, cli, inbox, mailcatcher, processes, queues, workers
-from support.services import state
-from support.kernels import WorkerKernel
+from support import active_job, cli
+from support.lessons.kernels import WorkerKernel
+from support.rq_helpers import queues, workers
+from support.services import inbox, mailcatcher, processes, state
 
 JOB_MODULE = """
 from support.active_job import ActiveJob
-from support.mailer import deliver
+from support.workit.mailer import deliver
 
 
 class GifSenderJob(ActiveJob):
@@ -131,7 +132,7 @@ def test_using_adapter_switches_for_a_block_and_always_back(job_class) -> None:
 def test_start_worker_kernel_reuses_or_replaces_and_never_leaks(job_class, tmp_path: Path) -> None:
     from rq import Worker
 
-    from support import kernels
+    from support.lessons import kernels
 
     def kernel_entries() -> list[str]:
         return [name for name in state.read() if name.startswith(kernels.KERNEL_PREFIX)]
@@ -166,7 +167,7 @@ def test_the_worker_kernel_keeps_its_own_output_out_of_the_notebook(shared_cours
 
 
 def test_the_log_view_shows_the_last_lines_escaped_with_a_fixed_repr() -> None:
-    from support.kernels import LogView
+    from support.lessons.kernels import LogView
 
     view = LogView("Worker log", max_lines=3)
     assert "(nothing yet)" in view.value and "course-log" in view._dom_classes

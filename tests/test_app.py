@@ -1,4 +1,4 @@
-"""support.app: the Work-It app as a real process, with the real mail catcher and Redis.
+"""support.services.app: the Work-It app as a real process, with the real mail catcher and Redis.
 
 Inline delivery makes the request as slow as the mailer; background delivery answers at once with a job id; bad
 input is refused before anything is sent or queued; the app serves one request at a time.
@@ -15,8 +15,9 @@ import pytest
 import requests
 from rq.job import Job
 
-from support import app, inbox, mailcatcher, mailer, processes, queues, redis_server
-from support.services import access
+from support.rq_helpers import queues
+from support.services import access, app, inbox, mailcatcher, processes, redis_server
+from support.workit import mailer
 
 from ports import foreign_listeners
 

@@ -37,7 +37,7 @@ from axe_playwright_python.sync_playwright import Axe
 from browser_traffic import Traffic
 from lab_page import ARTIFACTS, LabPage, NotebookPage
 from lab_server import BASE_URL, REPO, LabServer
-from support.processes import Service
+from support.services.processes import Service
 
 pytestmark = pytest.mark.slow  # a real browser and a JupyterLab: not in make test-fast
 

@@ -51,7 +51,8 @@ def hostile_notebook(path: Path, marker: str) -> None:
                f"msg.add_alternative({HOSTILE_HTML.format(marker=marker)!r}, subtype='html')\n"
                f"mailer.send(msg)")
     write_notebook(path, [
-        "from support import course, mailer\nfrom support.inbox_widget import show_inbox\n"
+        "from support.services import course\nfrom support.widgets.inbox_widget import show_inbox\n"
+        "from support.workit import mailer\n"
         "course.up('catcher', quiet=True);",
         f"message_id = mailer.deliver('eve@example.com', {PAYLOAD_THOUGHT.format(marker=marker)!r}, delay=0)",
         hostile,
@@ -108,8 +109,9 @@ def test_inbox_shows_hostile_mail_as_text(chromium: Any, lab: LabServer, jupyter
 
 
 DASHBOARD_NOTEBOOK = [
-    "from support import course, dashboard, queues, workers\n"
-    "from support.services import processes\n"
+    "from support import dashboard\n"
+    "from support.rq_helpers import queues, workers\n"
+    "from support.services import course, processes\n"
     "course.up('redis', quiet=True)",
     "job = queues.queue('default').enqueue('math.sqrt', -1)  # fails: a math domain error\n"
     "service = workers.start_worker(burst=True, simple=True, with_scheduler=False)\n"
@@ -122,7 +124,8 @@ def test_a_failed_job_is_requeued_with_the_keyboard_alone(chromium: Any, lab: La
     """The dashboard widget (as in 04 and 05) with one failed job: Tab to its Requeue button, whose name says which
     job, and press Enter; the job is queued again. Then the form widget (as in 01): Tab, type, Enter."""
     write_notebook(lab.root / "keyboard_check.ipynb", DASHBOARD_NOTEBOOK + [
-        "course.up('app', delay=0, quiet=True)\nfrom support.form_widget import WorkItForm\nform = WorkItForm()\nform"])
+        "course.up('app', delay=0, quiet=True)\nfrom support.widgets.form_widget import WorkItForm\n"
+        "form = WorkItForm()\nform"])
     page = jupyter.page
     notebook = jupyter.notebook("keyboard_check.ipynb")
     with picture_on_failure(notebook, "browser-keyboard"):

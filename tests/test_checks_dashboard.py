@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from rq.job import Job
 
-from support import dashboard, inbox, job_watch, mailcatcher, processes, queues, workers
+from support import dashboard
 from support.checks.dashboard import count_failed_reference, ex_count_failed, ex_requeue
 from support.exercises import ____
 from support.jobs import send_gif_email
+from support.rq_helpers import job_watch, queues, workers
+from support.services import inbox, mailcatcher, processes
 
 
 def _fail_one_job_on(queue_name: str = "mailers") -> Job:

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from rq import Retry
 
-from support import jobs, mailcatcher, queues
+from support import jobs
 from support.checks.failures import ex_retry, ex_send_once, stored_retry
 from support.exercises import ____
+from support.rq_helpers import queues
+from support.services import mailcatcher
 
 # --- Exercise 1: a Retry that outlasts a 3 s outage ----------------------------------------------------------------
 

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 from rq.job import Job
 
-from support import active_job, inbox, mailcatcher, queues, workers
+from support import active_job
 from support.active_job import ActiveJob
 from support.checks import jobs as checks
 from support.checks.jobs import ex_route_urgent, ex_send_later, ex_write_job
 from support.exercises import ____, load_module_from
+from support.rq_helpers import queues, workers
+from support.services import inbox, mailcatcher
 from tools.solutions import strip_solutions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -258,7 +260,7 @@ def test_write_job_that_does_not_deliver_email_then_thought_is_incorrect(job_dir
     ("def perform(self, email, thought):\n        deliver(email, thought)",
      "def perform(self, address, text):\n        return deliver(address, text)"),
     ("deliver(email, thought)", "deliver(email=email, thought=thought)"),
-    ("from support.mailer import deliver", "from support import jobs"),
+    ("from support.workit.mailer import deliver", "from support import jobs"),
 ], ids=["other-names", "keywords", "send_gif_email"])
 def test_write_job_written_differently_passes(job_dir: Path, change: tuple[str, str]) -> None:
     old, new = change

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from rq import RateLimit
 
-from support import queues
 from support.checks.production import ex_after_commit, ex_json_id, ex_mail_limit, stored_payload
 from support.exercises import ____
 from support.production_jobs import Thought, deliver_thought, deliver_thought_once
+from support.rq_helpers import queues
 from support.services import thoughts_db
 
 

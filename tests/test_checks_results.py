@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from rq.job import Job
 
-from support import queues
 from support.checks.results import PROBE_QUEUE, ex_fan_in, ex_report, ex_result_ttl, ex_status
-from support.export_jobs import add_up, count_words, report_progress
 from support.exercises import ____
+from support.export_jobs import add_up, count_words, report_progress
+from support.rq_helpers import queues
 from support.workit.export_status import status_of
 
 

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import pytest
 
-from support import course, inbox, job_watch, queues, scaling, workers
 from support.checks.scaling import (
     check_schedule, ex_schedule, ex_wall_time, ex_worker_class, schedule_reference, wall_time_reference,
 )
 from support.exercises import ____
 from support.jobs import send_gif_email
+from support.lessons import scaling
+from support.rq_helpers import job_watch, queues, workers
+from support.services import course, inbox
 
 NOT_ATTEMPTED = "Not attempted: replace ____ with your answer, then run the check again."
 

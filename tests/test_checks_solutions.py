@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from support import jobs, mailcatcher, queues
+from support import jobs
 from support.checks.dashboard import ex_count_failed
 from support.checks.failures import ex_send_once
 from support.checks.redis_basics import ex_send, ex_take
@@ -20,6 +20,8 @@ from support.checks.results import ex_report, ex_status
 from support.checks.scaling import ex_wall_time
 from support.checks.slow_request import ex_stopwatch
 from support.exercises import Exercise
+from support.rq_helpers import queues
+from support.services import mailcatcher
 
 # exercise, the function its solution defines, what the notebook has defined by then (besides the course's imports)
 CASES = [

@@ -14,8 +14,8 @@ import psutil
 import pytest
 import requests
 
-from support import inbox, processes, queues, workers
-from support.services import access, state
+from support.rq_helpers import queues, workers
+from support.services import access, inbox, processes, state
 
 
 def support(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -105,7 +105,7 @@ def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
 def test_reset_asks_first_and_empties_inbox_and_queues(course_home: Path) -> None:
     assert support("up", "--delivery", "background", "--delay", "0.1").returncode == 0
     queues.queue("mailers").enqueue("support.jobs.send_gif_email", "a@example.com", "x", 0.1)
-    from support import mailer
+    from support.workit import mailer
 
     mailer.deliver("b@example.com", "rain", delay=0)
     inbox.wait_for(1, timeout=5)
@@ -136,7 +136,7 @@ def _ready(pid: int) -> bool:
 def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) -> None:
     """`python -m support worker` typed in a terminal is recorded while it runs, so `down` stops it (warmly) and it
     does not go on retrying a Redis that is gone; a worker the course started is recorded once, not twice."""
-    from support import course
+    from support.services import course
 
     course.up("redis")
     worker = subprocess.Popen([sys.executable, "-m", "support", "worker", "--no-scheduler"], env=dict(os.environ),
@@ -164,7 +164,7 @@ def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) ->
     worker.send_signal(signal.SIGINT)
     assert worker.wait(timeout=15) == 0 and "terminal-worker-1" not in state.read()
 
-    from support import workers
+    from support.rq_helpers import workers
 
     started = workers.start_worker(with_scheduler=False)
     assert [name for name in state.read() if "worker" in name] == [started.name]
@@ -172,7 +172,7 @@ def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) ->
 
 
 def test_the_worker_notebook_runs_until_interrupted_unless_run_by_the_tests(monkeypatch) -> None:
-    from support import workers
+    from support.rq_helpers import workers
 
     monkeypatch.delenv("COURSE_AUTORUN", raising=False)
     assert workers.notebook_idle_limit() is None  # a learner stops it with Interrupt

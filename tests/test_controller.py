@@ -9,13 +9,14 @@ import pytest
 from rq import SimpleWorker
 from rq.job import Job
 
-from support import app, course, inbox, queues
 from support.checks.controller import REFERENCE_CONTROLLER, ex_controller
+from support.rq_helpers import queues
+from support.services import app, course, inbox
 from support.workit.controller import TEMPLATE
 
 INLINE = "    return deliver(email, thought)  # inline: the request waits for the slow mailer"
 JOB_MODULE = '''from support.active_job import ActiveJob
-from support.mailer import deliver
+from support.workit.mailer import deliver
 
 
 class GifSenderJob(ActiveJob):
@@ -131,7 +132,7 @@ def test_not_attempted(folder: Path, state: str) -> None:
     # it must return the job (the app reads it)
     ("    GifSenderJob.perform_later(email, thought)", None, "did not return it"),
     # it must queue the learner's GifSenderJob, not the course's function ...
-    ("    from support.jobs import send_gif_email\n    from support import queues\n"
+    ("    from support.jobs import send_gif_email\n    from support.rq_helpers import queues\n"
      "    return queues.queue('mailers').enqueue(send_gif_email, email, thought)", None, "not your GifSenderJob"),
     # ... nor the reference class
     ("    return GifSenderJob.perform_later(email, thought)", "from support.checks.jobs import GifSenderJob",

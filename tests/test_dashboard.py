@@ -16,8 +16,9 @@ import psutil
 import pytest
 from rq.job import Job
 
-from support import dashboard, processes, queues, workers
-from support.services import access
+from support import dashboard
+from support.rq_helpers import queues, workers
+from support.services import access, processes
 
 
 def _get(url: str) -> tuple[int, bytes]:

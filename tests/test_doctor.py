@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from ports import foreign_listeners
-from support import course, processes, redis_server
-from support.services import app, doctor, platforms, state
+from support.services import app, course, doctor, platforms, processes, redis_server, state
 
 
 def _doctor(course_home: Path, **env: str) -> subprocess.CompletedProcess:

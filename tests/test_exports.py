@@ -10,9 +10,9 @@ import pytest
 import requests
 from rq.job import Job
 
-from support import course, queues, workers
 from support.lessons import results
-from support.services import access
+from support.rq_helpers import queues, workers
+from support.services import access, course
 from support.workit import export_status, exports
 
 JSON = {"Accept": "application/json"}

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from rq import Retry
 
-from support import failure_jobs, inbox, job_watch, mailcatcher, processes, queues, workers
+from support import failure_jobs
+from support.rq_helpers import job_watch, queues, workers
+from support.services import inbox, mailcatcher, processes
 
 
 def _run_burst_worker() -> None:

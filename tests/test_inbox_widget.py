@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from support import inbox, mailcatcher, processes
-from support.inbox_widget import InboxWidget, show_inbox
+from support.services import inbox, mailcatcher, processes
+from support.widgets.inbox_widget import InboxWidget, show_inbox
 
 GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
        b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")

@@ -1,4 +1,4 @@
-"""support.job_watch: waiting for real jobs run by a real worker."""
+"""support.rq_helpers.job_watch: waiting for real jobs run by a real worker."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from support import job_watch, processes, queues, workers
+from support.rq_helpers import job_watch, queues, workers
+from support.services import processes
 
 
 def test_counts_and_wait_for_jobs_follow_a_real_worker(shared_course: Path) -> None:

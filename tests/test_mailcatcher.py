@@ -18,8 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support import inbox, mailcatcher, processes
-from support.services import state
+from support.services import inbox, mailcatcher, processes, state
 
 from ports import foreign_listeners
 
@@ -88,7 +87,7 @@ def test_start_is_idempotent_also_from_another_process(home: Path) -> None:
     first = mailcatcher.start()
     assert mailcatcher.start() == first
     out = subprocess.run(
-        [sys.executable, "-c", "from support import mailcatcher; s = mailcatcher.start(); print(s.pid, s.port)"],
+        [sys.executable, "-c", "from support.services import mailcatcher; s = mailcatcher.start(); print(s.pid, s.port)"],
         capture_output=True, text=True, check=True, timeout=20, env=dict(os.environ),
     ).stdout.split()
     assert (int(out[0]), int(out[1])) == (first.pid, first.port)

@@ -1,4 +1,4 @@
-"""support.mailer: the GIF pick, the email it builds (escaped, with an inline image) and the slow delivery to the
+"""support.workit.mailer: the GIF pick, the email it builds (escaped, with an inline image) and the slow delivery to the
 real mail catcher."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from email.message import EmailMessage
 import pytest
 from PIL import Image
 
-from support import inbox, mailcatcher, mailer, processes
+from support.services import inbox, mailcatcher, processes
+from support.workit import mailer
 
 EMAIL = "ada@example.com"
 
@@ -64,7 +65,7 @@ def test_pick_gif_falls_back_to_a_stable_choice() -> None:
     assert first.exists() and mailer.pick_gif(thought) == first
     assert mailer.pick_gif("  quantum   FLAMINGOS juggle ") == first  # case and spacing do not matter
     # the same in another interpreter with another hash seed: the choice comes from hashlib, not hash()
-    code = f"from support import mailer; print(mailer.pick_gif({thought!r}).name)"
+    code = f"from support.workit import mailer; print(mailer.pick_gif({thought!r}).name)"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout.strip()
     assert other == first.name

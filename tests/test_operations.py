@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from support import ops_jobs, queues, workers
+from support import ops_jobs
 from support.lessons import recurring, stopping, watching
-from support.rq_helpers import metrics, recovery
+from support.rq_helpers import metrics, queues, recovery, workers
 from support.widgets.metrics_view import MetricsView, render
 
 

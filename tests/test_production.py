@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rq import RateLimit
 
-from support import job_watch, queues, recovery, workers
 from support import production_jobs as pj
 from support.lessons import after_commit, rate_limits
+from support.rq_helpers import job_watch, queues, recovery, workers
 from support.services import thoughts_db
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rq.job import Job
 
-from support import job_watch, queues, workers
+from support.rq_helpers import job_watch, queues, workers
 
 
 @pytest.mark.slow

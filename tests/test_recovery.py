@@ -1,4 +1,4 @@
-"""support.recovery: retry schedules by RQ's rule, and workers really killed with SIGKILL mid-job."""
+"""support.rq_helpers.recovery: retry schedules by RQ's rule, and workers really killed with SIGKILL mid-job."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 from rq import Retry, Worker
 from rq.job import Job
 
-from support import inbox, job_watch, mailcatcher, processes, queues, recovery, workers
+from support.rq_helpers import job_watch, queues, recovery, workers
+from support.services import inbox, mailcatcher, processes
 
 # --- retries ----------------------------------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from support import course, processes, queues, redis_server
-from support.services import redis_auth, state
+from support.rq_helpers import queues
+from support.services import course, processes, redis_auth, redis_server, state
 
 
 NO_RETRY = Retry(NoBackoff(), 0)  # a refused AUTH is final: no retries with a backoff
@@ -50,7 +50,7 @@ def test_the_password_is_made_once_and_kept_private(course_home: Path) -> None:
 
 def test_no_command_line_and_no_printed_url_holds_the_password(course_home: Path) -> None:
     services = course.up("redis", "catcher", "app", "dashboard", delivery="background", quiet=True)
-    from support import workers
+    from support.rq_helpers import workers
     workers.start_worker(burst=False, with_scheduler=False)
     secret = redis_auth.password()
     mine = [p for p in processes.course_processes() if p.environ().get("COURSE_HOME") == str(course_home)]

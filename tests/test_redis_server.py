@@ -11,8 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support import processes, queues, redis_server
-from support.services import state
+from support.rq_helpers import queues
+from support.services import processes, redis_server, state
 
 from ports import foreign_listeners
 
@@ -36,14 +36,14 @@ def test_second_start_returns_the_running_server(course_home: Path) -> None:
 
 def test_a_second_process_finds_the_same_server(course_home: Path) -> None:
     first = redis_server.start()
-    code = "from support import redis_server; s = redis_server.start(); print(s.pid, s.port)"
+    code = "from support.services import redis_server; s = redis_server.start(); print(s.pid, s.port)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ)).stdout.split()
     assert [int(x) for x in out] == [first.pid, first.port]
 
 
 def test_concurrent_starts_from_several_processes_start_one_server(course_home: Path) -> None:
-    code = "from support import redis_server; s = redis_server.start(); print(s.pid)"
+    code = "from support.services import redis_server; s = redis_server.start(); print(s.pid)"
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
     pids = {int(p.communicate(timeout=30)[0]) for p in procs}
     assert len(pids) == 1

@@ -1,4 +1,5 @@
-"""support.redis_tour: where redis-server comes from, the redis-cli command, and reading the append-only file."""
+"""support.lessons.redis_tour: where redis-server comes from, the redis-cli command, and reading the append-only
+file."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from support import processes, redis_server, redis_tour
 from support.checks.redis_basics import connection
-from support.services import redis_auth
+from support.lessons import redis_tour
+from support.services import processes, redis_auth, redis_server
 
 
 def test_origin_names_where_the_course_found_its_server(course_home: Path) -> None:

@@ -9,10 +9,11 @@ import pytest
 import redis
 from jupyter_client import KernelManager
 
-from support import app, course, dashboard, inbox, mailcatcher, processes, queues, redis_server
-from support.services import state
-from support.form_widget import WorkItForm
-from support.kernels import WorkerKernel
+from support import dashboard
+from support.lessons.kernels import WorkerKernel
+from support.rq_helpers import queues
+from support.services import app, course, inbox, mailcatcher, processes, redis_server, state
+from support.widgets.form_widget import WorkItForm
 
 from ports import foreign_listeners
 
@@ -55,7 +56,7 @@ def test_every_listening_socket_of_the_course_is_on_loopback(course_home: Path, 
 
 @pytest.mark.slow
 def test_a_restarted_kernel_finds_the_running_services(course_home: Path) -> None:
-    code = ("from support import course; s = course.up('redis', 'app', delivery='background', delay=0.1, "
+    code = ("from support.services import course; s = course.up('redis', 'app', delivery='background', delay=0.1, "
             "quiet=True); print({k: v.pid for k, v in s.items()})")
     km = KernelManager(kernel_name="python3")
     km.start_kernel(env=processes.course_env())

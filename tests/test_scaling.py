@@ -1,4 +1,5 @@
-"""support.scaling and support.demo_jobs against real processes: Redis, workers, the scheduler, the mail catcher."""
+"""support.lessons.scaling and support.demo_jobs against real processes: Redis, workers, the scheduler, the mail
+catcher."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rq.scheduler import RQScheduler
 
-from support import demo_jobs, inbox, job_watch, queues, scaling, workers
+from support import demo_jobs
 from support.jobs import send_gif_email
+from support.lessons import scaling
+from support.rq_helpers import job_watch, queues, workers
+from support.services import inbox
 
 
 def test_demo_jobs_run_here():
@@ -35,7 +39,7 @@ def test_prepare_empties_the_queues_and_stops_leftover_workers(services):
 
 
 def test_prepare_warns_about_a_worker_it_did_not_start(services):
-    from support import processes
+    from support.services import processes
 
     # a worker started outside the course's records, as from a terminal or another notebook
     outsider = processes.spawn("outsider", processes.python_argv("support", "worker", "default", "--no-scheduler"))
@@ -69,7 +73,7 @@ def test_a_killed_workers_stale_registration_and_scheduler_lock_are_ignored(serv
 
 
 def processes_wait(check, timeout=15.0):
-    from support import processes
+    from support.services import processes
 
     return processes.wait_until(check, timeout, 0.05)
 

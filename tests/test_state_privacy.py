@@ -9,8 +9,8 @@ import stat
 from email.message import EmailMessage
 from pathlib import Path
 
-from support import course, inbox, processes, queues, redis_server
-from support.services import state
+from support.rq_helpers import queues
+from support.services import course, inbox, processes, redis_server, state
 
 
 def _modes(top: Path) -> dict[str, int]:

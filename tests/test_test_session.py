@@ -27,7 +27,7 @@ def test_notebooks_under_pytest_leave_the_learners_state_folder_alone(tmp_path: 
     edition = tmp_path / "instructor"  # named as an edition folder: conftest.py's rules apply to it
     edition.mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import os\nfrom support import course\ncourse.up('redis', quiet=True);"),
+    nb.cells = [nbformat.v4.new_code_cell("import os\nfrom support.services import course\ncourse.up('redis', quiet=True);"),
                 nbformat.v4.new_code_cell("print(os.environ['COURSE_AUTORUN'])")]
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]  # as a run stores it
     nb.cells[1].execution_count = 1

@@ -11,9 +11,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support import redis_server, tiny_queue
-from support.services import redis_auth
+from support import tiny_queue
 from support.checks.redis_basics import connection, reference_send
+from support.services import redis_auth, redis_server
 
 
 def _consumer(url: str, key: str, count: int, *extra: str) -> subprocess.Popen:

@@ -99,7 +99,8 @@ def reachable_by_others(*paths: Path) -> Iterator[None]:
 
 START = """
 import json
-from support import course, inbox, processes, queues, redis_server, workers
+from support.rq_helpers import queues, workers
+from support.services import course, inbox, processes, redis_server
 services = course.up("redis", "catcher", "app", "dashboard", delivery="background", delay=0, quiet=True)
 workers.start_worker(with_scheduler=False)
 redis_server.connect().set("a:precious", "mine")
@@ -111,7 +112,8 @@ print(json.dumps({"redis_port": services["redis"].port, "keys": redis_server.con
 
 AFTER = """
 import json
-from support import course, inbox, processes, queues, redis_server
+from support.rq_helpers import queues
+from support.services import course, inbox, processes, redis_server
 r = redis_server.connect()
 queues.queue("mailers").enqueue("support.jobs.send_gif_email", "after@example.com", "after", 0)
 caught = processes.wait_until(lambda: len(inbox.to_address("after@example.com")) == 1, 60)

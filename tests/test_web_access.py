@@ -18,8 +18,7 @@ import requests
 
 from lab_server import BASE_URL as BASE
 from lab_server import LabServer
-from support import course
-from support.services import access, guard, links
+from support.services import access, course, guard, links
 
 pytestmark = pytest.mark.slow  # a JupyterLab: not in make test-fast
 

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from rq import SimpleWorker, SpawnWorker, Worker
 
-from support import demo_jobs, job_watch, queues, redis_server, scaling, workers
-from support.services import platforms, state
+from support import demo_jobs
+from support.lessons import scaling
+from support.rq_helpers import job_watch, queues, workers
+from support.services import platforms, redis_server, state
 
 
 def test_macos_gets_the_spawning_worker_and_linux_the_forking_one(monkeypatch: pytest.MonkeyPatch) -> None:

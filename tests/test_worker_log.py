@@ -1,4 +1,4 @@
-"""support.worker_log: a real worker's log, as the worker notebook shows it and as RQ writes it."""
+"""support.rq_helpers.worker_log: a real worker's log, as the worker notebook shows it and as RQ writes it."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from support import redis_server, worker_log
+from support.rq_helpers import worker_log
+from support.services import redis_server
 
 RUN = textwrap.dedent("""
     import sys
-    from support import worker_log
+    from support.rq_helpers import worker_log
     if sys.argv[1] == "notebook":
         worker_log.for_notebook()
-    from support.workers import run_worker
+    from support.rq_helpers.workers import run_worker
     run_worker(["default"], max_idle_time=1, with_scheduler=False, name="log-test-" + sys.argv[1])
 """)
 

@@ -18,7 +18,7 @@ from typing import TextIO
 
 HOUSEKEEPING = ("cleaning registries for queue", "cleaning group registries")
 RQ_LOGGER = "rq"  # the parent of rq.worker, rq.job, rq.queue...: RQ's own handlers are not added when it has one
-LOG_FORMAT, DATE_FORMAT = "%(asctime)s %(message)s", "%H:%M:%S"  # support.workers.run_worker logs with these
+LOG_FORMAT, DATE_FORMAT = "%(asctime)s %(message)s", "%H:%M:%S"  # support.rq_helpers.workers.run_worker logs with these
 
 
 class HideHousekeeping(logging.Filter):

@@ -2,7 +2,7 @@
 (``recorded``) and stop everything (``down``). Notebooks, the command line (``python -m support up|status|down``)
 and the tests all go through here.
 
-    from support import course
+    from support.services import course
     course.up("app")                       # the mail catcher and the Work-It app (inline delivery)
     course.up("redis", "app", delivery="background")
     course.down()                          # every process the course started, workers first, Redis last

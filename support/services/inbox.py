@@ -3,7 +3,7 @@
 Every caught message is one file in the Maildir ``.course/maildir/`` (``support.services.mailcatcher`` writes it). This
 module only reads that folder (and empties it on ``clear()``), so it works whether or not the catcher runs::
 
-    from support import inbox
+    from support.services import inbox
     inbox.clear()
     ...                                   # something sends an email
     [mail] = inbox.wait_for(1)            # polls until it is there
@@ -230,7 +230,7 @@ def _timeout_message(count: int, match: Callable[[Message], bool] | None, timeou
     service = mailcatcher.status()
     if service is None:
         text += (". The mail catcher is not running, so nothing can arrive: start it with "
-                 "`support.mailcatcher.start()` and send again.")
+                 "`support.services.mailcatcher.start()` and send again.")
     else:
         text += (f". The mail catcher runs on {service.url}: was the mail sent there, and did the code "
                  f"that sends it run (is a worker running)?")

@@ -7,8 +7,8 @@ shuts the kernel down. The kernel is recorded in the state folder, so ``python -
 it ends by itself when the kernel that started it ends (Jupyter's parent check), so restarting your notebook's kernel
 leaves no worker behind.
 
-From a notebook cell, use ``support.kernels.start_worker_kernel()``: running that cell again reuses (or replaces)
-the worker it started before instead of adding a second one.
+From a notebook cell, use ``support.lessons.kernels.start_worker_kernel()``: running that cell again reuses (or
+replaces) the worker it started before instead of adding a second one.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ MODULE_NAME = "mailers_controller"  # the name the file is imported under, whate
 
 TEMPLATE = '''"""Work-It's controller: what the app does when someone submits the form (Rails: MailersController#create)."""
 from gif_sender_job import GifSenderJob
-from support.mailer import deliver
+from support.workit.mailer import deliver
 
 
 def create(email, thought):

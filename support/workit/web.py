@@ -15,7 +15,7 @@ slow mailer, every other user waits in line behind them, which a threaded server
 Its pages use relative links only, and it runs behind ``support.services.guard`` (the learner's token; Jupyter's
 proxy prefix), so it works at ``http://127.0.0.1:PORT/`` and at ``{base_url}proxy/127.0.0.1:PORT/`` alike.
 
-From a notebook, start and ask it through ``support.app`` (``support/services/app.py``).
+From a notebook, start and ask it through ``support.services.app`` (``support/services/app.py``).
 """
 
 from __future__ import annotations
