@@ -1,5 +1,5 @@
-"""The shape of support/: layers that import only downwards, no import cycle, short modules, and the map in
-CONTRIBUTING.md listing exactly the modules there are."""
+"""The shape of support/: layers that import only downwards, no import cycle, short modules, a short top level with
+no module standing in for another, and the map in CONTRIBUTING.md listing exactly the modules there are."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORT = ROOT / "support"
 MAX_LINES = 300
+MAX_TOP_LEVEL_MODULES = 14  # the job modules, tiny_queue and the entry points; everything else lives in a subpackage
 
 # Bottom layer first; a module may import from its own layer or a lower one.
 LAYERS: dict[str, int] = {"services": 0, "exercises": 0, "rq_helpers": 1, "workit": 2, "widgets": 4, "lessons": 5,
                           "checks": 6}
 JOB_MODULES = {"jobs", "active_job", "failure_jobs", "demo_jobs", "tiny_queue", "export_jobs",
                "production_jobs", "ops_jobs", "ops_cron_config"}  # layer 3, at the top level
-ENTRY_LAYER = 7  # cli, __main__, dashboard, the short names
+ENTRY_LAYER = 7  # cli, __main__, dashboard, progress
 
 
 def module_names() -> list[str]:
@@ -75,7 +76,7 @@ def test_the_graph_sees_the_imports_it_should(graph: dict[str, set[str]]) -> Non
     # a check on the checker: relative, parent-relative and function-level imports are all found
     assert "support.services.maildir" in graph["support.services.inbox"]
     assert "support.rq_helpers.queues" in graph["support.workit.web"]  # imported inside a method
-    assert "support.services.course" in graph["support.course"]
+    assert "support.services.course" in graph["support.cli"]  # from .services import course: a module by name
 
 
 def test_every_import_goes_to_the_same_layer_or_a_lower_one(graph: dict[str, set[str]]) -> None:
@@ -110,6 +111,55 @@ def test_support_has_no_import_cycle(graph: dict[str, set[str]]) -> None:
 def test_no_module_is_over_300_lines(name: str) -> None:
     lines = len(path_of(name).read_text().splitlines())
     assert lines <= MAX_LINES, f"{path_of(name).relative_to(ROOT)} has {lines} lines: split it by concern"
+
+
+def test_the_top_level_of_support_stays_short() -> None:
+    top = sorted(path.name for path in SUPPORT.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, f"{len(top)} modules directly in support/: {top}; put new code into " \
+                                              "the subpackage of its layer (CONTRIBUTING.md, 'Where new code goes')"
+
+
+def _writes_to_sys_modules(tree: ast.AST) -> list[ast.AST]:
+    """Where `tree` stores into sys.modules: ``sys.modules[...] = ...`` or a call of its update, setdefault or
+    __setitem__ (deleting is not storing)."""
+    def is_sys_modules(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "modules" and \
+            isinstance(node.value, ast.Name) and node.value.id == "sys"
+
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and is_sys_modules(node.value):
+            found.append(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("update", "setdefault", "__setitem__") and is_sys_modules(node.func.value):
+            found.append(node)
+    return found
+
+
+def test_the_checker_finds_writes_to_sys_modules() -> None:
+    writes = "import sys\nsys.modules[__name__] = x\nsys.modules.update(a=x)\n"
+    reads = "import sys\ny = sys.modules.get('a')\ndel sys.modules['a']\nsys.modules.pop('a', None)\n"
+    assert len(_writes_to_sys_modules(ast.parse(writes))) == 2
+    assert _writes_to_sys_modules(ast.parse(reads)) == []
+
+
+# The one module that stores into sys.modules: it loads a learner's .py file (gif_sender_job.py) afresh under that
+# file's own name, so that RQ can import the learner's job by its module path. It never stores a module of support.
+LOADS_LEARNER_FILES = {"support.exercises.module_files"}
+
+
+@pytest.mark.parametrize("name", module_names())
+def test_no_module_of_support_assigns_to_sys_modules(name: str) -> None:
+    """A module that replaces itself in sys.modules (an alias) defines nothing that editors, type checkers or Jedi
+    can see; import the module by the path where it lives instead."""
+    writes = _writes_to_sys_modules(ast.parse(path_of(name).read_text()))
+    if name in LOADS_LEARNER_FILES:
+        assert writes, f"{name} no longer stores into sys.modules: take it off LOADS_LEARNER_FILES"
+        source = path_of(name).read_text()
+        assert "sys.modules[__name__]" not in source
+        return
+    where = ", ".join(f"line {node.lineno}" for node in writes)
+    assert writes == [], f"{path_of(name).relative_to(ROOT)} assigns to sys.modules ({where})"
 
 
 def _map_from_contributing() -> dict[str, set[str]]:
