@@ -9,7 +9,8 @@ Each command runs in a clone of this checkout's HEAD (``git clone``: committed w
 with nothing set up: the venv is made from scratch, as on a new machine. The figures are wall-clock seconds, read
 off the commands' own lines (``Phase: ... took N s``, pytest's ``Time by phase`` and its summary line). Targets
 (issue 21, 2 cores): ``make test`` at most 600 s with set-up, ``.ci/run`` at most 1,200 s, ``make test-fast`` at
-most 90 s. The last line printed is one JSON object.
+most 90 s once set up (it runs twice in its clone: with the set-up, then again, as in the loop while editing).
+The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def phases(output: str) -> dict[str, float]:
     found: dict[str, float] = {}
     for name, seconds in re.findall(r"^Phase: (.+?) took (\d+) s$", output, re.M):
         found[name] = found.get(name, 0) + float(seconds)
-    for seconds, name in re.findall(r"^ +([\d.]+) s  (.+)$", output, re.M):
-        found[f"pytest: {name} (summed over workers)"] = float(seconds)
+    blocks = re.findall(r"^Time by phase .*\n((?: +[\d.]+ s  .+\n?)+)", output, re.M)
+    for n, block in enumerate(blocks, start=1):
+        for seconds, name in re.findall(r"^ +([\d.]+) s  (.+)$", block, re.M):
+            found[f"pytest session {n}: {name} (summed over workers)"] = float(seconds)
     for n, seconds in enumerate(re.findall(r"^=+ .*? in ([\d.]+)s(?: \([\d:]+\))? =+$", output, re.M), start=1):
         found[f"pytest session {n}: wall"] = float(seconds)
     for name, seconds in re.findall(r"^(Default Python: make test|Python 3\.13: [\w ,-]+) took (\d+) s$", output, re.M):
@@ -73,9 +76,13 @@ def measure(what: str, parent: Path) -> dict[str, object]:
     argv = {"test": ["make", "test"], "fast": ["make", "test-fast"], "ci": ["bash", ".ci/run"]}[what]
     print(f"{' '.join(argv)} in a fresh clone ...", file=sys.stderr, flush=True)
     seconds, code, output = run(argv, clone, parent / f"{what}.log")
-    result: dict[str, object] = {"command": " ".join(argv), "seconds": round(seconds), "exit": code,
-                                 "target_s": TARGETS[what], "within_target": code == 0 and seconds <= TARGETS[what],
-                                 "pytest": summary(output)}
+    result: dict[str, object] = {"command": " ".join(argv), "seconds": round(seconds), "exit": code}
+    if what == "fast":  # the loop while editing: the same command again, the venv now set up; the target is for it
+        result["seconds with set-up"] = result.pop("seconds")
+        seconds, code, output = run(argv, clone, parent / f"{what}-again.log")
+        result.update({"seconds": round(seconds), "exit": code or result["exit"]})
+    result.update({"target_s": TARGETS[what], "within_target": code == 0 and seconds <= TARGETS[what],
+                   "pytest": summary(output)})
     result.update({k: round(v, 1) for k, v in phases(output).items()})
     if code != 0:
         print(output[-4000:], file=sys.stderr)
