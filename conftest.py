@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -34,7 +36,8 @@ ROOT = Path(__file__).resolve().parent
 EDITIONS = ("notebooks", "instructor")  # the order of the chain: the learner edition first
 BROWSER_CELLS = "browser_cells"  # the user property in which the browser test reports the cells it ran
 
-_notebook_homes: set[Path] = set()
+_notebook_homes: set[Path] = set()  # the notebook chain's state folder, once made (one per process)
+_temp_roots: set[Path] = set()  # pytest's temporary folder of this process, once a test asked for it
 _saved_env: dict[str, str | None] = {}
 _began = time.monotonic()
 _phase_seconds: Counter[str] = Counter()
@@ -78,23 +81,6 @@ def _is_controller(config: pytest.Config) -> bool:
     return not hasattr(config, "workerinput")
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """With `-n`, hand out work in the order of collection (see ``pytest_collection_modifyitems``): the notebooks as
-    one unit, the browser tests as one unit, and every other test file as a unit of its own."""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class ByChain(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            if _edition(path):
-                return "notebooks"
-            return "browser" if _browser_file(path) else path
-
-    config.option.loadscopereorder = False  # keep our order: the longest units first
-    return ByChain(config, log)
-
-
 def _chain_key(item: pytest.Item) -> tuple:
     """Sort key: the learner edition's notebooks last first, then the instructor edition's in order (a notebook's
     cells keep their order), then the browser tests, then everything else as collected."""
@@ -108,12 +94,18 @@ def _chain_key(item: pytest.Item) -> tuple:
     return (3,)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the items in the chain's order, and give each cell of a learner notebook (stored clean) the outputs nbval
-    must find when it runs the cell."""
+    """Put the items in the chain's order; under pytest-xdist (``--dist loadgroup``, pyproject.toml) the notebooks go
+    to one worker as one group, and the browser tests as another; every other test to whichever worker is free.
+    Give each cell of a learner notebook (stored clean) the outputs nbval must find when it runs the cell."""
     import nbformat
 
     items.sort(key=_chain_key)  # a stable sort: cells, and tests within a file, keep their order
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if _edition(path) or _browser_file(path):
+            item.add_marker(pytest.mark.xdist_group("notebooks" if _edition(path) else "browser"))
     expected: dict[Path, dict[str, object]] = {}
     for item in items:
         cell = getattr(item, "cell", None)  # nbval's cell item keeps the notebook's cell here
@@ -132,9 +124,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                                     "edition executed? python tools/editions.py --execute-instructor)")
 
 
-def notebooks_home(config: pytest.Config) -> Path:
-    """The state folder of the notebook chain (both editions), in this session's temporary folder."""
-    return config._tmp_path_factory.getbasetemp() / "course-notebooks"
+def notebooks_home() -> Path:
+    """The state folder of the notebook chain (both editions): a temporary folder of this process, made on first use
+    and removed when the session ends."""
+    if not _notebook_homes:
+        _notebook_homes.add(Path(tempfile.mkdtemp(prefix="course-notebooks-")) / "course")
+    return next(iter(_notebook_homes))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Remember this process's temporary folder: where the tests' state folders are (see pytest_sessionfinish)."""
+    _temp_roots.add(tmp_path_factory.getbasetemp())
+    return tmp_path_factory.getbasetemp()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -142,11 +144,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Point the notebook's kernel (started in the first cell's set-up) at the chain's state folder; the variables
     are put back after the cell, so the unit tests that follow on the same worker see the environment as it was."""
     if _edition(item.path):
-        home = notebooks_home(item.config)
+        home = notebooks_home()
         for name, value in (("COURSE_HOME", str(home)), ("COURSE_AUTORUN", "1")):
             _saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value  # COURSE_AUTORUN: nobody will press Interrupt, the worker notebook stops idle
-        _notebook_homes.add(home)
 
 
 @pytest.hookimpl(trylast=True)
@@ -165,7 +166,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _phase_seconds[_phase(report.nodeid)] += report.duration
     path, _, name = report.nodeid.partition("::")
     if report.when == "call" and report.passed and _edition(path) and name.startswith("Cell "):
-        _nbval_passed[path].add(int(name.split()[1]))
+        _nbval_passed[path].add(int(name.split()[1].split("@")[0]))  # "Cell 3@notebooks": xdist adds the group
     for key, value in report.user_properties:
         if key == BROWSER_CELLS:
             for notebook, cells in json.loads(value).items():
@@ -206,14 +207,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         os.environ["COURSE_HOME"] = str(home)
         course.down()
     os.environ.pop("COURSE_HOME", None)
-    tmp = str(session.config._tmp_path_factory.getbasetemp()) + os.sep
-    left = [p for p in processes.course_processes() if _home_of(p).startswith(tmp)]
+    ours = tuple(f"{folder}{os.sep}" for folder in (*_temp_roots, *(home.parent for home in _notebook_homes)))
+    left = [p for p in processes.course_processes() if ours and _home_of(p).startswith(ours)]
     if left:
         lines = [f"  pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in left]
         print("\nCourse processes still running after the tests:\n" + "\n".join(lines))
         for proc in left:  # end them (ours, found by their mark) so the machine is clean, and fail the run
             proc.kill()
         session.exitstatus = 1
+    for home in _notebook_homes:
+        shutil.rmtree(home.parent, ignore_errors=True)
     if _is_controller(session.config) and exitstatus == 0:
         missing = cells_not_run(session.config)
         if missing:
