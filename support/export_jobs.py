@@ -3,7 +3,8 @@
 A worker imports them by dotted path (``support.export_jobs.export_thoughts``), which RQ stores with every job:
 never move or rename them. Every timing is an argument, so that demonstrations and tests are deterministic:
 `steps` and `step_delay` set the length, `fail_at` makes a step fail on purpose, and `hold_at` makes the job stop
-at that step and wait, its progress saved, until someone pushes to ``release_key(job_id)`` in Redis.
+at that step and wait, its progress saved, until the notebook says go (a hold named by the job's id:
+``support.rq_helpers.holds``, ``support.lessons.results.release``).
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from typing import Any
 from rq import get_current_job
 from rq.job import Job
 
+from .rq_helpers import holds
+
 CALLBACK_LOG = "course:results:callbacks"  # a Redis list: one JSON line per callback run
 HOLD_SECONDS = 60  # a held job gives up waiting after this long (it then goes on)
-
-
-def release_key(job_id: str) -> str:
-    """The Redis list a held export waits on; push anything to it to let the job go on."""
-    return f"course:results:release:{job_id}"
 
 
 def report_progress(job: Job, done: int, total: int) -> None:
@@ -35,7 +33,7 @@ def export_thoughts(thoughts: list[str], steps: int = 5, step_delay: float = 0.2
                     hold_at: int | None = None) -> dict[str, Any]:
     """Build the export of `thoughts` in `steps` steps of `step_delay` s, reporting progress after each step.
 
-    Step `fail_at` raises on purpose; at step `hold_at` the job waits (progress saved) for ``release_key``.
+    Step `fail_at` raises on purpose; at step `hold_at` the job waits (progress saved) for its go (``holds.go``).
     Returns ``{"thoughts": n, "text": ...}``: the thoughts numbered, one a line.
     """
     job = get_current_job()
@@ -48,7 +46,7 @@ def export_thoughts(thoughts: list[str], steps: int = 5, step_delay: float = 0.2
             raise RuntimeError(f"The export failed at step {step} of {steps} (on purpose)")
         report_progress(job, step, steps)
         if hold_at == step:
-            job.connection.blpop([release_key(job.id)], timeout=HOLD_SECONDS)
+            holds.wait_for_go(job.connection, job.id, HOLD_SECONDS)  # no go in time: it goes on all the same
     lines = [f"{n}. {thought}" for n, thought in enumerate(thoughts, 1)]
     return {"thoughts": len(thoughts), "text": "\n".join(lines)}
 

@@ -10,11 +10,11 @@
 - ``send_once`` sends at most one email per idempotency key (``SET key NX EX``); ``send_once_then_fail`` is
   ``send_then_fail`` built on it: retried, it still sends once.
 
-A *hold* makes a demonstration that races a job deterministic: the job says in Redis that it reached a step
-(``course:held:<job id>``) and waits there until the notebook releases it (``course:released:<job id>``). The
-notebook waits for the first key (``wait_until_held``), acts (kills the worker, restarts the mail server), and only
-then lets go (``release``); so what it did happened at that step, however fast or slow the machine is. A job that
-nobody releases gives up after ``HOLD_LIMIT`` seconds with an error that says so.
+A *hold* (``support.rq_helpers.holds``, named by the job's id) makes a demonstration that races a job
+deterministic: the job says in Redis that it reached a step and waits there until the notebook releases it. The
+notebook waits for that (``wait_until_held``), acts (kills the worker, restarts the mail server), and only then lets
+go (``release``); so what it did happened at that step, however fast or slow the machine is. A job that nobody
+releases gives up after ``HOLD_LIMIT`` seconds with an error that says so.
 
 Every key these jobs write lives in Redis under ``course:`` or ``workit:sent:`` and expires on its own.
 """
@@ -29,7 +29,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from . import jobs
-from .rq_helpers import queues
+from .rq_helpers import holds, queues
 from .services.processes import wait_until
 
 ATTEMPTS_PREFIX = "course:attempts:"  # + job id: one list entry per attempt of a tracked job
@@ -37,8 +37,6 @@ STEP_PREFIX = "course:later-step:"  # + key: how often a job's later step has ru
 SENT_PREFIX = "workit:sent:"  # + key: the idempotency key of one email
 SENT_TTL = 24 * 60 * 60  # how long an idempotency key is kept (a day: longer than any retry takes)
 NOTES_TTL = 60 * 60  # how long the course keeps its notes about attempts
-HELD_PREFIX = "course:held:"  # + job id: the job reached the step where it waits
-RELEASED_PREFIX = "course:released:"  # + job id: the notebook has acted; the job may go on
 HOLD_LIMIT = 120.0  # seconds a held job waits for its release before it gives up
 
 
@@ -57,24 +55,21 @@ def hold(job: Job) -> None:
     Raises TimeoutError when nobody releases it within ``HOLD_LIMIT`` seconds. A job released once (the key stays
     an hour) is not held again: a requeued or retried run goes straight on.
     """
-    conn = job.connection
-    conn.set(HELD_PREFIX + job.id, "1", ex=NOTES_TTL)
-    if not wait_until(lambda: bool(conn.exists(RELEASED_PREFIX + job.id)), HOLD_LIMIT):
+    if not holds.wait_for_go(job.connection, job.id, HOLD_LIMIT):
         raise TimeoutError(f"held for {HOLD_LIMIT:g} s and nobody released it (failure_jobs.release(job))")
 
 
 def wait_until_held(job: Job, timeout: float = 30.0) -> None:
     """Wait until `job` has reached its hold (it is running, and waiting for ``release``). TimeoutError after
     `timeout` seconds, naming the job's status then."""
-    conn = job.connection
-    if not wait_until(lambda: bool(conn.exists(HELD_PREFIX + job.id)), timeout):
+    if not holds.wait_until_reached(job.connection, job.id, timeout):
         raise TimeoutError(f"job {job.id[:8]} did not reach its hold in {timeout:g} s (status: "
                            f"{job.get_status().value}). Is a worker running?")
 
 
 def release(job: Job) -> None:
     """Let a held job go on (and every later run of it pass its hold straight away)."""
-    job.connection.set(RELEASED_PREFIX + job.id, "1", ex=NOTES_TTL)
+    holds.go(job.connection, job.id)
 
 
 def send_when_released(email: str, thought: str, delay: float = 0.0) -> str:

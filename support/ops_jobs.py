@@ -3,7 +3,8 @@ that ``rq cron`` runs, a job that holds in its slow step until the notebook lets
 length that may fail (a batch to watch).
 
 They live in a module so that any worker can import them as ``support.ops_jobs.<name>``. Each reaches Redis through
-the connection of the job it runs (``rq.get_current_job()``), so it needs no settings of its own.
+the connection of the job it runs (``rq.get_current_job()``), so it needs no settings of its own; ``hold`` waits at
+a hold (``support.rq_helpers.holds``) named by its marker.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import time
 import redis
 from rq import get_current_job
 
+from .rq_helpers import holds
+
 SESSION_PREFIX = "ops:session:"  # the sessions the maintenance job expires: a hash each, with last_seen
 RUNS_KEY = "ops:cron:runs"  # one JSON line per run of expire_sessions: who enqueued it, how many it deleted
-REACHED_PREFIX = "ops:reached:"  # hold() sets <prefix><marker> when it is inside its slow step
-GO_PREFIX = "ops:go:"  # ... and waits there until the notebook sets <prefix><marker>
 HOLD_LIMIT = 300.0  # hold() never waits longer than this for its go
 
 
@@ -45,13 +46,9 @@ def expire_sessions(max_age: float, by: str = "rq cron") -> int:
 
 
 def hold(marker: str, after: float = 0.5) -> str:
-    """A slow job that can be caught in its slow step: say so in Redis, wait there until the notebook sets the go
-    key (at most ``HOLD_LIMIT`` seconds), then work `after` seconds more."""
-    conn = _connection()
-    conn.set(REACHED_PREFIX + marker, time.time(), ex=3600)
-    deadline = time.monotonic() + HOLD_LIMIT
-    while not conn.exists(GO_PREFIX + marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    """A slow job that can be caught in its slow step: say so in Redis, wait there until the notebook says go (the
+    hold `marker`; at most ``HOLD_LIMIT`` seconds), then work `after` seconds more."""
+    holds.wait_for_go(_connection(), marker, HOLD_LIMIT)  # no go in time: it goes on all the same
     time.sleep(after)
     return f"{marker}: finished its slow step"
 

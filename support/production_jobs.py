@@ -8,8 +8,8 @@
 - ``deliver_snapshot(thought)`` delivers a copy of the thought passed as an object (a ``Thought``), the way a job
   does when the caller hands it an object instead of an id.
 - ``rate_limited_call(run, n, seconds)`` stands in for a call to a provider that allows few connections at once:
-  it notes its start and end in Redis and waits at a gate until the notebook opens it, so that how many run at
-  once can be proven before anything is timed.
+  it notes its start and end in Redis and waits at a gate until the notebook opens it (a hold named by the run,
+  ``support.rq_helpers.holds``), so that how many run at once can be proven before anything is timed.
 
 Every key these jobs write lives in Redis under ``course:p09:`` or ``workit:sent:`` and expires on its own.
 """
@@ -22,14 +22,12 @@ from dataclasses import dataclass
 import redis
 from rq import get_current_job
 
-from .rq_helpers import queues
+from .rq_helpers import holds, queues
 from .services import thoughts_db
-from .services.processes import wait_until
 
 PREFIX = "course:p09:"
 DELIVERED = PREFIX + "delivered:"  # + database token + ":" + thought id: one entry per delivery
 CALLS = PREFIX + "calls:"  # + run: "start|n|time" and "end|n|time" entries of rate_limited_call
-GATE = PREFIX + "gate:"  # + run: exists once the notebook lets the calls go on
 RUNNING = PREFIX + "running:"  # + run: how many calls are past their start and before their end
 SENT_PREFIX = "workit:sent:"  # 05's idempotency keys
 NOTES_TTL = 60 * 60  # how long these notes are kept
@@ -105,7 +103,7 @@ def rate_limited_call(run: str, n: int, seconds: float) -> int:
     conn.expire(calls, NOTES_TTL)
     conn.expire(running, NOTES_TTL)
     try:
-        if not wait_until(lambda: bool(conn.exists(GATE + run)), GATE_LIMIT, 0.02):
+        if not holds.wait_for_go(conn, run, GATE_LIMIT):
             raise TimeoutError(f"the gate of run {run} stayed shut for {GATE_LIMIT:g} s")
         time.sleep(seconds)
     finally:

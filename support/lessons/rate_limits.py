@@ -22,7 +22,7 @@ from rq.job import Job
 from rq.rate_limit import RateLimit, RateLimitRegistry
 
 from .. import production_jobs
-from ..rq_helpers import job_watch, queues
+from ..rq_helpers import holds, job_watch, queues
 from ..services.processes import wait_until
 
 
@@ -88,7 +88,7 @@ def run_calls(q: Queue, jobs: int = 8, seconds: float = 0.5, at_once: int = 4, r
     on_queue = q.count
     held_back = RateLimitRegistry(rate_limit.key, conn).get_rate_limited_job_count() if rate_limit else 0
     opened = time.time()
-    conn.set(production_jobs.GATE + run, "open", ex=production_jobs.NOTES_TTL)
+    holds.go(conn, run)
     final = job_watch.wait_for_jobs(batch, timeout=timeout)
     noted = events(run, conn)
     wall = max(moment for moment, step in noted if step < 0) - opened

@@ -16,7 +16,7 @@ import redis
 from rq.job import Job
 
 from .. import export_jobs
-from ..rq_helpers import job_watch
+from ..rq_helpers import holds, job_watch
 from ..services import access, app, links, processes
 
 JSON = {"Accept": "application/json"}
@@ -57,7 +57,7 @@ def wait_for_step(job: Job, step: int, timeout: float = 30.0) -> bool:
 
 def release(job: Job) -> None:
     """Let a job held at its ``hold_at`` step go on."""
-    job.connection.rpush(export_jobs.release_key(job.id), 1)
+    holds.go(job.connection, job.id)
 
 
 def clear_callback_log(connection: redis.Redis) -> None:

@@ -23,7 +23,7 @@ from rq.job import Job
 from rq.utils import utcparse
 
 from .. import ops_jobs
-from ..rq_helpers import queues, recovery, workers
+from ..rq_helpers import holds, queues, recovery, workers
 from ..services import processes
 from ..services.processes import Service
 
@@ -47,14 +47,13 @@ def _marker(job: Job) -> str:
 
 def wait_in_slow_step(job: Job, timeout: float = 30.0) -> bool:
     """Wait until `job` says (through Redis) that it is inside its slow step; True when it did."""
-    key = ops_jobs.REACHED_PREFIX + _marker(job)
-    return processes.wait_until(lambda: bool(job.connection.exists(key)), timeout, 0.02)
+    return holds.wait_until_reached(job.connection, _marker(job), timeout)
 
 
 def in_slow_step(job: Job, service: Service) -> bool:
     """The precondition of every signal below: the job has reached its slow step and is still STARTED (it waits for
     its go), and `service` is the worker running it, alive."""
-    reached = bool(job.connection.exists(ops_jobs.REACHED_PREFIX + _marker(job)))
+    reached = holds.reached(job.connection, _marker(job))
     job.refresh()  # its status and the name of the worker running it, as Redis has them now
     return (reached and job.get_status(refresh=False).value == "started" and job.worker_name == service.rq_name
             and service.alive())
@@ -62,7 +61,7 @@ def in_slow_step(job: Job, service: Service) -> bool:
 
 def release(job: Job) -> None:
     """Let `job` leave its slow step (it then works half a second more and finishes)."""
-    job.connection.set(ops_jobs.GO_PREFIX + _marker(job), 1, ex=3600)
+    holds.go(job.connection, _marker(job))
 
 
 def send(service: Service, sig: signal.Signals = signal.SIGTERM) -> float:
