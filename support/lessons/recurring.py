@@ -18,7 +18,7 @@ from rq.cron import CronScheduler
 
 from .. import ops_jobs
 from ..rq_helpers import queues
-from ..services import processes, redis_server, state
+from ..services import processes, redis_server
 from ..services.processes import Service
 
 CRON_PREFIX = "cron-"
@@ -82,28 +82,20 @@ def start_cron(timeout: float = 30.0) -> Service:
     """Start one ``rq cron`` process on the course's Redis; returns when it has registered in Redis."""
     conn = queues.connection()
     before = {s.name for s in CronScheduler.all(conn)}
-    with state.locked():
-        name = processes.free_name(CRON_PREFIX)
-        argv = processes.python_argv("rq.cli", "cron", "--logging-level", "INFO", CONFIG)
-        proc = processes.spawn(name, argv, env={"RQ_REDIS_URL": redis_server.url()})
-        service = processes.register(name, proc)
-    started = processes.wait_until(
-        lambda: len({s.name for s in CronScheduler.all(conn)} - before) > 0 or not service.alive(), timeout, 0.05)
-    if not started or not service.alive():
-        processes.stop(name)
-        raise processes.ServiceError(f"rq cron did not start; see {state.log_path(name)}")
-    return service
+
+    def command(name: str) -> tuple[list[str], dict[str, object]]:
+        return processes.python_argv("rq.cli", "cron", "--logging-level", "INFO", CONFIG), {}
+
+    def registered(service: Service) -> bool:
+        return len({s.name for s in CronScheduler.all(conn)} - before) > 0
+
+    return processes.start_numbered(CRON_PREFIX, command, registered, "rq cron", timeout,
+                                    env={"RQ_REDIS_URL": redis_server.url()})
 
 
 def running_crons() -> list[Service]:
     """The cron processes this course started that still run."""
-    found = []
-    for name in list(state.read()):
-        if name.startswith(CRON_PREFIX):
-            service = processes.running(name)
-            if service:
-                found.append(service)
-    return found
+    return processes.running_numbered(CRON_PREFIX)
 
 
 def stop_all() -> int:

@@ -150,8 +150,8 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
     """Start a worker as a background process; returns once it is ready (``is_ready``): registered with Redis, and
     stopping warmly on SIGTERM. `serializer`: see ``run_worker``."""
     conn = queues.connection()
-    with state.locked():
-        name = processes.free_name(WORKER_PREFIX)
+
+    def command(name: str) -> tuple[list[str], dict[str, object]]:
         rq_name = f"course-{name}-{os.getpid()}-{len(state.read())}"
         argv = processes.python_argv("support", "worker", "--name", rq_name, "--path", str(path or os.getcwd()),
                                      *queue_names)
@@ -161,16 +161,12 @@ def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: boo
         argv += ["--burst"] if burst else []
         argv += ["--max-idle-time", str(max_idle_time)] if max_idle_time else []
         argv += ["--serializer", serializer] if serializer else []
-        proc = processes.spawn(name, argv)
-        service = processes.register(name, proc, rq_name=rq_name, queues=list(queue_names), simple=simple,
-                                     worker_class=worker_class(simple, kind).__name__)
-    registered = processes.wait_until(lambda: is_ready(rq_name, conn) or not service.alive(), timeout, 0.05)
-    if not registered or not service.alive():
-        if burst and not service.alive():
-            return service  # a burst worker with nothing to do may already be done
-        processes.stop(name)
-        raise processes.ServiceError(f"The worker did not start; see {state.log_path(name)}")
-    return service
+        return argv, {"rq_name": rq_name, "queues": list(queue_names), "simple": simple,
+                      "worker_class": worker_class(simple, kind).__name__}
+
+    # a burst worker with nothing to do may be done before anyone sees it ready
+    return processes.start_numbered(WORKER_PREFIX, command, lambda service: is_ready(service.rq_name, conn),
+                                    "The worker", timeout, may_end=burst)
 
 
 def wait_until_idle(service: Service, timeout: float = 30.0) -> bool:
@@ -184,13 +180,7 @@ def wait_until_idle(service: Service, timeout: float = 30.0) -> bool:
 
 def running_workers() -> list[Service]:
     """The background workers the course started that are still running."""
-    found = []
-    for name in list(state.read()):
-        if name.startswith(WORKER_PREFIX):
-            service = processes.running(name)
-            if service:
-                found.append(service)
-    return found
+    return processes.running_numbered(WORKER_PREFIX)
 
 
 def stop_worker(service: Service) -> bool:

@@ -3,8 +3,9 @@
 Every service the course starts is a process of its own, started in a new session so that it outlives the kernel
 that started it (a restarted kernel finds it again through the state file). Its entry in the state file records
 its PID *and* its start time, so that the course never signals a process that merely reuses an old PID. Every
-record is written by ``register`` (services through ``ensure``, workers, worker kernels); numbered services take
-``free_name(prefix)``. ``wait_until`` is the course's one polling loop.
+record is written by ``register`` (services through ``ensure``, worker kernels); numbered services (workers, rq cron
+processes) are started by ``start_numbered`` under ``free_name(prefix)`` and found by ``running_numbered``.
+``wait_until`` is the course's one polling loop.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .ports import HOST, free_port, listens, pick_port, port_answers, port_is_fr
 __all__ = [  # the ports' helpers come along: notebooks and the CLI know them as processes.port_answers, ...
     "HOST", "SERVICE_MARK", "Service", "ServiceError", "course_env", "course_processes", "ensure", "free_name",
     "free_port", "listens", "pick_port", "port_answers", "port_is_free", "process_alive", "python_argv", "register",
-    "running", "spawn", "stop", "stop_process", "wait_until",
+    "running", "running_numbered", "spawn", "start_numbered", "stop", "stop_process", "wait_until",
 ]
 
 SERVICE_MARK = "COURSE_SERVICE"  # environment variable set in every process the course starts
@@ -248,6 +249,32 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
         tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
         raise ServiceError(f"{name} did not start ({START_ATTEMPTS} tries, the last on {HOST}:{port}, {timeout:.0f} s "
                            f"each at most). Last lines of its log ({log}):\n" + "\n".join(tail))
+
+
+def start_numbered(prefix: str, command: Callable[[str], tuple[Sequence[str], dict[str, Any]]],
+                   ready: Callable[[Service], bool], what: str, timeout: float = 15.0,
+                   env: dict[str, str] | None = None, may_end: bool = False) -> Service:
+    """Start the next numbered service of `prefix` (``worker-1``, ``cron-2``...) and return it once `ready(service)`
+    says so. `command(name)` gives its command line and the details recorded with it (see ``Service``); `env` adds
+    to its environment (see ``spawn``). A process that ends first, or is not ready within `timeout` seconds, is
+    stopped and raises ServiceError naming `what` and its log; with `may_end`, one that ended on its own (a burst
+    worker with nothing to do) is returned as it is."""
+    with state.locked():
+        name = free_name(prefix)
+        argv, details = command(name)
+        service = register(name, spawn(name, argv, env), **details)
+    ready_in_time = wait_until(lambda: ready(service) or not service.alive(), timeout, 0.05)
+    if ready_in_time and service.alive():
+        return service
+    if may_end and not service.alive():
+        return service
+    stop(name)
+    raise ServiceError(f"{what} did not start; see {state.log_path(name)}")
+
+
+def running_numbered(prefix: str) -> list[Service]:
+    """The services of `prefix` (see ``start_numbered``) that still run, in the order they were recorded."""
+    return [service for name in list(state.read()) if name.startswith(prefix) and (service := running(name))]
 
 
 def stop(name: str, timeout: float = 5.0) -> bool:
