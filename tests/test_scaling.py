@@ -57,7 +57,7 @@ def test_prepare_warns_about_a_worker_it_did_not_start(services):
 def test_a_killed_workers_stale_registration_and_scheduler_lock_are_ignored(services):
     conn = queues.connection()
     worker = workers.start_worker(["mailers"], with_scheduler=True)
-    assert processes_wait(lambda: scaling.scheduler_holders(["mailers"], clear_stale=False))
+    assert processes_wait(lambda: scaling.scheduler_lock_holders(["mailers"]))
     import psutil
 
     main = psutil.Process(worker.pid)
@@ -67,8 +67,10 @@ def test_a_killed_workers_stale_registration_and_scheduler_lock_are_ignored(serv
     psutil.wait_procs(family, timeout=5)
     assert conn.get(RQScheduler.get_locking_key("mailers")) is not None  # the lock outlives its owner
     assert scaling.live_workers(["mailers"]) == []
-    assert scaling.scheduler_holders(["mailers"]) == {}
-    assert conn.get(RQScheduler.get_locking_key("mailers")) is None  # cleared, so a new scheduler can start
+    assert scaling.scheduler_lock_holders(["mailers"]) == {}  # a query: the stale lock is left out, not deleted
+    assert conn.get(RQScheduler.get_locking_key("mailers")) is not None
+    assert scaling.delete_stale_scheduler_locks(["mailers", "default"]) == ["mailers"]
+    assert conn.get(RQScheduler.get_locking_key("mailers")) is None  # deleted, so a new scheduler can start
     workers.stop_all_workers()
 
 

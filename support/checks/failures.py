@@ -11,7 +11,7 @@ from rq.job import Job
 
 from ..exercises import Exercise, Incorrect, call, describe, require_function
 from ..failure_jobs import send_once
-from ..rq_helpers import queues, recovery
+from ..rq_helpers import queues, recovery, rq_internals
 from ..services import inbox
 from ..workit import mailer
 
@@ -104,7 +104,7 @@ class _Mailer:
 
 def _new_keys(conn: Any, before: set[bytes]) -> list[bytes]:
     """Keys that appeared since `before`, other than RQ's own."""
-    return sorted(k for k in set(conn.scan_iter(count=1000)) - before if not k.startswith(b"rq:"))
+    return sorted(k for k in set(conn.scan_iter(count=1000)) - before if not rq_internals.is_rq_key(k))
 
 
 def _check_send_once(fn: Any) -> str:

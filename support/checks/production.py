@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-import zlib
 from typing import Any
 
 from rq import Queue
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.rate_limit import RateLimit
 
@@ -164,13 +164,15 @@ ex_mail_limit = Exercise(
 
 
 def stored_payload(job: Job) -> Any:
-    """What Redis holds as the job's function and arguments, read as JSON; ValueError when it is not JSON."""
-    raw = job.connection.hget(job.key, "data")
-    if raw is None:
-        raise ValueError("the job is not in Redis")
+    """What Redis holds as the job's function and arguments (``Job.data``, read back from Redis), read as JSON;
+    ValueError when it is not JSON."""
     try:
-        return json.loads(zlib.decompress(raw).decode("utf-8"))
-    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = Job.fetch(job.id, connection=job.connection, serializer=job.serializer).data
+    except NoSuchJobError:
+        raise ValueError("the job is not in Redis") from None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError("not JSON") from exc
 
 

@@ -22,7 +22,7 @@ from rq.job import Job
 from rq.rate_limit import RateLimit, RateLimitRegistry
 
 from .. import production_jobs
-from ..rq_helpers import holds, job_watch, queues
+from ..rq_helpers import holds, job_watch, queues, rq_internals
 from ..services.processes import wait_until
 
 
@@ -68,8 +68,7 @@ def reset_limit(key: str, connection: redis.Redis | None = None) -> int:
     for job in Job.fetch_many(ids, connection=conn):
         if job is not None:
             job.delete()
-    conn.delete(registry.allowed_key, registry.rate_limited_key, registry.config_key)
-    conn.srem(RateLimitRegistry.rl_keys_key, key)
+    rq_internals.delete_rate_limit(conn, key)
     return len(ids)
 
 

@@ -12,7 +12,6 @@ Redis and reads its figures from the timestamps RQ itself records on each job (`
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,7 +26,7 @@ from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
 from .. import demo_jobs
-from ..rq_helpers import queues, recovery, workers
+from ..rq_helpers import queues, recovery, rq_internals, workers
 from .figures import with_alt
 from ..rq_helpers.job_watch import wait_for_jobs
 from ..services import processes, state
@@ -37,53 +36,52 @@ from ..services.processes import Service
 # --- before measuring: nobody else may take our jobs ----------------------------------------------------------
 
 
-def _alive_here(hostname: str | None, pid: int | None) -> bool:
-    """False only when the process is known to be gone (same machine, no such PID)."""
-    if not pid or (hostname and hostname != socket.gethostname()):
-        return True  # another machine's worker: assume it lives
-    return psutil.pid_exists(pid)
-
-
 def live_workers(queue_names: Sequence[str], connection: redis.Redis | None = None) -> list[Worker]:
     """Workers registered in Redis that listen to any of `queue_names` and whose process still runs.
 
     A worker killed with SIGKILL stays registered until its key expires (minutes); it takes no jobs, so it is
-    left out here.
+    left out here (``recovery.is_gone``).
     """
     conn = connection or queues.connection()
     wanted = set(queue_names)
-    found = []
-    for worker in Worker.all(connection=conn):
-        if wanted & set(worker.queue_names()) and _alive_here(worker.hostname, worker.pid):
-            found.append(worker)
-    return found
+    return [worker for worker in Worker.all(connection=conn)
+            if wanted & set(worker.queue_names()) and not recovery.is_gone(worker)]
 
 
-def scheduler_holders(queue_names: Sequence[str], connection: redis.Redis | None = None,
-                      clear_stale: bool = True) -> dict[str, str]:
-    """Which scheduler holds the lock of each queue ({queue: scheduler name}), for live schedulers only.
-
-    RQ lets one scheduler per queue move due jobs onto it. A scheduler that was killed keeps its lock for about a
-    minute; with `clear_stale`, such a lock (its owner's process is gone) is removed so that a new one can start.
-    """
-    conn = connection or queues.connection()
-    holders = {}
+def _lock_owners(queue_names: Sequence[str], conn: redis.Redis) -> dict[str, tuple[str, bool]]:
+    """{queue: (the name of the scheduler holding its lock, whether that scheduler still runs)}, for the queues of
+    `queue_names` whose lock is held."""
+    owners = {}
     for name in queue_names:
-        key = RQScheduler.get_locking_key(name)
-        owner = conn.get(key)
+        owner = rq_internals.scheduler_lock_owner(conn, name)
         if owner is None:
             continue
-        owner_name = owner.decode()
         try:
-            found = RQScheduler.fetch(owner_name, conn)
-            alive = _alive_here(found.hostname, found.pid)
+            alive = not recovery.is_gone(RQScheduler.fetch(owner, conn))
         except Exception:  # noqa: BLE001 - no metadata left: its owner is gone
             alive = False
-        if alive:
-            holders[name] = owner_name
-        elif clear_stale:
-            conn.delete(key)
-    return holders
+        owners[name] = (owner, alive)
+    return owners
+
+
+def scheduler_lock_holders(queue_names: Sequence[str], connection: redis.Redis | None = None) -> dict[str, str]:
+    """Which live scheduler holds the lock of each queue ({queue: scheduler name}); changes nothing.
+
+    RQ lets one scheduler per queue move due jobs onto it. A scheduler that was killed keeps its lock for about a
+    minute: such a lock is left out here (``delete_stale_scheduler_locks`` removes it).
+    """
+    owners = _lock_owners(queue_names, connection or queues.connection())
+    return {name: owner for name, (owner, alive) in owners.items() if alive}
+
+
+def delete_stale_scheduler_locks(queue_names: Sequence[str], connection: redis.Redis | None = None) -> list[str]:
+    """Delete RQ's scheduler lock of each of `queue_names` whose holder's process is gone (killed: it kept its lock),
+    so that a new scheduler can take it at once; returns those queues."""
+    conn = connection or queues.connection()
+    stale = [name for name, (_owner, alive) in _lock_owners(queue_names, conn).items() if not alive]
+    for name in stale:
+        rq_internals.delete_scheduler_lock(conn, name)
+    return stale
 
 
 def prepare(queue_names: Sequence[str] = ("default", "mailers"), connection: redis.Redis | None = None) -> str:
@@ -97,7 +95,8 @@ def prepare(queue_names: Sequence[str] = ("default", "mailers"), connection: red
     for name in queue_names:
         queues.empty(queues.queue(name, conn))
     others = live_workers(queue_names, conn)
-    schedulers = scheduler_holders(queue_names, conn)
+    delete_stale_scheduler_locks(queue_names, conn)
+    schedulers = scheduler_lock_holders(queue_names, conn)
     lines = [f"Emptied the queues {', '.join(queue_names)}; no other worker is listening to them: {not others}"]
     if others:
         lines.append(f"  {len(others)} worker(s) that this notebook did not start listen to these queues (a worker "

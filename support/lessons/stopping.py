@@ -11,7 +11,6 @@ STARTED in its queue's ``StartedJobRegistry`` until its deadline there passes; t
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import time
@@ -20,7 +19,6 @@ from datetime import datetime, timedelta, timezone
 
 from rq import Queue, Worker
 from rq.job import Job
-from rq.utils import utcparse
 
 from .. import ops_jobs
 from ..rq_helpers import holds, queues, recovery, workers
@@ -72,9 +70,9 @@ def send(service: Service, sig: signal.Signals = signal.SIGTERM) -> float:
 
 def warm_request_taken_at(service: Service) -> datetime | None:
     """When the busy worker took its first SIGTERM or SIGINT, as RQ wrote it into the worker's hash in Redis
-    (``shutdown_requested_date``, UTC); None while it has not."""
-    raw = queues.connection().hget(Worker.redis_worker_namespace_prefix + service.rq_name, "shutdown_requested_date")
-    return utcparse(raw.decode()) if raw else None
+    (``worker.shutdown_requested_date``, UTC); None while it has not."""
+    worker = workers.record(service.rq_name, queues.connection())
+    return None if worker is None else worker.shutdown_requested_date
 
 
 def warm_request_taken(service: Service, timeout: float = 30.0) -> bool:
@@ -113,13 +111,9 @@ def registered(service: Service) -> bool:
 
 
 def abandon_now(job: Job) -> Job:
-    """What RQ's clean-up does once the job's deadline in the StartedJobRegistry has passed, done now: run
-    ``StartedJobRegistry.cleanup`` with a time just after that deadline. Returns the job, refreshed."""
-    left = recovery.seconds_left(job)
-    if left is None:
+    """What RQ's clean-up does once the job's deadline in the StartedJobRegistry has passed, done now, to this job
+    only (``recovery.abandon``): every other job of the registry stays as it is. Returns the job, refreshed."""
+    if not recovery.abandon(job):
         raise RuntimeError("The job is not in the StartedJobRegistry")
-    registry = job.started_job_registry
-    with recovery.hidden_log_records("rq.registry", below=logging.ERROR):  # its warning would land in a cell
-        registry.cleanup(timestamp=time.time() + left + 1)
     job.refresh()
     return job

@@ -15,6 +15,7 @@ from rq.exceptions import InvalidJobOperation
 from rq.job import Job
 
 from ..services.processes import wait_until
+from . import rq_internals
 
 DONE = ("finished", "failed", "stopped", "canceled")
 POLL_SECONDS = 0.02
@@ -49,10 +50,7 @@ def statuses(jobs: Sequence[Job]) -> list[str]:
     """Each job's status in Redis now, read in one round trip (``"deleted"`` when its data is gone)."""
     if not jobs:
         return []
-    with jobs[0].connection.pipeline() as pipe:
-        for job in jobs:
-            pipe.hget(job.key, "status")
-        return [value.decode() if value else "deleted" for value in pipe.execute()]
+    return [found or "deleted" for found in rq_internals.job_statuses(jobs[0].connection, jobs)]
 
 
 def counts(jobs: Sequence[Job]) -> dict[str, int]:

@@ -11,6 +11,7 @@ from rq import Queue
 from rq.job import Job
 
 from ..services import redis_server
+from . import rq_internals
 
 QUEUE_NAMES: tuple[str, ...] = ("urgent", "mailers", "default")
 
@@ -38,7 +39,7 @@ def empty(q: Queue) -> int:
     """Drop every job of `q`, queued or in any of its registries; returns how many were queued.
 
     Each registered job goes through `Job.delete`, which knows how to leave every registry (rq 3's started-job
-    registry refuses a plain `remove`); entries whose job is already gone go with the registry's key.
+    registry refuses a plain `remove`); entries whose job is already gone go with the registry itself.
     """
     dropped = q.empty()
     # started first: reading it runs RQ's clean-up, which moves expired jobs into the failed registry
@@ -47,7 +48,7 @@ def empty(q: Queue) -> int:
         for job in Job.fetch_many(registry.get_job_ids(), connection=q.connection):
             if job is not None:
                 job.delete()
-        q.connection.delete(registry.key)
+        rq_internals.delete_registry(registry)
     return dropped
 
 

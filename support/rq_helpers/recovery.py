@@ -25,17 +25,16 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
 
 import psutil
 import redis
 from rq import Retry, Worker
-from rq.executions import Execution
 from rq.job import Job
 from rq.registry import StartedJobRegistry
+from rq.scheduler import RQScheduler
 
 from ..services.processes import Service
-from . import queues
+from . import queues, rq_internals
 
 
 # --- retries ---------------------------------------------------------------------------------------------------
@@ -44,8 +43,9 @@ from . import queues
 def retry_intervals(retry: Retry | Job | tuple[int, list[int]]) -> list[int]:
     """The pause before each retry of a job with `retry`, of a stored job, or of ``(retries_left, intervals)``.
 
-    This is RQ's own rule (``Job.get_retry_interval``): the pause is taken from the list of intervals, counted from
-    its end as ``retries_left`` goes down, so with more retries than intervals the first value comes again.
+    This is RQ's own rule (``Job.get_retry_interval``, see ``rq_internals.retry_pause``): the pause is taken from the
+    list of intervals, counted from its end as ``retries_left`` goes down, so with more retries than intervals the
+    first value comes again.
     """
     if isinstance(retry, Job):
         left, intervals = retry.retries_left or 0, retry.retry_intervals
@@ -55,7 +55,7 @@ def retry_intervals(retry: Retry | Job | tuple[int, list[int]]) -> list[int]:
         left, intervals = retry
     pauses = []
     while left > 0:
-        pauses.append(int(Job.get_retry_interval(SimpleNamespace(retries_left=left, retry_intervals=intervals))))
+        pauses.append(rq_internals.retry_pause(left, intervals))
         left -= 1
     return pauses
 
@@ -108,12 +108,14 @@ def _running(proc: psutil.Process) -> bool:
         return False
 
 
-def is_gone(worker: Worker) -> bool:
-    """True when `worker` ran on this machine and its process no longer runs (killed, crashed, or a zombie)."""
-    if not worker.pid or worker.hostname != socket.gethostname():
+def is_gone(process: Worker | RQScheduler) -> bool:
+    """The course's one rule for "is this worker (or scheduler) dead": True when it ran on this machine (its
+    hostname is ours) and its PID no longer runs, or is a zombie. One of another machine, or one that has not said
+    its PID, cannot be checked from here: it counts as alive."""
+    if not process.pid or process.hostname != socket.gethostname():
         return False  # on another machine: we cannot tell from here
     try:
-        return not _running(psutil.Process(worker.pid))
+        return not _running(psutil.Process(process.pid))
     except psutil.Error:
         return True
 
@@ -124,23 +126,41 @@ def dead_workers(connection: redis.Redis | None = None) -> list[Worker]:
     return sorted((w for w in Worker.all(connection=conn) if is_gone(w)), key=lambda w: w.name)
 
 
-def _started_jobs(conn: redis.Redis) -> list[tuple[StartedJobRegistry, str, Job | None]]:
-    """(registry, execution id, job) for every job listed in the course queues' started registries; the jobs are
-    fetched in one call (None: its data is gone)."""
-    listed = [(q.started_job_registry, job_id, execution_id) for q in queues.all_queues(conn)
-              for job_id, execution_id in q.started_job_registry.get_job_and_execution_ids(cleanup=False)]
-    found = Job.fetch_many([job_id for _registry, job_id, _execution in listed], connection=conn)
-    return [(registry, execution, job) for (registry, _job_id, execution), job in zip(listed, found)]
+def _execution(job: Job, conn: redis.Redis) -> tuple[StartedJobRegistry, str] | None:
+    """The started registry that lists `job`, and the id of its execution there (None: not listed)."""
+    registry = StartedJobRegistry(job.origin, connection=conn, job_class=type(job), serializer=job.serializer)
+    for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False):
+        if job_id == job.id:
+            return registry, execution_id
+    return None
 
 
 def seconds_left(job: Job, connection: redis.Redis | None = None) -> float | None:
     """How long the ``StartedJobRegistry`` still gives `job` before it counts as abandoned (None: not listed)."""
-    conn = connection or job.connection
-    for registry, execution, listed in _started_jobs(conn):
-        if listed is not None and listed.id == job.id:
-            deadline = _deadline(registry, job.id, execution)
-            return None if deadline is None else deadline - time.time()
-    return None
+    found = _execution(job, connection or job.connection)
+    if found is None:
+        return None
+    deadline = rq_internals.execution_deadline(found[0], job.id, found[1])
+    return None if deadline is None else deadline - time.time()
+
+
+def _hand_to_cleanup(executions: list[tuple[StartedJobRegistry, str, str]]) -> list[bool]:
+    """Let each (registry, job id, execution id)'s deadline pass now and run RQ's clean-up on exactly those: a job
+    with retries left is retried, any other goes to the ``FailedJobRegistry`` with ``AbandonedJobError``; every other
+    job of the registries stays as it is. Returns, for each, whether the registry listed it."""
+    marked = [rq_internals.mark_abandoned(*execution) for execution in executions]
+    touched = {registry.name: registry for (registry, _job, _execution), ok in zip(executions, marked) if ok}
+    with hidden_log_records("rq.registry", below=logging.ERROR):  # its warning (job id, time) would land in a cell
+        for name in sorted(touched):
+            rq_internals.cleanup_marked(touched[name])
+    return marked
+
+
+def abandon(job: Job, connection: redis.Redis | None = None) -> bool:
+    """What RQ's clean-up does to `job` once its deadline in the ``StartedJobRegistry`` has passed, done now, and
+    to this job only. False when the registry does not list it."""
+    found = _execution(job, connection or job.connection)
+    return found is not None and _hand_to_cleanup([(found[0], job.id, found[1])]) == [True]
 
 
 def recover_abandoned(connection: redis.Redis | None = None) -> list[Job]:
@@ -149,27 +169,19 @@ def recover_abandoned(connection: redis.Redis | None = None) -> list[Job]:
     A dead worker is one still registered in Redis from this machine whose process no longer runs (``is_gone``).
     RQ keeps, per worker, an index of the executions it is running (``Worker.get_current_executions``): a live
     worker's jobs are never touched, however busy it is. Each abandoned execution's deadline in its queue's
-    ``StartedJobRegistry`` is moved to now, and ``cleanup()`` runs: a job with retries left is retried, any other
-    job goes to the ``FailedJobRegistry`` with ``AbandonedJobError``. The dead workers are then unregistered, as a
-    worker does itself when it shuts down properly.
+    ``StartedJobRegistry`` is moved to now, and RQ's clean-up runs on those executions only (``_hand_to_cleanup``).
+    The dead workers are then unregistered, as a worker does itself when it shuts down properly.
     """
     conn = connection or queues.connection()
     dead = dead_workers(conn)
-    now = time.time()
-    recovered: list[Job] = []
-    touched: dict[str, StartedJobRegistry] = {}
+    left: list[tuple[Job, tuple[StartedJobRegistry, str, str]]] = []
     for worker in dead:
         for execution in worker.get_current_executions(refresh=True):
             job = Job.fetch_many([execution.job_id], connection=conn)[0]
-            if job is None:
-                continue  # its data is gone: nothing to hand back
-            registry = job.started_job_registry
-            if _expire_now(registry, job.id, execution.id, now):
-                recovered.append(job)
-                touched[registry.name] = registry
-    with hidden_log_records("rq.registry", below=logging.ERROR):  # its warning (job id, time) would land in a cell
-        for name in sorted(touched):
-            touched[name].cleanup(timestamp=now)
+            if job is not None:  # else its data is gone: nothing to hand back
+                left.append((job, (job.started_job_registry, job.id, execution.id)))
+    handed = _hand_to_cleanup([execution for _job, execution in left])
+    recovered = [job for (job, _execution), ok in zip(left, handed) if ok]
     for worker in dead:
         worker.register_death()
     for job in recovered:
@@ -198,21 +210,3 @@ def hidden_log_records(logger_name: str, below: int) -> Iterator[None]:
         yield
     finally:
         logger.removeFilter(dropper)
-
-
-# --- RQ internals: the one place that reads or writes the started registry below RQ's public API -----------------
-# RQ 3 has no public call for "when does this execution's deadline pass" or "let it pass now". Both are the score
-# of the entry "<job id>:<execution id>" in the registry's sorted set (see StartedJobRegistry.add_execution); should
-# a later RQ store it differently, only these two functions change.
-
-
-def _deadline(registry: StartedJobRegistry, job_id: str, execution_id: str) -> float | None:
-    """The Unix time at which the registry counts this execution as abandoned (None: not listed)."""
-    return registry.connection.zscore(registry.key, Execution(execution_id, job_id, registry.connection).composite_key)
-
-
-def _expire_now(registry: StartedJobRegistry, job_id: str, execution_id: str, now: float) -> bool:
-    """Move this execution's deadline to just before `now`, so that ``registry.cleanup(now)`` takes it. False when
-    the registry does not list it (then nothing is written)."""
-    key = Execution(execution_id, job_id, registry.connection).composite_key
-    return registry.connection.zadd(registry.key, {key: now - 1}, xx=True, ch=True) == 1

@@ -24,7 +24,7 @@ from rq.worker import BaseWorker
 
 from ..services import platforms, processes, redis_server, state
 from ..services.processes import Service
-from . import queues
+from . import queues, rq_internals
 from .worker_log import DATE_FORMAT, LOG_FORMAT
 
 BANNER = r"""
@@ -118,18 +118,26 @@ def recorded_while_running() -> Iterator[None]:
 
 
 def record(rq_name: str, conn: redis.Redis) -> Worker | None:
-    """The worker called `rq_name` as registered in Redis (one lookup by key), or None.
+    """The worker called `rq_name` as registered in Redis, or None.
 
     Safe to poll while the worker registers. RQ's ``Worker.find_by_key`` checks that the worker's key exists and, when
     it does not, removes it from the set of all workers (``rq:workers``). A worker whose registration lands between
     that check and that removal has its key, but is missing from the set for good, so ``Worker.all()`` (recovery,
-    ``rq info``, the dashboard) never sees it. This looks first, and asks RQ only once the key is there.
+    ``rq info``, the dashboard) never sees it. This looks first (``rq_internals.worker_registered``), and asks RQ
+    only once the key is there.
     """
-    key = Worker.redis_worker_namespace_prefix + rq_name
-    return Worker.find_by_key(key, connection=conn) if conn.exists(key) else None
+    if not rq_internals.worker_registered(conn, rq_name):
+        return None
+    return Worker.find_by_key(rq_internals.worker_key(rq_name), connection=conn)
 
 
 READY_STATES = {"idle", "busy", "suspended"}  # states RQ sets only once its signal handlers are in place
+
+
+def _state(rq_name: str, conn: redis.Redis) -> str | None:
+    """The worker's state as it wrote it into Redis (``worker.get_state()``), None while it is not registered."""
+    worker = record(rq_name, conn)
+    return None if worker is None else str(getattr(worker.get_state(), "value", worker.get_state()))
 
 
 def is_ready(rq_name: str, conn: redis.Redis) -> bool:
@@ -137,10 +145,9 @@ def is_ready(rq_name: str, conn: redis.Redis) -> bool:
 
     RQ registers a worker (state ``started``) before it installs its signal handlers; a SIGTERM in between kills it at
     once, with no warm shutdown and its name left in Redis. It goes ``idle`` (or ``busy``, or ``suspended``) only
-    after. Reads one field, so it is safe to poll (see ``record``).
+    after. Safe to poll (see ``record``).
     """
-    state = conn.hget(Worker.redis_worker_namespace_prefix + rq_name, "state")
-    return state is not None and state.decode() in READY_STATES
+    return _state(rq_name, conn) in READY_STATES
 
 
 def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: bool = False,
@@ -174,8 +181,7 @@ def wait_until_idle(service: Service, timeout: float = 30.0) -> bool:
     *after* its job's status became ``finished`` or ``failed`` (RQ does its bookkeeping in between), so a cell that
     shows the workers right after its jobs ended waits for this first."""
     conn = queues.connection()
-    key = Worker.redis_worker_namespace_prefix + service.rq_name
-    return processes.wait_until(lambda: conn.hget(key, "state") == b"idle", timeout, 0.02)
+    return processes.wait_until(lambda: _state(service.rq_name, conn) == "idle", timeout, 0.02)
 
 
 def running_workers() -> list[Service]:
