@@ -10,15 +10,16 @@ import redis
 from rq import Queue
 from rq.job import Job
 
-from ..services import redis_server
+from ..services import redis_client
 from . import rq_internals
 
 QUEUE_NAMES: tuple[str, ...] = ("urgent", "mailers", "default")
 
 
 def connection() -> redis.Redis:
-    """A connection to the course's Redis (started if needed)."""
-    return redis_server.connect()
+    """This process's client of the course's Redis (started if needed): one client, kept, that finds the server
+    again when it moves (``services.redis_client``); cheap to call as often as you like."""
+    return redis_client.shared()
 
 
 def queue(name: str = "default", connection_: redis.Redis | None = None, serializer: str | None = None) -> Queue:

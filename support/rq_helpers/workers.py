@@ -77,7 +77,9 @@ def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool =
     import_path = str(Path(path or os.getcwd()).resolve())
     if import_path not in sys.path:
         sys.path.insert(0, import_path)  # the worker imports job modules by name from here, like `rq worker --path`
-    conn = queues.connection()
+    # A client of its own, made from the URL alone: a SpawnWorker rebuilds it in each new horse from its settings
+    # (``Redis(**kwargs)``), which the course's shared client, following the server, cannot be.
+    conn = redis_server.connect()
     cls = worker_class(simple, kind)
     print(banner(queue_names, cls.__name__, redis_server.address(), import_path), flush=True)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT, force=True)
