@@ -79,27 +79,26 @@ ex_retry = Exercise(
 
 
 class _Mailer:
-    """While the check runs: mailer.deliver records each send (email, thought, delay), sends it at once, or raises
-    when `failing` (a mail server that is down)."""
+    """While the check runs (in its thread only: ``mailer.stand_in``): deliver records each send (email, thought,
+    delay), sends it at once, or raises when `failing` (a mail server that is down)."""
 
     def __init__(self) -> None:
         self.sends: list[tuple[Any, Any, Any]] = []
         self.failing = False
 
+    def deliver(self, email: str, thought: str, delay: float | None = None) -> str:
+        self.sends.append((email, thought, delay))
+        if self.failing:
+            raise ConnectionError("the mail server did not answer (the check made it fail)")
+        return mailer.deliver_now(email, thought)
+
     def __enter__(self) -> _Mailer:
-        self.original = mailer.deliver
-
-        def deliver(email: str, thought: str, delay: float | None = None) -> str:
-            self.sends.append((email, thought, delay))
-            if self.failing:
-                raise ConnectionError("the mail server did not answer (the check made it fail)")
-            return self.original(email, thought, 0)
-
-        mailer.deliver = deliver  # type: ignore[assignment]
+        self._standing_in = mailer.stand_in(self.deliver)
+        self._standing_in.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        mailer.deliver = self.original  # type: ignore[assignment]
+        self._standing_in.__exit__(*exc)
 
 
 def _new_keys(conn: Any, before: set[bytes]) -> list[bytes]:

@@ -2,6 +2,8 @@
 
 ``deliver`` is the slow step the whole course is about: it waits `delay` seconds first, standing in for a slow
 third-party call (the seed hard-codes 5 seconds), then hands the message to the course's mail catcher over SMTP.
+A check that must see what the learner's code would send runs it inside ``stand_in(record)``: there, and only in
+that thread, ``deliver`` calls ``record`` instead; everyone else's ``deliver`` sends as always.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import os
 import re
 import smtplib
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -134,9 +139,34 @@ def send(msg: EmailMessage, address: tuple[str, int] | None = None) -> None:
                               "running? Start it with mailcatcher.start().") from exc
 
 
-def deliver(email: str, thought: str, delay: float | None = None) -> str:
-    """The slow step: wait `delay` seconds (a slow third-party call), then send the GIF email. Returns its Message-ID."""
-    time.sleep(default_delay() if delay is None else delay)
+def deliver_now(email: str, thought: str) -> str:
+    """Send the GIF email at once (no slow step). Returns its Message-ID."""
     msg = build_message(email, thought)
     send(msg)
     return msg["Message-ID"]
+
+
+Deliverer = Callable[[str, str, "float | None"], str]  # what deliver is called with: email, thought, delay
+_STAND_IN: ContextVar[Deliverer | None] = ContextVar("deliver_stand_in", default=None)
+
+
+@contextmanager
+def stand_in(deliverer: Deliverer) -> Iterator[None]:
+    """Inside the block, the ``deliver`` calls of this thread (this context) go to ``deliverer(email, thought,
+    delay)`` instead, and return what it returns. Nothing else changes: another thread, the app, a worker still
+    send."""
+    token = _STAND_IN.set(deliverer)
+    try:
+        yield
+    finally:
+        _STAND_IN.reset(token)
+
+
+def deliver(email: str, thought: str, delay: float | None = None) -> str:
+    """The slow step: wait `delay` seconds (a slow third-party call), then send the GIF email. Returns its Message-ID.
+    (Inside ``stand_in``, the stand-in's answer instead.)"""
+    deliverer = _STAND_IN.get()
+    if deliverer is not None:
+        return deliverer(email, thought, delay)
+    time.sleep(default_delay() if delay is None else delay)
+    return deliver_now(email, thought)
