@@ -50,7 +50,7 @@ def wrong_keys(job: Job, done: int, total: int) -> None:
     (not_saved, "but Redis does not: the page reads Redis. Save it with job.save_meta()"),
     (replaces_meta, "The job's other meta ('owner': 'ada') is gone"),
     (wrong_keys, "it should be {'done': 2, 'total': 5}"),
-    (42, "it should be a function of (job, done, total)"),
+    (42, "report should be a function of (job, done, total); you gave 42."),
 ])
 def test_report_wrong_answers_are_incorrect(shared_course: Path, fn: Any, message: str) -> None:
     result = ex_report.check(fn)

@@ -288,13 +288,39 @@ def test_module_exercise_from_placeholder_to_correct(tmp_path):
 def test_require_function_wants_a_callable_that_takes_the_exercise_s_arguments():
     from support.exercises import require_function
 
-    with pytest.raises(Incorrect, match=r"^send_once should be a function; you gave 'send'\.$"):
+    with pytest.raises(Incorrect,
+                       match=r"^send_once should be a function of \(email, thought, key\); you gave 'send'\.$"):
         require_function("send", "send_once", ("email", "thought", "key"))
     for wrong in (lambda email, thought: None, lambda email, thought, key, extra: None, lambda: None):
         with pytest.raises(Incorrect, match=r"^send_once should take three arguments: \(email, thought, key\)\.$"):
             require_function(wrong, "send_once", ("email", "thought", "key"))
     for right in (lambda a, b, c: None, lambda a, b, c, d=1: None, lambda *args: None, min):  # min: no signature
         assert require_function(right, "send_once", ("email", "thought", "key")) is None
+
+
+def test_no_check_hand_writes_the_function_test() -> None:
+    from pathlib import Path
+
+    checks = Path(__file__).resolve().parent.parent / "support" / "checks"
+    found = [f"{path.name}:{n}" for path in sorted(checks.glob("*.py"))
+             for n, line in enumerate(path.read_text().splitlines(), 1) if "if not callable(" in line]
+    assert found == []  # they call require_function, which says what the function should take
+
+
+def test_use_after_check_goes_on_only_with_a_value_whose_last_check_passed():
+    from support.exercises import Exercise
+
+    def check(total, parts):
+        if total != sum(parts):
+            raise Incorrect("not the sum")
+
+    ex = Exercise("Exercise 9", check, fallback=lambda parts: ("reference", sum(parts)), use_after_check=True)
+    assert ex.use(6, [1, 2, 3], quiet=True) == ("reference", 6)  # never checked: use does not check it either
+    assert ex.check(7, [1, 2, 3]).kind == "incorrect" and not ex.passed_last_check(7)
+    assert ex.use(7, [1, 2, 3], quiet=True) == ("reference", 6)
+    assert ex.check(6, [1, 2, 3]).correct and ex.passed_last_check(6)
+    assert ex.use(6, [1, 2, 3], quiet=True) == 6
+    assert ex.check(6, [5]).kind == "incorrect" and ex.use(6, [5], quiet=True) == ("reference", 5)  # the last counts
 
 
 def test_call_with_deadline_returns_the_value_or_stops_the_call():

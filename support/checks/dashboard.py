@@ -9,7 +9,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.results import Result
 
-from ..exercises import Exercise, Incorrect, call, describe
+from ..exercises import Exercise, Incorrect, call, describe, require_function
 from ..rq_helpers import job_watch, queues, recovery
 from ..rq_helpers.failed_jobs import requeue_failed
 from ..rq_helpers.snapshot import snapshot
@@ -38,8 +38,7 @@ SPREAD_SNAPSHOT: dict[str, Any] = {
 
 
 def _check_count_failed(fn: Any) -> str:
-    if not callable(fn):
-        raise Incorrect(f"count_failed should be a function that takes a snapshot; you gave {describe(fn)}.")
+    require_function(fn, "count_failed", ("snapshot",))
     snap = snapshot()
     real = count_failed_reference(snap)  # the same moment as the snapshot: a job failing meanwhile changes neither
     got = call(fn, snap)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..exercises import Choice, Exercise, Incorrect, call, describe
+from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
 from ..rq_helpers import metrics
 
 # --- Exercise 4: three servers, three cron processes -----------------------------------------------------------
@@ -100,8 +100,7 @@ CASES = [  # (values, p, the nearest-rank answer)
 
 
 def check_percentile(fn: Any) -> str:
-    if not callable(fn):
-        raise Incorrect(f"percentile should be a function; you gave {describe(fn)}.")
+    require_function(fn, "percentile", ("values", "p"))
     for values, p, want in CASES:
         given = list(values)
         got = call(fn, given, p)

@@ -130,8 +130,7 @@ def mail_limit_reference(email: str) -> RateLimit:
 
 
 def _check_mail_limit(fn: Any) -> str:
-    if not callable(fn):
-        raise Incorrect(f"mail_limit should be a function of the address; you gave {describe(fn)}.")
+    require_function(fn, "mail_limit", ("email",))
     first, second = call(fn, "ada@example.com"), call(fn, "grace@example.com")
     for limit in (first, second):
         if not isinstance(limit, RateLimit):
@@ -197,23 +196,13 @@ def json_job_reference(json_queue: Queue, thought: production_jobs.Thought) -> J
     return json_queue.enqueue(production_jobs.deliver_thought, thought.id)
 
 
-class _CheckedWithThought(Exercise):
-    """``use(job, json_queue, thought)`` goes on with the learner's job when its last check (with the thought)
-    passed; the check needs the thought, so ``use`` cannot check the job again by itself."""
-
-    def accept(self, value: Any) -> Any:
-        last = self._last_values
-        if last and last[0] is value and self.last_result is not None and self.last_result.correct:
-            return value
-        raise Incorrect("not checked with its thought")
-
-
-ex_json_id = _CheckedWithThought(
+ex_json_id = Exercise(
     "Exercise 3", _check_json_job, title="Pass an id, stored as JSON",
     hints=["json_queue stores jobs as JSON; the default queue as a pickle.",
            "by_id = json_queue.enqueue(deliver_thought, ...) with the thought's id."],
     solution="by_id = json_queue.enqueue(deliver_thought, thought.id)",
     fallback=json_job_reference,
+    use_after_check=True,  # the check needs the thought: use(job, json_queue, thought) goes on once it passed
 )
 
 __all__ = ["ex_after_commit", "ex_mail_limit", "ex_json_id", "stored_payload", "PROVIDER_CONNECTIONS"]

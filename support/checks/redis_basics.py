@@ -16,7 +16,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, call_with_deadline, describe
+from ..exercises import (Choice, Exercise, Incorrect, NotAttempted, call, call_with_deadline, describe,
+                         require_function)
 from ..services import redis_server
 
 ITEMS = ["first", "second", "third"]
@@ -123,8 +124,7 @@ def reference_send(r: redis.Redis, key: str, items: list[str]) -> None:
 
 
 def _check_send(send: Any) -> str:
-    if not callable(send):
-        raise Incorrect(f"send is {describe(send)}; it should be a function: def send(r, key, items): ...")
+    require_function(send, "send", ("r", "key", "items"))
     r, key = connection(), _scratch_key("send")
     try:
         returned = call(send, r, key, list(ITEMS))
@@ -201,8 +201,7 @@ def _probe(take: Any, r: redis.Redis, items: list[str], n: int) -> tuple[Any, fl
 
 
 def _check_take(take: Any) -> str:
-    if not callable(take):
-        raise Incorrect(f"take is {describe(take)}; it should be a function: def take(r, key, n): ...")
+    require_function(take, "take", ("r", "key", "n"))
     r = connection(retry=False)
     got, _, left = _probe(take, r, ITEMS, 3)  # a producer sent 'first', then 'second', then 'third'
     if got is None:

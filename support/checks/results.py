@@ -15,7 +15,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from .. import export_jobs
-from ..exercises import Choice, Exercise, Incorrect, call, describe
+from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
 from ..rq_helpers import queues
 from ..workit import export_status
 
@@ -37,8 +37,7 @@ def _probe_jobs() -> Iterator[list[Job]]:
 
 
 def check_report(fn: Any) -> str:
-    if not callable(fn):
-        raise Incorrect(f"report is {describe(fn)}; it should be a function of (job, done, total).")
+    require_function(fn, "report", ("job", "done", "total"))
     conn = queues.connection()
     with _probe_jobs() as made:
         job = Job.create(export_jobs.count_words, args=("probe",), connection=conn, meta={"owner": "ada"})
@@ -90,8 +89,7 @@ def _status_probes(made: list[Job]) -> list[tuple[str, Job | None]]:
 
 
 def check_status(fn: Any) -> str:
-    if not callable(fn):
-        raise Incorrect(f"export_status is {describe(fn)}; it should be a function of (job).")
+    require_function(fn, "export_status", ("job",))
     with _probe_jobs() as made:
         for what, job in _status_probes(made):
             want = export_status.status_of(job)
@@ -171,18 +169,7 @@ def check_fan_in(total: Any, parts: list[Job]) -> str:
     return f"add_up waits in the DeferredJobRegistry until all {len(ids)} parts finish, then adds their results."
 
 
-class _FanIn(Exercise):
-    """The fan-in's check needs the parts too: ``use(total, parts)`` goes on with `total` when its last check
-    (``check(total, parts)``) passed, else queues the reference for `parts`."""
-
-    def accept(self, value: Any) -> Any:
-        last = self._last_values
-        if last and last[0] is value and self.last_result is not None and self.last_result.correct:
-            return value
-        raise Incorrect("not checked as correct")
-
-
-ex_fan_in = _FanIn(
+ex_fan_in = Exercise(
     "Exercise 3", check_fan_in, title="Fan in: add up the parts",
     hints=[
         "default.enqueue(add_up, job_ids, depends_on=...) queues add_up to run after the jobs it depends on.",
@@ -190,7 +177,8 @@ ex_fan_in = _FanIn(
         "total = default.enqueue(add_up, [p.id for p in parts], depends_on=parts)",
     ],
     solution="total = default.enqueue(add_up, [p.id for p in parts], depends_on=parts)",
-    fallback=fan_in_reference)
+    fallback=fan_in_reference,
+    use_after_check=True)  # the check needs the parts too: use(total, parts) goes on with total once it passed
 
 # --- Exercise 4: how long to keep a result ----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 from rq.job import Job, JobStatus
 
 from .. import jobs
-from ..exercises import Choice, Exercise, Incorrect, call, describe
+from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
 from ..lessons import scaling
 from ..rq_helpers import queues
 
@@ -93,8 +93,7 @@ def wall_time_reference(jobs: int, workers: int, seconds_per_job: float) -> floa
 
 
 def check_wall_time(fn: Any) -> str:
-    if not callable(fn):
-        raise Incorrect(f"wall_time is {describe(fn)}; it should be a function of (jobs, workers, seconds_per_job).")
+    require_function(fn, "wall_time", ("jobs", "workers", "seconds_per_job"))
     for jobs_, workers_, seconds in CASES:
         got = call(fn, jobs_, workers_, seconds)
         want = wall_time_reference(jobs_, workers_, seconds)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, is_placeholder
+from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, is_placeholder, require_function
 
 # --- Exercise 1: a stopwatch -----------------------------------------------------------------------------------
 
@@ -23,8 +23,7 @@ def reference_stopwatch(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]
 
 
 def _check_stopwatch(stopwatch: Any) -> str:
-    if not callable(stopwatch):
-        raise Incorrect(f"stopwatch is {describe(stopwatch)}; it should be a function: def stopwatch(fn, *args): ...")
+    require_function(stopwatch, "stopwatch", ("fn", "*args"))
     calls: list[float] = []
 
     def nap(seconds: float) -> str:

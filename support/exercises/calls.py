@@ -35,7 +35,7 @@ def require_function(fn: Any, name: str, params: tuple[str, ...]) -> None:
     (``name`` is what the exercise calls it). A callable whose signature cannot be read (a builtin) passes: the
     check goes on to try it."""
     if not callable(fn):
-        raise Incorrect(f"{name} should be a function; you gave {describe(fn)}.")
+        raise Incorrect(f"{name} should be a function of ({', '.join(params)}); you gave {describe(fn)}.")
     try:
         inspect.signature(fn).bind(*params)
     except TypeError:

@@ -21,6 +21,10 @@ class Exercise:
     (a job queued now, a failed job requeued), given the extra arguments of ``use``; `fallback_note` is the note
     shown then (default: "Using the reference solution for NAME so you can go on.").
 
+    With `use_after_check`, ``use(value)`` goes on with `value` only when the last check was of it and passed
+    (``passed_last_check``), and never checks it itself: for a check that needs more than the value
+    (``check(total, parts)``), which ``use`` cannot give it.
+
     Subclasses may override :meth:`evaluate` instead of passing a check function, and :meth:`accept` when what
     ``use`` goes on with is not the answer itself, or needs less than the full check.
     """
@@ -28,12 +32,13 @@ class Exercise:
     def __init__(self, name: str, check: Callable[..., Result | str | None] | None = None, *, title: str = "",
                  hints: Sequence[str] = (), solution: str = "", expected: Any = _MISSING,
                  reference: Any = _MISSING, fallback: Callable[..., Any] | None = None,
-                 fallback_note: str = "") -> None:
+                 fallback_note: str = "", use_after_check: bool = False) -> None:
         self.name, self.title, self.hints, self.solution_code = name, title, list(hints), solution.strip("\n")
         self._checker, self.expected = check, expected
         self.reference = expected if reference is _MISSING else reference
         self.fallback = fallback
         self.fallback_note = fallback_note or f"Using the reference solution for {name} so you can go on."
+        self.use_after_check = use_after_check
         self._hints_shown = 0
         self.last_result: Result | None = None
         self._last_values: tuple[Any, ...] | None = None
@@ -106,9 +111,19 @@ class Exercise:
         same = self._last_values is not None and len(self._last_values) == 1 and self._last_values[0] is value
         return self.last_result if same and self.last_result is not None else self.check(value)
 
+    def passed_last_check(self, value: Any) -> bool:
+        """Was the last check of this very `value` (its first argument), and did it pass?"""
+        last = self._last_values
+        return bool(last) and last[0] is value and self.last_result is not None and self.last_result.correct
+
     def accept(self, value: Any) -> Any:
         """What ``use`` goes on with when the learner's `value` will do; raise :class:`Incorrect` or
-        :class:`NotAttempted` when it will not. Here: `value` itself, when it checks as correct."""
+        :class:`NotAttempted` when it will not. Here: `value` itself, when it checks as correct (with
+        `use_after_check`: when its last check passed)."""
+        if self.use_after_check:
+            if self.passed_last_check(value):
+                return value
+            raise Incorrect("not checked as correct")
         result = self.last_check_of(value)
         if not result.correct:
             raise Incorrect(result.message)
