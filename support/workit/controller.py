@@ -1,10 +1,11 @@
 """The Work-It app's controller file, the counterpart of Rails' ``MailersController#create`` (notebook 03).
 
 Started with a controller (``python -m support.workit.web --delivery controller --controller PATH``), the app hands
-every valid form submission to ``create(email, thought)`` in that file. The file is imported afresh for each
-request, together with the modules beside it (the learner's ``gif_sender_job.py``), so an edit counts from the next
-submission on, without a restart. What ``create`` returns says what happened: a queued job (what
-``perform_later`` returns) means a worker will send the email; anything else means it was sent in the request.
+every valid form submission to ``create(email, thought)`` in that file. When the file, or a Python file beside it
+(the learner's ``gif_sender_job.py``), has changed since the last request, they are imported afresh, so an edit
+counts from the next submission on, without a restart; while nothing changed, the module imported last serves.
+What ``create`` returns says what happened: a queued job (what ``perform_later`` returns) means a worker will send
+the email; anything else means it was sent in the request.
 
 A file that does not load, or a ``create`` that raises, becomes a ``ControllerError`` whose message names the file,
 the error and its line: the app shows it on the page, and keeps running.
@@ -52,14 +53,35 @@ def _forget_neighbours(folder: Path) -> None:
             del sys.modules[name]
 
 
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a Python file in `folder` is edited, added or removed: each one's name, time and size."""
+    found = []
+    for path in sorted(folder.glob("*.py")):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue  # removed while we looked
+        found.append((path.name, info.st_mtime_ns, info.st_size))
+    return tuple(found)
+
+
+_loaded: dict[Path, tuple[tuple[tuple[str, int, int], ...], ModuleType]] = {}  # path -> (its folder's stamp, module)
+
+
 def load(path: str | Path) -> ModuleType:
-    """Import the controller file afresh (its folder first on ``sys.path``); ControllerError when it fails."""
+    """The controller file as a module (its folder first on ``sys.path``), imported afresh when it or a Python file
+    beside it changed since it was last imported, else the module imported then; ControllerError when it fails."""
     path = Path(path).resolve()
     if not path.is_file():
         raise ControllerError(f"{path.name} does not exist: run the cell that writes it")
     folder = str(path.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
+    stamp = _stamp(path.parent)
+    known = _loaded.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    _loaded.pop(path, None)
     _forget_neighbours(path.parent)
     spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
     assert spec is not None and spec.loader is not None
@@ -72,6 +94,7 @@ def load(path: str | Path) -> ModuleType:
                               f"{_where(exc, path)}") from exc
     if not callable(getattr(module, "create", None)):
         raise ControllerError(f"{path.name} has no create(email, thought) function")
+    _loaded[path] = (stamp, module)
     return module
 
 
