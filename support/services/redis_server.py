@@ -20,6 +20,7 @@ the course prints or records do not. A server started by an older checkout witho
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import platform
 import shutil
@@ -33,6 +34,8 @@ from redis.retry import Retry
 from . import processes, redis_auth, state
 from .ports import HOST
 from .processes import Service, ServiceError
+
+log = logging.getLogger(__name__)
 
 NAME = "redis"
 PREFERRED_PORT = 6379
@@ -131,11 +134,13 @@ def _open_to_anyone(port: int) -> bool:
 
 def _ready(port: int) -> bool:
     """``ensure``'s check: our server answers with the password. One that answers without any was started by an
-    older checkout: ``ensure`` replaces it (on the same port, from the same append-only file), and this says so."""
+    older checkout: ``ensure`` replaces it (on the same port, from the same append-only file), and this says so in a
+    warning of the logger ``support.services.redis_server`` (with no logging set up, Python shows a warning on
+    stderr: in a notebook, under the cell)."""
     if _open_to_anyone(port):  # first: redis-py's AUTH to a server without a password does not fail
-        print(f"The course's Redis on port {port} was started without a password (by an older version of the "
-              "course): restarting it with one. Its data stays: the append-only file in "
-              f"{state.subdir('redis')}.", flush=True)
+        log.warning("The course's Redis on port %s was started without a password (by an older version of the "
+                    "course): restarting it with one. Its data stays: the append-only file in %s.", port,
+                    state.subdir("redis"))
         return False
     return _ping(port)
 
