@@ -25,11 +25,11 @@ from .services.platforms import UnsupportedPlatform, here, platform_problem
 
 __version__ = "0.1.0"
 
-if (_problem := platform_problem(*here())) is not None:  # native Windows: say so plainly, never a traceback
-    if hasattr(builtins, "__IPYTHON__"):
-        raise UnsupportedPlatform(_problem)  # a notebook cell shows its lines (_render_traceback_)
-    print(_problem, file=sys.stderr)  # python -m support ..., a script
-    raise SystemExit(2)
+# Native Windows, in a notebook: the first cell's import says so in a few plain lines (IPython renders the exception
+# with _render_traceback_, never a traceback). Anywhere else the import goes on: ``python -m support`` says it and
+# exits (support/__main__.py), and nothing that merely imports the package is ended by it.
+if hasattr(builtins, "__IPYTHON__") and (_problem := platform_problem(*here())) is not None:
+    raise UnsupportedPlatform(_problem)
 
 
 def _plain_tracebacks() -> None:

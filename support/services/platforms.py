@@ -1,9 +1,10 @@
 """Which operating systems and processors the course runs on, as pure functions, the message for native Windows, and
 how a worker runs its jobs on each (fork, spawn or simple).
 
-``support/__init__.py`` raises ``UnsupportedPlatform`` on native Windows when the package is imported, so a
-notebook's first cell shows a few plain lines (IPython renders the exception with ``_render_traceback_``, not as a
-traceback) and ``python -m support`` prints the same lines. This module imports nothing from the course.
+On native Windows, ``support/__init__.py`` raises ``UnsupportedPlatform`` when a notebook imports the package, so
+its first cell shows a few plain lines (IPython renders the exception with ``_render_traceback_``, not as a
+traceback); ``python -m support`` prints the same lines and exits (``support/__main__.py``). This module imports
+nothing from the course.
 """
 
 from __future__ import annotations
