@@ -120,8 +120,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             cell.execution_count = want.execution_count
     for path, cells in expected.items():  # nbval compares nothing in a cell without expected outputs: never all
         if not any(c.execution_count is not None for c in cells.values()):
-            raise pytest.UsageError(f"{path.name}: no expected outputs for the learner edition (is the instructor "
-                                    "edition executed? python tools/editions.py --execute-instructor)")
+            raise pytest.UsageError(
+                f"{path.name}: no expected outputs for the learner edition (is the instructor "
+                "edition executed? python tools/editions.py --execute-instructor)"
+            )
 
 
 def notebooks_home() -> Path:
@@ -235,5 +237,7 @@ def pytest_terminal_summary(terminalreporter: object, exitstatus: int, config: p
         write(f"  {seconds:7.1f} s  {phase}")
     ran = sum(len(cells) for cells in _nbval_passed.values())
     if ran:
-        write(f"  nbval: {ran} notebook cells passed; browser: {sum(map(len, _browser_ran.values()))} cells ran "
-              f"in {len(_browser_ran)} notebooks")
+        write(
+            f"  nbval: {ran} notebook cells passed; browser: {sum(map(len, _browser_ran.values()))} cells ran "
+            f"in {len(_browser_ran)} notebooks"
+        )

@@ -53,8 +53,12 @@ def stress_ng() -> str:
     print("Installing stress-ng from Debian ...", file=sys.stderr, flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "stress-ng"], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "stress-ng"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     return shutil.which("stress-ng") or sys.exit("stress-ng did not install")
 
 
@@ -66,8 +70,12 @@ class CpuHog:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> CpuHog:
-        self.proc = subprocess.Popen([stress_ng(), "--cpu", str(self.cpus), "--quiet"], start_new_session=True,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [stress_ng(), "--cpu", str(self.cpus), "--quiet"],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(1)  # let its workers start
         if self.proc.poll() is not None:
             sys.exit(f"stress-ng exited at once (code {self.proc.returncode})")
@@ -97,9 +105,24 @@ def targets(notebooks: list[str]) -> list[str]:
 def one_round(report: Path, paths: list[str]) -> tuple[float, str]:
     """Run both editions once, as `make test-notebooks` does (one chain); the wall time and pytest's last line."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", *paths, *NBVAL,
-                           f"--junitxml={report}", "-o", "junit_family=xunit1"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "2",
+            *paths,
+            *NBVAL,
+            f"--junitxml={report}",
+            "-o",
+            "junit_family=xunit1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     return time.perf_counter() - started, lines[-1] if lines else f"pytest exited {done.returncode}"
 
@@ -143,13 +166,19 @@ def table(idle: dict[str, Tally], loaded: dict[str, Tally]) -> list[dict[str, ob
         i, h = idle.get(notebook, Tally()), loaded.get(notebook, Tally())
         slow_idle = max(i.seconds, default=0.0)
         slow_load = max(h.seconds, default=0.0)
-        rows.append({
-            "notebook": notebook,
-            "idle_runs": i.runs, "idle_failures": i.failures, "idle_slowest_s": round(slow_idle, 1),
-            "load_runs": h.runs, "load_failures": h.failures, "load_slowest_s": round(slow_load, 1),
-            "load_vs_idle": round(slow_load / slow_idle, 2) if slow_idle and slow_load else None,
-            "failed_cells": sorted(set(i.failed_cells + h.failed_cells)),
-        })
+        rows.append(
+            {
+                "notebook": notebook,
+                "idle_runs": i.runs,
+                "idle_failures": i.failures,
+                "idle_slowest_s": round(slow_idle, 1),
+                "load_runs": h.runs,
+                "load_failures": h.failures,
+                "load_slowest_s": round(slow_load, 1),
+                "load_vs_idle": round(slow_load / slow_idle, 2) if slow_idle and slow_load else None,
+                "failed_cells": sorted(set(i.failed_cells + h.failed_cells)),
+            }
+        )
     return rows
 
 
@@ -158,15 +187,23 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10, help="rounds under the CPU hog (default 10)")
     parser.add_argument("--idle-runs", type=int, default=3, help="rounds with nothing else running (default 3)")
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2, help="stress-ng --cpu N (default: all cores)")
-    parser.add_argument("--notebooks", nargs="*", default=[], metavar="NAME",
-                        help="only these notebooks, in both editions (default: every notebook)")
+    parser.add_argument(
+        "--notebooks",
+        nargs="*",
+        default=[],
+        metavar="NAME",
+        help="only these notebooks, in both editions (default: every notebook)",
+    )
     args = parser.parse_args()
     paths = targets(args.notebooks)
 
     idle: dict[str, Tally] = {}
     loaded: dict[str, Tally] = {}
-    print(f"Flake hunt: {args.idle_runs} idle round(s), then {args.runs} under stress-ng --cpu {args.cpus}",
-          file=sys.stderr, flush=True)
+    print(
+        f"Flake hunt: {args.idle_runs} idle round(s), then {args.runs} under stress-ng --cpu {args.cpus}",
+        file=sys.stderr,
+        flush=True,
+    )
     idle_walls = hunt(args.idle_runs, idle, "idle", paths)
     load_walls: list[float] = []
     if args.runs:
@@ -177,16 +214,27 @@ def main() -> int:
     print(f"\n{'notebook':<46} {'idle':>10} {'slowest':>8}   {'load':>10} {'slowest':>8} {'ratio':>6}")
     for row in rows:
         ratio = f"{row['load_vs_idle']:.2f}" if row["load_vs_idle"] else "-"
-        print(f"{row['notebook']:<46} {row['idle_failures']:>3} of {row['idle_runs']:<3} {row['idle_slowest_s']:>7}s"
-              f"   {row['load_failures']:>3} of {row['load_runs']:<3} {row['load_slowest_s']:>7}s {ratio:>6}")
+        print(
+            f"{row['notebook']:<46} {row['idle_failures']:>3} of {row['idle_runs']:<3} {row['idle_slowest_s']:>7}s"
+            f"   {row['load_failures']:>3} of {row['load_runs']:<3} {row['load_slowest_s']:>7}s {ratio:>6}"
+        )
         if row["failed_cells"]:
             print(f"    failed: {', '.join(row['failed_cells'])}")
     failures = sum(int(row["idle_failures"]) + int(row["load_failures"]) for row in rows)
-    print(json.dumps({"date": time.strftime("%Y-%m-%d"), "cpus_hogged": args.cpus,
-                      "idle_rounds": len(idle_walls), "load_rounds": len(load_walls),
-                      "idle_round_s_max": round(max(idle_walls, default=0), 1),
-                      "load_round_s_max": round(max(load_walls, default=0), 1),
-                      "failures": failures, "notebooks": rows}))
+    print(
+        json.dumps(
+            {
+                "date": time.strftime("%Y-%m-%d"),
+                "cpus_hogged": args.cpus,
+                "idle_rounds": len(idle_walls),
+                "load_rounds": len(load_walls),
+                "idle_round_s_max": round(max(idle_walls, default=0), 1),
+                "load_round_s_max": round(max(load_walls, default=0), 1),
+                "failures": failures,
+                "notebooks": rows,
+            }
+        )
+    )
     return 1 if failures else 0
 
 

@@ -65,14 +65,18 @@ def one_learner_memory() -> dict[str, float]:
         try:
             services = course.up("redis", "catcher", "app", "dashboard", quiet=True)
             worker = workers.start_worker()
-            kernel, client = start_new_kernel(kernel_name="python3", env={**os.environ}, cwd=str(ROOT / "instructor"),
-                                              stderr=subprocess.DEVNULL)
+            kernel, client = start_new_kernel(
+                kernel_name="python3", env={**os.environ}, cwd=str(ROOT / "instructor"), stderr=subprocess.DEVNULL
+            )
             try:
-                client.execute_interactive("from support import dashboard\n"
-                                           "from support.rq_helpers import queues, workers\n"
-                                           "from support.services import course\n"
-                                           "_ = course.up('redis', 'catcher', quiet=True)", timeout=60,
-                                           output_hook=lambda _msg: None)
+                client.execute_interactive(
+                    "from support import dashboard\n"
+                    "from support.rq_helpers import queues, workers\n"
+                    "from support.services import course\n"
+                    "_ = course.up('redis', 'catcher', quiet=True)",
+                    timeout=60,
+                    output_hook=lambda _msg: None,
+                )
                 time.sleep(2)  # let every process settle after start-up
                 sizes = {name: pss_mb(service.pid) for name, service in services.items()}
                 sizes["worker"] = pss_mb(worker.pid)
@@ -94,12 +98,31 @@ def run_learners(n: int, work: Path) -> list[dict[str, object]]:
         folder = work / f"n{n}-learner{k}"
         shutil.copytree(ROOT / "instructor", folder / "instructor")
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "--rootdir", str(ROOT),
-                               "--basetemp", str(folder / "tmp"), *NBVAL, str(folder / "instructor" / NOTEBOOK)],
-                              cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:xdist",
+                "--rootdir",
+                str(ROOT),
+                "--basetemp",
+                str(folder / "tmp"),
+                *NBVAL,
+                str(folder / "instructor" / NOTEBOOK),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         lines = [line for line in done.stdout.splitlines() if line.strip()]
-        results[k] = {"seconds": time.perf_counter() - started, "passed": done.returncode == 0,
-                      "last": lines[-1] if lines else f"exit {done.returncode}"}
+        results[k] = {
+            "seconds": time.perf_counter() - started,
+            "passed": done.returncode == 0,
+            "last": lines[-1] if lines else f"exit {done.returncode}",
+        }
 
     threads = [threading.Thread(target=learner, args=(k,)) for k in range(n)]
     for thread in threads:
@@ -128,11 +151,21 @@ def main() -> int:
         for n in args.learners:
             results = run_learners(n, work)
             seconds = [float(r["seconds"]) for r in results]
-            rows.append({"learners": n, "passed": sum(bool(r["passed"]) for r in results),
-                         "median_s": round(statistics.median(seconds), 1), "slowest_s": round(max(seconds), 1),
-                         "failures": [r["last"] for r in results if not r["passed"]]})
-            print(f"{n} learner(s) running {NOTEBOOK}: {rows[-1]['passed']}/{n} passed, median "
-                  f"{rows[-1]['median_s']} s, slowest {rows[-1]['slowest_s']} s", file=sys.stderr, flush=True)
+            rows.append(
+                {
+                    "learners": n,
+                    "passed": sum(bool(r["passed"]) for r in results),
+                    "median_s": round(statistics.median(seconds), 1),
+                    "slowest_s": round(max(seconds), 1),
+                    "failures": [r["last"] for r in results if not r["passed"]],
+                }
+            )
+            print(
+                f"{n} learner(s) running {NOTEBOOK}: {rows[-1]['passed']}/{n} passed, median "
+                f"{rows[-1]['median_s']} s, slowest {rows[-1]['slowest_s']} s",
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     alone = rows[0]["slowest_s"] if rows and rows[0]["learners"] == 1 else None
@@ -140,12 +173,21 @@ def main() -> int:
     print("|---|---|---|---|---|")
     for row in rows:
         ratio = f"{row['slowest_s'] / alone:.1f}x" if alone else "-"
-        print(f"| {row['learners']} | {row['passed']}/{row['learners']} | {row['median_s']} s | {row['slowest_s']} s "
-              f"| {ratio} |")
-    cpus, total_gb = psutil.cpu_count(), psutil.virtual_memory().total / 1024 ** 3
-    print(json.dumps({"machine": {"cpus": cpus, "memory_gb": round(total_gb, 1)},
-                      "memory_mb": {k: round(v, 1) for k, v in memory.items()},
-                      "services_mb": round(services_mb, 1), "side_by_side": rows}))
+        print(
+            f"| {row['learners']} | {row['passed']}/{row['learners']} | {row['median_s']} s | {row['slowest_s']} s "
+            f"| {ratio} |"
+        )
+    cpus, total_gb = psutil.cpu_count(), psutil.virtual_memory().total / 1024**3
+    print(
+        json.dumps(
+            {
+                "machine": {"cpus": cpus, "memory_gb": round(total_gb, 1)},
+                "memory_mb": {k: round(v, 1) for k, v in memory.items()},
+                "services_mb": round(services_mb, 1),
+                "side_by_side": rows,
+            }
+        )
+    )
     return 0 if all(row["passed"] == row["learners"] for row in rows) else 1
 
 

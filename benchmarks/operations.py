@@ -76,8 +76,10 @@ def main() -> int:
     from support.rq_helpers import workers
     from support.services import course
 
-    figures: dict[str, object] = {"date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores, "
-                                  f"{platform.machine()}, Python {platform.python_version()}"}
+    figures: dict[str, object] = {
+        "date": date.today().isoformat(),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+    }
     try:
         course.up("redis", quiet=True)
         worker = workers.start_worker(["default"], with_scheduler=False)

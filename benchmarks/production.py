@@ -31,17 +31,27 @@ def bench_after_commit(requests: int) -> dict[str, dict[str, int]]:
     try:
         ways = {
             "enqueue_inside_transaction": after_commit.run_requests(
-                after_commit.submit_enqueue_inside, q, requests=requests, worker_first=True),
-            "enqueue_after_commit": after_commit.run_requests(after_commit.submit_after_commit, q,
-                                                              requests=requests),
-            "outbox_and_relay": after_commit.run_requests(after_commit.submit_with_outbox, q, requests=requests,
-                                                          after=lambda: after_commit.relay(q)),
+                after_commit.submit_enqueue_inside, q, requests=requests, worker_first=True
+            ),
+            "enqueue_after_commit": after_commit.run_requests(after_commit.submit_after_commit, q, requests=requests),
+            "outbox_and_relay": after_commit.run_requests(
+                after_commit.submit_with_outbox, q, requests=requests, after=lambda: after_commit.relay(q)
+            ),
         }
     finally:
         workers.stop_worker(service)
-    return {name: {"requests": t.requests, "rolled_back": t.rolled_back, "jobs": t.jobs,
-                   "jobs_for_rolled_back_rows": t.jobs_for_rolled_back, "jobs_that_found_nothing": t.found_nothing,
-                   "delivered": t.delivered, "committed": t.committed} for name, t in ways.items()}
+    return {
+        name: {
+            "requests": t.requests,
+            "rolled_back": t.rolled_back,
+            "jobs": t.jobs,
+            "jobs_for_rolled_back_rows": t.jobs_for_rolled_back,
+            "jobs_that_found_nothing": t.found_nothing,
+            "delivered": t.delivered,
+            "committed": t.committed,
+        }
+        for name, t in ways.items()
+    }
 
 
 def bench_rate_limit(n_workers: int, jobs: int, seconds: float, concurrency: int) -> dict[str, float]:
@@ -57,15 +67,23 @@ def bench_rate_limit(n_workers: int, jobs: int, seconds: float, concurrency: int
     try:
         rate_limits.reset_limit("bench-provider")
         free = rate_limits.run_calls(q, jobs=jobs, seconds=seconds, at_once=n_workers)
-        limited = rate_limits.run_calls(q, jobs=jobs, seconds=seconds, at_once=concurrency,
-                                        rate_limit=RateLimit("bench-provider", concurrency))
+        limited = rate_limits.run_calls(
+            q, jobs=jobs, seconds=seconds, at_once=concurrency, rate_limit=RateLimit("bench-provider", concurrency)
+        )
     finally:
         for service in started:
             workers.stop_worker(service)
-    return {"workers": n_workers, "jobs": jobs, "seconds_per_job": seconds, "concurrency": concurrency,
-            "peak_without_limit": free.peak, "wall_without_limit_s": round(free.wall, 3),
-            "peak_with_limit": limited.peak, "wall_with_limit_s": round(limited.wall, 3),
-            "held_back_at_gate": limited.held_back_at_gate}
+    return {
+        "workers": n_workers,
+        "jobs": jobs,
+        "seconds_per_job": seconds,
+        "concurrency": concurrency,
+        "peak_without_limit": free.peak,
+        "wall_without_limit_s": round(free.wall, 3),
+        "peak_with_limit": limited.peak,
+        "wall_with_limit_s": round(limited.wall, 3),
+        "held_back_at_gate": limited.held_back_at_gate,
+    }
 
 
 def main() -> int:
@@ -84,12 +102,16 @@ def main() -> int:
         course.up("redis", quiet=True)
         counts = bench_after_commit(args.requests)
         for way, tally in counts.items():
-            print(f"{way:<28} {tally['jobs']:>3} jobs, {tally['jobs_for_rolled_back_rows']} for rolled-back rows, "
-                  f"{tally['jobs_that_found_nothing']} found nothing, {tally['delivered']}/{tally['committed']} "
-                  "delivered")
+            print(
+                f"{way:<28} {tally['jobs']:>3} jobs, {tally['jobs_for_rolled_back_rows']} for rolled-back rows, "
+                f"{tally['jobs_that_found_nothing']} found nothing, {tally['delivered']}/{tally['committed']} "
+                "delivered"
+            )
         rate = bench_rate_limit(args.workers, args.jobs, args.seconds, args.concurrency)
-        print(f"RateLimit: peak {rate['peak_without_limit']} -> {rate['peak_with_limit']}, wall "
-              f"{rate['wall_without_limit_s']:.2f} s -> {rate['wall_with_limit_s']:.2f} s")
+        print(
+            f"RateLimit: peak {rate['peak_without_limit']} -> {rate['peak_with_limit']}, wall "
+            f"{rate['wall_without_limit_s']:.2f} s -> {rate['wall_with_limit_s']:.2f} s"
+        )
     finally:
         course.down()
         os.environ.pop("COURSE_HOME")

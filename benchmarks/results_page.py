@@ -6,7 +6,8 @@ Measures, against a real Redis, a real worker and the real Work-It process: how 
 per export at several poll intervals; what one status request costs (round trip at the client, the app's own time
 from its log, Redis commands); for Server-Sent Events: what an open stream does to Work-It (one request at a
 time) and how many threads a threaded dev server spends on open streams; and both through jupyter-server-proxy in a
-real Jupyter server (a status request's round trip; when the stream's events arrive, directly and through it). The last line printed is one JSON object.
+real Jupyter server (a status request's round trip; when the stream's events arrive, directly and through it). The last
+line printed is one JSON object.
 Runs in a temporary state folder and stops everything it started.
 """
 
@@ -50,8 +51,9 @@ def sse_blocks_workit(results, app_url: str, headers: dict) -> float:
     opened = threading.Event()
 
     def stream() -> None:
-        with requests.get(f"{app_url}/exports/{links['job_id']}/events", headers=headers, stream=True,
-                          timeout=60) as response:
+        with requests.get(
+            f"{app_url}/exports/{links['job_id']}/events", headers=headers, stream=True, timeout=60
+        ) as response:
             opened.set()
             for _ in response.iter_lines():
                 pass
@@ -85,8 +87,9 @@ def threads_for_open_streams(results, streams: int) -> int:
     socks = []
     for _ in range(streams):
         s = socket.create_connection(("127.0.0.1", server.port))
-        s.sendall(f"GET /exports/{job.id}/events HTTP/1.1\r\nHost: x\r\n{access.HEADER}: {access.token()}\r\n\r\n"
-                  .encode())
+        s.sendall(
+            f"GET /exports/{job.id}/events HTTP/1.1\r\nHost: x\r\n{access.HEADER}: {access.token()}\r\n\r\n".encode()
+        )
         s.recv(100)  # the headers: the stream is open
         socks.append(s)
     added = threading.active_count() - before
@@ -111,11 +114,22 @@ def through_jupyter_proxy(results, app_port: int) -> dict[str, float]:
     port, token = free_port(), secrets.token_hex(16)
     scratch = Path(tempfile.mkdtemp(prefix="results-page-jupyter-"))
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"), "JUPYTER_CONFIG_DIR": str(scratch / "config")}
-    argv = [sys.executable, "-m", "jupyter", "server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={scratch}"]
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "server",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={scratch}",
+    ]
     argv += ["--allow-root"] if os.geteuid() == 0 else []
-    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     headers = {"Authorization": f"token {token}", **access.headers()}
     base = f"http://127.0.0.1:{port}/proxy/127.0.0.1:{app_port}"
     figures: dict[str, float] = {}
@@ -140,8 +154,9 @@ def through_jupyter_proxy(results, app_port: int) -> dict[str, float]:
             links = results.start_export(**EXPORT)
             t0 = time.perf_counter()
             arrivals = []
-            with requests.get(f"{root}/exports/{links['job_id']}/events", headers=headers, stream=True,
-                              timeout=60) as response:
+            with requests.get(
+                f"{root}/exports/{links['job_id']}/events", headers=headers, stream=True, timeout=60
+            ) as response:
                 for line in response.iter_lines(chunk_size=1):
                     if line.startswith(b"data:"):
                         arrivals.append(time.perf_counter() - t0)
@@ -189,16 +204,19 @@ def main() -> int:
         time.sleep(0.2)  # the app's log line is written after the answer
         figures["status_app_ms_median"] = round(1000 * statistics.median(app_seconds(log, since)), 2)
         figures["redis_commands_per_status_request_queued"] = results.commands_per_status_request(
-            queues.connection(), links["status_url"], 50)
+            queues.connection(), links["status_url"], 50
+        )
         worker = workers.start_worker(["default"], with_scheduler=False)
         done = results.start_export(thoughts="x", steps=1, step_delay=0)
         results.poll_like_the_page(done["status_url"], 0.05)
         workers.stop_worker(worker)
         figures["redis_commands_per_status_request_finished"] = results.commands_per_status_request(
-            queues.connection(), done["status_url"], 50)
+            queues.connection(), done["status_url"], 50
+        )
         worker = workers.start_worker(["default"], with_scheduler=False)
         figures["workit_health_wait_s_while_one_sse_stream_open"] = round(
-            sse_blocks_workit(results, started["app"].url, access.headers()), 2)
+            sse_blocks_workit(results, started["app"].url, access.headers()), 2
+        )
         figures["threads_added_by_20_sse_streams_threaded_server"] = threads_for_open_streams(results, 20)
         figures.update(through_jupyter_proxy(results, started["app"].port))
         workers.stop_worker(worker)

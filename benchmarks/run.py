@@ -133,7 +133,8 @@ def bench_end_to_end(runs: int = 30, delay: float = 0.5) -> dict[str, float]:
     from support.services import inbox, mailcatcher, processes
 
     job_dir = Path(tempfile.mkdtemp())
-    (job_dir / "bench_e2e_job.py").write_text(textwrap.dedent(f"""
+    (job_dir / "bench_e2e_job.py").write_text(
+        textwrap.dedent(f"""
         from support.active_job import ActiveJob
         from support.workit.mailer import deliver
 
@@ -141,7 +142,8 @@ def bench_end_to_end(runs: int = 30, delay: float = 0.5) -> dict[str, float]:
             queue_as = "mailers"
             def perform(self, email, thought):
                 return deliver(email, thought, delay={delay})
-    """))
+    """)
+    )
     sys.path.insert(0, str(job_dir))
     from bench_e2e_job import BenchJob  # type: ignore[import-not-found]
 
@@ -158,8 +160,11 @@ def bench_end_to_end(runs: int = 30, delay: float = 0.5) -> dict[str, float]:
         time.sleep(0.05)  # let the worker go idle again
     processes.stop(worker.name)
     inbox.clear()
-    return {"e2e_overhead_p50_ms": round(statistics.median(overheads) * 1000, 1),
-            "e2e_overhead_p99_ms": round(p(overheads, 99) * 1000, 1), "e2e_delay_s": delay}
+    return {
+        "e2e_overhead_p50_ms": round(statistics.median(overheads) * 1000, 1),
+        "e2e_overhead_p99_ms": round(p(overheads, 99) * 1000, 1),
+        "e2e_delay_s": delay,
+    }
 
 
 def bench_progress(n: int = 2000, rounds: int = 5) -> dict[str, float]:
@@ -181,8 +186,11 @@ def bench_progress(n: int = 2000, rounds: int = 5) -> dict[str, float]:
     finally:
         events.listeners[:] = subscribed
     recorded = statistics.median(per_check() for _ in range(rounds))
-    return {"check_us": round(without, 1), "check_with_progress_us": round(recorded, 1),
-            "progress_us_per_check": round(recorded - without, 1)}
+    return {
+        "check_us": round(without, 1),
+        "check_with_progress_us": round(recorded, 1),
+        "progress_us_per_check": round(recorded - without, 1),
+    }
 
 
 def bench_course(workers: int = 2) -> dict[str, float]:
@@ -192,9 +200,24 @@ def bench_course(workers: int = 2) -> dict[str, float]:
     key = "course_nbval" if workers else "course_nbval_serial"
     t0 = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-n", str(workers), "instructor", "notebooks", "--nbval",
-         "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"],  # pyproject.toml adds the rest
-        cwd=ROOT, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            str(workers),
+            "instructor",
+            "notebooks",
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            "tests/sanitize.cfg",
+        ],  # pyproject.toml adds the rest
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - t0
     tail = result.stdout.strip().splitlines()[-1:] or ["?"]
     print(f"  pytest --nbval -n {workers}: {tail[0]}", file=sys.stderr)
@@ -204,8 +227,11 @@ def bench_course(workers: int = 2) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-course", action="store_true", help="do not time the notebooks under nbval")
-    parser.add_argument("--course-serial", action="store_true",
-                        help="also time both editions one after the other (about 4 minutes more)")
+    parser.add_argument(
+        "--course-serial",
+        action="store_true",
+        help="also time both editions one after the other (about 4 minutes more)",
+    )
     parser.add_argument("--delay", type=float, default=5.0, help="the mailer's delay for the inline figures")
     parser.add_argument("--posts", type=int, default=200, help="background posts to time")
     args = parser.parse_args()
@@ -215,15 +241,21 @@ def main() -> int:
     os.environ.pop("REDIS_URL", None)
     from support.services import course
 
-    figures: dict[str, object] = {"date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores, "
-                                  f"{platform.machine()}, Python {platform.python_version()}"}
+    figures: dict[str, object] = {
+        "date": date.today().isoformat(),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+    }
     try:
-        steps = [("progress recording", bench_progress),
-                 ("Redis start to PING", bench_redis_ready), ("mail catcher", bench_catcher),
-                 ("Work-It form", lambda: bench_app(args.delay, 3, args.posts)), ("enqueue", bench_enqueue),
-                 ("forking worker", lambda: {"worker_fork_jobs_per_s": round(bench_worker_throughput(False, 200), 1)}),
-                 ("simple worker", lambda: {"worker_simple_jobs_per_s": round(bench_worker_throughput(True, 1000), 1)}),
-                 ("perform_later to inbox", bench_end_to_end)]
+        steps = [
+            ("progress recording", bench_progress),
+            ("Redis start to PING", bench_redis_ready),
+            ("mail catcher", bench_catcher),
+            ("Work-It form", lambda: bench_app(args.delay, 3, args.posts)),
+            ("enqueue", bench_enqueue),
+            ("forking worker", lambda: {"worker_fork_jobs_per_s": round(bench_worker_throughput(False, 200), 1)}),
+            ("simple worker", lambda: {"worker_simple_jobs_per_s": round(bench_worker_throughput(True, 1000), 1)}),
+            ("perform_later to inbox", bench_end_to_end),
+        ]
         for label, step in steps:
             print(f"- {label} ...", file=sys.stderr, flush=True)
             figures.update(step())

@@ -81,8 +81,9 @@ def measure(what: str, parent: Path) -> dict[str, object]:
         result["seconds with set-up"] = result.pop("seconds")
         seconds, code, output = run(argv, clone, parent / f"{what}-again.log")
         result.update({"seconds": round(seconds), "exit": code or result["exit"]})
-    result.update({"target_s": TARGETS[what], "within_target": code == 0 and seconds <= TARGETS[what],
-                   "pytest": summary(output)})
+    result.update(
+        {"target_s": TARGETS[what], "within_target": code == 0 and seconds <= TARGETS[what], "pytest": summary(output)}
+    )
     result.update({k: round(v, 1) for k, v in phases(output).items()})
     if code != 0:
         print(output[-4000:], file=sys.stderr)
@@ -96,12 +97,16 @@ def main() -> int:
     parser.add_argument("--only", choices=sorted(TARGETS), help="time one command only")
     args = parser.parse_args()
     chosen = [args.only] if args.only else ["test", "fast"] + (["ci"] if args.ci else [])
-    figures: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "commit": subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+    figures: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
         "machine": f"{os.cpu_count()} cores {platform.machine()}, Python {platform.python_version()}",
-        "hog": "stress-ng --cpu 2" if args.hog else "idle"}
+        "hog": "stress-ng --cpu 2" if args.hog else "idle",
+    }
     failed = False
-    with tempfile.TemporaryDirectory(prefix="test-time-") as tmp, (CpuHog(2) if args.hog else nullcontext()):
+    with tempfile.TemporaryDirectory(prefix="test-time-") as tmp, CpuHog(2) if args.hog else nullcontext():
         for what in chosen:
             (Path(tmp) / what).mkdir()
             result = measure(what, Path(tmp))

@@ -68,7 +68,8 @@ class ActiveJob:
 
     @classmethod
     def perform_later(cls, *args: Any) -> Job | Any:
-        """Hand the job to the queue adapter. With ``"rq"``: enqueue it on ``queue_as`` and return the RQ job at once."""
+        """Hand the job to the queue adapter. With ``"rq"``: enqueue it on ``queue_as`` and return the RQ job at
+        once."""
         return _perform_later(cls, cls.queue_as, args)
 
     @classmethod
@@ -115,7 +116,8 @@ def job_path(cls: type[ActiveJob]) -> str:
         raise ValueError(
             f"{cls.__name__} is defined in __main__ (a notebook cell or a script), so a worker, which is another "
             f"process, cannot import it. Put the class in a module file (for example gif_sender_job.py) and "
-            f"import it from there.")
+            f"import it from there."
+        )
     return f"{cls.__module__}:{cls.__qualname__}"
 
 

@@ -19,8 +19,9 @@ from .services.processes import ServiceError
 def cmd_up(args: argparse.Namespace) -> int:
     services = course.up(*course.SERVICES, delivery=args.delivery, delay=args.delay, quiet=True)
     print("The course's services are up:")
-    for line in course.describe(services, delivery=args.delivery, delay=args.delay, browser=True,
-                                token=True).splitlines():
+    for line in course.describe(
+        services, delivery=args.delivery, delay=args.delay, browser=True, token=True
+    ).splitlines():
         print(f"  {line}")
     print("Run a worker in another terminal:  python -m support worker")
     print("Stop everything:                   python -m support down")
@@ -49,9 +50,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     try:
         with recorded_while_running():  # so that `python -m support down` stops it too
-            run_worker(args.queues or queues.QUEUE_NAMES, burst=args.burst, simple=args.simple,
-                       with_scheduler=not args.no_scheduler, max_idle_time=args.max_idle_time, path=args.path,
-                       name=args.name, kind=args.kind, serializer=args.serializer)
+            run_worker(
+                args.queues or queues.QUEUE_NAMES,
+                burst=args.burst,
+                simple=args.simple,
+                with_scheduler=not args.no_scheduler,
+                max_idle_time=args.max_idle_time,
+                path=args.path,
+                name=args.name,
+                kind=args.kind,
+                serializer=args.serializer,
+            )
     except KeyboardInterrupt:
         pass
     return 0
@@ -115,31 +124,49 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("queues", nargs="*", help=f"queues in priority order (default: {' '.join(queues.QUEUE_NAMES)})")
     worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")
     worker.add_argument("--simple", action="store_true", help="run jobs in the worker process (no fork)")
-    worker.add_argument("--class", dest="kind", choices=["fork", "spawn", "simple"], default=None,
-                        help="how to run each job: fork (Linux default), spawn (macOS default) or simple")
+    worker.add_argument(
+        "--class",
+        dest="kind",
+        choices=["fork", "spawn", "simple"],
+        default=None,
+        help="how to run each job: fork (Linux default), spawn (macOS default) or simple",
+    )
     worker.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler (retries, enqueue_in)")
     worker.add_argument("--max-idle-time", type=int, default=None, help="quit after this many idle seconds")
     worker.add_argument("--path", default=None, help="folder to import job modules from (default: current)")
-    worker.add_argument("--serializer", choices=["pickle", "json"], default=None,
-                        help="how the jobs were stored (default: rq's, pickle); must match the app's queues")
+    worker.add_argument(
+        "--serializer",
+        choices=["pickle", "json"],
+        default=None,
+        help="how the jobs were stored (default: rq's, pickle); must match the app's queues",
+    )
     worker.add_argument("--name", default=None, help=argparse.SUPPRESS)
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("down", help="stop everything the course started").set_defaults(func=cmd_down)
 
-    sub.add_parser("doctor", help="check this machine for the course: Python, platform, server, worker, ports, "
-                   "widgets; one line per problem saying what to do").set_defaults(func=cmd_doctor)
+    sub.add_parser(
+        "doctor",
+        help="check this machine for the course: Python, platform, server, worker, ports, "
+        "widgets; one line per problem saying what to do",
+    ).set_defaults(func=cmd_doctor)
 
     reset = sub.add_parser("reset", help="empty the inbox and the queues")
     reset.add_argument("--yes", action="store_true", help="do not ask first")
     reset.set_defaults(func=cmd_reset)
 
-    progress = sub.add_parser("progress", help="your exercises per notebook: correct, tried, not attempted, used the "
-                              "reference, and hints taken (kept in the state folder only)")
+    progress = sub.add_parser(
+        "progress",
+        help="your exercises per notebook: correct, tried, not attempted, used the "
+        "reference, and hints taken (kept in the state folder only)",
+    )
     progress.add_argument("notebook", nargs="?", default=None, help="only this notebook, e.g. 03_jobs")
     progress.add_argument("--export", metavar="FILE.csv", help="write one CSV row per exercise, to hand in")
-    progress.add_argument("--learner", metavar="NAME", help="the learner column of the export (default: a random "
-                          "id made once and kept in the state folder)")
+    progress.add_argument(
+        "--learner",
+        metavar="NAME",
+        help="the learner column of the export (default: a random id made once and kept in the state folder)",
+    )
     progress.set_defaults(func=cmd_progress)
     return parser
 

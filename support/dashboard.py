@@ -6,7 +6,8 @@ The code lives by kind; this module only re-exports it:
 - its page in the notebook (``embed``, ``link``): ``support/widgets/dashboard_page.py``
 - ``rq info``: ``support/rq_helpers/rq_info.py``
 - the plain data (``snapshot``, ``counts_table``, ``failed_table``): ``support/rq_helpers/snapshot.py``
-- Requeue / Delete (``requeue_failed``, ``delete_failed``, ``requeue_all_failed``): ``support/rq_helpers/failed_jobs.py``
+- Requeue / Delete (``requeue_failed``, ``delete_failed``, ``requeue_all_failed``):
+``support/rq_helpers/failed_jobs.py``
 - the live widget (``DashboardWidget``, ``show_dashboard``): ``support/widgets/dashboard_widget.py``
 """
 
@@ -18,7 +19,25 @@ from .widgets.dashboard_page import DashboardFrame, embed, link
 from .widgets.dashboard_widget import POLL_SECONDS, DashboardWidget, show_dashboard
 
 __all__ = [
-    "COLUMNS", "INSTALL_HELP", "NAME", "POLL_SECONDS", "PREFERRED_PORT", "DashboardFrame", "DashboardWidget",
-    "counts_table", "delete_failed", "embed", "failed_table", "link", "requeue_all_failed", "requeue_failed",
-    "rq_info", "show_dashboard", "snapshot", "start", "status", "stop", "url",
+    "COLUMNS",
+    "INSTALL_HELP",
+    "NAME",
+    "POLL_SECONDS",
+    "PREFERRED_PORT",
+    "DashboardFrame",
+    "DashboardWidget",
+    "counts_table",
+    "delete_failed",
+    "embed",
+    "failed_table",
+    "link",
+    "requeue_all_failed",
+    "requeue_failed",
+    "rq_info",
+    "show_dashboard",
+    "snapshot",
+    "start",
+    "status",
+    "stop",
+    "url",
 ]

@@ -1,4 +1,5 @@
-"""Small jobs for measuring workers (``06_scaling_and_scheduling``): a one-second job, a no-op job, and a job that reports its code.
+"""Small jobs for measuring workers (``06_scaling_and_scheduling``): a one-second job, a no-op job, and a job that
+reports its code.
 
 They live in a module, not in a notebook cell, so that any worker can import them as ``support.demo_jobs.<name>``.
 ``one_second`` sleeps, the way a job that waits on a mail server or an API does: it holds a worker, not a CPU core.

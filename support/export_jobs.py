@@ -29,8 +29,9 @@ def report_progress(job: Job, done: int, total: int) -> None:
     job.save_meta()
 
 
-def export_thoughts(thoughts: list[str], steps: int = 5, step_delay: float = 0.2, fail_at: int | None = None,
-                    hold_at: int | None = None) -> dict[str, Any]:
+def export_thoughts(
+    thoughts: list[str], steps: int = 5, step_delay: float = 0.2, fail_at: int | None = None, hold_at: int | None = None
+) -> dict[str, Any]:
     """Build the export of `thoughts` in `steps` steps of `step_delay` s, reporting progress after each step.
 
     Step `fail_at` raises on purpose; at step `hold_at` the job waits (progress saved) for its go (``holds.go``).
@@ -64,8 +65,9 @@ def on_export_success(job: Job, connection: Any, result: Any, *args: Any, **kwar
     _log(connection, "success", job, result=result)
 
 
-def on_export_failure(job: Job, connection: Any, exc_type: type, exc_value: BaseException, tb: Any,
-                      *args: Any, **kwargs: Any) -> None:
+def on_export_failure(
+    job: Job, connection: Any, exc_type: type, exc_value: BaseException, tb: Any, *args: Any, **kwargs: Any
+) -> None:
     """Failure callback: gets the job, a Redis connection and the exception (type, value, traceback)."""
     _log(connection, "failure", job, error=f"{exc_type.__name__}: {exc_value}")
 

@@ -63,8 +63,10 @@ def wait_until_held(job: Job, timeout: float = 30.0) -> None:
     """Wait until `job` has reached its hold (it is running, and waiting for ``release``). TimeoutError after
     `timeout` seconds, naming the job's status then."""
     if not holds.wait_until_reached(job.connection, job.id, timeout):
-        raise TimeoutError(f"job {job.id[:8]} did not reach its hold in {timeout:g} s (status: "
-                           f"{job.get_status().value}). Is a worker running?")
+        raise TimeoutError(
+            f"job {job.id[:8]} did not reach its hold in {timeout:g} s (status: "
+            f"{job.get_status().value}). Is a worker running?"
+        )
 
 
 def release(job: Job) -> None:
@@ -144,8 +146,10 @@ def wait_for_attempts(job: Job, count: int, timeout: float = 15.0) -> list[Attem
         return len(found) >= count
 
     if not wait_until(made, timeout, 0.02):
-        raise TimeoutError(f"job {job.id[:8]} made {len(found)} attempt(s) in {timeout:g} s, not {count}. "
-                           "Is a worker with the scheduler running?")
+        raise TimeoutError(
+            f"job {job.id[:8]} made {len(found)} attempt(s) in {timeout:g} s, not {count}. "
+            "Is a worker with the scheduler running?"
+        )
     return found
 
 
@@ -210,8 +214,9 @@ def sent_key(key: str) -> str:
     return SENT_PREFIX + key
 
 
-def send_once(email: str, thought: str, key: str, delay: float = 0.0,
-              connection: redis.Redis | None = None) -> str | None:
+def send_once(
+    email: str, thought: str, key: str, delay: float = 0.0, connection: redis.Redis | None = None
+) -> str | None:
     """Send the email for `key` unless it was sent already; returns its Message-ID, or None when skipped.
 
     ``SET workit:sent:<key> NX EX 86400`` claims the key in one atomic step: of two attempts (a retry, a second

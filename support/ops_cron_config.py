@@ -18,5 +18,6 @@ MAX_AGE = 300  # a session not seen for 5 minutes is expired
 
 WHO = os.environ.get("COURSE_SERVICE", "rq cron")  # the course names each process it starts: cron-1, cron-2, ...
 
-cron.register(expire_sessions, "default", kwargs={"max_age": MAX_AGE, "by": WHO}, interval=INTERVAL,
-              name="expire-sessions")
+cron.register(
+    expire_sessions, "default", kwargs={"max_age": MAX_AGE, "by": WHO}, interval=INTERVAL, name="expire-sessions"
+)

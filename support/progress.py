@@ -21,7 +21,8 @@ from typing import Any
 from .checks import NOTEBOOKS, catalogue
 from .services import progress_log
 from .services.progress_log import path, record_answers
-from .services.progress_summary import CSV_COLUMNS, Row, report as _report, summarize
+from .services.progress_summary import CSV_COLUMNS, Row, summarize
+from .services.progress_summary import report as _report
 from .widgets import progress_view
 
 __all__ = ["export", "path", "record_answers", "report", "rows", "show"]

@@ -9,7 +9,8 @@ Run the consumer as a process of its own::
     python -m support.tiny_queue redis://127.0.0.1:6379/0 tiny:queue 3
 
 Give it the course's Redis by its address, without the password (anyone on the machine can read a command line):
-it finds the password in the course's state folder. It takes 3 items from the list ``tiny:queue`` and prints one line per item, then exits. It gives up (and says so)
+it finds the password in the course's state folder. It takes 3 items from the list ``tiny:queue`` and prints one line
+per item, then exits. It gives up (and says so)
 after ``--patience`` seconds without work, so a consumer nobody feeds never lingers.
 """
 
@@ -44,14 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("url", help="the Redis server, e.g. redis://127.0.0.1:6379/0")
     parser.add_argument("key", help="the list to take items from")
     parser.add_argument("count", type=int, help="how many items to take, then exit")
-    parser.add_argument("--patience", type=float, default=PATIENCE,
-                        help=f"seconds to wait for one item before giving up (default {PATIENCE:g})")
+    parser.add_argument(
+        "--patience",
+        type=float,
+        default=PATIENCE,
+        help=f"seconds to wait for one item before giving up (default {PATIENCE:g})",
+    )
     args = parser.parse_args(argv)
     # socket_timeout: longer than the wait, or the client would give up on a BRPOP that Redis still holds
     from .services import redis_server  # not at the top: `consume` is shown in 02, and needs none of the course
 
-    r = redis.Redis.from_url(redis_server.authenticated(args.url), decode_responses=True,
-                             socket_timeout=args.patience + 5)
+    r = redis.Redis.from_url(
+        redis_server.authenticated(args.url), decode_responses=True, socket_timeout=args.patience + 5
+    )
     print(f"consumer ready, waiting for {args.count} items on {args.key}", flush=True)
     taken = consume(r, args.key, args.count, args.patience)
     return 0 if len(taken) == args.count else 1

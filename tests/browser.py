@@ -10,11 +10,23 @@ import os
 import shutil
 import sys
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 # Where Chromium lives: Debian's package, other Linux packages, the macOS app (Homebrew's cask installs it there).
-CHROMIUM_PLACES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium",
-                   "/Applications/Chromium.app/Contents/MacOS/Chromium"]
+CHROMIUM_PLACES = [
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/snap/bin/chromium",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+]
 CHROMIUM_OVERRIDE = "COURSE_CHROMIUM"  # a path to the Chromium program to use instead
 NOT_INSTALLED = """Chromium is not installed, and the browser tests need it (no browser is ever downloaded by them).
 Install it, then run the tests again:

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from browser import CHROMIUM_ARGS, NOT_INSTALLED, find_chromium
 from browser_traffic import Traffic
 from lab_page import LabPage
 from lab_server import BASE_URL, REPO, LabServer, copy_notebooks, serving
+
 from support.services import course, inbox, processes, redis_server, state, thoughts_db
 
 BROWSER_SWITCH = "COURSE_BROWSER_TESTS"  # "0": skip the browser tests, saying so (make test BROWSER=0)

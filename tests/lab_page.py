@@ -31,9 +31,12 @@ class LabPage:
     def load(self, timeout: float = 60.0) -> LabPage:
         """(Re)load JupyterLab with an empty workspace (``?reset``: no restored tabs)."""
         self.page.goto(self.lab.url(f"lab?reset&token={self.lab.token}"))
-        self.page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell"
-                                    " && window.jupyterapp.commands.hasCommand('docmanager:open'))",
-                                    timeout=timeout * 1000, polling=100)
+        self.page.wait_for_function(
+            "() => !!(window.jupyterapp && window.jupyterapp.shell"
+            " && window.jupyterapp.commands.hasCommand('docmanager:open'))",
+            timeout=timeout * 1000,
+            polling=100,
+        )
         self.page.evaluate("async () => { await window.jupyterapp.restored; }")
         return self
 
@@ -72,9 +75,12 @@ class NotebookPage:
 
     def open(self, timeout: float = 60.0) -> None:
         """Open the notebook (File > Open, as it were) and wait until its kernel is idle."""
-        self.page.evaluate("""async (path) => {
+        self.page.evaluate(
+            """async (path) => {
           const panel = await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
-          window.jupyterapp.shell.activateById(panel.id); }""", self.path)
+          window.jupyterapp.shell.activateById(panel.id); }""",
+            self.path,
+        )
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -126,8 +132,9 @@ class NotebookPage:
             self.page.keyboard.press("Escape")
         raise AssertionError(f"{self.path}: {what} did not start any cell (3 tries)")
 
-    def run_all(self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None,
-                tick: float = 0.25) -> dict[str, Any]:
+    def run_all(
+        self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None, tick: float = 0.25
+    ) -> dict[str, Any]:
         """Clear the stored outputs, Run All Cells, and wait until every cell has run and the kernel is idle.
 
         `on_tick` sees every snapshot while the notebook runs (live widgets change, and may be closed by the
@@ -137,8 +144,9 @@ class NotebookPage:
         self._start("Run All Cells", self.click_run_all)
         return self._watch(timeout, on_tick, tick)
 
-    def run_until(self, marker: str, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None,
-                  tick: float = 0.25) -> dict[str, Any]:
+    def run_until(
+        self, marker: str, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None, tick: float = 0.25
+    ) -> dict[str, Any]:
         """Clear the stored outputs, then run every cell up to and with the first code cell whose source has
         `marker` (Run All Above, then Run Selected Cell), and wait until they have run. ``run_rest`` goes on."""
         self.clear_outputs()
@@ -148,25 +156,29 @@ class NotebookPage:
         self._start(f"Running up to {marker!r}", lambda: self.page.evaluate(RUN_UNTIL_JS, [self.path, marker]))
         return self._watch(timeout, on_tick, tick, upto=self.upto)
 
-    def run_rest(self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None,
-                 tick: float = 0.25) -> dict[str, Any]:
+    def run_rest(
+        self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None, tick: float = 0.25
+    ) -> dict[str, Any]:
         """After ``run_until``: run the cells below it (Run Selected Cell and All Below, from the next cell)."""
         self.wait_ready()
         self.page.evaluate(RUN_REST_JS, [self.path, self.upto])
         return self._watch(timeout, on_tick, tick)
 
-    def _watch(self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None, tick: float,
-               upto: int | None = None) -> dict[str, Any]:
+    def _watch(
+        self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None, tick: float, upto: int | None = None
+    ) -> dict[str, Any]:
         """Read the page every `tick` until the cells (the first `upto` code cells, or all) have run and the kernel
         has been idle for a second; fail on a dialog, on cells that never run, or after `timeout`."""
         began = time.monotonic()
         quiet = stalled = 0
         while True:
             snap = self.snapshot(upto)
-            self.history.append(f"{time.monotonic() - began:6.2f} s: kernel {snap.get('kernel')}, "
-                                f"[*] {snap.get('running')}/{snap.get('modelRunning')}, "
-                                f"numbered {snap.get('numbered')}, not run yet {snap.get('pending')}, "
-                                f"stopped by an error {snap.get('stopped')}")
+            self.history.append(
+                f"{time.monotonic() - began:6.2f} s: kernel {snap.get('kernel')}, "
+                f"[*] {snap.get('running')}/{snap.get('modelRunning')}, "
+                f"numbered {snap.get('numbered')}, not run yet {snap.get('pending')}, "
+                f"stopped by an error {snap.get('stopped')}"
+            )
             if on_tick is not None:
                 on_tick(snap)
             if snap.get("dialog"):
@@ -178,11 +190,15 @@ class NotebookPage:
             if quiet >= 4:  # nothing queued and the kernel idle for a second: the run is over
                 return snap
             if stalled * tick >= 10:
-                raise AssertionError(f"{self.path}: {snap.get('pending')} cells never ran, though nothing is queued "
-                                     "and the kernel is idle; the last looks:\n  " + "\n  ".join(self.history[-8:]))
+                raise AssertionError(
+                    f"{self.path}: {snap.get('pending')} cells never ran, though nothing is queued "
+                    "and the kernel is idle; the last looks:\n  " + "\n  ".join(self.history[-8:])
+                )
             if time.monotonic() - began > timeout:
-                raise AssertionError(f"{self.path}: still running after {timeout:.0f} s; the last looks:\n  "
-                                     + "\n  ".join(self.history[-8:]))
+                raise AssertionError(
+                    f"{self.path}: still running after {timeout:.0f} s; the last looks:\n  "
+                    + "\n  ".join(self.history[-8:])
+                )
             self.page.wait_for_timeout(tick * 1000)  # (not time.sleep: Playwright serves the page's events meanwhile)
 
     def ran_cells(self) -> list[int]:
@@ -222,16 +238,26 @@ class NotebookPage:
         path = ARTIFACTS / f"{name}.png"
         size = self.page.viewport_size or {"width": 1400, "height": 1000}
         try:
-            height = self.page.evaluate("""(path) => {
-              """ + FIND_JS + """
+            height = self.page.evaluate(
+                """(path) => {
+              """
+                + FIND_JS
+                + """
               const inner = w && w.content && w.content.node.querySelector('.jp-WindowedPanel-viewport');
-              return inner ? inner.scrollHeight : 0; }""", self.path)
+              return inner ? inner.scrollHeight : 0; }""",
+                self.path,
+            )
             if height:
                 self.page.set_viewport_size({"width": size["width"], "height": min(int(height) + 200, 20000)})
-                self.page.evaluate("""(path) => {
-                  """ + FIND_JS + """
+                self.page.evaluate(
+                    """(path) => {
+                  """
+                    + FIND_JS
+                    + """
                   const outer = w && w.content && w.content.node.querySelector('.jp-WindowedPanel-outer');
-                  if (outer) outer.scrollTop = 0; }""", self.path)
+                  if (outer) outer.scrollTop = 0; }""",
+                    self.path,
+                )
                 time.sleep(0.5)  # let cells that were off-screen render
             self.page.screenshot(path=str(path), full_page=True)
         finally:

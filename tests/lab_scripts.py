@@ -5,12 +5,17 @@ by focus.
 """
 
 # The open notebook panel whose file is `path` (not "the current widget": that one depends on focus).
-FIND_JS = ("const w = window.jupyterapp && [...window.jupyterapp.shell.widgets('main')]"
-           ".find(w => w.context && w.context.path === path);")
+FIND_JS = (
+    "const w = window.jupyterapp && [...window.jupyterapp.shell.widgets('main')]"
+    ".find(w => w.context && w.context.path === path);"
+)
 
 # The notebook as the page shows it, read every fraction of a second while it runs.
-SNAPSHOT_JS = """([path, upto]) => {
-  """ + FIND_JS + """
+SNAPSHOT_JS = (
+    """([path, upto]) => {
+  """
+    + FIND_JS
+    + """
   if (!w) return null;
   const node = w.node;
   const all = sel => [...node.querySelectorAll(sel)];
@@ -40,9 +45,13 @@ SNAPSHOT_JS = """([path, upto]) => {
                                           .map(td => td.title + '=' + td.textContent.trim()).join(' ')),
   };
 }"""
+)
 
 # Every code cell, from the notebook model: what ran, its tags, its error outputs.
-CELLS_JS = """(path) => { """ + FIND_JS + """ return w.content.widgets
+CELLS_JS = (
+    """(path) => { """
+    + FIND_JS
+    + """ return w.content.widgets
   .map((cell, index) => ({cell, index})).filter(({cell}) => cell.model.type === 'code')
   .map(({cell, index}) => ({
     index,
@@ -53,9 +62,13 @@ CELLS_JS = """(path) => { """ + FIND_JS + """ return w.content.widgets
     widgets: cell.model.outputs.toJSON().filter(o => o.data && o.data['application/vnd.jupyter.widget-view+json'])
       .length,
   })); }"""
+)
 
-READY_JS = """(path) => {
-  """ + FIND_JS + """
+READY_JS = (
+    """(path) => {
+  """
+    + FIND_JS
+    + """
   if (!w || !w.context.isReady) return false;
   if (window.jupyterapp.shell.currentWidget !== w) {  // menus act on the current notebook: make it this one
     window.jupyterapp.shell.activateById(w.id);
@@ -64,29 +77,41 @@ READY_JS = """(path) => {
   const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
   return !!kernel && kernel.status === 'idle' && w.sessionContext.isReady;
 }"""
+)
 
 # Select the first code cell whose source has the marker; returns how many code cells there are up to it, with it.
-SELECT_JS = """([path, marker]) => {
-  """ + FIND_JS + """
+SELECT_JS = (
+    """([path, marker]) => {
+  """
+    + FIND_JS
+    + """
   const index = w.content.widgets.findIndex(c => c.model.type === 'code'
                                              && c.model.sharedModel.getSource().includes(marker));
   if (index < 0) return null;
   return w.content.widgets.slice(0, index + 1).filter(c => c.model.type === 'code').length;
 }"""
+)
 
 # Run every cell above the marked one, then the marked one (Run > Run All Above Selected Cell, Run Selected Cell).
 # (Not awaited: the kernel runs them in the order they were sent, and the page is read meanwhile.)
-RUN_UNTIL_JS = """([path, marker]) => {
-  """ + FIND_JS + """
+RUN_UNTIL_JS = (
+    """([path, marker]) => {
+  """
+    + FIND_JS
+    + """
   w.content.activeCellIndex = w.content.widgets.findIndex(c => c.model.type === 'code'
                                                           && c.model.sharedModel.getSource().includes(marker));
   window.jupyterapp.commands.execute('notebook:run-all-above');
   window.jupyterapp.commands.execute('notebook:run-cell');
 }"""
+)
 
 # From the cell after the first `upto` code cells: Run > Run Selected Cell and All Below.
-RUN_REST_JS = """([path, upto]) => {
-  """ + FIND_JS + """
+RUN_REST_JS = (
+    """([path, upto]) => {
+  """
+    + FIND_JS
+    + """
   const widgets = w.content.widgets;
   let seen = 0, index = 0;
   while (index < widgets.length && (widgets[index].model.type !== 'code' || seen < upto)) {
@@ -96,6 +121,7 @@ RUN_REST_JS = """([path, upto]) => {
   w.content.activeCellIndex = index;
   window.jupyterapp.commands.execute('notebook:run-all-below');
 }"""
+)
 
 # Images inside an inbox frame: [src prefix, naturalWidth, complete].
 FRAME_IMAGES_JS = "() => [...document.images].map(i => [i.src.slice(0, 22), i.naturalWidth, i.complete])"

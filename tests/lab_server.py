@@ -34,8 +34,7 @@ BASE_URL = "/user/learner/"  # JupyterHub's layout: a learner's server lives und
 # User settings for the tests' JupyterLab: no news / update pop-ups over the notebook, and every cell in the page
 # (JupyterLab 4 renders only the cells in view by default: axe, and counts of prompts, would miss the others).
 SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                       "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
@@ -62,12 +61,17 @@ class LabServer:
     # --- life cycle ------------------------------------------------------------------------------------------
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("REDIS_URL", "WORKIT_DELAY", "JUPYTER_TOKEN", "JUPYTER_PATH", "COURSE_SERVICE")}
-        env.update(COURSE_HOME=str(self.home),
-                   JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"),
-                   JUPYTER_CONFIG_DIR=str(self.scratch / "config"),
-                   IPYTHONDIR=str(self.scratch / "ipython"))
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("REDIS_URL", "WORKIT_DELAY", "JUPYTER_TOKEN", "JUPYTER_PATH", "COURSE_SERVICE")
+        }
+        env.update(
+            COURSE_HOME=str(self.home),
+            JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"),
+            JUPYTER_CONFIG_DIR=str(self.scratch / "config"),
+            IPYTHONDIR=str(self.scratch / "ipython"),
+        )
         return env
 
     def start(self, timeout: float = 60.0) -> LabServer:
@@ -76,18 +80,36 @@ class LabServer:
             path = settings / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(value))
-        for attempt in range(3):  # a free port can be taken between picking it and binding it: pick again
+        for _attempt in range(3):  # a free port can be taken between picking it and binding it: pick again
             self.port = free_port()
-            argv = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-                    f"--ServerApp.root_dir={self.root}", f"--ServerApp.base_url={self.base_url}",
-                    "--expose-app-in-browser",
-                    f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.scratch / 'workspaces'}"]
+            argv = [
+                sys.executable,
+                "-m",
+                "jupyter",
+                "lab",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+                f"--ServerApp.base_url={self.base_url}",
+                "--expose-app-in-browser",
+                f"--LabApp.user_settings_dir={settings}",
+                f"--LabApp.workspaces_dir={self.scratch / 'workspaces'}",
+            ]
             if os.geteuid() == 0:
                 argv.append("--allow-root")
             with open(self.log_path, "ab") as log:
-                self.proc = subprocess.Popen(argv, cwd=self.root, env=self.env(), stdin=subprocess.DEVNULL,
-                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                self.proc = subprocess.Popen(
+                    argv,
+                    cwd=self.root,
+                    env=self.env(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.proc.poll() is None:
                 if self._status_answers():
@@ -162,8 +184,9 @@ class LabServer:
         return f"http://127.0.0.1:{self.port}{self.base_url}{path.lstrip('/')}"
 
     def api(self, method: str, path: str, timeout: float = 10) -> Any:
-        request = urllib.request.Request(self.url(path), method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            self.url(path), method=method, headers={"Authorization": f"token {self.token}"}
+        )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for 127.0.0.1
         with opener.open(request, timeout=timeout) as response:
             body = response.read()
@@ -207,8 +230,9 @@ def serving(server: LabServer) -> Iterator[LabServer]:
             if lost:
                 print("JupyterLab left these kernels running; they were killed:\n  " + "\n  ".join(lost))
         finally:  # then whatever the kernels started (Redis, the catcher, the app, workers)
-            subprocess.run([sys.executable, "-m", "support", "down"], env=server.env(), cwd=REPO,
-                           capture_output=True, timeout=120)
+            subprocess.run(
+                [sys.executable, "-m", "support", "down"], env=server.env(), cwd=REPO, capture_output=True, timeout=120
+            )
         deadline = time.monotonic() + 10
         while (left := server.leftovers()) and time.monotonic() < deadline:
             time.sleep(0.2)

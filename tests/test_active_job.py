@@ -97,8 +97,9 @@ def test_a_worker_in_a_second_kernel_runs_jobs_and_stops_cleanly(job_class, tmp_
         pid = state.get(kernel.name)["pid"]
         kernel.stop()
     assert kernel.name not in state.read()
-    assert processes.wait_until(lambda: not processes.process_alive(pid, 0) and not
-                                any(p.pid == pid for p in processes.course_processes()), 10)
+    assert processes.wait_until(
+        lambda: not processes.process_alive(pid, 0) and not any(p.pid == pid for p in processes.course_processes()), 10
+    )
     assert repr(kernel.log) == "LogView('Worker log (second kernel)')"
 
 
@@ -155,8 +156,9 @@ def test_start_worker_kernel_reuses_or_replaces_and_never_leaks(job_class, tmp_p
     assert processes.wait_until(lambda: not Worker.all(connection=queues.connection()), 5)
 
 
-def test_the_worker_kernel_keeps_its_own_output_out_of_the_notebook(shared_course: Path, tmp_path: Path,
-                                                                     capfd: pytest.CaptureFixture[str]) -> None:
+def test_the_worker_kernel_keeps_its_own_output_out_of_the_notebook(
+    shared_course: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     kernel = WorkerKernel(["default"], cwd=tmp_path, simple=True, with_scheduler=False).start()
     try:
         assert processes.wait_until(lambda: any("Listening on" in line for line in kernel.log.lines), 10)

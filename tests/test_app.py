@@ -13,13 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from ports import foreign_listeners
 from rq.job import Job
 
 from support.rq_helpers import queues
 from support.services import access, app, inbox, mailcatcher, processes, redis_server
 from support.workit import mailer
-
-from ports import foreign_listeners
 
 DELAY = 0.4  # the slow mailer, inline
 BG_DELAY = 5.0  # handed to the job; nothing waits for it here (no worker runs)
@@ -109,8 +108,10 @@ def test_inline_html_in_a_thought_arrives_escaped(inline: processes.Service) -> 
 
 def test_inline_serves_one_request_at_a_time(inline: processes.Service) -> None:
     results: list[dict] = []
-    users = [threading.Thread(target=lambda i=i: results.append(app.post_thought(f"user{i}@example.com", "hi")))
-             for i in range(3)]
+    users = [
+        threading.Thread(target=lambda i=i: results.append(app.post_thought(f"user{i}@example.com", "hi")))
+        for i in range(3)
+    ]
     for user in users:
         user.start()
     for user in users:
@@ -134,8 +135,9 @@ def test_inline_with_the_mail_server_down_is_a_502(inline: processes.Service) ->
 
 
 @pytest.mark.parametrize(("email", "thought", "message"), BAD_INPUTS)
-def test_inline_bad_input_is_a_400_and_nothing_is_sent(inline: processes.Service, email: str | None,
-                                                        thought: str | None, message: str) -> None:
+def test_inline_bad_input_is_a_400_and_nothing_is_sent(
+    inline: processes.Service, email: str | None, thought: str | None, message: str
+) -> None:
     before = inbox.count()
     result = app.post_thought(email, thought)
     assert result["status"] == 400 and result["ok"] is False
@@ -146,8 +148,9 @@ def test_inline_bad_input_is_a_400_and_nothing_is_sent(inline: processes.Service
 
 
 @pytest.mark.parametrize(("email", "thought", "message"), BAD_INPUTS)
-def test_background_bad_input_is_a_400_and_nothing_is_queued(background: processes.Service, email: str | None,
-                                                             thought: str | None, message: str) -> None:
+def test_background_bad_input_is_a_400_and_nothing_is_queued(
+    background: processes.Service, email: str | None, thought: str | None, message: str
+) -> None:
     mailers = queues.queue("mailers")
     queued, mails = mailers.count, inbox.count()
     result = app.post_thought(email, thought)
@@ -157,8 +160,9 @@ def test_background_bad_input_is_a_400_and_nothing_is_queued(background: process
 
 
 def test_a_browser_gets_an_escaped_html_error_page(inline: processes.Service) -> None:
-    page = requests.post(inline.url + "/mailers", data={"email": "<b>bold</b>", "thought": "x"},
-                         headers=access.headers(), timeout=5)
+    page = requests.post(
+        inline.url + "/mailers", data={"email": "<b>bold</b>", "thought": "x"}, headers=access.headers(), timeout=5
+    )
     assert page.status_code == 400 and page.headers["Content-Type"].startswith("text/html")
     assert "&lt;b&gt;bold&lt;/b&gt;" in page.text and "<b>bold" not in page.text
 
@@ -180,8 +184,9 @@ def test_background_post_is_instant_and_queues_a_job(background: processes.Servi
 
 
 def test_background_browser_page_says_thanks(background: processes.Service) -> None:
-    page = requests.post(background.url + "/mailers", data={"email": EMAIL, "thought": "cats"},
-                         headers=access.headers(), timeout=5)
+    page = requests.post(
+        background.url + "/mailers", data={"email": EMAIL, "thought": "cats"}, headers=access.headers(), timeout=5
+    )
     assert page.status_code == 200 and "Thanks! Check your email" in page.text
 
 

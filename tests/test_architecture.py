@@ -15,10 +15,26 @@ MAX_LINES = 300
 MAX_TOP_LEVEL_MODULES = 14  # the job modules, tiny_queue and the entry points; everything else lives in a subpackage
 
 # Bottom layer first; a module may import from its own layer or a lower one.
-LAYERS: dict[str, int] = {"services": 0, "exercises": 0, "rq_helpers": 1, "workit": 2, "widgets": 4, "lessons": 5,
-                          "checks": 6}
-JOB_MODULES = {"jobs", "active_job", "failure_jobs", "demo_jobs", "tiny_queue", "export_jobs",
-               "production_jobs", "ops_jobs", "ops_cron_config"}  # layer 3, at the top level
+LAYERS: dict[str, int] = {
+    "services": 0,
+    "exercises": 0,
+    "rq_helpers": 1,
+    "workit": 2,
+    "widgets": 4,
+    "lessons": 5,
+    "checks": 6,
+}
+JOB_MODULES = {
+    "jobs",
+    "active_job",
+    "failure_jobs",
+    "demo_jobs",
+    "tiny_queue",
+    "export_jobs",
+    "production_jobs",
+    "ops_jobs",
+    "ops_cron_config",
+}  # layer 3, at the top level
 ENTRY_LAYER = 7  # cli, __main__, dashboard, progress
 
 
@@ -80,9 +96,12 @@ def test_the_graph_sees_the_imports_it_should(graph: dict[str, set[str]]) -> Non
 
 
 def test_every_import_goes_to_the_same_layer_or_a_lower_one(graph: dict[str, set[str]]) -> None:
-    upward = sorted(f"{name} (layer {layer(name)}) imports {other} (layer {layer(other)})"
-                    for name, others in graph.items() for other in others
-                    if layer(other) > layer(name) and not (other == "support" and name.startswith("support.")))
+    upward = sorted(
+        f"{name} (layer {layer(name)}) imports {other} (layer {layer(other)})"
+        for name, others in graph.items()
+        for other in others
+        if layer(other) > layer(name) and not (other == "support" and name.startswith("support."))
+    )
     assert upward == []
 
 
@@ -91,7 +110,7 @@ def test_support_has_no_import_cycle(graph: dict[str, set[str]]) -> None:
 
     def visit(name: str, path: list[str]) -> None:
         if name in path:
-            pytest.fail("import cycle: " + " -> ".join(path[path.index(name):] + [name]))
+            pytest.fail("import cycle: " + " -> ".join(path[path.index(name) :] + [name]))
         if name in done:
             return
         for other in sorted(graph[name]):
@@ -115,23 +134,34 @@ def test_no_module_is_over_300_lines(name: str) -> None:
 
 def test_the_top_level_of_support_stays_short() -> None:
     top = sorted(path.name for path in SUPPORT.glob("*.py"))
-    assert len(top) <= MAX_TOP_LEVEL_MODULES, f"{len(top)} modules directly in support/: {top}; put new code into " \
-                                              "the subpackage of its layer (CONTRIBUTING.md, 'Where new code goes')"
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, (
+        f"{len(top)} modules directly in support/: {top}; put new code into "
+        "the subpackage of its layer (CONTRIBUTING.md, 'Where new code goes')"
+    )
 
 
 def _writes_to_sys_modules(tree: ast.AST) -> list[ast.AST]:
     """Where `tree` stores into sys.modules: ``sys.modules[...] = ...`` or a call of its update, setdefault or
     __setitem__ (deleting is not storing)."""
+
     def is_sys_modules(node: ast.AST) -> bool:
-        return isinstance(node, ast.Attribute) and node.attr == "modules" and \
-            isinstance(node.value, ast.Name) and node.value.id == "sys"
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "modules"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "sys"
+        )
 
     found: list[ast.AST] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and is_sys_modules(node.value):
             found.append(node)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                node.func.attr in ("update", "setdefault", "__setitem__") and is_sys_modules(node.func.value):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("update", "setdefault", "__setitem__")
+            and is_sys_modules(node.func.value)
+        ):
             found.append(node)
     return found
 
@@ -170,7 +200,7 @@ def _map_from_contributing() -> dict[str, set[str]]:
     for item in re.split(r"\n- ", section)[1:]:
         package = re.match(r"`(\w+)/`", item)
         key = package.group(1) if package else ""
-        names = set(re.findall(r"`(\w+)`", item[package.end():] if package else item))
+        names = set(re.findall(r"`(\w+)`", item[package.end() :] if package else item))
         found.setdefault(key, set()).update(names)
     return found
 
@@ -195,9 +225,13 @@ def test_the_map_in_contributing_lists_exactly_the_modules_there_are() -> None:
 
 def test_each_lesson_module_names_the_notebook_that_uses_it() -> None:
     notebooks = {path.stem for path in (ROOT / "instructor").glob("*.ipynb")}
-    lesson_modules = [*sorted((SUPPORT / "lessons").glob("[!_]*.py")),
-                      *(SUPPORT / f"{name}.py" for name in ("failure_jobs", "demo_jobs", "tiny_queue", "ops_jobs",
-                                                                 "ops_cron_config"))]
+    lesson_modules = [
+        *sorted((SUPPORT / "lessons").glob("[!_]*.py")),
+        *(
+            SUPPORT / f"{name}.py"
+            for name in ("failure_jobs", "demo_jobs", "tiny_queue", "ops_jobs", "ops_cron_config")
+        ),
+    ]
     for path in lesson_modules:
         doc = ast.get_docstring(ast.parse(path.read_text())) or ""
         assert any(nb in doc for nb in notebooks), f"{path.name}'s docstring names none of {sorted(notebooks)}"

@@ -33,18 +33,24 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-
 from browser_traffic import Traffic
 from lab_page import ARTIFACTS, LabPage, NotebookPage
 from lab_server import BASE_URL, REPO, LabServer
+
 from support.services.processes import Service
 
 pytestmark = pytest.mark.slow  # a real browser and a JupyterLab: not in make test-fast
 
 # The notebooks the browser runs, in the course's order, and why each other notebook is left to nbval alone.
-BROWSER_NOTEBOOKS = ["01_slow_request.ipynb", "02_redis.ipynb", "03_jobs.ipynb", "04_dashboard.ipynb",
-                     "07_check_for_understanding.ipynb", "08_results_and_progress.ipynb",
-                     "09_production_patterns.ipynb"]
+BROWSER_NOTEBOOKS = [
+    "01_slow_request.ipynb",
+    "02_redis.ipynb",
+    "03_jobs.ipynb",
+    "04_dashboard.ipynb",
+    "07_check_for_understanding.ipynb",
+    "08_results_and_progress.ipynb",
+    "09_production_patterns.ipynb",
+]
 NOT_IN_BROWSER = {
     "05_when_things_fail.ipynb": "its one live view is 04's dashboard widget, which runs here in 04",
     "06_scaling_and_scheduling.ipynb": "80 s of timed waiting; its one widget is a question like 07's",
@@ -106,15 +112,19 @@ class Watch:
     def summary(self) -> str:
         parts = [f"{self.ticks} looks", f"up to {self.max_widget_views} widgets"]
         if self.form_answers:
-            parts.append(f"form: {self.form_answers[0]!r}" + (f" (+{len(self.form_answers) - 1})"
-                                                              if len(self.form_answers) > 1 else ""))
+            parts.append(
+                f"form: {self.form_answers[0]!r}"
+                + (f" (+{len(self.form_answers) - 1})" if len(self.form_answers) > 1 else "")
+            )
         if self.inbox_frames:
             parts.append(f"inbox: {len(self.inbox_frames)} mail frames, GIF widths {self.gif_widths}")
         if self.log_sizes:
             parts.append(f"worker log: {min(self.log_sizes)} -> {max(self.log_sizes)} chars, Job OK {self.log_job_ok}")
         if self.dashboard_states:
-            parts.append(f"dashboard: {len(self.dashboard_states)} states, last non-zero "
-                         f"{nonzero_counts(self.dashboard_states[-1])}")
+            parts.append(
+                f"dashboard: {len(self.dashboard_states)} states, last non-zero "
+                f"{nonzero_counts(self.dashboard_states[-1])}"
+            )
         return "; ".join(parts)
 
 
@@ -140,8 +150,11 @@ def check_left_running(lab: LabServer, name: str) -> None:
     """A notebook stops what it started besides the shared services (workers, second kernels)."""
     path = lab.home / "state.json"
     entries = json.loads(path.read_text()) if path.exists() else {}
-    left = [key for key, entry in entries.items()
-            if key not in SHARED_SERVICES and (s := Service.from_entry(key, entry)) is not None and s.alive()]
+    left = [
+        key
+        for key, entry in entries.items()
+        if key not in SHARED_SERVICES and (s := Service.from_entry(key, entry)) is not None and s.alive()
+    ]
     assert not left, f"{name}: still running after its last cell: {left} (a notebook stops what it started)"
 
 
@@ -176,8 +189,9 @@ def picture_on_failure(notebook: NotebookPage, name: str) -> Iterator[None]:
 def set_theme(page: Any, theme: str, timeout: float = 30.0) -> None:
     """Switch JupyterLab's theme as Settings > Theme does, and wait until the page shows it."""
     page.evaluate("(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme)
-    page.wait_for_function("(theme) => document.body.dataset.jpThemeName === theme", arg=theme,
-                           timeout=timeout * 1000, polling=100)
+    page.wait_for_function(
+        "(theme) => document.body.dataset.jpThemeName === theme", arg=theme, timeout=timeout * 1000, polling=100
+    )
     page.wait_for_timeout(1000)  # the theme's stylesheet is applied; let the page restyle before anyone reads colours
 
 
@@ -221,10 +235,14 @@ def axe_in_both_themes(jupyter: LabPage, notebook: NotebookPage, name: str) -> l
             set_theme(jupyter.page, theme)
             violations = run_axe(jupyter.page)
             ours, chrome = describe(violations, ours=True), describe(violations, ours=False)
-            print(f"{name}, {label} theme: {len(ours)} rule(s) violated in the course's outputs, "
-                  f"{len(chrome)} in JupyterLab's chrome")
-            print("".join(f"  OURS   {line}\n" for line in ours) + "".join(f"  CHROME {line}\n" for line in chrome),
-                  end="")
+            print(
+                f"{name}, {label} theme: {len(ours)} rule(s) violated in the course's outputs, "
+                f"{len(chrome)} in JupyterLab's chrome"
+            )
+            print(
+                "".join(f"  OURS   {line}\n" for line in ours) + "".join(f"  CHROME {line}\n" for line in chrome),
+                end="",
+            )
             if name.startswith("01_"):
                 print(f"Screenshot: {notebook.screenshot(f'browser-01-{label}')}")
             serious = [v for v in violations if v["impact"] in FAILING_IMPACTS]
@@ -317,8 +335,9 @@ def export_page_at_step_2(jupyter: LabPage, lab: LabServer) -> Any:
     """08's *Open the export page* link, opened while the export's job holds at step 2 of 4: the bar shows 50 %."""
     page = open_link(jupyter, lab, "Open the export page")
     assert "/exports/" in page.url, page.url
-    page.wait_for_function("() => document.querySelector('#bar').getAttribute('aria-valuenow') === '50'",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('#bar').getAttribute('aria-valuenow') === '50'", timeout=60_000
+    )
     assert page.get_by_label("Progress").count() == 1  # the bar has a name
     return page
 
@@ -347,13 +366,15 @@ def export_page_finished(page: Any) -> None:
 def test_the_browser_runs_every_notebook_it_does_not_name_a_reason_for() -> None:
     on_disk = {path.name for path in (REPO / "notebooks").glob("*.ipynb")}
     assert not set(BROWSER_NOTEBOOKS) & set(NOT_IN_BROWSER), "a notebook is both run and left out"
-    assert set(BROWSER_NOTEBOOKS) | set(NOT_IN_BROWSER) == on_disk, \
+    assert set(BROWSER_NOTEBOOKS) | set(NOT_IN_BROWSER) == on_disk, (
         "each notebook is run in the browser or named in NOT_IN_BROWSER with the reason"
+    )
 
 
 @pytest.mark.parametrize("name", BROWSER_NOTEBOOKS)
-def test_notebook_in_the_browser(chromium: Any, lab: LabServer, jupyter: LabPage, traffic: Traffic,
-                                 record_property: Any, name: str) -> None:
+def test_notebook_in_the_browser(
+    chromium: Any, lab: LabServer, jupyter: LabPage, traffic: Traffic, record_property: Any, name: str
+) -> None:
     """Run All Cells in JupyterLab: every cell runs, widgets are live, each lesson's live view moves, its web pages
     work through Jupyter, and axe finds nothing serious in either theme."""
     copied = lab.root / "notebooks" / name
@@ -371,8 +392,10 @@ def test_notebook_in_the_browser(chromium: Any, lab: LabServer, jupyter: LabPage
             export_page_finished(export_page)
         else:
             final = notebook.run_all(RUN_TIMEOUT, on_tick=watch)
-        print(f"{name}: opened with an idle kernel in {opened - began:.1f} s, ran in {time.monotonic() - opened:.1f} s"
-              + (f" (Run All clicked {notebook.run_all_clicks} times)" if notebook.run_all_clicks > 1 else ""))
+        print(
+            f"{name}: opened with an idle kernel in {opened - began:.1f} s, ran in {time.monotonic() - opened:.1f} s"
+            + (f" (Run All clicked {notebook.run_all_clicks} times)" if notebook.run_all_clicks > 1 else "")
+        )
         print(f"  seen: {watch.summary()}")
         cells = notebook.cells()
         check_cells(name, cells, final)
@@ -390,8 +413,9 @@ def test_notebook_in_the_browser(chromium: Any, lab: LabServer, jupyter: LabPage
             assert watch.inbox_frames, f"{name}: the inbox widget showed no message"
             assert all(f["sandbox"] == "" for f in watch.inbox_frames), f"{name}: a mail frame is not sandboxed"
             assert any(f["gif"] for f in watch.inbox_frames), f"{name}: no email in the inbox carries its GIF"
-            assert any(w > 0 for w in watch.gif_widths), \
+            assert any(w > 0 for w in watch.gif_widths), (
                 f"{name}: the GIF inside the email did not render (naturalWidth {watch.gif_widths})"
+            )
             work_it_by_keyboard(jupyter, lab)
         if name.startswith("03_"):
             if watch.form_answers:  # the same form as in 01, now with background delivery: answered at once
@@ -409,10 +433,12 @@ def test_notebook_in_the_browser(chromium: Any, lab: LabServer, jupyter: LabPage
             dashboard_frame_is_styled(jupyter, lab)
 
         failures = axe_in_both_themes(jupyter, notebook, name)
-        assert not failures, f"{name}: serious or critical axe violations in the course's outputs:\n  " + \
-            "\n  ".join(failures)
+        assert not failures, f"{name}: serious or critical axe violations in the course's outputs:\n  " + "\n  ".join(
+            failures
+        )
         assert not jupyter.js_dialogs, f"{name}: the page opened a dialog: {jupyter.js_dialogs}"
         assert not traffic.failed, f"{name}: course pages failed through Jupyter's proxy: {traffic.failed}"
-        assert not traffic.direct(), f"{name}: the page tried to reach a service directly: {traffic.direct()}\n" + \
-            "\n".join(traffic.log)
+        assert not traffic.direct(), (
+            f"{name}: the page tried to reach a service directly: {traffic.direct()}\n" + "\n".join(traffic.log)
+        )
         check_left_running(lab, name)

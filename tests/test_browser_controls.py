@@ -15,7 +15,6 @@ from typing import Any
 
 import nbformat
 import pytest
-
 from lab_page import LabPage
 from lab_server import LabServer
 from test_browser import check_cells, picture_on_failure, press_tab_until, serious_on_its_own
@@ -32,32 +31,40 @@ def write_notebook(path: Path, cells: list[str]) -> None:
     nbformat.write(nb, path)
 
 
-PAYLOAD_THOUGHT = ('Hello {marker} <script>window.__pwned=1;alert(1)</script> '
-                   '<img src=x onerror="window.__pwned=2;alert(2)">')
+PAYLOAD_THOUGHT = (
+    'Hello {marker} <script>window.__pwned=1;alert(1)</script> <img src=x onerror="window.__pwned=2;alert(2)">'
+)
 HOSTILE_SUBJECT = '<img src=x onerror="window.__pwned=3;alert(3)"> Hostile {marker}'
-HOSTILE_HTML = ('<p>Raw HTML {marker}</p><script>window.__pwned=4;alert(4)</script>'
-                '<img src=x onerror="window.__pwned=5;alert(5)"><a href="javascript:window.__pwned=6">link</a>'
-                '<iframe srcdoc="<script>parent.__pwned=7</script>"></iframe>')
+HOSTILE_HTML = (
+    "<p>Raw HTML {marker}</p><script>window.__pwned=4;alert(4)</script>"
+    '<img src=x onerror="window.__pwned=5;alert(5)"><a href="javascript:window.__pwned=6">link</a>'
+    '<iframe srcdoc="<script>parent.__pwned=7</script>"></iframe>'
+)
 
 
 def hostile_notebook(path: Path, marker: str) -> None:
     """A notebook that mails the payloads to the catcher of the lab's state folder and shows the inbox."""
-    hostile = (f"from email.message import EmailMessage\n"
-               f"msg = EmailMessage()\n"
-               f"msg['Subject'] = {HOSTILE_SUBJECT.format(marker=marker)!r}\n"
-               f"msg['From'] = 'mallory@example.com'\n"
-               f"msg['To'] = 'eve@example.com'\n"
-               f"msg.set_content('plain part')\n"
-               f"msg.add_alternative({HOSTILE_HTML.format(marker=marker)!r}, subtype='html')\n"
-               f"mailer.send(msg)")
-    write_notebook(path, [
-        "from support.services import course\nfrom support.widgets.inbox_widget import show_inbox\n"
-        "from support.workit import mailer\n"
-        "course.up('catcher', quiet=True);",
-        f"message_id = mailer.deliver('eve@example.com', {PAYLOAD_THOUGHT.format(marker=marker)!r}, delay=0)",
-        hostile,
-        "inbox = show_inbox()\ninbox",
-    ])
+    hostile = (
+        f"from email.message import EmailMessage\n"
+        f"msg = EmailMessage()\n"
+        f"msg['Subject'] = {HOSTILE_SUBJECT.format(marker=marker)!r}\n"
+        f"msg['From'] = 'mallory@example.com'\n"
+        f"msg['To'] = 'eve@example.com'\n"
+        f"msg.set_content('plain part')\n"
+        f"msg.add_alternative({HOSTILE_HTML.format(marker=marker)!r}, subtype='html')\n"
+        f"mailer.send(msg)"
+    )
+    write_notebook(
+        path,
+        [
+            "from support.services import course\nfrom support.widgets.inbox_widget import show_inbox\n"
+            "from support.workit import mailer\n"
+            "course.up('catcher', quiet=True);",
+            f"message_id = mailer.deliver('eve@example.com', {PAYLOAD_THOUGHT.format(marker=marker)!r}, delay=0)",
+            hostile,
+            "inbox = show_inbox()\ninbox",
+        ],
+    )
 
 
 def test_inbox_shows_hostile_mail_as_text(chromium: Any, lab: LabServer, jupyter: LabPage) -> None:
@@ -101,11 +108,13 @@ def test_inbox_shows_hostile_mail_as_text(chromium: Any, lab: LabServer, jupyter
         thought = next((t for t in texts if "Hello " + marker in t), "")
         assert "<script>window.__pwned=1;alert(1)</script>" in thought, f"the thought is not shown as text: {thought!r}"
         assert '<img src=x onerror="window.__pwned=2;alert(2)">' in thought
-        inbox_text = page.evaluate("() => [...document.querySelectorAll('.course-inbox')].map(e => e.textContent)"
-                                   ".join('\\n')")
+        inbox_text = page.evaluate(
+            "() => [...document.querySelectorAll('.course-inbox')].map(e => e.textContent).join('\\n')"
+        )
         assert HOSTILE_SUBJECT.format(marker=marker) in inbox_text, "the hostile subject is not shown as text"
-        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0, \
+        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0, (
             "markup from a mail reached the notebook page"
+        )
 
 
 DASHBOARD_NOTEBOOK = [
@@ -123,24 +132,37 @@ DASHBOARD_NOTEBOOK = [
 def test_a_failed_job_is_requeued_with_the_keyboard_alone(chromium: Any, lab: LabServer, jupyter: LabPage) -> None:
     """The dashboard widget (as in 04 and 05) with one failed job: Tab to its Requeue button, whose name says which
     job, and press Enter; the job is queued again. Then the form widget (as in 01): Tab, type, Enter."""
-    write_notebook(lab.root / "keyboard_check.ipynb", DASHBOARD_NOTEBOOK + [
-        "course.up('app', delay=0, quiet=True)\nfrom support.widgets.form_widget import WorkItForm\n"
-        "form = WorkItForm()\nform"])
+    write_notebook(
+        lab.root / "keyboard_check.ipynb",
+        DASHBOARD_NOTEBOOK
+        + [
+            "course.up('app', delay=0, quiet=True)\nfrom support.widgets.form_widget import WorkItForm\n"
+            "form = WorkItForm()\nform"
+        ],
+    )
     page = jupyter.page
     notebook = jupyter.notebook("keyboard_check.ipynb")
     with picture_on_failure(notebook, "browser-keyboard"):
         notebook.open()
         notebook.run_all(RUN_TIMEOUT)
         check_cells("keyboard_check.ipynb", notebook.cells(), notebook.snapshot())
-        page.wait_for_function("() => [...document.querySelectorAll('.course-dashboard button')]"
-                               ".some(b => /^Requeue [0-9a-f]{8}$/.test(b.textContent.trim()))", timeout=30_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.course-dashboard button')]"
+            ".some(b => /^Requeue [0-9a-f]{8}$/.test(b.textContent.trim()))",
+            timeout=30_000,
+        )
         page.evaluate("() => document.activeElement && document.activeElement.blur()")  # start from the page
-        presses = press_tab_until(page, "e.tagName === 'BUTTON' && e.closest('.course-dashboard') && "
-                                        "/^Requeue [0-9a-f]{8}$/.test(e.textContent.trim())")
+        presses = press_tab_until(
+            page,
+            "e.tagName === 'BUTTON' && e.closest('.course-dashboard') && "
+            "/^Requeue [0-9a-f]{8}$/.test(e.textContent.trim())",
+        )
         name = page.evaluate("() => document.activeElement.textContent.trim()")
         page.keyboard.press("Enter")
-        page.wait_for_function("() => /Requeued job [0-9a-f]{8}/.test("
-                               "document.querySelector('.course-dashboard').textContent)", timeout=30_000)
+        page.wait_for_function(
+            "() => /Requeued job [0-9a-f]{8}/.test(document.querySelector('.course-dashboard').textContent)",
+            timeout=30_000,
+        )
         print(f"dashboard: {presses} presses of Tab reached the button {name!r}; Enter requeued the job")
 
         presses = press_tab_until(page, "e.tagName === 'INPUT' && e.closest('.course-form')")
@@ -149,8 +171,9 @@ def test_a_failed_job_is_requeued_with_the_keyboard_alone(chromium: Any, lab: La
         page.keyboard.type("keyboard only")
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Enter")  # Enter in the Email field sends the form
-        page.wait_for_function("() => /Answered in [0-9.]+ s/.test(document.querySelector('.course-form')"
-                               ".textContent)", timeout=60_000)
+        page.wait_for_function(
+            "() => /Answered in [0-9.]+ s/.test(document.querySelector('.course-form').textContent)", timeout=60_000
+        )
         print(f"form widget: {presses} presses of Tab reached Email; Enter sent the form")
 
 

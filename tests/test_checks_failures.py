@@ -33,13 +33,18 @@ def test_stored_retry_reads_back_what_rq_keeps(shared_course: Path) -> None:
     assert stored_retry(Retry(max=2, interval=5)) == (2, [5])
 
 
-@pytest.mark.parametrize(("retry", "message"), [
-    (Retry(max=3), "no pause between tries, so all 3 retries run at once"),
-    (Retry(max=2, interval=1), "tried again 1 s, 2 s after the first failure. The last try comes before the mail "
-                               "server is back at 3 s"),
-    (Retry(max=3, interval=1), "RQ may start it up to 1 s early"),
-    (Retry(max=1, interval=60), "the reader waits 57 s longer than needed"),
-])
+@pytest.mark.parametrize(
+    ("retry", "message"),
+    [
+        (Retry(max=3), "no pause between tries, so all 3 retries run at once"),
+        (
+            Retry(max=2, interval=1),
+            "tried again 1 s, 2 s after the first failure. The last try comes before the mail server is back at 3 s",
+        ),
+        (Retry(max=3, interval=1), "RQ may start it up to 1 s early"),
+        (Retry(max=1, interval=60), "the reader waits 57 s longer than needed"),
+    ],
+)
 def test_typical_wrong_retries_are_incorrect(shared_course: Path, retry: Retry, message: str) -> None:
     result = ex_retry.check(retry)
     assert result.kind == "incorrect"
@@ -181,13 +186,17 @@ def _reference_with(claim=None, sent_return=None, skipped=None, delay=0, on_fail
     return send_once
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"sent_return": "sent!"}, "The call that sent the email returned 'sent!': return what send_gif_email returns"),
-    ({"skipped": False}, "The second call with the same key sent nothing, right, but returned False: return None"),
-    ({"delay": None}, "sent with ("),
-    ({"on_failure": "keep"}, "the retry with the same key sent nothing: the key stayed claimed"),
-    ({"on_failure": "swallow"}, "When the mail server was down, your function returned None: let the error out"),
-], ids=["return-message-id", "return-none", "delay-0", "release-claim", "raise-on-failure"])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"sent_return": "sent!"}, "The call that sent the email returned 'sent!': return what send_gif_email returns"),
+        ({"skipped": False}, "The second call with the same key sent nothing, right, but returned False: return None"),
+        ({"delay": None}, "sent with ("),
+        ({"on_failure": "keep"}, "the retry with the same key sent nothing: the key stayed claimed"),
+        ({"on_failure": "swallow"}, "When the mail server was down, your function returned None: let the error out"),
+    ],
+    ids=["return-message-id", "return-none", "delay-0", "release-claim", "raise-on-failure"],
+)
 def test_send_once_breaking_one_stated_rule_is_incorrect(catcher: None, changes, message) -> None:
     result = ex_send_once.check(_reference_with(**changes))
     assert result.kind == "incorrect" and message in result.message, result

@@ -85,14 +85,17 @@ def test_write_job_left_blank_is_not_attempted(job_dir: Path) -> None:
     assert ex_write_job.use("gif_sender_job.py", quiet=True) is checks.GifSenderJob  # the reference, to go on
 
 
-@pytest.mark.parametrize("change, message", [
-    (("queue_as = \"mailers\"", "queue_as = \"mail\""), "queue_as is 'mail', which is not one of the course's queues"),
-    (("def perform(self, email, thought):", "def perform(email, thought):"), "has no self"),
-    (("class GifSenderJob(ActiveJob):", "class GifSenderJob:"), "not a subclass of ActiveJob"),
-    (("class GifSenderJob(", "class GifSender("), "defines no class GifSenderJob (it defines GifSender)"),
-    (("        deliver(email, thought)", "        pass"), "perform does not call anything yet"),
-    (("def perform(self, email, thought):", "def perform(self, email, thought)"), "syntax error on line"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('queue_as = "mailers"', 'queue_as = "mail"'), "queue_as is 'mail', which is not one of the course's queues"),
+        (("def perform(self, email, thought):", "def perform(email, thought):"), "has no self"),
+        (("class GifSenderJob(ActiveJob):", "class GifSenderJob:"), "not a subclass of ActiveJob"),
+        (("class GifSenderJob(", "class GifSender("), "defines no class GifSenderJob (it defines GifSender)"),
+        (("        deliver(email, thought)", "        pass"), "perform does not call anything yet"),
+        (("def perform(self, email, thought):", "def perform(self, email, thought)"), "syntax error on line"),
+    ],
+)
 def test_write_job_other_mistakes_say_what_is_wrong(job_dir: Path, change: tuple[str, str], message: str) -> None:
     old, new = change
     assert old in REFERENCE_MODULE
@@ -162,8 +165,9 @@ def test_send_later_reference_passes(shared_course: Path, job_dir: Path, quick_m
     finally:
         workers.stop_worker(worker)
     assert result.kind == "correct", result
-    assert result.message == ("A worker ran your job (not this notebook), and its email to you@example.com "
-                              "reached the inbox.")
+    assert result.message == (
+        "A worker ran your job (not this notebook), and its email to you@example.com reached the inbox."
+    )
     stored = Job.fetch(job.id, connection=queues.connection())
     assert stored.get_status() == "finished" and stored.worker_name == worker.rq_name
     assert inbox.to_address("you@example.com")[0].text.count("Coffee first, then code (test)") == 1
@@ -171,8 +175,12 @@ def test_send_later_reference_passes(shared_course: Path, job_dir: Path, quick_m
 
 def test_send_later_with_perform_now_is_incorrect(shared_course: Path, job_dir: Path, quick_mailer: None) -> None:
     mailcatcher.start()
-    GifSenderJob = ex_write_job.use(write_job(job_dir, REFERENCE_MODULE.replace(
-        "        deliver(email, thought)", "        return deliver(email, thought)")))
+    GifSenderJob = ex_write_job.use(
+        write_job(
+            job_dir,
+            REFERENCE_MODULE.replace("        deliver(email, thought)", "        return deliver(email, thought)"),
+        )
+    )
     sent_here = GifSenderJob.perform_now("you@example.com", "sent from the notebook")  # the email's Message-ID
     result = ex_send_later.check(sent_here)
     assert result.kind == "incorrect"
@@ -196,8 +204,9 @@ def test_send_later_without_a_worker_says_so(shared_course: Path, monkeypatch: p
 
 
 @pytest.mark.slow
-def test_send_later_job_that_sends_nothing_is_incorrect(shared_course: Path, job_dir: Path, quick_mailer: None,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_send_later_job_that_sends_nothing_is_incorrect(
+    shared_course: Path, job_dir: Path, quick_mailer: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ex_send_later, "wait_seconds", 2.0)
     mailcatcher.start()
     silent = REFERENCE_MODULE.replace("        deliver(email, thought)", "        print(email, thought)")
@@ -235,33 +244,50 @@ def test_the_reference_classes_are_active_jobs_a_worker_can_import() -> None:
 
 
 def test_write_job_on_another_course_queue_is_incorrect(job_dir: Path) -> None:
-    result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE.replace('queue_as = "mailers"',
-                                                                            'queue_as = "default"')))
+    result = ex_write_job.check(
+        write_job(job_dir, REFERENCE_MODULE.replace('queue_as = "mailers"', 'queue_as = "default"'))
+    )
     assert result.kind == "incorrect"
     assert "queue_as is 'default', so your emails would wait in the default queue" in result.message
     assert "where Rails puts mail jobs" in result.message and "mailers" not in result.message
 
 
-@pytest.mark.parametrize("body, message", [
-    ("print(email, thought)", "GifSenderJob().perform('probe@example.com', 'a thought the check made up') sent no "
-                              "email: perform should call deliver(email, thought)."),
-    ("deliver(thought, email)", "called deliver('a thought the check made up', 'probe@example.com'): hand deliver "
-                                "the job's email, then its thought."),
-    ("deliver(email, 'Hello')", "called deliver('probe@example.com', 'Hello')"),
-    ("deliver(email, thought)\n        deliver(email, thought)", "called deliver 2 times: send the email once."),
-])
-def test_write_job_that_does_not_deliver_email_then_thought_is_incorrect(job_dir: Path, body: str,
-                                                                          message: str) -> None:
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            "print(email, thought)",
+            "GifSenderJob().perform('probe@example.com', 'a thought the check made up') sent no "
+            "email: perform should call deliver(email, thought).",
+        ),
+        (
+            "deliver(thought, email)",
+            "called deliver('a thought the check made up', 'probe@example.com'): hand deliver "
+            "the job's email, then its thought.",
+        ),
+        ("deliver(email, 'Hello')", "called deliver('probe@example.com', 'Hello')"),
+        ("deliver(email, thought)\n        deliver(email, thought)", "called deliver 2 times: send the email once."),
+    ],
+)
+def test_write_job_that_does_not_deliver_email_then_thought_is_incorrect(
+    job_dir: Path, body: str, message: str
+) -> None:
     result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE.replace("deliver(email, thought)", body, 1)))
     assert result.kind == "incorrect" and message in result.message, result
 
 
-@pytest.mark.parametrize("change", [
-    ("def perform(self, email, thought):\n        deliver(email, thought)",
-     "def perform(self, address, text):\n        return deliver(address, text)"),
-    ("deliver(email, thought)", "deliver(email=email, thought=thought)"),
-    ("from support.workit.mailer import deliver", "from support import jobs"),
-], ids=["other-names", "keywords", "send_gif_email"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        (
+            "def perform(self, email, thought):\n        deliver(email, thought)",
+            "def perform(self, address, text):\n        return deliver(address, text)",
+        ),
+        ("deliver(email, thought)", "deliver(email=email, thought=thought)"),
+        ("from support.workit.mailer import deliver", "from support import jobs"),
+    ],
+    ids=["other-names", "keywords", "send_gif_email"],
+)
 def test_write_job_written_differently_passes(job_dir: Path, change: tuple[str, str]) -> None:
     old, new = change
     text = REFERENCE_MODULE.replace(old, new)
@@ -290,16 +316,23 @@ def test_route_urgent_by_changing_the_class_is_incorrect(shared_course: Path, mo
 def test_route_urgent_written_differently_passes(shared_course: Path) -> None:
     job = checks.PasswordResetJob.set(queue="urgent").perform_later("Ada@example.com")
     assert ex_route_urgent.check(job).correct
-    by_hand = queues.queue("urgent").enqueue(active_job.perform_job, "support.checks.jobs:PasswordResetJob",
-                                             ["ada@example.com"])
+    by_hand = queues.queue("urgent").enqueue(
+        active_job.perform_job, "support.checks.jobs:PasswordResetJob", ["ada@example.com"]
+    )
     assert ex_route_urgent.check(by_hand).correct
 
 
-@pytest.mark.parametrize("args, message", [
-    (("The thought first", "you@example.com"), "queued with perform_later('The thought first', 'you@example.com'): "
-                                               "the thought first. Hand over the email first"),
-    (("you@example.com",), "queued with perform_later('you@example.com'): it needs the email and the thought"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ("The thought first", "you@example.com"),
+            "queued with perform_later('The thought first', 'you@example.com'): "
+            "the thought first. Hand over the email first",
+        ),
+        (("you@example.com",), "queued with perform_later('you@example.com'): it needs the email and the thought"),
+    ],
+)
 def test_send_later_with_the_wrong_arguments_is_incorrect_at_once(shared_course: Path, args, message: str) -> None:
     job = checks.GifSenderJob.perform_later(*args)  # no worker runs: the check need not wait to see it
     result = ex_send_later.check(job)

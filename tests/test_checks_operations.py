@@ -22,10 +22,13 @@ def test_two_crons_reference_is_correct() -> None:
     assert result.correct and "rq cron takes no lock" in result.message
 
 
-@pytest.mark.parametrize(("answer", "message"), [
-    ("a", "That lock exists for RQ's scheduler of enqueue_in and retries"),
-    ("c", "DuplicateSchedulerError is raised only when a name is registered twice"),
-])
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("a", "That lock exists for RQ's scheduler of enqueue_in and retries"),
+        ("c", "DuplicateSchedulerError is raised only when a name is registered twice"),
+    ],
+)
 def test_two_crons_wrong_answers_are_incorrect_with_their_reason(answer: str, message: str) -> None:
     result = ex_two_crons.check(answer)
     assert result.kind == "incorrect" and message in result.message
@@ -49,18 +52,21 @@ def test_deploy_order_reference_value() -> None:
     assert ex_deploy_order.use(____, quiet=True) == DEPLOY_ORDER
 
 
-@pytest.mark.parametrize(("answer", "message"), [
-    (["a", "b", "c", "d"], "Step d is a cold shutdown"),         # requirement: no second signal
-    (["a", "d", "b", "c"], "Step d is a cold shutdown"),
-    (["b", "c"], "Without SIGTERM (step a)"),                     # requirement: signal first
-    (["a", "c"], "Without waiting (step b)"),                     # requirement: wait
-    (["a", "b"], "Without step c a job that hangs"),               # requirement: force what is left
-    (["a", "c", "b"], "SIGKILL before the wait (c before b)"),    # requirement: wait before killing
-    (["b", "a", "c"], "Waiting before SIGTERM (b before a)"),     # requirement: signal before waiting
-    (["a", "a", "b", "c"], "You listed a step twice"),
-    (["a", "b", "x"], "'x' is not a step"),
-    (3, "give the letters in order"),
-])
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (["a", "b", "c", "d"], "Step d is a cold shutdown"),  # requirement: no second signal
+        (["a", "d", "b", "c"], "Step d is a cold shutdown"),
+        (["b", "c"], "Without SIGTERM (step a)"),  # requirement: signal first
+        (["a", "c"], "Without waiting (step b)"),  # requirement: wait
+        (["a", "b"], "Without step c a job that hangs"),  # requirement: force what is left
+        (["a", "c", "b"], "SIGKILL before the wait (c before b)"),  # requirement: wait before killing
+        (["b", "a", "c"], "Waiting before SIGTERM (b before a)"),  # requirement: signal before waiting
+        (["a", "a", "b", "c"], "You listed a step twice"),
+        (["a", "b", "x"], "'x' is not a step"),
+        (3, "give the letters in order"),
+    ],
+)
 def test_deploy_order_wrong_answers_are_incorrect(answer: object, message: str) -> None:
     result = ex_deploy_order.check(answer)
     assert result.kind == "incorrect" and message in result.message, result
@@ -128,16 +134,19 @@ def always_the_largest(values, p):
     return max(values) if values else None
 
 
-@pytest.mark.parametrize(("fn", "message"), [
-    (unsorted, "the values come in any order; sort them first"),
-    (sorts_in_place, "changed the list it was given"),
-    (raises_when_empty, "raised IndexError"),
-    (zero_when_empty, "percentile([], 50) gave 0"),
-    (off_by_one, "one place too far"),
-    (interpolated, "which is not one of the values (an interpolation?)"),
-    (always_the_largest, "the nearest-rank answer is 0.2"),
-    (42, "percentile should be a function"),
-])
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (unsorted, "the values come in any order; sort them first"),
+        (sorts_in_place, "changed the list it was given"),
+        (raises_when_empty, "raised IndexError"),
+        (zero_when_empty, "percentile([], 50) gave 0"),
+        (off_by_one, "one place too far"),
+        (interpolated, "which is not one of the values (an interpolation?)"),
+        (always_the_largest, "the nearest-rank answer is 0.2"),
+        (42, "percentile should be a function"),
+    ],
+)
 def test_percentile_wrong_answers_are_incorrect(fn: object, message: str) -> None:
     result = ex_percentile.check(fn)
     assert result.kind == "incorrect" and message in result.message, result

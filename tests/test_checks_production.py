@@ -15,7 +15,6 @@ from support.production_jobs import Thought, deliver_thought, deliver_thought_on
 from support.rq_helpers import queues
 from support.services import thoughts_db
 
-
 # --- Exercise 1: enqueue after the commit ----------------------------------------------------------------------
 
 
@@ -94,17 +93,29 @@ def queues_even_when_it_fails(q, email, text):
     return job
 
 
-@pytest.mark.parametrize(("fn", "message"), [
-    (inside, "When your function queued the job, the thought was not committed yet"),
-    (never_committed, "the transaction was never committed"),
-    (with_the_text, "pass only the thought's id"),
-    (other_function, "the exercise asks for deliver_thought"),
-    (returns_nothing, "Your function returned None: return the job"),
-    (queues_nothing, "Your function queued no job"),
-    (swallows_the_error, "Saving an empty thought failed, and your function returned None: let the error out"),
-    (queues_even_when_it_fails, "but your function still queued a job first"),
-], ids=["commit-first", "commit-at-all", "only-the-id", "deliver_thought", "return-the-job", "queue-a-job",
-        "let-the-error-out", "queue-nothing-on-failure"])
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (inside, "When your function queued the job, the thought was not committed yet"),
+        (never_committed, "the transaction was never committed"),
+        (with_the_text, "pass only the thought's id"),
+        (other_function, "the exercise asks for deliver_thought"),
+        (returns_nothing, "Your function returned None: return the job"),
+        (queues_nothing, "Your function queued no job"),
+        (swallows_the_error, "Saving an empty thought failed, and your function returned None: let the error out"),
+        (queues_even_when_it_fails, "but your function still queued a job first"),
+    ],
+    ids=[
+        "commit-first",
+        "commit-at-all",
+        "only-the-id",
+        "deliver_thought",
+        "return-the-job",
+        "queue-a-job",
+        "let-the-error-out",
+        "queue-nothing-on-failure",
+    ],
+)
 def test_save_thought_breaking_one_stated_rule_is_incorrect(redis_up: Path, fn, message: str) -> None:
     result = ex_after_commit.check(fn)
     assert result.kind == "incorrect" and message in result.message, result
@@ -134,12 +145,16 @@ def test_mail_limit_reference_is_correct() -> None:
     assert ex_mail_limit.check(ex_mail_limit.reference).correct
 
 
-@pytest.mark.parametrize(("fn", "message"), [
-    (lambda email: RateLimit("mail", 4), "concurrency=4 lets 4 sends run at once"),
-    (lambda email: RateLimit("mail", 1), "concurrency=1 is safe but slower than needed"),
-    (lambda email: RateLimit(f"mail-{email}", 2), "Two addresses got two keys"),
-    (lambda email: ("mail", 2), "return an rq RateLimit"),
-], ids=["at-most-2", "not-fewer-than-2", "one-key-for-all", "a-rate-limit"])
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (lambda email: RateLimit("mail", 4), "concurrency=4 lets 4 sends run at once"),
+        (lambda email: RateLimit("mail", 1), "concurrency=1 is safe but slower than needed"),
+        (lambda email: RateLimit(f"mail-{email}", 2), "Two addresses got two keys"),
+        (lambda email: ("mail", 2), "return an rq RateLimit"),
+    ],
+    ids=["at-most-2", "not-fewer-than-2", "one-key-for-all", "a-rate-limit"],
+)
 def test_mail_limit_breaking_one_stated_rule_is_incorrect(fn, message: str) -> None:
     result = ex_mail_limit.check(fn)
     assert result.kind == "incorrect" and message in result.message, result
@@ -182,11 +197,18 @@ def test_json_job_stored_as_a_pickle_is_incorrect(thought: Thought) -> None:
     assert result.kind == "incorrect" and "Redis holds this job as a pickle" in result.message
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda q, t: q.enqueue(deliver_thought_once, t.id), "The job runs support.production_jobs.deliver_thought_once"),
-    (lambda q, t: q.enqueue(deliver_thought, asdict(t)), "pass only thought.id"),
-    (lambda q, t: q.enqueue(deliver_thought, t.id, t.text), "pass only thought.id"),
-], ids=["deliver_thought", "the-id-not-the-fields", "only-the-id"])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda q, t: q.enqueue(deliver_thought_once, t.id),
+            "The job runs support.production_jobs.deliver_thought_once",
+        ),
+        (lambda q, t: q.enqueue(deliver_thought, asdict(t)), "pass only thought.id"),
+        (lambda q, t: q.enqueue(deliver_thought, t.id, t.text), "pass only thought.id"),
+    ],
+    ids=["deliver_thought", "the-id-not-the-fields", "only-the-id"],
+)
 def test_json_job_breaking_one_stated_rule_is_incorrect(thought: Thought, call, message: str) -> None:
     job = call(queues.queue("mailers", serializer="json"), thought)
     result = ex_json_id.check(job, thought)

@@ -46,7 +46,7 @@ def test_every_option_is_explained_and_distinct():
 
 
 def test_typical_wrong_answers_name_the_misconception():
-    assert "\"Redis is just a cache\"" in quiz.q2.check("a").message
+    assert '"Redis is just a cache"' in quiz.q2.check("a").message
     assert "never interrupts a running job" in quiz.q6.check("a").message
     assert "at-least-once" in quiz.q7.check("a").message
     assert "never stores a job's code" in quiz.q4.check("c").message
@@ -71,8 +71,9 @@ def test_many_choice_explains_wrong_picks_and_counts_missing_ones_without_naming
     assert q1.explanations["c"] not in result.message and q1.explanations["e"] not in result.message
     only_missing = q1.check("a c")
     assert only_missing.kind == "incorrect"
-    assert only_missing.message == ("Right so far, but 1 more belongs in the background: look again at the ones you "
-                                    "left out.")
+    assert only_missing.message == (
+        "Right so far, but 1 more belongs in the background: look again at the ones you left out."
+    )
 
 
 def test_answers_are_read_leniently():
@@ -98,8 +99,9 @@ def test_summary_counts_the_last_answers():
     assert summary() == f"Correct: 0 of {len(QUESTIONS)}; not answered yet: {len(QUESTIONS)}"
     quiz.q2.check("b")
     quiz.q3.check("a")
-    assert summary() == (f"Correct: 1 of {len(QUESTIONS)}; to look at again: Question 3; "
-                         f"not answered yet: {len(QUESTIONS) - 2}")
+    assert summary() == (
+        f"Correct: 1 of {len(QUESTIONS)}; to look at again: Question 3; not answered yet: {len(QUESTIONS) - 2}"
+    )
     for question in QUESTIONS:
         question.check(" ".join(sorted(question.answer)))
     assert summary() == f"Correct: {len(QUESTIONS)} of {len(QUESTIONS)}"

@@ -11,7 +11,14 @@ import pytest
 
 from support.checks import redis_basics
 from support.checks.redis_basics import (
-    SESSION_KEY, connection, ex_send, ex_session, ex_take, q_crash, reference_send, reference_take,
+    SESSION_KEY,
+    connection,
+    ex_send,
+    ex_session,
+    ex_take,
+    q_crash,
+    reference_send,
+    reference_take,
 )
 from support.exercises import ____
 
@@ -177,6 +184,7 @@ def test_crash_prediction_blank_is_not_attempted() -> None:
 
 # --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
 
+
 def test_session_with_a_short_expiry_is_incorrect(shared_course: Path) -> None:
     connection().set(SESSION_KEY, "logged-in", ex=5)  # deleted after 5 s, not 60
     result = ex_session.check()
@@ -193,12 +201,16 @@ def test_session_checked_again_later_still_passes(shared_course: Path) -> None:
     assert result.correct, result
 
 
-@pytest.mark.parametrize("write", [
-    lambda r: r.execute_command("SETEX", SESSION_KEY, 60, "logged-in"),
-    lambda r: r.set(SESSION_KEY, "logged-in", px=60_000),
-    lambda r: r.set(SESSION_KEY, "logged-in", ex=timedelta(seconds=60)),
-    lambda r: (r.set(SESSION_KEY, "logged-in"), r.expire(SESSION_KEY, 60)),
-], ids=["setex", "px", "timedelta", "expire-after"])
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda r: r.execute_command("SETEX", SESSION_KEY, 60, "logged-in"),
+        lambda r: r.set(SESSION_KEY, "logged-in", px=60_000),
+        lambda r: r.set(SESSION_KEY, "logged-in", ex=timedelta(seconds=60)),
+        lambda r: (r.set(SESSION_KEY, "logged-in"), r.expire(SESSION_KEY, 60)),
+    ],
+    ids=["setex", "px", "timedelta", "expire-after"],
+)
 def test_session_written_differently_passes(shared_course: Path, write) -> None:
     write(connection())
     result = ex_session.check()
@@ -235,11 +247,15 @@ def test_send_that_makes_another_type_is_incorrect(shared_course: Path) -> None:
     assert "send made key a Redis string, not a list" in ex_send.check(send).message
 
 
-@pytest.mark.parametrize("code", [
-    "def send(conn, name, things):\n    conn.lpush(name, *things)\n",
-    "def send(r, key, items):\n    pipe = r.pipeline()\n    for item in items:\n        pipe.lpush(key, item)\n"
-    "    pipe.execute()\n",
-], ids=["one-call-other-names", "pipeline"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "def send(conn, name, things):\n    conn.lpush(name, *things)\n",
+        "def send(r, key, items):\n    pipe = r.pipeline()\n    for item in items:\n        pipe.lpush(key, item)\n"
+        "    pipe.execute()\n",
+    ],
+    ids=["one-call-other-names", "pipeline"],
+)
 def test_send_written_differently_passes(shared_course: Path, code: str) -> None:
     namespace: dict = {}
     exec(code, namespace)
@@ -278,8 +294,9 @@ def test_take_that_does_not_stop_when_nothing_comes_is_incorrect(shared_course: 
 
     result = ex_take.check(crashes)
     assert result.kind == "incorrect"
-    assert result.message.startswith("When nothing comes within the timeout, BRPOP answers None, and then: Your "
-                                     "function raised TypeError")
+    assert result.message.startswith(
+        "When nothing comes within the timeout, BRPOP answers None, and then: Your function raised TypeError"
+    )
     result = ex_take.check(keeps_none)
     assert result.kind == "incorrect"
     assert "take(r, key, 2) returned ['only', None]" in result.message and "stop early" in result.message
@@ -318,12 +335,15 @@ def test_crash_prediction_letter_read_leniently(answer) -> None:
     assert q_crash.check(answer).correct
 
 
-@pytest.mark.parametrize("answer, message", [
-    ("z", "You chose 'z'; pick from a, b, c."),
-    ("bb", "You chose 'bb'; pick from a, b, c."),
-    (2, "You chose 2; pick from a, b, c."),
-    ("a b", "You chose a, b: this question has one right answer. Pick one letter."),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ("z", "You chose 'z'; pick from a, b, c."),
+        ("bb", "You chose 'bb'; pick from a, b, c."),
+        (2, "You chose 2; pick from a, b, c."),
+        ("a b", "You chose a, b: this question has one right answer. Pick one letter."),
+    ],
+)
 def test_crash_prediction_unknown_or_several_letters_are_incorrect(answer, message) -> None:
     result = q_crash.check(answer)
     assert result.kind == "incorrect" and result.message == message

@@ -20,7 +20,9 @@ def no_probe_left() -> bool:
     conn = queues.connection()
     return not conn.exists(f"rq:queue:{PROBE_QUEUE}") and not any(
         Job.fetch(key.decode().rsplit(":", 1)[-1], connection=conn).origin == PROBE_QUEUE
-        for key in conn.scan_iter(match="rq:job:*") if key.count(b":") == 2)
+        for key in conn.scan_iter(match="rq:job:*")
+        if key.count(b":") == 2
+    )
 
 
 # --- Exercise 1: report progress ---------------------------------------------------------------------------------
@@ -46,12 +48,15 @@ def wrong_keys(job: Job, done: int, total: int) -> None:
     job.save_meta()
 
 
-@pytest.mark.parametrize(("fn", "message"), [
-    (not_saved, "but Redis does not: the page reads Redis. Save it with job.save_meta()"),
-    (replaces_meta, "The job's other meta ('owner': 'ada') is gone"),
-    (wrong_keys, "it should be {'done': 2, 'total': 5}"),
-    (42, "report should be a function of (job, done, total); you gave 42."),
-])
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (not_saved, "but Redis does not: the page reads Redis. Save it with job.save_meta()"),
+        (replaces_meta, "The job's other meta ('owner': 'ada') is gone"),
+        (wrong_keys, "it should be {'done': 2, 'total': 5}"),
+        (42, "report should be a function of (job, done, total); you gave 42."),
+    ],
+)
 def test_report_wrong_answers_are_incorrect(shared_course: Path, fn: Any, message: str) -> None:
     result = ex_report.check(fn)
     assert result.kind == "incorrect"
@@ -103,15 +108,18 @@ def own_words(job: Job | None) -> dict[str, Any]:
     return {**answer, "state": "waiting"} if answer["state"] == "queued" else answer
 
 
-@pytest.mark.parametrize(("fn", "message"), [
-    (own_words, "For a queued job, state is 'waiting'"),
-    (percent_as_fraction, "For a started job 1 step of 3 in, percent is"),
-    (no_result, "For a finished export, result is None"),
-    (whole_traceback, "For a failed export, error is"),
-    (no_expired, "For None (no such job: expired, or never made), state is 'gone'"),
-    (blank_expired_message, "give an error message the page can show"),
-    (lambda job: "finished", "return a dict with state, percent, result and error"),
-])
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (own_words, "For a queued job, state is 'waiting'"),
+        (percent_as_fraction, "For a started job 1 step of 3 in, percent is"),
+        (no_result, "For a finished export, result is None"),
+        (whole_traceback, "For a failed export, error is"),
+        (no_expired, "For None (no such job: expired, or never made), state is 'gone'"),
+        (blank_expired_message, "give an error message the page can show"),
+        (lambda job: "finished", "return a dict with state, percent, result and error"),
+    ],
+)
 def test_status_wrong_answers_are_incorrect(shared_course: Path, fn: Any, message: str) -> None:
     result = ex_status.check(fn)
     assert result.kind == "incorrect", result.message
@@ -123,7 +131,7 @@ def test_status_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_status.check(____).kind == "not_attempted"
 
 
-# --- Exercise 3: the fan-in ---------------------------------------------------------------------------------------------
+# --- Exercise 3: the fan-in -------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -139,13 +147,16 @@ def test_fan_in_reference_is_correct(parts: list[Job]) -> None:
     assert total.get_status().value == "deferred"  # no worker runs: it waits for the parts
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda q, parts: q.enqueue(count_words, "x", depends_on=parts), "the fan-in is add_up"),
-    (lambda q, parts: q.enqueue(add_up, [p.id for p in parts]), "total waits for nothing"),
-    (lambda q, parts: q.enqueue(add_up, [p.id for p in parts], depends_on=parts[-1]), "waits for 1 of the 3 parts"),
-    (lambda q, parts: q.enqueue(add_up, [parts[0].id], depends_on=parts), "give it the parts' ids, in order"),
-    (lambda q, parts: parts, "it should be the job that enqueue returns"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda q, parts: q.enqueue(count_words, "x", depends_on=parts), "the fan-in is add_up"),
+        (lambda q, parts: q.enqueue(add_up, [p.id for p in parts]), "total waits for nothing"),
+        (lambda q, parts: q.enqueue(add_up, [p.id for p in parts], depends_on=parts[-1]), "waits for 1 of the 3 parts"),
+        (lambda q, parts: q.enqueue(add_up, [parts[0].id], depends_on=parts), "give it the parts' ids, in order"),
+        (lambda q, parts: parts, "it should be the job that enqueue returns"),
+    ],
+)
 def test_fan_in_wrong_answers_are_incorrect(parts: list[Job], make: Any, message: str) -> None:
     result = ex_fan_in.check(make(queues.queue("default"), parts), parts)
     assert result.kind == "incorrect"
@@ -158,7 +169,7 @@ def test_fan_in_blank_is_not_attempted_and_use_queues_the_reference(parts: list[
     assert total.func_name == "support.export_jobs.add_up" and set(total.dependency_ids) == {p.id for p in parts}
 
 
-# --- Exercise 4: the result's lifetime ---------------------------------------------------------------------------------
+# --- Exercise 4: the result's lifetime --------------------------------------------------------------------------------
 
 
 def test_result_ttl_choice() -> None:

@@ -9,7 +9,12 @@ from datetime import timedelta
 import pytest
 
 from support.checks.scaling import (
-    check_schedule, ex_schedule, ex_wall_time, ex_worker_class, schedule_reference, wall_time_reference,
+    check_schedule,
+    ex_schedule,
+    ex_wall_time,
+    ex_worker_class,
+    schedule_reference,
+    wall_time_reference,
 )
 from support.exercises import ____
 from support.jobs import send_gif_email
@@ -29,6 +34,7 @@ def services(shared_course):
 
 # --- Exercise 1: schedule the reminder -----------------------------------------------------------------------------
 
+
 def test_schedule_reference_is_correct(services):
     job = schedule_reference()
     result = ex_schedule.check(job)
@@ -46,16 +52,18 @@ def test_schedule_enqueued_at_once_is_incorrect(services):
 
 
 def test_schedule_on_the_wrong_queue_is_incorrect(services):
-    job = queues.queue("default").enqueue_in(timedelta(seconds=2), send_gif_email, "you@example.com",
-                                             "Time to stretch", 0)
+    job = queues.queue("default").enqueue_in(
+        timedelta(seconds=2), send_gif_email, "you@example.com", "Time to stretch", 0
+    )
     result = ex_schedule.check(job)
     assert result.kind == "incorrect"
     assert "'default' queue" in result.message and "belongs on mailers" in result.message
 
 
 def test_schedule_with_the_wrong_delay_is_incorrect(services):
-    job = queues.queue("mailers").enqueue_in(timedelta(seconds=10), send_gif_email, "you@example.com",
-                                             "Time to stretch", 0)
+    job = queues.queue("mailers").enqueue_in(
+        timedelta(seconds=10), send_gif_email, "you@example.com", "Time to stretch", 0
+    )
     result = ex_schedule.check(job)
     assert result.kind == "incorrect"
     assert "due about 10 s after you created it" in result.message
@@ -92,7 +100,8 @@ def test_schedule_already_moved_by_a_scheduler_is_still_correct(services):
     assert "already moved it onto the mailers queue" in result
 
 
-# --- Exercise 2: predict the wall time ---------------------------------------------------------------------------------
+# --- Exercise 2: predict the wall time --------------------------------------------------------------------------------
+
 
 def test_wall_time_reference_is_correct():
     result = ex_wall_time.check(wall_time_reference)
@@ -129,7 +138,8 @@ def test_wall_time_reference_counts_rounds_of_work():
         assert wall_time_reference(jobs, n, seconds) == math.ceil(jobs / n) * seconds
 
 
-# --- Exercise 3: choose the worker class ---------------------------------------------------------------------------------
+# --- Exercise 3: choose the worker class ------------------------------------------------------------------------------
+
 
 def test_worker_class_reference_is_correct():
     result = ex_worker_class.check("b")
@@ -150,13 +160,18 @@ def test_worker_class_blank_is_not_attempted():
 
 # --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
 
-@pytest.mark.parametrize("args, kwargs, message", [
-    (("me@example.com", "Time to stretch", 0), {}, "Your reminder goes to 'me@example.com'"),
-    (("you@example.com", "Stretch!", 0), {}, "Your reminder's thought is 'Stretch!'"),
-    (("you@example.com", "Time to stretch"), {}, "passes no delay, so the mailer takes its slow default"),
-    (("you@example.com", "Time to stretch", 5), {}, "passes a delay of 5; the exercise asks for a delay of 0"),
-    (("you@example.com", "Time to stretch"), {"delay": 2}, "passes a delay of 2"),
-], ids=["address", "thought", "no-delay", "delay-5", "delay-keyword-2"])
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        (("me@example.com", "Time to stretch", 0), {}, "Your reminder goes to 'me@example.com'"),
+        (("you@example.com", "Stretch!", 0), {}, "Your reminder's thought is 'Stretch!'"),
+        (("you@example.com", "Time to stretch"), {}, "passes no delay, so the mailer takes its slow default"),
+        (("you@example.com", "Time to stretch", 5), {}, "passes a delay of 5; the exercise asks for a delay of 0"),
+        (("you@example.com", "Time to stretch"), {"delay": 2}, "passes a delay of 2"),
+    ],
+    ids=["address", "thought", "no-delay", "delay-5", "delay-keyword-2"],
+)
 def test_schedule_with_other_arguments_is_incorrect(services, args, kwargs, message):
     job = queues.queue("mailers").enqueue_in(timedelta(seconds=2), send_gif_email, *args, **kwargs)
     result = ex_schedule.check(job)
@@ -165,11 +180,11 @@ def test_schedule_with_other_arguments_is_incorrect(services, args, kwargs, mess
 
 def test_schedule_written_differently_passes(services):
     mailers = queues.queue("mailers")
-    by_keyword = mailers.enqueue_in(timedelta(seconds=2), send_gif_email, "you@example.com", "Time to stretch",
-                                    delay=0)
+    by_keyword = mailers.enqueue_in(timedelta(seconds=2), send_gif_email, "you@example.com", "Time to stretch", delay=0)
     assert ex_schedule.check(by_keyword).correct
-    in_seconds = mailers.enqueue_in(timedelta(milliseconds=2000), "support.jobs.send_gif_email",
-                                    "you@example.com", "Time to stretch", 0.0)
+    in_seconds = mailers.enqueue_in(
+        timedelta(milliseconds=2000), "support.jobs.send_gif_email", "you@example.com", "Time to stretch", 0.0
+    )
     result = ex_schedule.check(in_seconds)
     assert result.correct, result
 
@@ -181,9 +196,18 @@ def test_wall_time_written_differently_passes():
     assert ex_wall_time.check(wall_time).correct
 
 
-@pytest.mark.parametrize("answer, kind", [
-    ("b", "correct"), ("B", "correct"), (" b\n", "correct"), ("b)", "correct"),
-    ("a", "incorrect"), ("d", "incorrect"), ("a b", "incorrect"), ("", "not_attempted"),
-])
+@pytest.mark.parametrize(
+    "answer, kind",
+    [
+        ("b", "correct"),
+        ("B", "correct"),
+        (" b\n", "correct"),
+        ("b)", "correct"),
+        ("a", "incorrect"),
+        ("d", "incorrect"),
+        ("a b", "incorrect"),
+        ("", "not_attempted"),
+    ],
+)
 def test_worker_class_letters_are_read_one_way(answer, kind):
     assert ex_worker_class.check(answer).kind == kind

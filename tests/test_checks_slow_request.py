@@ -96,8 +96,7 @@ def test_sort_typical_mistake_points_at_the_task_without_giving_the_rest() -> No
 
 
 def test_sort_counts_every_misplaced_task() -> None:
-    flipped = {task: ("request" if column == "background" else "background")
-               for task, column in REFERENCE_SORT.items()}
+    flipped = {task: ("request" if column == "background" else "background") for task, column in REFERENCE_SORT.items()}
     assert ex_sort.check(flipped).message.startswith("8 of 8 are in the wrong column. Look again at 'email a")
 
 

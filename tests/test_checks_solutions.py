@@ -38,8 +38,7 @@ CASES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("exercise, name, names", CASES, ids=[case[1] for case in CASES])
-def test_the_solution_shown_passes_its_check(shared_course: Path, exercise: Exercise, name: str,
-                                             names: Any) -> None:
+def test_the_solution_shown_passes_its_check(shared_course: Path, exercise: Exercise, name: str, names: Any) -> None:
     mailcatcher.start()
     namespace = names()
     exec(exercise.solution_code, namespace)  # what a learner gets when they paste .solution() into a cell

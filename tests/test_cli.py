@@ -19,8 +19,14 @@ from support.services import access, inbox, processes, state
 
 
 def support(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "support", *args], capture_output=True, text=True,
-                          timeout=timeout, input=stdin, env=dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-m", "support", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
+        env=dict(os.environ),
+    )
 
 
 @pytest.mark.slow
@@ -68,8 +74,9 @@ def test_worker_prints_its_banner_and_runs_queued_jobs(course_home: Path) -> Non
 @pytest.mark.slow
 def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
     assert support("up", "--delay", "0.1").returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "support", "worker"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "support", "worker"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     conn = queues.connection()
     from rq import Worker
 
@@ -88,8 +95,9 @@ def test_a_foreground_worker_stops_warm_on_ctrl_c(course_home: Path) -> None:
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            raise AssertionError("the worker did not stop within 15 s of Ctrl+C; its last lines:\n"
-                                 + "".join(lines[-15:])) from None
+            raise AssertionError(
+                "the worker did not stop within 15 s of Ctrl+C; its last lines:\n" + "".join(lines[-15:])
+            ) from None
     finally:
         if proc.poll() is None:  # the test failed before the worker stopped: do not leave it behind
             proc.kill()
@@ -129,8 +137,7 @@ def _ready(pid: int) -> bool:
     that kills it with no warm shutdown (seen under a CPU hog: exit code 1 instead of 0)."""
     from rq import Worker
 
-    return any(w.pid == pid and workers.is_ready(w.name, queues.connection())
-               for w in Worker.all(queues.connection()))
+    return any(w.pid == pid and workers.is_ready(w.name, queues.connection()) for w in Worker.all(queues.connection()))
 
 
 def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) -> None:
@@ -139,14 +146,18 @@ def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) ->
     from support.services import course
 
     course.up("redis")
-    worker = subprocess.Popen([sys.executable, "-m", "support", "worker", "--no-scheduler"], env=dict(os.environ),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "support", "worker", "--no-scheduler"],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert processes.wait_until(lambda: "terminal-worker-1" in state.read(), timeout=30), "not recorded"
         assert state.read()["terminal-worker-1"]["pid"] == worker.pid
 
-        assert processes.wait_until(lambda: _ready(worker.pid),
-                                    timeout=30), "the worker did not start listening"
+        assert processes.wait_until(lambda: _ready(worker.pid), timeout=30), "the worker did not start listening"
         down = support("down")
         assert "terminal-worker-1" in down.stdout
         assert worker.wait(timeout=15) == 0  # a warm shutdown, then a clean exit
@@ -157,10 +168,13 @@ def test_down_stops_a_worker_started_by_hand_in_a_terminal(course_home: Path) ->
             worker.wait()
 
     course.up("redis")  # Ctrl+C in the terminal: the worker stops and takes its record with it
-    worker = subprocess.Popen([sys.executable, "-m", "support", "worker", "--no-scheduler"], env=dict(os.environ),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert processes.wait_until(lambda: _ready(worker.pid),
-                                timeout=30), "the worker did not start listening"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "support", "worker", "--no-scheduler"],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert processes.wait_until(lambda: _ready(worker.pid), timeout=30), "the worker did not start listening"
     worker.send_signal(signal.SIGINT)
     assert worker.wait(timeout=15) == 0 and "terminal-worker-1" not in state.read()
 

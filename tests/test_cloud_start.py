@@ -76,8 +76,11 @@ def test_the_binder_scripts_parse_and_name_programs_that_exist() -> None:
 
 
 def test_binder_installs_the_pinned_requirements() -> None:
-    lines = [line.strip() for line in (BINDER / "requirements.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line.strip()
+        for line in (BINDER / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert lines == ["-r ../requirements.txt"]
     post_build = (BINDER / "postBuild").read_text()
     assert "-r requirements-cli.txt" in post_build and "--only-binary :all:" in post_build

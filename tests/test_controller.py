@@ -15,7 +15,7 @@ from support.services import app, course, inbox
 from support.workit.controller import TEMPLATE
 
 INLINE = "    return deliver(email, thought)  # inline: the request waits for the slow mailer"
-JOB_MODULE = '''from support.active_job import ActiveJob
+JOB_MODULE = """from support.active_job import ActiveJob
 from support.workit.mailer import deliver
 
 
@@ -24,7 +24,7 @@ class GifSenderJob(ActiveJob):
 
     def perform(self, email, thought):
         deliver(email, thought)
-'''
+"""
 
 
 def controller(folder: Path, line: str, imports: str = "from gif_sender_job import GifSenderJob") -> Path:
@@ -66,8 +66,11 @@ def test_the_app_runs_the_controller_and_takes_each_edit_without_a_restart(folde
     assert queued["status"] == 200 and "on its way" in queued["message"]
     job = Job.fetch(queued["job_id"], connection=queues.connection())
     assert (job.func_name, job.args[0], list(job.args[1]), job.origin) == (
-        "support.active_job.perform_job", "gif_sender_job:GifSenderJob", ["later@example.com", "sent by a worker"],
-        "mailers")
+        "support.active_job.perform_job",
+        "gif_sender_job:GifSenderJob",
+        ["later@example.com", "sent by a worker"],
+        "mailers",
+    )
     assert inbox.to_address("later@example.com") == []  # queued, not sent: no worker yet
     SimpleWorker([queues.queue("mailers")], connection=queues.connection()).work(burst=True)
     assert len(inbox.wait_for(1, match=_to("later@example.com"))) == 1
@@ -79,8 +82,7 @@ def test_a_broken_controller_gets_a_clear_error_and_the_app_lives_on(folder: Pat
     course.up("redis", "app", delivery="controller", controller=path, delay=0.3, quiet=True)
     syntax = app.post_thought("a@example.com", "broken")
     assert syntax["status"] == 500
-    assert syntax["error"] == ("mailers_controller.py could not be loaded: SyntaxError: '(' was never closed "
-                               "(line 8)")
+    assert syntax["error"] == ("mailers_controller.py could not be loaded: SyntaxError: '(' was never closed (line 8)")
     controller(folder, "    return GifSenderJob.perform_latr(email, thought)")
     typo = app.post_thought("a@example.com", "a typo")
     assert typo["status"] == 500 and typo["error"].startswith("mailers_controller.py raised AttributeError")
@@ -126,24 +128,34 @@ def test_not_attempted(folder: Path, state: str) -> None:
         assert "still sends the email inside the request" in result.message
 
 
-@pytest.mark.parametrize("line, imports, said", [
-    # it must queue, not send in the request (here: inline, with perform_later only in a comment)
-    ("    return deliver(email, thought)  # TODO perform_later", None, "queued nothing"),
-    # it must return the job (the app reads it)
-    ("    GifSenderJob.perform_later(email, thought)", None, "did not return it"),
-    # it must queue the learner's GifSenderJob, not the course's function ...
-    ("    from support.jobs import send_gif_email\n    from support.rq_helpers import queues\n"
-     "    return queues.queue('mailers').enqueue(send_gif_email, email, thought)", None, "not your GifSenderJob"),
-    # ... nor the reference class
-    ("    return GifSenderJob.perform_later(email, thought)", "from support.checks.jobs import GifSenderJob",
-     "not your GifSenderJob"),
-    # the email, then the thought
-    ("    return GifSenderJob.perform_later(thought, email)", None, "in that order"),
-    # on GifSenderJob's own queue
-    ("    return GifSenderJob.set(queue='urgent').perform_later(email, thought)", None, "'urgent' queue"),
-    # a file that does not run: the app's own error, with its line
-    ("    return GifSenderJob.perform_later(email, thought", None, "SyntaxError"),
-])
+@pytest.mark.parametrize(
+    "line, imports, said",
+    [
+        # it must queue, not send in the request (here: inline, with perform_later only in a comment)
+        ("    return deliver(email, thought)  # TODO perform_later", None, "queued nothing"),
+        # it must return the job (the app reads it)
+        ("    GifSenderJob.perform_later(email, thought)", None, "did not return it"),
+        # it must queue the learner's GifSenderJob, not the course's function ...
+        (
+            "    from support.jobs import send_gif_email\n    from support.rq_helpers import queues\n"
+            "    return queues.queue('mailers').enqueue(send_gif_email, email, thought)",
+            None,
+            "not your GifSenderJob",
+        ),
+        # ... nor the reference class
+        (
+            "    return GifSenderJob.perform_later(email, thought)",
+            "from support.checks.jobs import GifSenderJob",
+            "not your GifSenderJob",
+        ),
+        # the email, then the thought
+        ("    return GifSenderJob.perform_later(thought, email)", None, "in that order"),
+        # on GifSenderJob's own queue
+        ("    return GifSenderJob.set(queue='urgent').perform_later(email, thought)", None, "'urgent' queue"),
+        # a file that does not run: the app's own error, with its line
+        ("    return GifSenderJob.perform_later(email, thought", None, "SyntaxError"),
+    ],
+)
 @pytest.mark.slow
 def test_each_requirement_is_held(folder: Path, line: str, imports: str | None, said: str) -> None:
     path = controller(folder, line, imports or "from gif_sender_job import GifSenderJob")
@@ -168,6 +180,9 @@ def test_the_learner_edition_writes_the_controller_the_app_had_in_01() -> None:
     import nbformat
 
     root = Path(__file__).resolve().parent.parent
-    cell = next(c for c in nbformat.read(root / "notebooks" / "03_jobs.ipynb", as_version=4).cells
-                if c.source.startswith("%%writefile mailers_controller.py"))
+    cell = next(
+        c
+        for c in nbformat.read(root / "notebooks" / "03_jobs.ipynb", as_version=4).cells
+        if c.source.startswith("%%writefile mailers_controller.py")
+    )
     assert cell.source.split("\n", 1)[1].rstrip() == TEMPLATE.rstrip()

@@ -12,7 +12,7 @@ import pytest
 from support.services import app, course
 from support.workit import controller
 
-CONTROLLER = '''from pathlib import Path
+CONTROLLER = """from pathlib import Path
 
 with open(Path(__file__).with_name("imports.log"), "a") as log:  # one line per import of this file
     log.write("controller\\n")
@@ -21,8 +21,8 @@ from gif_sender_job import GifSenderJob
 
 def create(email, thought):
     return GifSenderJob.perform_later(email, thought)
-'''
-JOB_MODULE = '''from pathlib import Path
+"""
+JOB_MODULE = """from pathlib import Path
 
 from support.active_job import ActiveJob
 from support.workit.mailer import deliver
@@ -36,7 +36,7 @@ class GifSenderJob(ActiveJob):
 
     def perform(self, email, thought):
         deliver(email, thought)
-'''
+"""
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_dashboard_serves_on_loopback_only_and_starts_once(course_home: Path) ->
 
 def test_its_json_api_counts_the_course_queues(shared_course: Path) -> None:
     mailers = queues.queue("mailers")
-    for n in range(4):
+    for _ in range(4):
         mailers.enqueue("time.sleep", 0)
     queues.queue("urgent").enqueue("time.sleep", 0)
     _, body = _get(dashboard.start().url + "0/data/queues.json")
@@ -94,8 +94,11 @@ def test_failed_jobs_show_their_error_and_the_buttons_requeue_and_delete(widget:
 
     snap = dashboard.snapshot()
     errors = {f["id"]: f["error"] for f in snap["failed"]}
-    assert errors == {sqrt.id: "ValueError: math domain error", div.id: "ZeroDivisionError: division by zero",
-                      pow_.id: "ValueError: math domain error"}
+    assert errors == {
+        sqrt.id: "ValueError: math domain error",
+        div.id: "ZeroDivisionError: division by zero",
+        pow_.id: "ValueError: math domain error",
+    }
     assert snap["queues"]["default"]["failed"] == 3 and snap["queues"]["default"]["queued"] == 0
     assert "operator.truediv(1, 0)  ->  ZeroDivisionError: division by zero" in dashboard.failed_table(snap)
 

@@ -8,16 +8,22 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from ports import foreign_listeners
+
 from support.services import app, course, doctor, platforms, processes, redis_server, state
 
 
 def _doctor(course_home: Path, **env: str) -> subprocess.CompletedProcess:
     """`python -m support doctor` in a process of its own, as a learner runs it."""
     environ = {**os.environ, "COURSE_HOME": str(course_home), **env}
-    return subprocess.run([sys.executable, "-m", "support", "doctor"], cwd=state.REPO_ROOT, env=environ,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "support", "doctor"],
+        cwd=state.REPO_ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_healthy_machine_passes_and_every_part_is_listed(course_home: Path) -> None:
@@ -51,8 +57,9 @@ def test_a_server_binary_that_does_not_run_is_fatal(course_home: Path, tmp_path:
     assert done.returncode == 1 and "FAIL Server" in done.stdout and "does not run" in done.stdout
 
 
-def test_a_port_held_by_a_foreign_listener_is_named_and_not_fatal(course_home: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                  capsys: pytest.CaptureFixture) -> None:
+def test_a_port_held_by_a_foreign_listener_is_named_and_not_fatal(
+    course_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     # The app's preferred port is one this test holds for the whole check: 3000 itself may be held, or freed in the
     # middle, by a test beside this one (their Work-It), and then the report would be right about a different holder.
     with foreign_listeners([0]) as [port]:
@@ -83,8 +90,10 @@ def test_python_3_9_is_fatal_and_says_which_python_to_install() -> None:
 def test_native_windows_is_fatal_and_says_use_wsl() -> None:
     check = doctor.check_platform("Windows", "AMD64")
     assert check.fatal and "wsl --install" in check.todo and "make lab" in check.todo
-    assert doctor.check_platform("Darwin", "arm64").ok and "a valkey-server wheel exists" in \
-        doctor.check_platform("Darwin", "arm64").found
+    assert (
+        doctor.check_platform("Darwin", "arm64").ok
+        and "a valkey-server wheel exists" in doctor.check_platform("Darwin", "arm64").found
+    )
     assert "no valkey-server wheel" in doctor.check_platform("Linux", "riscv64").found
 
 
@@ -94,8 +103,9 @@ def test_first_cell_prints_nothing_extra_when_healthy(course_home: Path, capsys:
     assert out.startswith("Mail catcher") and "Course doctor" not in out
 
 
-def test_first_cell_prints_the_problem_line(course_home: Path, capsys: pytest.CaptureFixture,
-                                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_first_cell_prints_the_problem_line(
+    course_home: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("COURSE_REDIS_SERVER", str(tmp_path / "gone"))
     course.up("catcher")  # the catcher needs no Redis: it still starts, after the problem line
     lines = capsys.readouterr().out.splitlines()
@@ -107,10 +117,12 @@ def test_first_cell_prints_the_problem_line(course_home: Path, capsys: pytest.Ca
 
 def test_windows_in_a_notebook_cell_shows_the_message_not_a_traceback() -> None:
     # A real IPython shell renders the exception that support/__init__.py raises on native Windows.
-    code = ("from IPython.core.interactiveshell import InteractiveShell\n"
-            "shell = InteractiveShell.instance()\n"
-            "shell.run_cell('from support.services.platforms import UnsupportedPlatform, WINDOWS\\n"
-            "raise UnsupportedPlatform(WINDOWS)')\n")
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "shell.run_cell('from support.services.platforms import UnsupportedPlatform, WINDOWS\\n"
+        "raise UnsupportedPlatform(WINDOWS)')\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     shown = done.stdout + done.stderr
     assert "wsl --install" in shown and "make lab" in shown

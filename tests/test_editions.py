@@ -13,8 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools import editions
-from tools.learner_outputs import (comparable, expected_learner, read_learner_outputs, sanitizer,
-                                   write_learner_outputs)
+from tools.learner_outputs import comparable, expected_learner, read_learner_outputs, sanitizer, write_learner_outputs
 from tools.notebook_files import INSTRUCTOR_DIR, LEARNER_DIR, EditionError, as_node, notebook_names, read
 from tools.notebook_run import SHOWN_CHECKOUT, tidy
 from tools.solutions import learner_source, strip_solutions
@@ -30,20 +29,25 @@ def instructor_notebook() -> nbformat.NotebookNode:
         new_markdown_cell("# Tiny\nWhich work can wait?"),
         new_markdown_cell("Your answer:\n<!-- BEGIN SOLUTION -->\nThe email can wait.\n<!-- END SOLUTION -->"),
         new_markdown_cell("<!-- BEGIN SOLUTION -->\nInstructor note: pause here.\n<!-- END SOLUTION -->"),
-        new_code_cell("from support.exercises import ____, Exercise\n"
-                      "ex = Exercise('Exercise 1', expected=42, hints=['Six times seven.'], solution='answer = 42')"),
+        new_code_cell(
+            "from support.exercises import ____, Exercise\n"
+            "ex = Exercise('Exercise 1', expected=42, hints=['Six times seven.'], solution='answer = 42')"
+        ),
         new_code_cell("# BEGIN SOLUTION\n# PLACEHOLDER: answer = ____\nanswer = 42\n# END SOLUTION"),
         new_code_cell("ex.check(answer)"),
         new_code_cell("value = ex.use(answer)\nvalue"),
-        new_code_cell("def double(n):\n    \"\"\"Twice n.\"\"\"\n    # BEGIN SOLUTION\n    return n * 2\n"
-                      "    # END SOLUTION"),
-        new_code_cell("%%writefile tiny_job.py\nfrom support.exercises import ____\n\n\ndef job(x):\n"
-                      "    # BEGIN SOLUTION\n    # PLACEHOLDER: result = ____\n    # PLACEHOLDER: return result\n"
-                      "    return x + 1\n    # END SOLUTION"),
+        new_code_cell('def double(n):\n    """Twice n."""\n    # BEGIN SOLUTION\n    return n * 2\n    # END SOLUTION'),
+        new_code_cell(
+            "%%writefile tiny_job.py\nfrom support.exercises import ____\n\n\ndef job(x):\n"
+            "    # BEGIN SOLUTION\n    # PLACEHOLDER: result = ____\n    # PLACEHOLDER: return result\n"
+            "    return x + 1\n    # END SOLUTION"
+        ),
         new_code_cell("print('only for the instructor')", metadata={"tags": ["instructor-only"]}),
-        new_code_cell("from support.exercises import Choice\n"
-                      "q = Choice('Question 1', 'Which can wait?', {'a': 'the page', 'b': 'the email'}, answer='b')\n"
-                      "q.widget()"),
+        new_code_cell(
+            "from support.exercises import Choice\n"
+            "q = Choice('Question 1', 'Which can wait?', {'a': 'the page', 'b': 'the email'}, answer='b')\n"
+            "q.widget()"
+        ),
     ]
     for index, cell in enumerate(cells):
         cell.id = f"cell-{index}"
@@ -72,8 +76,10 @@ def test_learner_source_has_placeholders_and_no_markers():
     assert "cell-9" not in got  # instructor-only
     assert got["cell-4"] == "answer = ____"
     assert got["cell-7"] == 'def double(n):\n    """Twice n."""\n    ____'
-    assert got["cell-8"] == ("%%writefile tiny_job.py\nfrom support.exercises import ____\n\n\ndef job(x):\n"
-                             "    result = ____\n    return result")
+    assert got["cell-8"] == (
+        "%%writefile tiny_job.py\nfrom support.exercises import ____\n\n\ndef job(x):\n"
+        "    result = ____\n    return result"
+    )
     assert got["cell-5"] == "ex.check(answer)"  # untouched cells stay as they are, with the same ids
     for text in got.values():
         assert not any(marker in text for marker in MARKERS)
@@ -94,15 +100,17 @@ def test_strip_solutions_edge_cases():
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "editions.py"), *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "tools" / "editions.py"), *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.slow
 def test_check_passes_when_in_sync_and_fails_when_the_instructor_changes(editions_dirs):
     instructor, learner = editions_dirs
-    assert editions.check(instructor, learner) == ["notebooks/01_tiny.ipynb is missing: "
-                                                   "run python tools/editions.py 01_tiny.ipynb"]
+    assert editions.check(instructor, learner) == [
+        "notebooks/01_tiny.ipynb is missing: run python tools/editions.py 01_tiny.ipynb"
+    ]
     assert editions.build(instructor, learner, execute_learner=False, log=lambda _: None) == ["01_tiny.ipynb"]
     assert editions.check(instructor, learner) == []
     nbformat.validate(nbformat.read(learner / "01_tiny.ipynb", as_version=4))
@@ -113,8 +121,10 @@ def test_check_passes_when_in_sync_and_fails_when_the_instructor_changes(edition
     nb.cells[5].source = "ex.check(answer)\nex.hint()"
     nbformat.write(nb, instructor / "01_tiny.ipynb")
     problems = editions.check(instructor, learner)
-    assert problems == ["notebooks/01_tiny.ipynb is out of date: cell 5 (code, id cell-5) differs at line 2: "
-                        "expected 'ex.hint()', found ''"]
+    assert problems == [
+        "notebooks/01_tiny.ipynb is out of date: cell 5 (code, id cell-5) differs at line 2: "
+        "expected 'ex.hint()', found ''"
+    ]
     done = run_cli("--check", *dirs)
     assert done.returncode == 1 and "01_tiny.ipynb" in done.stdout and "cell 5" in done.stdout
 
@@ -129,8 +139,14 @@ def test_no_execute_keeps_the_recorded_outputs_of_unchanged_cells(editions_dirs)
     instructor, learner = editions_dirs
     outputs = learner.parent / "tests" / "learner_outputs.json"
     editions.build(instructor, learner, execute_learner=False, log=lambda _: None)
-    recorded = [{"output_type": "execute_result", "data": {"text/plain": "Not attempted: ..."}, "metadata": {},
-                 "execution_count": 3}]
+    recorded = [
+        {
+            "output_type": "execute_result",
+            "data": {"text/plain": "Not attempted: ..."},
+            "metadata": {},
+            "execution_count": 3,
+        }
+    ]
     write_learner_outputs({"01_tiny.ipynb": {"cell-5": recorded}}, outputs)
     assert editions.build(instructor, learner, execute_learner=False, log=lambda _: None) == []
     assert read_learner_outputs(outputs)["01_tiny.ipynb"] == {"cell-5": recorded}
@@ -143,8 +159,11 @@ def test_no_execute_keeps_the_recorded_outputs_of_unchanged_cells(editions_dirs)
 
 
 def plain_outputs(nb: nbformat.NotebookNode) -> dict[str, list[str]]:
-    return {cell.id: [o.get("data", {}).get("text/plain") or o.get("text") for o in cell.outputs]
-            for cell in nb.cells if cell.cell_type == "code"}
+    return {
+        cell.id: [o.get("data", {}).get("text/plain") or o.get("text") for o in cell.outputs]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    }
 
 
 @pytest.mark.slow
@@ -167,8 +186,7 @@ def test_the_learner_edition_is_stored_clean_and_its_own_outputs_are_recorded(ed
     # recorded: only where the blank exercise shows; everywhere else the learner printed what the instructor did
     recorded = read_learner_outputs(learner.parent / "tests" / "learner_outputs.json")["01_tiny.ipynb"]
     assert sorted(recorded) == ["cell-5", "cell-6"]
-    expected = expected_learner("01_tiny.ipynb", instructor, learner,
-                                learner.parent / "tests" / "learner_outputs.json")
+    expected = expected_learner("01_tiny.ipynb", instructor, learner, learner.parent / "tests" / "learner_outputs.json")
     out = plain_outputs(expected)
     assert out["cell-5"] == ["Not attempted: replace ____ with your answer, then run the check again."]
     assert out["cell-6"] == ["Using the reference solution for Exercise 1 so you can go on.", "42"]
@@ -180,10 +198,26 @@ def test_the_learner_edition_is_stored_clean_and_its_own_outputs_are_recorded(ed
     nbformat.write(nbformat.from_dict(expected), learner / "01_tiny.ipynb")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "sanitize.cfg").write_text("[writefile]\nregex: (Over)?[Ww]riting (\\S+)\nreplace: Writing \\2\n")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c",
-                           str(tmp_path / "pytest.ini"), "--nbval", str(learner / "01_tiny.ipynb"),
-                           "--nbval-sanitize-with", str(tmp_path / "sanitize.cfg")],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(tmp_path / "pytest.ini"),
+            "--nbval",
+            str(learner / "01_tiny.ipynb"),
+            "--nbval-sanitize-with",
+            str(tmp_path / "sanitize.cfg"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
 
 
@@ -202,15 +236,23 @@ def test_tidy_keeps_nothing_of_this_machine_in_stored_outputs():
     cell = new_code_cell("boom()")
     cell.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text=f"Imports job code from: {REPO_ROOT}/notebooks\n"),
-        nbformat.v4.new_output("error", ename="ValueError", evalue="nope",
-                               traceback=["-----", "ValueError  Traceback", "Cell In[2], line 4", library,
-                                          "ValueError: nope"]),
+        nbformat.v4.new_output(
+            "error",
+            ename="ValueError",
+            evalue="nope",
+            traceback=["-----", "ValueError  Traceback", "Cell In[2], line 4", library, "ValueError: nope"],
+        ),
     ]
     nb = tidy(as_node(dict(new_notebook(cells=[cell]))))
     stream, error = nb.cells[0].outputs
     assert stream["text"] == f"Imports job code from: {SHOWN_CHECKOUT}/notebooks\n"
-    assert error["traceback"] == ["-----", "ValueError  Traceback", "Cell In[2], line 4",
-                                  "(frames inside installed libraries left out)", "ValueError: nope"]
+    assert error["traceback"] == [
+        "-----",
+        "ValueError  Traceback",
+        "Cell In[2], line 4",
+        "(frames inside installed libraries left out)",
+        "ValueError: nope",
+    ]
     assert (error["ename"], error["evalue"]) == ("ValueError", "nope")  # what nbval compares stays
 
 
@@ -218,7 +260,9 @@ def test_tidy_keeps_nothing_of_this_machine_in_stored_outputs():
 
 
 def _exercise_calls(source: str) -> set[str]:
-    return set(re.findall(r"\b(?:ex|q)_?\w*\.(check|use)\(", source)) | ({"summary"} if "summary()" in source else set())
+    return set(re.findall(r"\b(?:ex|q)_?\w*\.(check|use)\(", source)) | (
+        {"summary"} if "summary()" in source else set()
+    )
 
 
 @pytest.mark.parametrize("name", notebook_names(INSTRUCTOR_DIR))
@@ -242,8 +286,7 @@ def test_the_learner_edition_differs_only_where_an_exercise_is_left_blank(name: 
         if "check" in calls and "widget" not in cell.source:
             assert shown.startswith("Not attempted"), f"{name}: a blank check must say so, cell {cell.id}: {shown!r}"
         elif "use" in calls:
-            assert re.match(r"Using (the|a) reference ", shown), \
-                f"{name}: cell {cell.id} must say it falls back"
+            assert re.match(r"Using (the|a) reference ", shown), f"{name}: cell {cell.id} must say it falls back"
     assert set(recorded) <= {c.id for c in learner.cells}, f"{name}: recorded outputs of cells that are gone"
 
 
@@ -253,9 +296,17 @@ def test_stored_outputs_never_carry_a_course_token():
     from nbformat.v4 import new_output
 
     cell = new_code_cell("dashboard.link()")
-    cell.outputs = [new_output("execute_result", data={
-        "text/html": '<a href="http://127.0.0.1:9181/?course_token=Ab-9_xY">Open</a>', "text/plain": "<HTML>"},
-        execution_count=1), new_output("stream", name="stdout", text="/proxy/127.0.0.1:1/?course_token=Zz-1\n")]
+    cell.outputs = [
+        new_output(
+            "execute_result",
+            data={
+                "text/html": '<a href="http://127.0.0.1:9181/?course_token=Ab-9_xY">Open</a>',
+                "text/plain": "<HTML>",
+            },
+            execution_count=1,
+        ),
+        new_output("stream", name="stdout", text="/proxy/127.0.0.1:1/?course_token=Zz-1\n"),
+    ]
     nb = new_notebook(cells=[cell])
     tidied = tidy(nb)
     shown = tidied.cells[0].outputs[0]["data"]["text/html"]

@@ -7,8 +7,20 @@ import sys
 import pytest
 
 from support.exercises import (
-    ____, Choice, Exercise, Incorrect, NotAttempted, Placeholder, Result, call, correct, describe, incorrect,
-    is_placeholder, load_module_from, note,
+    Choice,
+    Exercise,
+    Incorrect,
+    NotAttempted,
+    Placeholder,
+    Result,
+    ____,
+    call,
+    correct,
+    describe,
+    incorrect,
+    is_placeholder,
+    load_module_from,
+    note,
 )
 
 NOT_ATTEMPTED = "Not attempted: replace ____ with your answer, then run the check again."
@@ -24,12 +36,18 @@ def check_double(fn):
 
 @pytest.fixture
 def ex() -> Exercise:
-    return Exercise("Exercise 1", check_double, title="Double it",
-                    hints=["Use the * operator.", "Return the value; do not print it."],
-                    solution="def double(n):\n    return n * 2", reference=lambda n: n * 2)
+    return Exercise(
+        "Exercise 1",
+        check_double,
+        title="Double it",
+        hints=["Use the * operator.", "Return the value; do not print it."],
+        solution="def double(n):\n    return n * 2",
+        reference=lambda n: n * 2,
+    )
 
 
 # --------------------------------------------------------------------------------------------- placeholder
+
 
 def test_placeholder_is_harmless_in_a_cell():
     answer = ____
@@ -55,6 +73,7 @@ def test_placeholder_means_not_attempted(ex):
 
 # ------------------------------------------------------------------------------------------------- results
 
+
 def test_right_answer_is_correct(ex):
     result = ex.check(lambda n: n * 2)
     assert result and result.correct
@@ -72,8 +91,9 @@ def test_wrong_answer_says_what_the_learner_produced(ex):
 
 def test_a_raising_learner_function_is_reported_not_raised(ex):
     result = ex.check(lambda n: n / 0)
-    assert str(result) == ("Incorrect: Your function raised ZeroDivisionError: division by zero "
-                           "(when called as <lambda>(21))")
+    assert str(result) == (
+        "Incorrect: Your function raised ZeroDivisionError: division by zero (when called as <lambda>(21))"
+    )
 
 
 def test_exceptions_escaping_a_check_never_reach_the_cell():
@@ -88,7 +108,8 @@ def test_exceptions_escaping_a_check_never_reach_the_cell():
 
     assert str(Exercise("E", naive_check).check(learner)) == "Incorrect: Your code raised KeyError: 1"
     assert str(Exercise("E", broken_check).check(learner)) == (
-        "Incorrect: Checking your answer raised IndexError: list index out of range")
+        "Incorrect: Checking your answer raised IndexError: list index out of range"
+    )
 
 
 def test_check_function_return_styles():
@@ -100,7 +121,8 @@ def test_check_function_return_styles():
         raise NotAttempted("no email in the inbox yet: send one with the form above.")
 
     assert str(Exercise("E", needs_effects).check()) == (
-        "Not attempted: no email in the inbox yet: send one with the form above.")
+        "Not attempted: no email in the inbox yet: send one with the form above."
+    )
 
 
 def test_expected_value_exercise():
@@ -128,6 +150,7 @@ def test_result_html_is_escaped():
 
 # ---------------------------------------------------------------------------------------- hints, solution
 
+
 def test_hints_progress_then_run_out(ex):
     assert str(ex.hint()) == "Hint 1/2: Use the * operator."
     assert str(ex.hint()) == "Hint 2/2: Return the value; do not print it."
@@ -146,6 +169,7 @@ def test_solution_is_shown_as_code(ex):
 
 
 # -------------------------------------------------------------------------------------------------- fallback
+
 
 def test_use_falls_back_to_the_reference_with_a_note(ex, capsys):
     double = ex.use(____)
@@ -169,8 +193,12 @@ def test_use_keeps_a_correct_answer_and_reuses_the_last_check(capsys):
 
 def test_use_makes_the_reference_with_the_fallback_and_its_arguments(capsys):
     made = []
-    ex = Exercise("E", lambda v: None if v == 1 else "x" + 1, fallback=lambda *args: made.append(args) or "made",
-                  fallback_note="Using the reference solution for E: it was made for you.")
+    ex = Exercise(
+        "E",
+        lambda v: None if v == 1 else "x" + 1,
+        fallback=lambda *args: made.append(args) or "made",
+        fallback_note="Using the reference solution for E: it was made for you.",
+    )
     assert ex.use(1, "job") == 1 and made == []  # correct: the fallback is not called
     assert ex.use(2, "job") == "made" and made == [("job",)]
     assert capsys.readouterr().out == "Using the reference solution for E: it was made for you.\n"
@@ -196,18 +224,24 @@ def test_note_shows_a_note_and_returns_it(capsys):
 
 # ---------------------------------------------------------------------------------------------------- choice
 
+
 @pytest.fixture
 def quiz() -> Choice:
-    return Choice("Question 1", "Which job belongs in the background?",
-                  {"a": "Rendering the page the user waits for", "b": "Sending the welcome email"}, answer="b",
-                  explanations={"a": "The user is waiting for that page.", "b": "Nobody waits for an email."})
+    return Choice(
+        "Question 1",
+        "Which job belongs in the background?",
+        {"a": "Rendering the page the user waits for", "b": "Sending the welcome email"},
+        answer="b",
+        explanations={"a": "The user is waiting for that page.", "b": "Nobody waits for an email."},
+    )
 
 
 def test_choice_from_code(quiz):
     assert str(quiz.check("b")) == "Correct: Nobody waits for an email."
     assert str(quiz.check("B")) == "Correct: Nobody waits for an email."
     assert str(quiz.check("a")) == (
-        "Incorrect: You chose a) Rendering the page the user waits for. The user is waiting for that page.")
+        "Incorrect: You chose a) Rendering the page the user waits for. The user is waiting for that page."
+    )
     assert str(quiz.check("z")) == "Incorrect: You chose 'z'; pick from a, b."
     assert str(quiz.check(____)) == NOT_ATTEMPTED
     assert str(quiz.solution()) == "Solution for Question 1:\nb) Sending the welcome email"
@@ -223,8 +257,10 @@ def test_choice_with_several_right_answers():
 
 def test_choice_widget_runs_the_same_check(quiz):
     box = quiz.widget()
-    text = ("Question 1: Which job belongs in the background?\n"
-            "  a) Rendering the page the user waits for\n  b) Sending the welcome email")
+    text = (
+        "Question 1: Which job belongs in the background?\n"
+        "  a) Rendering the page the user waits for\n  b) Sending the welcome email"
+    )
     assert repr(box) == text and box._repr_mimebundle_()["text/plain"] == text
     _, picker, feedback = box.children
     assert feedback.value == ""
@@ -235,6 +271,7 @@ def test_choice_widget_runs_the_same_check(quiz):
 
 
 # ------------------------------------------------------------------------------------------------- modules
+
 
 def test_load_module_from_picks_up_an_edited_file(tmp_path):
     path = tmp_path / "thought_job.py"
@@ -260,26 +297,30 @@ def test_module_exercise_from_placeholder_to_correct(tmp_path):
 
     ex = Exercise("Exercise 3", check_module)
     assert str(ex.check("greet_job.py")) == (
-        "Incorrect: There is no file greet_job.py yet: run the cell that writes it first.")
+        "Incorrect: There is no file greet_job.py yet: run the cell that writes it first."
+    )
     path.write_text("from support.exercises import ____\n\ndef greet(name):\n    ____\n")
     assert str(ex.check("greet_job.py")) == "Not attempted: greet_job.py still has a ____ in it."
     path.write_text("from support.exercises import ____\n\ndef greet(name):\n    return 'Hi ' + name\n")
     assert str(ex.check("greet_job.py")) == "Incorrect: greet('Ada') returned 'Hi Ada'."
     path.write_text("def greet(name):\n    return 'Hello, ' + nme\n")
     assert str(ex.check("greet_job.py")) == (
-        "Incorrect: Your function raised NameError: name 'nme' is not defined (when called as greet('Ada'))")
+        "Incorrect: Your function raised NameError: name 'nme' is not defined (when called as greet('Ada'))"
+    )
     path.write_text("def greet(name)\n    return 1\n")
     assert str(ex.check("greet_job.py")) == "Incorrect: greet_job.py has a syntax error on line 1: expected ':'"
     path.write_text("import no_such_module_here\n")
     assert str(ex.check("greet_job.py")) == (
-        "Incorrect: Importing greet_job.py raised ModuleNotFoundError: No module named 'no_such_module_here'")
+        "Incorrect: Importing greet_job.py raised ModuleNotFoundError: No module named 'no_such_module_here'"
+    )
     path.write_text("def greet(name):\n    ____\n")  # a blank, and no import of ____
     assert str(ex.check("greet_job.py")) == "Not attempted: greet_job.py still has a ____ in it."
     with pytest.raises(NotAttempted):  # call() turns the NameError for ____ into "not attempted"
         call(load_module_from(path).greet, "Ada")
     path.write_text("RETRIES = ____\n")
     assert str(ex.check("greet_job.py")) == (
-        "Not attempted: greet_job.py still has a ____ in it: fill it in, then run its cell again.")
+        "Not attempted: greet_job.py still has a ____ in it: fill it in, then run its cell again."
+    )
     path.write_text("def greet(name):\n    return 'Hello, ' + name\n")
     assert ex.check("greet_job.py")
     sys.modules.pop("greet_job", None)
@@ -288,8 +329,9 @@ def test_module_exercise_from_placeholder_to_correct(tmp_path):
 def test_require_function_wants_a_callable_that_takes_the_exercise_s_arguments():
     from support.exercises import require_function
 
-    with pytest.raises(Incorrect,
-                       match=r"^send_once should be a function of \(email, thought, key\); you gave 'send'\.$"):
+    with pytest.raises(
+        Incorrect, match=r"^send_once should be a function of \(email, thought, key\); you gave 'send'\.$"
+    ):
         require_function("send", "send_once", ("email", "thought", "key"))
     for wrong in (lambda email, thought: None, lambda email, thought, key, extra: None, lambda: None):
         with pytest.raises(Incorrect, match=r"^send_once should take three arguments: \(email, thought, key\)\.$"):
@@ -302,8 +344,12 @@ def test_no_check_hand_writes_the_function_test() -> None:
     from pathlib import Path
 
     checks = Path(__file__).resolve().parent.parent / "support" / "checks"
-    found = [f"{path.name}:{n}" for path in sorted(checks.glob("*.py"))
-             for n, line in enumerate(path.read_text().splitlines(), 1) if "if not callable(" in line]
+    found = [
+        f"{path.name}:{n}"
+        for path in sorted(checks.glob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if "if not callable(" in line
+    ]
     assert found == []  # they call require_function, which says what the function should take
 
 

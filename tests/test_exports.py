@@ -35,13 +35,19 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def post(base: str, headers: dict | None = None, **fields: object) -> requests.Response:
-    return requests.post(base + "/exports", data=fields, headers=headers if headers is not None
-                         else {**JSON, **access.headers()}, timeout=30, allow_redirects=False)
+    return requests.post(
+        base + "/exports",
+        data=fields,
+        headers=headers if headers is not None else {**JSON, **access.headers()},
+        timeout=30,
+        allow_redirects=False,
+    )
 
 
 def status(base: str, url: str, headers: dict | None = None) -> requests.Response:
-    return requests.get(f"{base}/{url}", headers=headers if headers is not None else {**JSON, **access.headers()},
-                        timeout=30)
+    return requests.get(
+        f"{base}/{url}", headers=headers if headers is not None else {**JSON, **access.headers()}, timeout=30
+    )
 
 
 def test_the_export_reports_progress_then_its_result(running: str) -> None:
@@ -104,14 +110,17 @@ def test_without_the_token_every_export_route_is_refused(running: str) -> None:
     assert requests.get(f"{running}/exports", headers={access.HEADER: "not-the-token"}, timeout=30).status_code == 403
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"thoughts": "   "}, "Write at least one thought"),
-    ({"thoughts": "x" * (exports.MAX_TEXT + 1)}, "an export takes at most"),
-    ({"thoughts": "x", "steps": "0"}, "steps must be from 1 to 50"),
-    ({"thoughts": "x", "steps": "many"}, "steps must be a number"),
-    ({"thoughts": "x", "step_delay": "60"}, "step_delay must be from 0 to 5"),
-    ({"thoughts": "x", "fail_at": "two"}, "fail_at must be a step number"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"thoughts": "   "}, "Write at least one thought"),
+        ({"thoughts": "x" * (exports.MAX_TEXT + 1)}, "an export takes at most"),
+        ({"thoughts": "x", "steps": "0"}, "steps must be from 1 to 50"),
+        ({"thoughts": "x", "steps": "many"}, "steps must be a number"),
+        ({"thoughts": "x", "step_delay": "60"}, "step_delay must be from 0 to 5"),
+        ({"thoughts": "x", "fail_at": "two"}, "fail_at must be a step number"),
+    ],
+)
 def test_bad_input_is_a_400_saying_what_is_wrong(running: str, fields: dict, message: str) -> None:
     response = post(running, **fields)
     assert response.status_code == 400 and message in response.json()["error"]
@@ -130,9 +139,9 @@ def test_the_form_redirects_to_the_page_with_a_relative_link(running: str) -> No
 
 def test_server_sent_events_push_each_state_until_the_end(running: str) -> None:
     links = post(running, thoughts="x", steps=2, step_delay=0.3).json()
-    with requests.get(f"{running}/exports/{links['job_id']}/events", headers=access.headers(), stream=True,
-                      timeout=30) as response:
+    with requests.get(
+        f"{running}/exports/{links['job_id']}/events", headers=access.headers(), stream=True, timeout=30
+    ) as response:
         assert response.headers["Content-Type"].startswith("text/event-stream")
-        events = [json.loads(line[5:]) for line in response.iter_lines(decode_unicode=True)
-                  if line.startswith("data:")]
+        events = [json.loads(line[5:]) for line in response.iter_lines(decode_unicode=True) if line.startswith("data:")]
     assert events[-1]["state"] == "finished" and len(events) >= 2

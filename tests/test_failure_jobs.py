@@ -29,8 +29,9 @@ def _mails(address: str) -> int:
 
 def test_tracked_send_notes_every_attempt_of_a_real_job(shared_course: Path) -> None:
     mailcatcher.stop()
-    job = queues.queue("mailers").enqueue(failure_jobs.tracked_send, "bob@example.com", "rain", delay=0,
-                                          retry=Retry(max=1))  # no interval: retried at once, no scheduler needed
+    job = queues.queue("mailers").enqueue(
+        failure_jobs.tracked_send, "bob@example.com", "rain", delay=0, retry=Retry(max=1)
+    )  # no interval: retried at once, no scheduler needed
     _run_burst_worker()  # the mail catcher is not running: both attempts fail
     assert job_watch.status(job) == "failed"
     tries = failure_jobs.attempts(job)
@@ -60,8 +61,9 @@ def test_a_held_failed_try_reports_only_after_its_release(shared_course: Path) -
     """Try 2 holds after failing: while it holds, RQ has not heard of the failure, so try 3 cannot begin; brought
     back meanwhile, the mail server gets try 3's email, however slowly the machine ran."""
     mailcatcher.stop()  # tries 1 and 2 fail
-    job = queues.queue("mailers").enqueue(failure_jobs.tracked_send, "hugo@example.com", "rain", delay=0,
-                                          hold_failed_try=2, retry=Retry(max=3))  # no interval: retried at once
+    job = queues.queue("mailers").enqueue(
+        failure_jobs.tracked_send, "hugo@example.com", "rain", delay=0, hold_failed_try=2, retry=Retry(max=3)
+    )  # no interval: retried at once
     worker = workers.start_worker(simple=True, with_scheduler=False)
     failure_jobs.wait_until_held(job)
     assert [t.ok for t in failure_jobs.attempts(job)] == [False]  # try 2 is noted only when it reports
@@ -90,8 +92,9 @@ def test_send_when_released_holds_before_it_sends(shared_course: Path) -> None:
     assert failure_jobs.send_when_released("jon@example.com", "no worker").startswith("<")  # outside a job: sends
 
 
-def test_a_hold_nobody_releases_gives_up_with_a_clear_error(shared_course: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hold_nobody_releases_gives_up_with_a_clear_error(
+    shared_course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(failure_jobs, "HOLD_LIMIT", 0.2)
     mailcatcher.start()
     job = queues.queue("default").enqueue(failure_jobs.send_when_released, "kim@example.com", "never", delay=0)
@@ -133,8 +136,9 @@ def test_a_timeout_stops_the_slow_job(shared_course: Path) -> None:
 
 def test_send_then_fail_retried_sends_twice(shared_course: Path) -> None:
     mailcatcher.start()
-    job = queues.queue("mailers").enqueue(failure_jobs.send_then_fail, "cleo@example.com", "hi", "cleo-1",
-                                          retry=Retry(max=1))
+    job = queues.queue("mailers").enqueue(
+        failure_jobs.send_then_fail, "cleo@example.com", "hi", "cleo-1", retry=Retry(max=1)
+    )
     _run_burst_worker()
     assert job_watch.status(job) == "finished"
     assert _mails("cleo@example.com") == 2
@@ -151,8 +155,9 @@ def test_send_then_fail_without_retry_fails_after_sending(shared_course: Path) -
 
 def test_send_once_then_fail_retried_sends_once(shared_course: Path) -> None:
     mailcatcher.start()
-    job = queues.queue("mailers").enqueue(failure_jobs.send_once_then_fail, "eve@example.com", "hi", "eve-1",
-                                          retry=Retry(max=2), fail_times=2)
+    job = queues.queue("mailers").enqueue(
+        failure_jobs.send_once_then_fail, "eve@example.com", "hi", "eve-1", retry=Retry(max=2), fail_times=2
+    )
     _run_burst_worker()
     assert job_watch.status(job) == "finished"
     assert _mails("eve@example.com") == 1

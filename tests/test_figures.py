@@ -28,8 +28,11 @@ def test_a_course_plot_is_an_image_with_alt_text_in_ipython() -> None:
         data, _metadata = shell.display_formatter.format(fig)
         assert data["text/plain"].startswith("<Figure size 700x")
         page = data["text/html"]
-        assert re.fullmatch(r'<img alt="Three users, one server: a timeline with one bar per user[^"]*" '
-                            r'src="data:image/png;base64,[A-Za-z0-9+/=]+">', page), page[:200]
+        assert re.fullmatch(
+            r'<img alt="Three users, one server: a timeline with one bar per user[^"]*" '
+            r'src="data:image/png;base64,[A-Za-z0-9+/=]+">',
+            page,
+        ), page[:200]
         plain = plt.figure()  # a figure without alt text is left as it was: image/png only
         assert "text/html" not in shell.display_formatter.format(plain)[0]
         plt.close("all")

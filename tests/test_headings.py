@@ -58,8 +58,11 @@ def test_the_checker_sees_skipped_levels_and_extra_titles() -> None:
     assert problems(headings("## No title\n")) != []
     assert problems(headings("# One\ntext\n# Two")) != []
     assert problems(headings("# Title\n```\n### in a code block\n```\n## A")) == []
-    assert headings("Title\n=====\nSection\n-------\n<h3>html</h3>") == [(1, "Title"), (2, "Section"),
-                                                                          (3, "<h3>html</h3>")]
+    assert headings("Title\n=====\nSection\n-------\n<h3>html</h3>") == [
+        (1, "Title"),
+        (2, "Section"),
+        (3, "<h3>html</h3>"),
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -32,8 +32,9 @@ def test_every_module_of_support_imports() -> None:
     names = [name for name in module_names() if not name.endswith("__main__")]  # __main__ runs the command line
     assert len(names) > 40, names
     done = subprocess.run([sys.executable, "-c", SCRIPT, *names], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"modules that do not import on Python {sys.version.split()[0]}:\n{done.stdout}" \
-                                 f"{done.stderr[-2000:]}"
+    assert done.returncode == 0, (
+        f"modules that do not import on Python {sys.version.split()[0]}:\n{done.stdout}{done.stderr[-2000:]}"
+    )
 
 
 # Paths that outlive the process that wrote them, found where they are used (enqueue, Callback, create_job, the
@@ -45,26 +46,44 @@ STORED_PATHS = [
     # 04, 05, 06, the Work-It app's background mode (workit/web.JOB) and the checks of 04 to 06
     "support.jobs.send_gif_email",
     # 03: every ActiveJob runs through perform_job; the checks' reference classes are stored as its argument
-    "support.active_job.perform_job", "support.checks.jobs:GifSenderJob", "support.checks.jobs:PasswordResetJob",
+    "support.active_job.perform_job",
+    "support.checks.jobs:GifSenderJob",
+    "support.checks.jobs:PasswordResetJob",
     # 05
-    "support.failure_jobs.tracked_send", "support.failure_jobs.slow_job", "support.failure_jobs.send_then_fail",
-    "support.failure_jobs.send_once_then_fail", "support.failure_jobs.send_when_released",
+    "support.failure_jobs.tracked_send",
+    "support.failure_jobs.slow_job",
+    "support.failure_jobs.send_then_fail",
+    "support.failure_jobs.send_once_then_fail",
+    "support.failure_jobs.send_when_released",
     # 06 (support.lessons.scaling)
-    "support.demo_jobs.one_second", "support.demo_jobs.noop",
+    "support.demo_jobs.one_second",
+    "support.demo_jobs.noop",
     # 08, the Work-It export (workit/exports.JOB) and 08's checks
-    "support.export_jobs.export_thoughts", "support.export_jobs.count_words", "support.export_jobs.add_up",
-    "support.export_jobs.on_export_success", "support.export_jobs.on_export_failure",
+    "support.export_jobs.export_thoughts",
+    "support.export_jobs.count_words",
+    "support.export_jobs.add_up",
+    "support.export_jobs.on_export_success",
+    "support.export_jobs.on_export_failure",
     "support.export_jobs.on_export_stopped",
     # 09: jobs, the outbox's function (lessons/after_commit), a pickled argument's class, the rate-limit demo
-    "support.production_jobs.deliver_thought", "support.production_jobs.deliver_thought_once",
-    "support.production_jobs.deliver_snapshot", "support.production_jobs.Thought",
+    "support.production_jobs.deliver_thought",
+    "support.production_jobs.deliver_thought_once",
+    "support.production_jobs.deliver_snapshot",
+    "support.production_jobs.Thought",
     "support.production_jobs.rate_limited_call",
     # 09's operations: what rq cron queues, a job held in its slow step, a batch to watch
-    "support.ops_jobs.expire_sessions", "support.ops_jobs.hold", "support.ops_jobs.work_for",
+    "support.ops_jobs.expire_sessions",
+    "support.ops_jobs.hold",
+    "support.ops_jobs.work_for",
 ]
 CRON_CONFIG = "support.ops_cron_config"  # rq cron support.ops_cron_config (lessons/recurring.CONFIG)
-PROGRAMS = ["support", "support.tiny_queue", "support.workit.web", "support.services.mailcatcher",
-            "support.services.dashboard_server"]  # python -m ...
+PROGRAMS = [
+    "support",
+    "support.tiny_queue",
+    "support.workit.web",
+    "support.services.mailcatcher",
+    "support.services.dashboard_server",
+]  # python -m ...
 
 RESOLVE = """
 import importlib, importlib.util, json, sys
@@ -107,8 +126,16 @@ def test_every_stored_dotted_path_still_resolves() -> None:
 
 
 JOB_MODULES = ("jobs", "active_job", "failure_jobs", "demo_jobs", "export_jobs", "production_jobs", "ops_jobs")
-QUEUEING_CALLS = {"enqueue", "enqueue_in", "enqueue_at", "enqueue_call", "create_job", "prepare_data", "Callback",
-                  "register"}  # register: rq cron's
+QUEUEING_CALLS = {
+    "enqueue",
+    "enqueue_in",
+    "enqueue_at",
+    "enqueue_call",
+    "create_job",
+    "prepare_data",
+    "Callback",
+    "register",
+}  # register: rq cron's
 
 
 def _imported_names(tree: ast.AST, package: str) -> dict[str, str]:
@@ -116,8 +143,11 @@ def _imported_names(tree: ast.AST, package: str) -> dict[str, str]:
     names = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level \
+            base = (
+                importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                if node.level
                 else node.module or ""
+            )
             names |= {alias.asname or alias.name: f"{base}.{alias.name}" for alias in node.names}
     return names
 
@@ -139,8 +169,9 @@ def _jobs_queued_in(source: str, package: str = "") -> set[str]:
                     found.add(imported[node.id])
                 elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in imported:
                     found.add(f"{imported[node.value.id]}.{node.attr}")
-    return {path for path in found if path.split(".")[:2] in (["support", m] for m in JOB_MODULES)
-            and path.count(".") == 2}
+    return {
+        path for path in found if path.split(".")[:2] in (["support", m] for m in JOB_MODULES) and path.count(".") == 2
+    }
 
 
 def _notebook_code(path: Path) -> str:

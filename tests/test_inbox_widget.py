@@ -16,8 +16,10 @@ import pytest
 from support.services import inbox, mailcatcher, processes
 from support.widgets.inbox_widget import InboxWidget, show_inbox
 
-GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
-       b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
 
 SEND_SCRIPT = """
 import email, email.policy, smtplib, sys
@@ -43,8 +45,9 @@ def widget(port: int) -> Iterator[InboxWidget]:
     w.close()
 
 
-def send(port: int, subject: str, html: str | None = None, text: str | None = "hello",
-         gif_cid: str | None = None) -> None:
+def send(
+    port: int, subject: str, html: str | None = None, text: str | None = "hello", gif_cid: str | None = None
+) -> None:
     """Build a message here and send it from another process."""
     msg = EmailMessage()
     msg["Subject"] = subject
@@ -92,7 +95,7 @@ def test_html_body_with_inline_gif_is_rendered_as_data_uri(port: int, widget: In
 
 def test_scripts_in_mail_never_reach_the_page(port: int, widget: InboxWidget) -> None:
     evil = '<p>hi</p><script>alert(1)</script><img src=x onerror=alert(1)><a href="javascript:alert(1)">x</a>'
-    send(port, '<img src=x onerror=alert(2)><script>alert(3)</script>', html=evil)
+    send(port, "<img src=x onerror=alert(2)><script>alert(3)</script>", html=evil)
     assert shows(widget, "&lt;img src=x onerror=alert(2)&gt;")
     value = widget.html
     assert "<script" not in value.lower()

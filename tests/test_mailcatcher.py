@@ -17,14 +17,15 @@ from pathlib import Path
 
 import psutil
 import pytest
+from ports import foreign_listeners
 
 from support.services import inbox, mailcatcher, processes, state
 
-from ports import foreign_listeners
-
 # The smallest GIF there is: one transparent pixel.
-GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
-       b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
 
 # Another process sends the message it reads from stdin to the catcher on port argv[1].
 SEND_SCRIPT = """
@@ -45,8 +46,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def send_from_other_process(msg: EmailMessage, port: int, *rcpt: str) -> None:
-    subprocess.run([sys.executable, "-c", SEND_SCRIPT, str(port), *rcpt], input=msg.as_bytes(), check=True,
-                   timeout=10)
+    subprocess.run([sys.executable, "-c", SEND_SCRIPT, str(port), *rcpt], input=msg.as_bytes(), check=True, timeout=10)
 
 
 def work_it_mail(to: str = "ada@example.test", thought: str = "Queues are patient.") -> EmailMessage:
@@ -58,8 +58,7 @@ def work_it_mail(to: str = "ada@example.test", thought: str = "Queues are patien
     msg["Date"] = format_datetime(datetime.now().astimezone())
     cid = make_msgid(domain="work-it.test")
     msg.set_content(f"You thought: {thought}\n")
-    msg.add_alternative(f'<p>You thought: <b>{thought}</b></p><img src="cid:{cid[1:-1]}" alt="gif">',
-                        subtype="html")
+    msg.add_alternative(f'<p>You thought: <b>{thought}</b></p><img src="cid:{cid[1:-1]}" alt="gif">', subtype="html")
     msg.get_payload()[1].add_related(GIF, "image", "gif", cid=cid)
     return msg
 
@@ -87,8 +86,16 @@ def test_start_is_idempotent_also_from_another_process(home: Path) -> None:
     first = mailcatcher.start()
     assert mailcatcher.start() == first
     out = subprocess.run(
-        [sys.executable, "-c", "from support.services import mailcatcher; s = mailcatcher.start(); print(s.pid, s.port)"],
-        capture_output=True, text=True, check=True, timeout=20, env=dict(os.environ),
+        [
+            sys.executable,
+            "-c",
+            "from support.services import mailcatcher; s = mailcatcher.start(); print(s.pid, s.port)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
+        env=dict(os.environ),
     ).stdout.split()
     assert (int(out[0]), int(out[1])) == (first.pid, first.port)
 
@@ -97,8 +104,9 @@ def test_uses_the_preferred_port_when_free(home: Path) -> None:
     assert mailcatcher.start().port == mailcatcher.PREFERRED_PORT
 
 
-def test_takes_another_port_when_something_else_holds_the_preferred_one(home: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_takes_another_port_when_something_else_holds_the_preferred_one(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with foreign_listeners([0]) as (held,):
         monkeypatch.setattr(mailcatcher, "PREFERRED_PORT", held)
         service = mailcatcher.start()
@@ -109,7 +117,8 @@ def test_takes_another_port_when_something_else_holds_the_preferred_one(home: Pa
 
 @pytest.mark.slow
 def test_a_port_taken_for_a_moment_just_as_the_catcher_binds_costs_one_more_try(
-        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Another course on this machine probes or takes the port between our check and the catcher's bind, and lets
     # go right after: the catcher dies of "address already in use", the port looks free again, and start() must
     # still come back with a running catcher (on a fresh port), not an error.

@@ -44,17 +44,20 @@ def test_the_shipped_gifs_are_small_animations() -> None:
             assert getattr(img, "n_frames", 1) > 1, f"{path.name} is not animated"
 
 
-@pytest.mark.parametrize(("thought", "gif"), [
-    ("I need COFFEE", "coffee"),
-    ("my kitten knocked over a glass", "cat"),
-    ("Rainy day again", "rain"),
-    ("It's my birthday!", "party"),
-    ("so tired...", "sleep"),
-    ("a bug in my Python code", "code"),
-    ("pizza for lunch?", "food"),
-    ("I have an idea", "thinking"),
-    ("tired of coding", "sleep"),  # two themes: the word that comes first wins
-])
+@pytest.mark.parametrize(
+    ("thought", "gif"),
+    [
+        ("I need COFFEE", "coffee"),
+        ("my kitten knocked over a glass", "cat"),
+        ("Rainy day again", "rain"),
+        ("It's my birthday!", "party"),
+        ("so tired...", "sleep"),
+        ("a bug in my Python code", "code"),
+        ("pizza for lunch?", "food"),
+        ("I have an idea", "thinking"),
+        ("tired of coding", "sleep"),  # two themes: the word that comes first wins
+    ],
+)
 def test_pick_gif_matches_keywords(thought: str, gif: str) -> None:
     assert mailer.pick_gif(thought) == mailer.GIF_DIR / f"{gif}.gif"
 
@@ -66,8 +69,13 @@ def test_pick_gif_falls_back_to_a_stable_choice() -> None:
     assert mailer.pick_gif("  quantum   FLAMINGOS juggle ") == first  # case and spacing do not matter
     # the same in another interpreter with another hash seed: the choice comes from hashlib, not hash()
     code = f"from support.workit import mailer; print(mailer.pick_gif({thought!r}).name)"
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout.strip()
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    ).stdout.strip()
     assert other == first.name
     picks = {mailer.pick_gif(f"plain words number {i}").name for i in range(40)}
     assert len(picks) >= 4, "the fallback should spread over the GIFs"
@@ -101,17 +109,23 @@ def test_build_message_has_text_html_and_an_inline_gif() -> None:
 def test_build_message_is_deterministic_apart_from_ids_and_date() -> None:
     def stable(msg: EmailMessage) -> list[str]:
         mid = msg["Message-ID"][1:-1]
-        return [str(p.get_content()).replace(mid, "ID") if p.get_content_maintype() == "text" else repr(p.get_content())
-                for p in msg.walk() if not p.is_multipart()]
+        return [
+            str(p.get_content()).replace(mid, "ID") if p.get_content_maintype() == "text" else repr(p.get_content())
+            for p in msg.walk()
+            if not p.is_multipart()
+        ]
 
     assert stable(mailer.build_message(EMAIL, "hello")) == stable(mailer.build_message(EMAIL, "hello"))
 
 
-@pytest.mark.parametrize(("thought", "raw", "escaped"), [
-    ("<script>alert(1)</script>", "<script", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-    ("<img src=x onerror=alert(1)>", "<img src=x", "&lt;img src=x onerror=alert(1)&gt;"),
-    ('Tom & "Jerry"', '"Jerry"', "Tom &amp; &quot;Jerry&quot;"),
-])
+@pytest.mark.parametrize(
+    ("thought", "raw", "escaped"),
+    [
+        ("<script>alert(1)</script>", "<script", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("<img src=x onerror=alert(1)>", "<img src=x", "&lt;img src=x onerror=alert(1)&gt;"),
+        ('Tom & "Jerry"', '"Jerry"', "Tom &amp; &quot;Jerry&quot;"),
+    ],
+)
 def test_the_thought_is_escaped_in_the_html(thought: str, raw: str, escaped: str) -> None:
     _, html, _ = _parts(mailer.build_message(EMAIL, thought))
     body = html.get_content()
@@ -141,8 +155,9 @@ def test_deliver_is_slow_and_the_mail_arrives(catcher: processes.Service) -> Non
     assert message_id.startswith("<") and message_id.endswith("@work-it.example>")
 
 
-def test_deliver_takes_its_default_delay_from_the_environment(catcher: processes.Service,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deliver_takes_its_default_delay_from_the_environment(
+    catcher: processes.Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WORKIT_DELAY", "0.25")
     t0 = time.perf_counter()
     mailer.deliver("env@example.com", "a thought")

@@ -13,7 +13,7 @@ from support.workit import mailer
 
 # perform starts another thread that sends an email (as the Work-It app or a widget of the same kernel would)
 # while the check runs it; the check itself must see exactly one deliver, its own.
-BUSY_JOB = '''import threading
+BUSY_JOB = """import threading
 
 from support.active_job import ActiveJob
 from support.workit.mailer import deliver
@@ -27,7 +27,7 @@ class GifSenderJob(ActiveJob):
         other.start()
         other.join()
         deliver(email, thought)
-'''
+"""
 
 
 def test_stand_in_answers_in_its_thread_only(services: Path) -> None:

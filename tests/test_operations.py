@@ -15,14 +15,19 @@ from support.lessons import recurring, stopping, watching
 from support.rq_helpers import metrics, queues, recovery, workers
 from support.widgets.metrics_view import MetricsView, render
 
-
 # --- metrics ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("values", "p", "want"), [
-    ([0.3, 0.1, 0.2, 0.4], 50, 0.2), ([0.3, 0.1, 0.2, 0.4], 100, 0.4), ([0.3, 0.1, 0.2, 0.4], 1, 0.1),
-    ([5.0], 95, 5.0), ([], 50, None),
-])
+@pytest.mark.parametrize(
+    ("values", "p", "want"),
+    [
+        ([0.3, 0.1, 0.2, 0.4], 50, 0.2),
+        ([0.3, 0.1, 0.2, 0.4], 100, 0.4),
+        ([0.3, 0.1, 0.2, 0.4], 1, 0.1),
+        ([5.0], 95, 5.0),
+        ([], 50, None),
+    ],
+)
 def test_percentile_is_the_nearest_rank_and_leaves_its_input(values: list[float], p: float, want: object) -> None:
     given = list(values)
     assert metrics.percentile(given, p) == want

@@ -147,8 +147,9 @@ def test_the_three_ways_counted(worker) -> None:
     assert (inside.jobs, inside.jobs_for_rolled_back, inside.found_nothing, inside.delivered) == (8, 2, 8, 0)
     after = after_commit.run_requests(after_commit.submit_after_commit, worker, requests=8)
     assert (after.jobs, after.jobs_for_rolled_back, after.found_nothing, after.delivered) == (6, 0, 0, 6)
-    outbox = after_commit.run_requests(after_commit.submit_with_outbox, worker, requests=8,
-                                       after=lambda: after_commit.relay(worker))
+    outbox = after_commit.run_requests(
+        after_commit.submit_with_outbox, worker, requests=8, after=lambda: after_commit.relay(worker)
+    )
     assert (outbox.jobs, outbox.jobs_for_rolled_back, outbox.found_nothing, outbox.delivered) == (6, 0, 0, 6)
     assert outbox.committed == 6 and outbox.rolled_back == 2
 

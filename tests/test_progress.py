@@ -20,7 +20,7 @@ from support import progress
 from support.checks import NOTEBOOKS, catalogue, notebook_of
 from support.checks.quiz import q1, q2, q3
 from support.checks.slow_request import REFERENCE_SORT, ex_sort, ex_stopwatch, reference_stopwatch
-from support.exercises import ____, Exercise, events
+from support.exercises import Exercise, ____, events
 from support.services import progress_log
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,23 +42,29 @@ def run_progress(home: Path, *args: str) -> str:
     """``python -m support progress ARGS`` in a real process on that state folder; its output."""
     env = {**os.environ, "COURSE_HOME": str(home)}
     env.pop("COURSE_PROGRESS_FILE", None)
-    done = subprocess.run([sys.executable, "-m", "support", "progress", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "support", "progress", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def a_session() -> None:
     """One learner's session, on real exercises of 01 and 07."""
-    assert ex_stopwatch.check(reference_stopwatch).correct          # the reference solution: correct at once
-    assert not ex_sort.check(____)                                  # left blank,
-    ex_sort.hint(1), ex_sort.hint(2), ex_sort.hint(1)              # two hints (hint 1 seen twice),
-    ex_sort.solution()                                              # the solution,
-    assert ex_sort.use(____, quiet=True) == REFERENCE_SORT          # and a later cell falls back: used the reference
+    assert ex_stopwatch.check(reference_stopwatch).correct  # the reference solution: correct at once
+    assert not ex_sort.check(____)  # left blank,
+    ex_sort.hint(1), ex_sort.hint(2), ex_sort.hint(1)  # two hints (hint 1 seen twice),
+    ex_sort.solution()  # the solution,
+    assert ex_sort.use(____, quiet=True) == REFERENCE_SORT  # and a later cell falls back: used the reference
     assert [bool(q1.check(a)) for a in ("a", "a c e", "b")] == [False, True, False]  # correct once stays correct
-    assert not q2.check("a") and not q2.check(____)                # wrong, then blank again: tried
+    assert not q2.check("a") and not q2.check(____)  # wrong, then blank again: tried
     q2.hint(1)
-    assert not q3.check(____)                                       # blank only: not attempted
+    assert not q3.check(____)  # blank only: not attempted
 
 
 def test_a_session_is_recorded_line_by_line(home: Path) -> None:
@@ -73,8 +79,10 @@ def test_a_session_is_recorded_line_by_line(home: Path) -> None:
         ("01_slow_request", "Exercise 2", "hint", "hint 1"),
         ("01_slow_request", "Exercise 2", "solution", "solution shown"),
         ("01_slow_request", "Exercise 2", "fallback", "used the reference"),
-        *[("07_check_for_understanding", "Question 1", "check", outcome)
-          for outcome in ("incorrect", "correct", "incorrect")],
+        *[
+            ("07_check_for_understanding", "Question 1", "check", outcome)
+            for outcome in ("incorrect", "correct", "incorrect")
+        ],
         ("07_check_for_understanding", "Question 2", "check", "incorrect"),
         ("07_check_for_understanding", "Question 2", "check", "not attempted"),
         ("07_check_for_understanding", "Question 2", "hint", "hint 1"),
@@ -89,25 +97,42 @@ def test_the_progress_command_prints_each_exercise_with_its_status(home: Path) -
         "01_slow_request\n"
         "  Exercise 1: Your own stopwatch      correct             hints: 0\n"
         "  Exercise 2: Background or request?  used the reference  hints: 2   solution shown\n"
-        "Total: 1 correct, 1 used the reference, 0 tried, 0 not attempted; 2 hints taken\n")
+        "Total: 1 correct, 1 used the reference, 0 tried, 0 not attempted; 2 hints taken\n"
+    )
     whole = run_progress(home).splitlines()
-    assert whole[-1] == (f"Total: 2 correct, 1 used the reference, 1 tried, {len(catalogue()) - 4} not attempted; "
-                         "3 hints taken")
+    assert whole[-1] == (
+        f"Total: 2 correct, 1 used the reference, 1 tried, {len(catalogue()) - 4} not attempted; 3 hints taken"
+    )
     assert [line.split()[0] for line in whole if not line.startswith(("Kept", "Total", " "))] == [
-        "01_slow_request", "02_redis", "03_jobs", "04_dashboard", "05_when_things_fail",
-        "06_scaling_and_scheduling", "07_check_for_understanding", "08_results_and_progress",
-        "09_production_patterns"]
-    quiz = whole[whole.index("07_check_for_understanding") + 1:][:4]
-    assert quiz == ["  Question 1                                                 correct             hints: 0",
-                    "  Question 2                                                 tried               hints: 1",
-                    "  Question 3                                                 not attempted       hints: 0",
-                    "  Question 4                                                 not attempted       hints: 0"]
+        "01_slow_request",
+        "02_redis",
+        "03_jobs",
+        "04_dashboard",
+        "05_when_things_fail",
+        "06_scaling_and_scheduling",
+        "07_check_for_understanding",
+        "08_results_and_progress",
+        "09_production_patterns",
+    ]
+    quiz = whole[whole.index("07_check_for_understanding") + 1 :][:4]
+    assert quiz == [
+        "  Question 1                                                 correct             hints: 0",
+        "  Question 2                                                 tried               hints: 1",
+        "  Question 3                                                 not attempted       hints: 0",
+        "  Question 4                                                 not attempted       hints: 0",
+    ]
 
 
 def test_a_notebook_without_exercises_is_an_error(home: Path) -> None:
     env = {**os.environ, "COURSE_HOME": str(home)}
-    done = subprocess.run([sys.executable, "-m", "support", "progress", "03_job"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "support", "progress", "03_job"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("error: No notebook '03_job' has exercises; one of: 01_slow_request, 02_redis, ")
 
@@ -116,7 +141,8 @@ def test_the_export_has_a_row_per_exercise(home: Path, tmp_path: Path) -> None:
     a_session()
     out = tmp_path / "alice.csv"
     assert run_progress(home, "--export", str(out), "--learner", "alice") == (
-        f"Wrote {len(catalogue())} rows for alice to {out} (nothing was sent anywhere).\n")
+        f"Wrote {len(catalogue())} rows for alice to {out} (nothing was sent anywhere).\n"
+    )
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == len(catalogue()) > 28  # 28 before the five questions on 08 and 09
     touched = [r for r in rows if r["last_at"]]
@@ -132,7 +158,8 @@ def test_the_export_has_a_row_per_exercise(home: Path, tmp_path: Path) -> None:
     ]
     assert TIME.match(first_try["Exercise 1"]) and TIME.match(first_try["Question 1"]) and first_try["Exercise 2"] == ""
     assert {(r["status"], r["tries"], r["hints"], r["first_try_at"]) for r in untouched} == {
-        ("not attempted", "0", "0", "")}
+        ("not attempted", "0", "0", "")
+    }
 
 
 def test_without_a_name_the_export_uses_one_random_id_kept_in_the_state_folder(home: Path, tmp_path: Path) -> None:
@@ -178,9 +205,16 @@ def test_no_answer_is_recorded_unless_the_learner_opts_in(home: Path, monkeypatc
 
 # --- a check answers the same whatever happens to its line -------------------------------------------------------
 
+
 def _answers_of_a_session() -> list[str]:
-    return [str(q1.check("a c e")), str(q2.check("a")), str(q3.check(____)), str(ex_sort.hint(1)),
-            str(ex_sort.solution()), repr(ex_sort.use(____, quiet=True))]
+    return [
+        str(q1.check("a c e")),
+        str(q2.check("a")),
+        str(q3.check(____)),
+        str(ex_sort.hint(1)),
+        str(ex_sort.solution()),
+        repr(ex_sort.use(____, quiet=True)),
+    ]
 
 
 def _progress_file_is_a_folder(home: Path) -> None:
@@ -207,8 +241,9 @@ def test_a_line_that_cannot_be_written_changes_nothing_in_the_check(home: Path, 
     break_it(broken)
     assert progress_log.append("07_check_for_understanding", "Question 1", "check", "correct") is False
     assert _answers_of_a_session() == expected
-    assert progress.report("07_check_for_understanding").endswith("0 correct, 0 used the reference, 0 tried, "
-                                                                  "16 not attempted; 0 hints taken")
+    assert progress.report("07_check_for_understanding").endswith(
+        "0 correct, 0 used the reference, 0 tried, 16 not attempted; 0 hints taken"
+    )
 
 
 def test_a_state_folder_that_even_root_cannot_write(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -220,13 +255,23 @@ def test_a_state_folder_that_even_root_cannot_write(home: Path, monkeypatch: pyt
 
 def test_a_corrupt_progress_file_is_read_around_and_written_after(home: Path) -> None:
     home.mkdir()
-    good = {"at": "2026-01-01T00:00:00+00:00", "notebook": "07_check_for_understanding", "exercise": "Question 3",
-            "event": "check", "outcome": "incorrect"}
-    (home / "progress.jsonl").write_bytes(b"\x00\xff not json\n[1, 2]\n{\"notebook\": 3}\n" + json.dumps(good).encode()
-                                          + b'\n{"at": "2026-01-01T00:00:01+00:00", "notebook": "07_ch')  # cut short
+    good = {
+        "at": "2026-01-01T00:00:00+00:00",
+        "notebook": "07_check_for_understanding",
+        "exercise": "Question 3",
+        "event": "check",
+        "outcome": "incorrect",
+    }
+    (home / "progress.jsonl").write_bytes(
+        b'\x00\xff not json\n[1, 2]\n{"notebook": 3}\n'
+        + json.dumps(good).encode()
+        + b'\n{"at": "2026-01-01T00:00:01+00:00", "notebook": "07_ch'
+    )  # cut short
     expected = str(q1.check("a c e"))
     assert [(line["exercise"], line["outcome"]) for line in progress_log.read()] == [
-        ("Question 3", "incorrect"), ("Question 1", "correct")]
+        ("Question 3", "incorrect"),
+        ("Question 1", "correct"),
+    ]
     assert expected == "Correct: " + q1.explanations["a"] + " " + q1.explanations["c"] + " " + q1.explanations["e"]
     statuses = {row.exercise: row.status for row in progress.rows("07_check_for_understanding")}
     assert statuses["Question 1"] == "correct" and statuses["Question 3"] == "tried"
@@ -246,6 +291,7 @@ def test_a_listener_that_raises_changes_nothing() -> None:
 
 
 # --- which notebook an exercise belongs to -----------------------------------------------------------------------
+
 
 def test_every_check_module_maps_to_a_notebook_that_imports_it() -> None:
     modules = {path.stem for path in (ROOT / "support" / "checks").glob("*.py")} - {"__init__"}
@@ -277,11 +323,14 @@ def test_an_exercise_declared_outside_the_course_is_not_recorded(home: Path) -> 
 
 # --- the table in a notebook --------------------------------------------------------------------------------------
 
+
 def test_show_is_a_widget_that_writes_every_status_in_words_in_the_theme_colours(home: Path) -> None:
     a_session()
     table = progress.show("07_check_for_understanding")
-    text = ("Your progress: 07_check_for_understanding (a table in JupyterLab; `python -m support progress` prints "
-            "it as text)")
+    text = (
+        "Your progress: 07_check_for_understanding (a table in JupyterLab; `python -m support progress` prints "
+        "it as text)"
+    )
     assert repr(table) == table._repr_mimebundle_()["text/plain"] == text  # all nbval compares of a widget
     page = table.value
     assert page.count("<tr>") == 17 and "Question 16" in page

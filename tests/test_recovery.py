@@ -17,12 +17,15 @@ from support.services import inbox, mailcatcher, processes
 # --- retries ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("retry", "pauses", "times"), [
-    (Retry(max=3, interval=[1, 2, 4]), [1, 2, 4], [1, 3, 7]),
-    (Retry(max=2, interval=1), [1, 1], [1, 2]),
-    (Retry(max=3), [0, 0, 0], [0, 0, 0]),
-    (Retry(max=5, interval=[1, 2]), [1, 1, 1, 1, 2], [1, 2, 3, 4, 6]),  # more retries than intervals
-])
+@pytest.mark.parametrize(
+    ("retry", "pauses", "times"),
+    [
+        (Retry(max=3, interval=[1, 2, 4]), [1, 2, 4], [1, 3, 7]),
+        (Retry(max=2, interval=1), [1, 1], [1, 2]),
+        (Retry(max=3), [0, 0, 0], [0, 0, 0]),
+        (Retry(max=5, interval=[1, 2]), [1, 1, 1, 1, 2], [1, 2, 3, 4, 6]),  # more retries than intervals
+    ],
+)
 def test_retry_schedule_follows_rq(retry: Retry, pauses: list[int], times: list[int]) -> None:
     assert recovery.retry_intervals(retry) == pauses
     assert recovery.retry_times(retry) == times
@@ -41,9 +44,12 @@ def test_retry_schedule_of_a_stored_job_matches_what_rq_does(shared_course: Path
 
 
 def test_error_line_drops_the_time_of_an_abandoned_job(shared_course: Path) -> None:
-    assert recovery._AT_TIME.sub("", "Moved to FailedJobRegistry, due to AbandonedJobError, at "
-                                     "2026-11-28 16:44:38.551538+00:00") == \
-        "Moved to FailedJobRegistry, due to AbandonedJobError"
+    assert (
+        recovery._AT_TIME.sub(
+            "", "Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-11-28 16:44:38.551538+00:00"
+        )
+        == "Moved to FailedJobRegistry, due to AbandonedJobError"
+    )
     job = queues.queue("default").enqueue("math.sqrt", -1)
     service = workers.start_worker(burst=True, simple=True, with_scheduler=False)
     assert processes.wait_until(lambda: not service.alive(), 15, 0.05)
@@ -101,7 +107,9 @@ def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(shared_
     recovered = recovery.recover_abandoned()
     assert [j.id for j in recovered] == [job.id], (
         f"recovered {[(j.id[:8], j.worker_name) for j in recovered]}; the killed job {job.id[:8]}, the live one "
-        f"{busy.id[:8]} on {survivor.rq_name}; registered: {[w.name for w in Worker.all(connection=queues.connection())]}")
+        f"{busy.id[:8]} on {survivor.rq_name}; "
+        f"registered: {[w.name for w in Worker.all(connection=queues.connection())]}"
+    )
     assert job_watch.status(job) == "failed"
     assert recovery.error_line(job) == "Moved to FailedJobRegistry, due to AbandonedJobError"
     assert job_watch.status(busy) == "started"
@@ -115,8 +123,9 @@ def test_a_killed_worker_leaves_an_abandoned_job_that_recover_hands_back(shared_
 
 def test_recover_retries_an_abandoned_job_that_has_retries_left(shared_course: Path) -> None:
     victim = workers.start_worker(with_scheduler=False)
-    job = queues.queue("mailers").enqueue("support.jobs.send_gif_email", "r@example.com", "rain", 2.0,
-                                          retry=Retry(max=1))
+    job = queues.queue("mailers").enqueue(
+        "support.jobs.send_gif_email", "r@example.com", "rain", 2.0, retry=Retry(max=1)
+    )
     job_watch.wait_for_status(job, "started")
     horse = recovery.work_horse(victim)
     os.kill(victim.pid, signal.SIGKILL)

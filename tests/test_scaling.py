@@ -158,8 +158,11 @@ def test_plot_and_helpers():
     import matplotlib
 
     matplotlib.use("Agg")
-    batches = [scaling.Batch(n, 20, 20 / n + 0.2, {f"w{i}": 20 // n for i in range(n)}, ["finished"] * 20)
-               for n in (1, 2, 4)]
+    batches = [
+        scaling.Batch(n, 20, 20 / n + 0.2, {f"w{i}": 20 // n for i in range(n)}, ["finished"] * 20) for n in (1, 2, 4)
+    ]
     fig = scaling.plot_batches(batches, predicted=[20, 10, 5])
     assert len(fig.axes[0].patches) == 3
-    assert scaling.seconds_between(datetime(2026, 1, 1, 0, 0, 0), datetime(2026, 1, 1, 0, 0, 2, tzinfo=timezone.utc)) == 2
+    assert (
+        scaling.seconds_between(datetime(2026, 1, 1, 0, 0, 0), datetime(2026, 1, 1, 0, 0, 2, tzinfo=timezone.utc)) == 2
+    )

@@ -71,8 +71,9 @@ def test_the_version_check_runs_before_set_up_with_a_bare_python() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-I", str(ROOT / "support" / "services" / "python_version.py")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-I", str(ROOT / "support" / "services" / "python_version.py")], capture_output=True, text=True
+    )
     assert done.returncode == 0 and done.stdout.startswith(f"Python {sys.version_info.major}.")
 
 

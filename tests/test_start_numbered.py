@@ -16,8 +16,9 @@ QUITTER = [sys.executable, "-c", "print('bye')"]
 
 def test_numbered_processes_get_the_next_number_and_their_details(shared_course: Path) -> None:
     ready_log = lambda s: "up" in state.log_path(s.name).read_text()  # noqa: E731
-    first = processes.start_numbered("sleeper-", lambda name: (SLEEPER, {"rq_name": f"rq-{name}"}), ready_log,
-                                     "The sleeper")
+    first = processes.start_numbered(
+        "sleeper-", lambda name: (SLEEPER, {"rq_name": f"rq-{name}"}), ready_log, "The sleeper"
+    )
     second = processes.start_numbered("sleeper-", lambda name: (SLEEPER, {}), ready_log, "The sleeper")
     assert (first.name, second.name, first.rq_name) == ("sleeper-1", "sleeper-2", "rq-sleeper-1")
     assert first.alive() and second.alive()
@@ -31,8 +32,9 @@ def test_one_that_ends_first_is_an_error_naming_its_log_unless_it_may_end(shared
     with pytest.raises(processes.ServiceError, match=r"The quitter did not start; see .*quitter-1"):
         processes.start_numbered("quitter-", lambda name: (QUITTER, {}), lambda s: False, "The quitter", timeout=10)
     assert "quitter-1" not in state.read()
-    done = processes.start_numbered("quitter-", lambda name: (QUITTER, {}), lambda s: False, "The quitter",
-                                    timeout=10, may_end=True)
+    done = processes.start_numbered(
+        "quitter-", lambda name: (QUITTER, {}), lambda s: False, "The quitter", timeout=10, may_end=True
+    )
     assert not done.alive() and processes.running_numbered("quitter-") == []
 
 
@@ -41,6 +43,9 @@ def test_one_never_ready_is_stopped(shared_course: Path) -> None:
         processes.start_numbered("sleeper-", lambda name: (SLEEPER, {}), lambda s: False, "The sleeper", timeout=1)
     assert processes.running_numbered("sleeper-") == [] and "sleeper-1" not in state.read()
     home = str(state.home())
-    left = [p for p in processes.course_processes() if p.environ().get(processes.SERVICE_MARK) == "sleeper-1"
-            and p.environ().get("COURSE_HOME") == home]
+    left = [
+        p
+        for p in processes.course_processes()
+        if p.environ().get(processes.SERVICE_MARK) == "sleeper-1" and p.environ().get("COURSE_HOME") == home
+    ]
     assert left == []  # stopped, not only forgotten

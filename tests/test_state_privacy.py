@@ -35,8 +35,15 @@ def test_everything_the_course_writes_is_private(course_home: Path) -> None:
         smtp.send_message(message)
     assert processes.wait_until(lambda: len(inbox.to_address("you@example.com")) == 1, 10)
     modes = _modes(course_home)
-    for must in ("state.json", "state.lock", "redis-password", "redis.conf", "logs/redis.log", "logs/catcher.log",
-                 "redis/appendonlydir/appendonly.aof.manifest"):
+    for must in (
+        "state.json",
+        "state.lock",
+        "redis-password",
+        "redis.conf",
+        "logs/redis.log",
+        "logs/catcher.log",
+        "redis/appendonlydir/appendonly.aof.manifest",
+    ):
         assert modes.get(must) == 0o600, (must, modes.get(must))
     assert any(name.startswith("maildir/new/") for name in modes)
     assert any(name.endswith(".incr.aof") for name in modes)

@@ -7,7 +7,6 @@ notebooks already run under it in every ``make test``.)
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -38,19 +37,42 @@ def test_notebooks_under_pytest_leave_the_learners_state_folder_alone(tmp_path: 
     edition = tmp_path / "instructor"  # named as an edition folder: conftest.py's rules apply to it
     edition.mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import os\nfrom support.services import course, state\ncourse.up('redis', quiet=True);"),
-                nbformat.v4.new_code_cell("print(os.environ['COURSE_AUTORUN'], os.environ['COURSE_HOME'].startswith("
-                                          "os.environ['TMPDIR']), (state.home() / 'redis').is_dir())")]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import os\nfrom support.services import course, state\ncourse.up('redis', quiet=True);"
+        ),
+        nbformat.v4.new_code_cell(
+            "print(os.environ['COURSE_AUTORUN'], os.environ['COURSE_HOME'].startswith("
+            "os.environ['TMPDIR']), (state.home() / 'redis').is_dir())"
+        ),
+    ]
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1 True True\n")]  # as a run stores it
     nb.cells[1].execution_count = 1
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, edition / "tiny.ipynb")
     result = subprocess.run(
         # (-p conftest: the course's conftest.py as a plugin, since the notebook is not in the checkout)
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest", "--basetemp",
-         str(tmp_path / "basetemp"), "--nbval", "--nbval-current-env", str(edition / "tiny.ipynb")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "COURSE_HOME": str(learner_home), "TMPDIR": str(session_tmp)})
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "conftest",
+            "--basetemp",
+            str(tmp_path / "basetemp"),
+            "--nbval",
+            "--nbval-current-env",
+            str(edition / "tiny.ipynb"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COURSE_HOME": str(learner_home), "TMPDIR": str(session_tmp)},
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "2 passed" in result.stdout, result.stdout[-3000:]  # the second cell: Redis ran in a folder under TMPDIR
     assert not (learner_home / "state.json").exists(), "the notebook used the learner's state folder"

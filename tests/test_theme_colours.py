@@ -30,11 +30,19 @@ ALLOWED = {
     ("workit/web.py", "#556"): "the Work-It page's footer",
 }
 # Text colour on background, for the allowed colours that are text: each must pass WCAG AA (4.5:1).
-TEXT_PAIRS = [("#223", "#fff"), ("#667", "#fff"), ("#8c50c8", "#fff"), ("white", "#8c50c8"), ("#b00020", "#fff"),
-              ("#556", "#fff")]
+TEXT_PAIRS = [
+    ("#223", "#fff"),
+    ("#667", "#fff"),
+    ("#8c50c8", "#fff"),
+    ("white", "#8c50c8"),
+    ("#b00020", "#fff"),
+    ("#556", "#fff"),
+]
 
-COLOUR_PROPERTIES = re.compile(r"^(color|background(-color)?|border(-[a-z]+)*|outline(-color)?|box-shadow|fill|"
-                               r"stroke|text-decoration(-color)?|caret-color|accent-color)$")
+COLOUR_PROPERTIES = re.compile(
+    r"^(color|background(-color)?|border(-[a-z]+)*|outline(-color)?|box-shadow|fill|"
+    r"stroke|text-decoration(-color)?|caret-color|accent-color)$"
+)
 DECLARATION = re.compile(r"([a-z-]+)\s*:\s*([^;\"'{}]+)")
 HEX = re.compile(r"(?<![&\w])#[0-9a-fA-F]{3,8}\b")
 FUNCTION = re.compile(r"\b(rgba?|hsla?|hwb|lab|lch|oklab|oklch|color)\(")
@@ -49,7 +57,7 @@ def strip_theme_variables(value: str) -> str:
             depth += {"(": 1, ")": -1}.get(value[end], 0)
             if depth == 0:
                 break
-        value = value[:start] + value[end + 1:]
+        value = value[:start] + value[end + 1 :]
     return value
 
 
@@ -95,18 +103,27 @@ def test_the_scanner_finds_what_it_should() -> None:
     # a check on the checker: every kind of hard-coded colour is found; theme variables and entities are not
     assert colours_in("color:#777") == ["#777"]
     assert colours_in('style="background: rgba(0,0,0,.5); border:1px solid red"') == ["rgba(", "red"]
-    assert colours_in("color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87));border-left:4px solid "
-                      "var(--jp-error-color1, #d32f2f)") == []
+    assert (
+        colours_in(
+            "color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87));border-left:4px solid var(--jp-error-color1, #d32f2f)"
+        )
+        == []
+    )
     assert colours_in("color:var(--my-colour, #123)") == ["#123"]  # only JupyterLab's variables count
     assert colours_in("<b>&#9203; Running</b>") == []
     assert colours_in("a background worker: the colour of money") == []  # prose, not CSS
 
 
 def test_no_hard_coded_colour_outside_the_theme_variables() -> None:
-    unexplained = [f"support/{module}:{line}: {colour}" for module, line, colour in hard_coded_colours()
-                   if (module, colour.lower()) not in ALLOWED]
-    assert not unexplained, ("hard-coded colours (use var(--jp-…, fallback) so light and dark themes both read):\n  "
-                             + "\n  ".join(unexplained))
+    unexplained = [
+        f"support/{module}:{line}: {colour}"
+        for module, line, colour in hard_coded_colours()
+        if (module, colour.lower()) not in ALLOWED
+    ]
+    assert not unexplained, (
+        "hard-coded colours (use var(--jp-…, fallback) so light and dark themes both read):\n  "
+        + "\n  ".join(unexplained)
+    )
 
 
 def test_every_allowed_colour_is_still_used() -> None:
@@ -120,7 +137,10 @@ def test_fixed_text_colours_pass_four_and_a_half_to_one(text: str, background: s
 
 
 def test_every_theme_variable_has_a_fallback() -> None:
-    bare = [f"support/{path.relative_to(SUPPORT).as_posix()}:{line}: {match}"
-            for path in sorted(SUPPORT.rglob("*.py")) for line, text in string_pieces(path)
-            for match in re.findall(r"var\(--jp-[\w-]+\)", text)]
+    bare = [
+        f"support/{path.relative_to(SUPPORT).as_posix()}:{line}: {match}"
+        for path in sorted(SUPPORT.rglob("*.py"))
+        for line, text in string_pieces(path)
+        for match in re.findall(r"var\(--jp-[\w-]+\)", text)
+    ]
     assert not bare, "theme variables without a fallback (other front ends do not define them):\n  " + "\n  ".join(bare)

@@ -17,8 +17,12 @@ from support.services import redis_auth, redis_server
 
 
 def _consumer(url: str, key: str, count: int, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "support.tiny_queue", url, key, str(count), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "support.tiny_queue", url, key, str(count), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_the_consumer_blocks_until_work_comes_then_takes_it_oldest_first(shared_course: Path) -> None:
@@ -47,8 +51,12 @@ def test_the_consumer_blocks_until_work_comes_then_takes_it_oldest_first(shared_
 def test_a_consumer_nobody_feeds_gives_up_after_its_patience(shared_course: Path) -> None:
     connection().delete("tiny:empty")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "support.tiny_queue", redis_server.address(), "tiny:empty", "2",
-                           "--patience", "0.5"], capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "support.tiny_queue", redis_server.address(), "tiny:empty", "2", "--patience", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 1
     assert "gave up: nothing arrived on tiny:empty for 0.5 s" in done.stdout
     assert time.perf_counter() - started < 20

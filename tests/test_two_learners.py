@@ -26,10 +26,13 @@ import pytest
 
 from support.services import state
 
-pytestmark = [pytest.mark.skipif(
-    (os.geteuid() != 0 or shutil.which("useradd") is None) and not os.environ.get("CI"),
-    reason="needs root and useradd to create two Unix users (CI runs as root, and never skips it)"),
-    pytest.mark.slow]  # two Unix users and their processes: not in make test-fast
+pytestmark = [
+    pytest.mark.skipif(
+        (os.geteuid() != 0 or shutil.which("useradd") is None) and not os.environ.get("CI"),
+        reason="needs root and useradd to create two Unix users (CI runs as root, and never skips it)",
+    ),
+    pytest.mark.slow,
+]  # two Unix users and their processes: not in make test-fast
 
 
 @dataclass
@@ -45,11 +48,26 @@ class Learner:
 
     def run(self, code: str, stdin: str = "", timeout: float = 180) -> str:
         """Run Python `code` as this user (no other groups, this checkout's interpreter); its stdout."""
-        env = {"HOME": str(self.home), "USER": self.name, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-               "COURSE_HOME": str(self.course), "PYTHONDONTWRITEBYTECODE": "1"}
-        done = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True,
-                              user=self.uid, group=self.gid, extra_groups=[], env=env, cwd=self.home,
-                              timeout=timeout)
+        env = {
+            "HOME": str(self.home),
+            "USER": self.name,
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "COURSE_HOME": str(self.course),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            user=self.uid,
+            group=self.gid,
+            extra_groups=[],
+            env=env,
+            cwd=self.home,
+            timeout=timeout,
+        )
         assert done.returncode == 0, f"as {self.name}: {done.stderr[-3000:]}"
         return done.stdout
 
@@ -171,23 +189,31 @@ print(json.dumps(results))
 
 def test_learner_b_can_neither_use_nor_read_learner_as_course() -> None:
     python = Path(sys.executable)
-    with reachable_by_others(state.REPO_ROOT, python.parent, python.resolve().parent), \
-            unix_user("a") as a, unix_user("b") as b:
+    with (
+        reachable_by_others(state.REPO_ROOT, python.parent, python.resolve().parent),
+        unix_user("a") as a,
+        unix_user("b") as b,
+    ):
         started = json.loads(a.run(START))
         secret = (a.course / "redis-password").read_text().strip()
-        files = [a.course / name for name in ("state.json", "state.lock", "redis-password", "redis.conf",
-                                              "access_token")]
+        files = [
+            a.course / name for name in ("state.json", "state.lock", "redis-password", "redis.conf", "access_token")
+        ]
         files += sorted((a.course / "redis").rglob("*.aof")) + sorted((a.course / "maildir" / "new").iterdir())
         files += sorted((a.course / "logs").iterdir())
-        folders = [a.course, a.course / "redis", a.course / "maildir", a.course / "maildir" / "new",
-                   a.course / "logs"]
+        folders = [a.course, a.course / "redis", a.course / "maildir", a.course / "maildir" / "new", a.course / "logs"]
         pids = [p.pid for p in a.processes()]
         assert len(pids) >= 5 and any(f.name.endswith(".incr.aof") for f in files)
         listening = {c.laddr.ip for p in a.processes() for c in p.net_connections("inet") if c.status == "LISTEN"}
         assert listening == {"127.0.0.1"}  # Redis, the catcher, the app, the dashboard: loopback only
-        plan = {"port": started["redis_port"], "app_port": started["app_port"],
-                "dashboard_port": started["dashboard_port"], "files": [str(f) for f in files],
-                "folders": [str(f) for f in folders], "pids": pids}
+        plan = {
+            "port": started["redis_port"],
+            "app_port": started["app_port"],
+            "dashboard_port": started["dashboard_port"],
+            "files": [str(f) for f in files],
+            "folders": [str(f) for f in folders],
+            "pids": pids,
+        }
 
         results = json.loads(b.run(ATTACK, stdin=json.dumps(plan)))
 

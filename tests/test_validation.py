@@ -9,16 +9,19 @@ from support.workit.validation import MAX_THOUGHT, ValidationError, validate
 GOOD_EMAIL = "ada@example.com"
 
 
-@pytest.mark.parametrize(("email", "reason"), [
-    ("ada", "must have an @-sign"),
-    ("ada@", "something after the @-sign"),
-    ("@example.com", "something before the @-sign"),
-    ("ada@@example.com", "invalid characters"),
-    ("ada lovelace@example.com", "invalid characters"),
-    ("ada@example", "should have a period"),
-    ("ada@example..com", "two periods in a row"),
-    ("ada@example.com\nBcc: eve@example.com", "invalid characters"),
-])
+@pytest.mark.parametrize(
+    ("email", "reason"),
+    [
+        ("ada", "must have an @-sign"),
+        ("ada@", "something after the @-sign"),
+        ("@example.com", "something before the @-sign"),
+        ("ada@@example.com", "invalid characters"),
+        ("ada lovelace@example.com", "invalid characters"),
+        ("ada@example", "should have a period"),
+        ("ada@example..com", "two periods in a row"),
+        ("ada@example.com\nBcc: eve@example.com", "invalid characters"),
+    ],
+)
 def test_malformed_email_is_refused(email: str, reason: str) -> None:
     with pytest.raises(ValidationError) as info:
         validate(email, "a thought")

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from lab_server import BASE_URL as BASE
 from lab_server import LabServer
+
 from support.services import access, course, guard, links
 
 pytestmark = pytest.mark.slow  # a JupyterLab: not in make test-fast
+
 
 def _session() -> requests.Session:
     session = requests.Session()
@@ -40,8 +41,9 @@ def test_the_token_is_kept_0600_and_stays_the_same(course_home: Path) -> None:
     assert access.with_token("http://127.0.0.1:3000/?a=1") == f"http://127.0.0.1:3000/?a=1&course_token={first}"
 
 
-def test_another_state_folder_gets_another_token(course_home: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_state_folder_gets_another_token(
+    course_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mine = access.token()
     monkeypatch.setenv("COURSE_HOME", str(tmp_path / "other"))
     assert access.token() != mine
@@ -95,8 +97,9 @@ def test_the_parameter_sets_a_cookie_and_redirects_without_it() -> None:
     from werkzeug.test import Client
 
     client = Client(guard.protect(_echo, token="s3cret"))
-    first = client.get("/0/view/queues?x=1&course_token=s3cret",
-                       headers={"X-Forwarded-Prefix": "/user/learner/proxy/127.0.0.1:9181"})
+    first = client.get(
+        "/0/view/queues?x=1&course_token=s3cret", headers={"X-Forwarded-Prefix": "/user/learner/proxy/127.0.0.1:9181"}
+    )
     assert first.status_code == 303
     assert first.headers["Location"] == "queues?x=1"  # relative: the browser keeps the prefix it shows
     cookie = first.headers["Set-Cookie"]
@@ -181,8 +184,11 @@ def test_the_app_form_posts_through_the_proxy(services: dict, lab: LabServer) ->
     session, root = _through(lab, services["app"].port)
     form = session.get(root, timeout=30).text
     action = re.search(r'<form method="post" action="([^"]+)"', form).group(1)
-    answer = session.post(requests.compat.urljoin(root, action), timeout=30,
-                          data={"email": "ada@example.com", "thought": "through the proxy"})
+    answer = session.post(
+        requests.compat.urljoin(root, action),
+        timeout=30,
+        data={"email": "ada@example.com", "thought": "through the proxy"},
+    )
     assert answer.status_code == 200 and "Thanks!" in answer.text, answer.text[:500]
     again = re.search(r'<a href="([^"]+)">Send another thought', answer.text).group(1)
     assert session.get(requests.compat.urljoin(answer.url, again), timeout=30).url == root
@@ -200,8 +206,9 @@ def test_the_terminal_prints_links_that_open(services: dict) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "support", "status"], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ))
+    done = subprocess.run(
+        [sys.executable, "-m", "support", "status"], capture_output=True, text=True, timeout=60, env=dict(os.environ)
+    )
     printed = re.findall(r"http://127\.0\.0\.1:\d+/\?course_token=[\w-]+", done.stdout)
     assert len(printed) == 2, done.stdout  # the app and the dashboard
     for link in printed:

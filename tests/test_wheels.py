@@ -33,14 +33,18 @@ FILES = ["requirements-test.txt", "requirements-cli.txt"]  # requirements-test.t
 
 def _uv() -> str:
     found = Path(sys.executable).parent / "uv"
-    return str(found) if found.exists() else (shutil.which("uv") or pytest.fail("uv is not installed (see "
-                                                                               "requirements-test.txt)"))
+    return (
+        str(found)
+        if found.exists()
+        else (shutil.which("uv") or pytest.fail("uv is not installed (see requirements-test.txt)"))
+    )
 
 
 def pip_config() -> dict[str, list[str]]:
     """pip's settings on this machine, `pip config list` style: {"extra-index-url": [...], "find-links": [...]}."""
-    done = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True,
-                          timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=60, check=True
+    )
     settings: dict[str, list[str]] = {}
     for line in done.stdout.splitlines():
         match = re.match(r"^[^.]*\.(?P<key>[a-z-]+)='(?P<value>.*)'$", line.strip())
@@ -77,9 +81,27 @@ def uv_environment() -> dict[str, str]:
 def test_the_pins_resolve_as_wheels(platform: str, python: str) -> None:
     env = uv_environment()
     for name in FILES:
-        done = subprocess.run([_uv(), "pip", "compile", "--quiet", "--no-header", "--python-platform",
-                               PLATFORMS[platform], "--python-version", python, "--only-binary", ":all:", name],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                _uv(),
+                "pip",
+                "compile",
+                "--quiet",
+                "--no-header",
+                "--python-platform",
+                PLATFORMS[platform],
+                "--python-version",
+                python,
+                "--only-binary",
+                ":all:",
+                name,
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, f"{name} on {platform}, Python {python}:\n{done.stderr[-3000:]}"
         resolved = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", done.stdout, re.M))
         if name == "requirements-test.txt":
@@ -89,8 +111,25 @@ def test_the_pins_resolve_as_wheels(platform: str, python: str) -> None:
 
 
 def test_a_newer_python_than_the_tested_ones_still_gets_wheels() -> None:
-    done = subprocess.run([_uv(), "pip", "compile", "--quiet", "--no-header", "--python-platform",
-                           PLATFORMS["macOS arm64"], "--python-version", "3.15", "--only-binary", ":all:",
-                           "requirements.txt"], cwd=ROOT, env=uv_environment(), capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [
+            _uv(),
+            "pip",
+            "compile",
+            "--quiet",
+            "--no-header",
+            "--python-platform",
+            PLATFORMS["macOS arm64"],
+            "--python-version",
+            "3.15",
+            "--only-binary",
+            ":all:",
+            "requirements.txt",
+        ],
+        cwd=ROOT,
+        env=uv_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -20,15 +20,18 @@ def test_importing_the_package_goes_on() -> None:
 
 
 def test_the_command_line_says_it_and_exits() -> None:
-    done = _run("import runpy, sys\nsys.argv = ['support', 'status']\n"
-                "runpy.run_module('support', run_name='__main__')\n")
+    done = _run(
+        "import runpy, sys\nsys.argv = ['support', 'status']\nrunpy.run_module('support', run_name='__main__')\n"
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert "native Windows" in done.stderr and "wsl --install" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_notebook_cell_shows_the_message_not_a_traceback() -> None:
-    done = _run("from IPython.core.interactiveshell import InteractiveShell\n"
-                "InteractiveShell.instance().run_cell('import support')\n")
+    done = _run(
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance().run_cell('import support')\n"
+    )
     shown = done.stdout + done.stderr
     assert "wsl --install" in shown and "make lab" in shown
     assert "Traceback" not in shown and "File " not in shown

@@ -56,6 +56,12 @@ def test_each_worker_kind_runs_a_course_job_in_the_process_it_should(shared_cour
 def test_the_worker_command_names_its_class_in_the_banner(shared_course: Path) -> None:
     redis_server.start()
     env = {**os.environ, "COURSE_HOME": str(shared_course), workers.KIND_OVERRIDE: "spawn"}
-    done = subprocess.run([sys.executable, "-m", "support", "worker", "--burst", "--no-scheduler", "default"],
-                          cwd=state.REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "support", "worker", "--burst", "--no-scheduler", "default"],
+        cwd=state.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and "Class:   SpawnWorker" in done.stdout

@@ -27,17 +27,28 @@ from pathlib import Path
 if not __package__:  # run as a program (python tools/editions.py): the checkout's root is not on sys.path yet
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.learner_outputs import (carried_differences, learner_differences, outputs_file_for,  # noqa: E402
-                                   read_learner_outputs, write_learner_outputs)
-from tools.notebook_files import (INSTRUCTOR_DIR, LEARNER_DIR, EditionError, notebook_names, read,  # noqa: E402
-                                  strip_outputs, write)
+from tools.learner_outputs import (  # noqa: E402
+    carried_differences,
+    learner_differences,
+    outputs_file_for,
+    read_learner_outputs,
+    write_learner_outputs,
+)
+from tools.notebook_files import INSTRUCTOR_DIR, LEARNER_DIR, EditionError, notebook_names, read, strip_outputs, write  # noqa: E402
 from tools.notebook_run import execute, fresh_state_folder  # noqa: E402
 from tools.solutions import first_difference, learner_source  # noqa: E402
 
 
-def build(instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR, names: Iterable[str] | None = None,
-          *, execute_learner: bool = True, timeout: int = 300, outputs_file: Path | None = None,
-          log: Callable[[str], None] = print) -> list[str]:
+def build(
+    instructor_dir: Path = INSTRUCTOR_DIR,
+    learner_dir: Path = LEARNER_DIR,
+    names: Iterable[str] | None = None,
+    *,
+    execute_learner: bool = True,
+    timeout: int = 300,
+    outputs_file: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> list[str]:
     """Generate the learner notebooks (stored without outputs) and, by default, execute them to record where their
     outputs differ from the instructor's; returns the names of the notebook files rewritten."""
     learner_dir.mkdir(parents=True, exist_ok=True)
@@ -63,13 +74,19 @@ def build(instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR
             log(f"wrote {learner_dir.name}/{name}")
     for orphan in sorted(set(notebook_names(learner_dir)) - set(notebook_names(instructor_dir))):
         log(f"warning: {learner_dir.name}/{orphan} has no instructor notebook")
-    write_learner_outputs({name: cells for name, cells in table.items() if (instructor_dir / name).exists()},
-                          outputs_file)
+    write_learner_outputs(
+        {name: cells for name, cells in table.items() if (instructor_dir / name).exists()}, outputs_file
+    )
     return written
 
 
-def execute_instructor(instructor_dir: Path = INSTRUCTOR_DIR, names: Iterable[str] | None = None, *,
-                       timeout: int = 300, log: Callable[[str], None] = print) -> None:
+def execute_instructor(
+    instructor_dir: Path = INSTRUCTOR_DIR,
+    names: Iterable[str] | None = None,
+    *,
+    timeout: int = 300,
+    log: Callable[[str], None] = print,
+) -> None:
     """Re-execute instructor notebooks in place, with ``instructor_dir`` as the working directory."""
     for name in notebook_names(instructor_dir, names):
         log(f"executing {instructor_dir.name}/{name} ...")
@@ -81,8 +98,9 @@ def execute_instructor(instructor_dir: Path = INSTRUCTOR_DIR, names: Iterable[st
         write(nb, instructor_dir / name)
 
 
-def check(instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR,
-          names: Iterable[str] | None = None) -> list[str]:
+def check(
+    instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR, names: Iterable[str] | None = None
+) -> list[str]:
     """Problems that keep the learner edition from matching the instructor edition (sources only, no kernel)."""
     wanted = set(notebook_names(instructor_dir, names)) | set(notebook_names(learner_dir, names))
     problems = []
@@ -102,8 +120,10 @@ def check(instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR
             if difference:
                 problems.append(f"{learner_dir.name}/{name} is out of date: {difference}")
             elif any(c.get("outputs") for c in read(target).cells):
-                problems.append(f"{learner_dir.name}/{name} is stored with outputs (the learner edition opens "
-                                f"clean): run python tools/editions.py {name}")
+                problems.append(
+                    f"{learner_dir.name}/{name} is stored with outputs (the learner edition opens "
+                    f"clean): run python tools/editions.py {name}"
+                )
     return problems
 
 
@@ -113,13 +133,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="names like 02_redis (default: all)")
     parser.add_argument("--check", action="store_true", help="only compare sources; exit 1 when out of sync")
     parser.add_argument("--no-execute", action="store_true", help="do not execute the learner notebooks")
-    parser.add_argument("--execute-instructor", action="store_true",
-                        help="first re-execute the instructor notebooks in place")
+    parser.add_argument(
+        "--execute-instructor", action="store_true", help="first re-execute the instructor notebooks in place"
+    )
     parser.add_argument("--instructor", type=Path, default=INSTRUCTOR_DIR, metavar="DIR")
     parser.add_argument("--learner", type=Path, default=LEARNER_DIR, metavar="DIR")
-    parser.add_argument("--outputs", type=Path, default=None, metavar="FILE",
-                        help="where the learner edition's own outputs are recorded (default: "
-                             "tests/learner_outputs.json beside the learner folder)")
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="where the learner edition's own outputs are recorded (default: "
+        "tests/learner_outputs.json beside the learner folder)",
+    )
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
     args = parser.parse_args(argv)
     try:
@@ -134,8 +160,14 @@ def main(argv: list[str] | None = None) -> int:
             with fresh_state_folder():
                 execute_instructor(args.instructor, args.notebooks, timeout=args.timeout)
         with fresh_state_folder():
-            build(args.instructor, args.learner, args.notebooks, execute_learner=not args.no_execute,
-                  timeout=args.timeout, outputs_file=args.outputs)
+            build(
+                args.instructor,
+                args.learner,
+                args.notebooks,
+                execute_learner=not args.no_execute,
+                timeout=args.timeout,
+                outputs_file=args.outputs,
+            )
     except EditionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -74,8 +74,11 @@ def carried_differences(learner: NotebookNode, old_path: Path, old: dict[str, li
     if not old_path.exists():
         return {}
     before = {c.get("id"): c.source for c in read(old_path).cells if c.cell_type == "code"}
-    return {cell.id: old[cell.id] for cell in learner.cells
-            if cell.cell_type == "code" and cell.id in old and before.get(cell.id) == cell.source}
+    return {
+        cell.id: old[cell.id]
+        for cell in learner.cells
+        if cell.cell_type == "code" and cell.id in old and before.get(cell.id) == cell.source
+    }
 
 
 def outputs_file_for(learner_dir: Path) -> Path:
@@ -96,8 +99,12 @@ def write_learner_outputs(table: dict[str, dict[str, list]], path: Path = LEARNE
         path.write_text(text, encoding="utf-8")
 
 
-def expected_learner(name: str, instructor_dir: Path = INSTRUCTOR_DIR, learner_dir: Path = LEARNER_DIR,
-                     outputs_file: Path = LEARNER_OUTPUTS) -> NotebookNode:
+def expected_learner(
+    name: str,
+    instructor_dir: Path = INSTRUCTOR_DIR,
+    learner_dir: Path = LEARNER_DIR,
+    outputs_file: Path = LEARNER_OUTPUTS,
+) -> NotebookNode:
     """A learner notebook with the outputs it must produce when run: per cell, the recorded difference if there
     is one, else the instructor cell's outputs (same id). A cell with neither is left unrun (nbval skips it)."""
     learner = read(learner_dir / name)

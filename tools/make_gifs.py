@@ -20,11 +20,26 @@ FRAME_MS = 180
 
 # One shared palette keeps every GIF small and its colours exact.
 COLORS: dict[str, tuple[int, int, int]] = {
-    "white": (255, 255, 255), "ink": (34, 34, 51), "cream": (250, 243, 224), "brown": (121, 72, 41),
-    "tan": (196, 148, 98), "grey": (150, 150, 160), "light": (220, 224, 232), "sky": (110, 170, 230),
-    "navy": (32, 48, 96), "blue": (40, 110, 210), "red": (220, 60, 60), "orange": (245, 150, 40),
-    "yellow": (250, 210, 60), "green": (60, 170, 90), "purple": (140, 80, 200), "pink": (240, 130, 170),
-    "black": (0, 0, 0), "dark": (24, 28, 36), "lime": (150, 230, 110), "paper": (245, 245, 250),
+    "white": (255, 255, 255),
+    "ink": (34, 34, 51),
+    "cream": (250, 243, 224),
+    "brown": (121, 72, 41),
+    "tan": (196, 148, 98),
+    "grey": (150, 150, 160),
+    "light": (220, 224, 232),
+    "sky": (110, 170, 230),
+    "navy": (32, 48, 96),
+    "blue": (40, 110, 210),
+    "red": (220, 60, 60),
+    "orange": (245, 150, 40),
+    "yellow": (250, 210, 60),
+    "green": (60, 170, 90),
+    "purple": (140, 80, 200),
+    "pink": (240, 130, 170),
+    "black": (0, 0, 0),
+    "dark": (24, 28, 36),
+    "lime": (150, 230, 110),
+    "paper": (245, 245, 250),
 }
 C = COLORS
 
@@ -69,8 +84,9 @@ def coffee(i: int) -> Image.Image:
     for k in range(3):  # steam drifting up
         x = 60 + 14 * k
         y = 34 - ((i * 4 + k * 7) % 24)
-        d.arc((x, y, x + 10, y + 14), start=90 + 60 * ((i + k) % 2), end=270 + 60 * ((i + k) % 2),
-              fill=C["grey"], width=2)
+        d.arc(
+            (x, y, x + 10, y + 14), start=90 + 60 * ((i + k) % 2), end=270 + 60 * ((i + k) % 2), fill=C["grey"], width=2
+        )
     _word(d, "coffee", C["brown"])
     return img
 
@@ -171,7 +187,7 @@ def food(i: int) -> Image.Image:
     d = ImageDraw.Draw(img)
     d.ellipse((38, 8, 122, 92), fill=C["tan"])  # a pizza, losing a slice per frame
     d.ellipse((46, 16, 114, 84), fill=C["orange"])
-    for k, (px, py) in enumerate(((66, 30), (92, 36), (60, 58), (88, 64), (76, 46))):
+    for px, py in ((66, 30), (92, 36), (60, 58), (88, 64), (76, 46)):
         d.ellipse((px, py, px + 10, py + 10), fill=C["red"])
     eaten = i % FRAMES
     if eaten:
@@ -187,7 +203,7 @@ def thinking(i: int) -> Image.Image:
     d.ellipse((24, 64, 28, 68), fill=C["ink"])
     d.ellipse((36, 64, 40, 68), fill=C["ink"])
     d.line((26, 78, 38, 76), fill=C["ink"], width=2)
-    for k, (x, y, r) in enumerate(((54, 50, 3), (64, 40, 5))):
+    for x, y, r in ((54, 50, 3), (64, 40, 5)):
         d.ellipse((x - r, y - r, x + r, y + r), fill=C["white"], outline=C["ink"])
     d.ellipse((70, 6, 150, 46), fill=C["white"], outline=C["ink"], width=2)  # the bubble
     for k in range(3):  # dots appearing one by one
@@ -198,8 +214,14 @@ def thinking(i: int) -> Image.Image:
 
 
 THEMES: dict[str, Callable[[int], Image.Image]] = {
-    "coffee": coffee, "cat": cat, "rain": rain, "party": party,
-    "sleep": sleep, "code": code, "food": food, "thinking": thinking,
+    "coffee": coffee,
+    "cat": cat,
+    "rain": rain,
+    "party": party,
+    "sleep": sleep,
+    "code": code,
+    "food": food,
+    "thinking": thinking,
 }
 
 
@@ -214,8 +236,9 @@ def main() -> None:
     for name in THEMES:
         frames = render(name)
         path = OUT / f"{name}.gif"
-        frames[0].save(path, save_all=True, append_images=frames[1:], duration=FRAME_MS, loop=0,
-                       optimize=False, disposal=1)
+        frames[0].save(
+            path, save_all=True, append_images=frames[1:], duration=FRAME_MS, loop=0, optimize=False, disposal=1
+        )
         print(f"{path.relative_to(OUT.parent.parent)}  {path.stat().st_size:>6} bytes  {len(frames)} frames")
 
 

@@ -92,8 +92,14 @@ def execute(nb: NotebookNode, cwd: Path, timeout: int = 300, kernel: str = "pyth
 
     run: Any = nbformat.from_dict(nb)  # nbformat's NotebookNode: the same dict with attribute access
     os.environ["COURSE_AUTORUN"] = "1"  # the kernel inherits it: the worker notebook stops once idle
-    client = NotebookClient(run, timeout=timeout, kernel_name=kernel, record_timing=False,
-                            store_widget_state=False, resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(
+        run,
+        timeout=timeout,
+        kernel_name=kernel,
+        record_timing=False,
+        store_widget_state=False,
+        resources={"metadata": {"path": str(cwd)}},
+    )
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:

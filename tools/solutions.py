@@ -32,10 +32,13 @@ class Markers:
         self.placeholder, self.default = re.compile(placeholder), default
 
 
-CODE = Markers(r"^(\s*)#\s*BEGIN SOLUTION\b", r"^\s*#\s*END SOLUTION\b",
-               r"^(\s*)#\s*PLACEHOLDER:(.*)$", default="____")
-MARKDOWN = Markers(r"^(\s*)<!--\s*BEGIN SOLUTION\s*-->\s*$", r"^\s*<!--\s*END SOLUTION\s*-->\s*$",
-                   r"^(\s*)<!--\s*PLACEHOLDER:(.*?)-->\s*$", default=None)
+CODE = Markers(r"^(\s*)#\s*BEGIN SOLUTION\b", r"^\s*#\s*END SOLUTION\b", r"^(\s*)#\s*PLACEHOLDER:(.*)$", default="____")
+MARKDOWN = Markers(
+    r"^(\s*)<!--\s*BEGIN SOLUTION\s*-->\s*$",
+    r"^\s*<!--\s*END SOLUTION\s*-->\s*$",
+    r"^(\s*)<!--\s*PLACEHOLDER:(.*?)-->\s*$",
+    default=None,
+)
 
 
 def strip_solutions(source: str, markers: Markers = CODE) -> str:
@@ -73,8 +76,14 @@ def _cell_id(notebook_name: str, index: int) -> str:
 
 def learner_source(nb: NotebookNode, name: str = "notebook") -> NotebookNode:
     """The learner edition of an instructor notebook, with empty outputs. Raises EditionError on bad markers."""
-    learner = as_node({"nbformat": 4, "nbformat_minor": 5, "cells": [],
-                       "metadata": copy.deepcopy({k: v for k, v in nb.metadata.items() if k != "widgets"})})
+    learner = as_node(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "cells": [],
+            "metadata": copy.deepcopy({k: v for k, v in nb.metadata.items() if k != "widgets"}),
+        }
+    )
     for index, cell in enumerate(nb.cells):
         if DROP_TAG in cell.get("metadata", {}).get("tags", []):
             continue
@@ -86,9 +95,14 @@ def learner_source(nb: NotebookNode, name: str = "notebook") -> NotebookNode:
                 raise EditionError(f"{name}, cell {index + 1}: {exc}") from None
         if cell.cell_type == "markdown" and not source.strip() and cell.source.strip():
             continue  # the whole cell was a solution
-        new = as_node(dict(cell_type=cell.cell_type, id=cell.get("id") or _cell_id(name, index),
-                           metadata=copy.deepcopy(without_volatile_metadata(cell.get("metadata", {}))),
-                           source=source))
+        new = as_node(
+            dict(
+                cell_type=cell.cell_type,
+                id=cell.get("id") or _cell_id(name, index),
+                metadata=copy.deepcopy(without_volatile_metadata(cell.get("metadata", {}))),
+                source=source,
+            )
+        )
         if cell.cell_type == "code":
             new.update(outputs=[], execution_count=None)
         elif "attachments" in cell:
@@ -104,6 +118,7 @@ def _shown(text: str) -> str:
 
 def first_difference(expected: NotebookNode, found: NotebookNode) -> str | None:
     """Where two notebooks' cell sources (type, id, tags, source) first differ, in words; None when they match."""
+
     def key(c: NotebookNode) -> tuple:
         return c.cell_type, c.get("id"), c.get("metadata", {}).get("tags", []), c.source
 

@@ -31,9 +31,16 @@ def _row(failed: int) -> dict[str, int]:
 SPREAD_SNAPSHOT: dict[str, Any] = {
     "queues": {"urgent": _row(2), "mailers": _row(0), "default": _row(3)},
     "workers": [],
-    "failed": [{"id": f"job-{n}", "queue": q, "func": "support.jobs.send_gif_email", "description": "",
-                "error": "ConnectionError: the mail server did not answer"}
-               for n, q in enumerate(["urgent"] * 2 + ["default"] * 3)],
+    "failed": [
+        {
+            "id": f"job-{n}",
+            "queue": q,
+            "func": "support.jobs.send_gif_email",
+            "description": "",
+            "error": "ConnectionError: the mail server did not answer",
+        }
+        for n, q in enumerate(["urgent"] * 2 + ["default"] * 3)
+    ],
 }
 
 
@@ -47,23 +54,33 @@ def _check_count_failed(fn: Any) -> str:
     if got != real:
         finished = sum(row["finished"] for row in snap["queues"].values())
         hint = " That is the finished count: look at the failed column." if got == finished and real != finished else ""
-        raise Incorrect(f"For a snapshot taken just now, count_failed returned {got}, but the failed-job registries "
-                        f"in Redis hold {real} job{'s' if real != 1 else ''}.{hint}")
+        raise Incorrect(
+            f"For a snapshot taken just now, count_failed returned {got}, but the failed-job registries "
+            f"in Redis hold {real} job{'s' if real != 1 else ''}.{hint}"
+        )
     spread = call(fn, SPREAD_SNAPSHOT)
     if spread != 5 and spread == call(fn, {**SPREAD_SNAPSHOT, "queues": {"mailers": _row(7)}}):
-        raise Incorrect(f"count_failed returned {describe(spread)} for a made-up snapshot with 5 failed jobs, and "
-                        "again for one with 7: count the snapshot it is given (its argument), not a fresh one.")
+        raise Incorrect(
+            f"count_failed returned {describe(spread)} for a made-up snapshot with 5 failed jobs, and "
+            "again for one with 7: count the snapshot it is given (its argument), not a fresh one."
+        )
     if spread != 5:
-        raise Incorrect(f"For a snapshot with 2 failed jobs in urgent and 3 in default, count_failed returned "
-                        f"{describe(spread)}, not 5: count the failed column of every queue in snap['queues'], "
-                        "not only mailers.")
+        raise Incorrect(
+            f"For a snapshot with 2 failed jobs in urgent and 3 in default, count_failed returned "
+            f"{describe(spread)}, not 5: count the failed column of every queue in snap['queues'], "
+            "not only mailers."
+        )
     return f"{got} failed job{'s' if got != 1 else ''} right now, as the registries in Redis say."
 
 
 ex_count_failed = Exercise(
-    "Exercise 1", _check_count_failed, title="How many jobs failed?",
-    hints=["A snapshot is plain data: snap['queues'] maps each queue's name to a row of counts.",
-           "Add up row['failed'] over snap['queues'].values() (sum() does it in one line)."],
+    "Exercise 1",
+    _check_count_failed,
+    title="How many jobs failed?",
+    hints=[
+        "A snapshot is plain data: snap['queues'] maps each queue's name to a row of counts.",
+        "Add up row['failed'] over snap['queues'].values() (sum() does it in one line).",
+    ],
     solution='def count_failed(snap):\n    return sum(row["failed"] for row in snap["queues"].values())',
     reference=count_failed_reference,
 )
@@ -82,8 +99,10 @@ def _job_from(value: Any, conn: redis.Redis) -> Job:
     try:
         return Job.fetch(job_id, connection=conn)
     except NoSuchJobError:
-        raise Incorrect("Redis has no job with that id any more: it was deleted, so its email will never go out. "
-                        "Delete is for jobs that can never work; Requeue keeps the job and runs it again.") from None
+        raise Incorrect(
+            "Redis has no job with that id any more: it was deleted, so its email will never go out. "
+            "Delete is for jobs that can never work; Requeue keeps the job and runs it again."
+        ) from None
 
 
 def _failures(job: Job) -> int:
@@ -103,11 +122,15 @@ def _check_requeued(value: Any, timeout: float = 10.0) -> str:
     conn = queues.connection()
     job = _job_from(value, conn)
     if not _failed_before(job):
-        raise Incorrect("This job never failed: it looks like a new job you enqueued. Requeue the failed one "
-                        "(dashboard.requeue_failed, or the queue's failed_job_registry.requeue), so it keeps its id "
-                        "and its history.")
-    failed_again = Incorrect(f"The job ran again and failed again ({recovery.error_line(job)}). "
-                             "Is the mail catcher running? mailcatcher.start() brings it back.")
+        raise Incorrect(
+            "This job never failed: it looks like a new job you enqueued. Requeue the failed one "
+            "(dashboard.requeue_failed, or the queue's failed_job_registry.requeue), so it keeps its id "
+            "and its history."
+        )
+    failed_again = Incorrect(
+        f"The job ran again and failed again ({recovery.error_line(job)}). "
+        "Is the mail catcher running? mailcatcher.start() brings it back."
+    )
     if _in_failed_registry(job, conn):
         if _failures(job) > 1:  # requeued, and a worker failed it again before this check looked
             raise failed_again
@@ -118,8 +141,10 @@ def _check_requeued(value: Any, timeout: float = 10.0) -> str:
         raise Incorrect(f"The job left the failed registry but did not run: {exc}") from None
     if final == "failed":
         job.refresh()
-        raise Incorrect(f"The job ran again and failed again ({recovery.error_line(job)}). "
-                        "Is the mail catcher running? mailcatcher.start() brings it back.")
+        raise Incorrect(
+            f"The job ran again and failed again ({recovery.error_line(job)}). "
+            "Is the mail catcher running? mailcatcher.start() brings it back."
+        )
     address = str(job.args[0]) if job.args else ""
     try:
         inbox.wait_for(1, match=lambda m: address.lower() in (a.lower() for a in m.to), timeout=5)
@@ -138,12 +163,16 @@ def requeue_for_the_learner(failed_job: Job | None = None) -> Job:
 
 
 ex_requeue = Exercise(
-    "Exercise 2", _check_requeued, title="Requeue the failed job yourself",
-    hints=["The Requeue button calls dashboard.requeue_failed(job_id); RQ's own API is "
-           "queue.failed_job_registry.requeue(job_id).",
-           "down_job.id is the id of the job that failed while the mail server was down."],
+    "Exercise 2",
+    _check_requeued,
+    title="Requeue the failed job yourself",
+    hints=[
+        "The Requeue button calls dashboard.requeue_failed(job_id); RQ's own API is "
+        "queue.failed_job_registry.requeue(job_id).",
+        "down_job.id is the id of the job that failed while the mail server was down.",
+    ],
     solution="requeued = dashboard.requeue_failed(down_job.id)\n"
-             "# or: requeued = mailers.failed_job_registry.requeue(down_job.id)",
+    "# or: requeued = mailers.failed_job_registry.requeue(down_job.id)",
     fallback=requeue_for_the_learner,
     fallback_note="Using the reference solution for Exercise 2: the failed job was requeued for you.",
 )

@@ -61,13 +61,14 @@ def _check_job_file(path: Any) -> str:
     name = Path(path).name
     cls = getattr(module, "GifSenderJob", None)
     if cls is None:
-        classes = sorted(k for k, v in vars(module).items()
-                         if isinstance(v, type) and v.__module__ == module.__name__)
+        classes = sorted(k for k, v in vars(module).items() if isinstance(v, type) and v.__module__ == module.__name__)
         found = f" (it defines {', '.join(classes)})" if classes else ""
         raise Incorrect(f"{name} defines no class GifSenderJob{found}. The worker looks the class up by that name.")
     if not (isinstance(cls, type) and issubclass(cls, ActiveJob)):
-        raise Incorrect("GifSenderJob is not a subclass of ActiveJob: write class GifSenderJob(ActiveJob): ... so "
-                        "that it gets perform_now and perform_later.")
+        raise Incorrect(
+            "GifSenderJob is not a subclass of ActiveJob: write class GifSenderJob(ActiveJob): ... so "
+            "that it gets perform_now and perform_later."
+        )
     perform = cls.__dict__.get("perform")
     if perform is None:
         raise Incorrect("GifSenderJob has no perform method of its own: perform is what runs when the job runs.")
@@ -76,18 +77,26 @@ def _check_job_file(path: Any) -> str:
     perform = getattr(perform, "__func__", perform)  # a staticmethod or classmethod: look at its function
     params = list(inspect.signature(perform).parameters)
     if not params or params[0] in ("email", "thought"):
-        raise Incorrect(f"perform({', '.join(params)}) has no self. It is a method, so self comes first: "
-                        "def perform(self, email, thought).")
+        raise Incorrect(
+            f"perform({', '.join(params)}) has no self. It is a method, so self comes first: "
+            "def perform(self, email, thought)."
+        )
     if params[1:] == ["thought", "email"]:
-        raise Incorrect(f"perform takes ({', '.join(params[1:])}) after self, but a GifSenderJob needs "
-                        "(email, thought), in that order: perform_later(email, thought) hands its arguments to "
-                        "perform in the same order.")
+        raise Incorrect(
+            f"perform takes ({', '.join(params[1:])}) after self, but a GifSenderJob needs "
+            "(email, thought), in that order: perform_later(email, thought) hands its arguments to "
+            "perform in the same order."
+        )
     if cls.queue_as not in queues.QUEUE_NAMES:
-        raise Incorrect(f"queue_as is {cls.queue_as!r}, which is not one of the course's queues "
-                        f"({', '.join(queues.QUEUE_NAMES)}). Rails sends mail on 'mailers'.")
+        raise Incorrect(
+            f"queue_as is {cls.queue_as!r}, which is not one of the course's queues "
+            f"({', '.join(queues.QUEUE_NAMES)}). Rails sends mail on 'mailers'."
+        )
     if cls.queue_as != "mailers":
-        raise Incorrect(f"queue_as is {cls.queue_as!r}, so your emails would wait in the {cls.queue_as} queue. The job "
-                        "should wait in the queue where Rails puts mail jobs, as the exercise says.")
+        raise Incorrect(
+            f"queue_as is {cls.queue_as!r}, so your emails would wait in the {cls.queue_as} queue. The job "
+            "should wait in the queue where Rails puts mail jobs, as the exercise says."
+        )
     if not perform.__code__.co_names:
         raise Incorrect("perform does not call anything yet: it has to send the email, with deliver(email, thought).")
     sent = _deliveries(cls)
@@ -98,8 +107,10 @@ def _check_job_file(path: Any) -> str:
         raise Incorrect(f"{shown} called deliver {len(sent)} times: send the email once.")
     if sent[0] != PROBE:
         raise Incorrect(f"{shown} called deliver{sent[0]!r}: hand deliver the job's email, then its thought.")
-    return (f"{name} imports, and GifSenderJob(ActiveJob) has perform(email, thought) and queue_as = "
-            f"{cls.queue_as!r}. A worker can import it as {module.__name__}:GifSenderJob.")
+    return (
+        f"{name} imports, and GifSenderJob(ActiveJob) has perform(email, thought) and queue_as = "
+        f"{cls.queue_as!r}. A worker can import it as {module.__name__}:GifSenderJob."
+    )
 
 
 PROBE = ("probe@example.com", "a thought the check made up")
@@ -133,14 +144,19 @@ class JobFileExercise(Exercise):
 
 
 ex_write_job = JobFileExercise(
-    "Exercise 1", _check_job_file, title="Write GifSenderJob as a module",
-    hints=["queue_as names one of the course's queues (urgent, mailers, default); Rails puts mail jobs on mailers.",
-           "perform is a method: self comes first, then what the job needs, in the order perform_later hands it "
-           "over: def perform(self, email, thought):",
-           "Its body sends the email: deliver(email, thought), imported at the top of the file, does the slow work."],
+    "Exercise 1",
+    _check_job_file,
+    title="Write GifSenderJob as a module",
+    hints=[
+        "queue_as names one of the course's queues (urgent, mailers, default); Rails puts mail jobs on mailers.",
+        "perform is a method: self comes first, then what the job needs, in the order perform_later hands it "
+        "over: def perform(self, email, thought):",
+        "Its body sends the email: deliver(email, thought), imported at the top of the file, does the slow work.",
+    ],
     solution='class GifSenderJob(ActiveJob):\n    queue_as = "mailers"\n\n    def perform(self, email, thought):\n'
-             '        deliver(email, thought)',
-    reference=GifSenderJob)
+    "        deliver(email, thought)",
+    reference=GifSenderJob,
+)
 
 
 # --- Exercise 2: one job to the urgent queue -----------------------------------------------------------------
@@ -151,8 +167,9 @@ def _stored(job: Job) -> Job:
     try:
         return Job.fetch(job.id, connection=queues.connection())
     except NoSuchJobError:
-        raise Incorrect("That job is no longer in Redis (was it deleted?). Run your cell again to queue a new one.") \
-            from None
+        raise Incorrect(
+            "That job is no longer in Redis (was it deleted?). Run your cell again to queue a new one."
+        ) from None
 
 
 def _as_active_job(value: Any, class_name: str, method: str) -> Job:
@@ -160,15 +177,19 @@ def _as_active_job(value: Any, class_name: str, method: str) -> Job:
     if is_placeholder(value):
         raise NotAttempted()
     if isinstance(value, ConfiguredJob):
-        raise Incorrect(f"That is {value!r}: the job set up for a queue, but nothing was queued yet. "
-                        f"Call .{method}(...) on it.")
+        raise Incorrect(
+            f"That is {value!r}: the job set up for a queue, but nothing was queued yet. Call .{method}(...) on it."
+        )
     if isinstance(value, type):
-        raise Incorrect(f"That is {describe(value)} itself. Call {value.__name__}.{method}(...): it returns the "
-                        "job it queued.")
+        raise Incorrect(
+            f"That is {describe(value)} itself. Call {value.__name__}.{method}(...): it returns the job it queued."
+        )
     if not isinstance(value, Job):
         got = "None" if value is None else "a str" if isinstance(value, str) else describe(value)
-        raise Incorrect(f"You got {got} back, not a job. perform_now runs the job here and returns what "
-                        "perform returns; perform_later puts the job in a queue and returns that job.")
+        raise Incorrect(
+            f"You got {got} back, not a job. perform_now runs the job here and returns what "
+            "perform returns; perform_later puts the job in a queue and returns that job."
+        )
     path = value.args[0] if value.func_name == PERFORM_JOB and value.args else None
     if not (isinstance(path, str) and path.endswith(f":{class_name}")):
         raise Incorrect(f"That job runs {value.description or value.func_name}, not a {class_name}.")
@@ -187,19 +208,27 @@ def _listed(args: list[Any]) -> str:
 def _check_urgent(value: Any) -> str:
     job = _stored(_as_active_job(value, "PasswordResetJob", "perform_later"))
     if job.origin != "urgent":
-        raise Incorrect(f"Your job went into the {job.origin!r} queue: that is what PasswordResetJob's queue_as "
-                        "says. Choose the queue for this one job: PasswordResetJob.set(queue=\"urgent\").")
+        raise Incorrect(
+            f"Your job went into the {job.origin!r} queue: that is what PasswordResetJob's queue_as "
+            'says. Choose the queue for this one job: PasswordResetJob.set(queue="urgent").'
+        )
     module_name, _, class_name = job.args[0].partition(":")
     cls = getattr(sys.modules.get(module_name), class_name, None)
     if getattr(cls, "queue_as", "default") != "default":
-        raise Incorrect(f"PasswordResetJob.queue_as is now {cls.queue_as!r}: you changed the class, so every password "
-                        "reset would go there. Leave the class as it was and choose the queue for this one call.")
+        raise Incorrect(
+            f"PasswordResetJob.queue_as is now {cls.queue_as!r}: you changed the class, so every password "
+            "reset would go there. Leave the class as it was and choose the queue for this one call."
+        )
     args = _perform_args(job)
     if [str(a).strip().lower() for a in args] != ["ada@example.com"]:
-        raise Incorrect(f"Your job was queued with perform_later({_listed(args)}): it should reset Ada's password, "
-                        "ada@example.com, as the exercise says.")
-    return ("Your PasswordResetJob went into the urgent queue (its origin in Redis): a worker takes it before "
-            "anything waiting in mailers or default.")
+        raise Incorrect(
+            f"Your job was queued with perform_later({_listed(args)}): it should reset Ada's password, "
+            "ada@example.com, as the exercise says."
+        )
+    return (
+        "Your PasswordResetJob went into the urgent queue (its origin in Redis): a worker takes it before "
+        "anything waiting in mailers or default."
+    )
 
 
 def reset_job_on_urgent() -> Job:
@@ -208,12 +237,17 @@ def reset_job_on_urgent() -> Job:
 
 
 ex_route_urgent = Exercise(
-    "Exercise 2", _check_urgent, title="Send one job through the urgent queue",
-    hints=["perform_later puts the job on the class's queue_as, here default. You want another queue for one job.",
-           "As in Rails: PasswordResetJob.set(queue=\"urgent\") gives you the job class set for that queue; call "
-           "perform_later on it."],
+    "Exercise 2",
+    _check_urgent,
+    title="Send one job through the urgent queue",
+    hints=[
+        "perform_later puts the job on the class's queue_as, here default. You want another queue for one job.",
+        'As in Rails: PasswordResetJob.set(queue="urgent") gives you the job class set for that queue; call '
+        "perform_later on it.",
+    ],
     solution='reset_job = PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")',
-    fallback=reset_job_on_urgent)
+    fallback=reset_job_on_urgent,
+)
 
 
 # --- Exercise 3: perform_later, and the worker sends the email -----------------------------------------------
@@ -248,33 +282,48 @@ class SendLaterExercise(Exercise):
         job = _stored(_as_active_job(value, "GifSenderJob", "perform_later"))
         args = _perform_args(job)
         if len(args) != 2:
-            raise Incorrect(f"Your job was queued with perform_later({_listed(args)}): it needs the email and the "
-                            "thought, perform_later(email, thought).")
+            raise Incorrect(
+                f"Your job was queued with perform_later({_listed(args)}): it needs the email and the "
+                "thought, perform_later(email, thought)."
+            )
         if "@" not in str(args[0]) and "@" in str(args[1]):
-            raise Incorrect(f"Your job was queued with perform_later({_listed(args)}): the thought first. Hand over the "
-                            "email first, then the thought: perform_later(email, thought).")
+            raise Incorrect(
+                f"Your job was queued with perform_later({_listed(args)}): the thought first. Hand over the "
+                "email first, then the thought: perform_later(email, thought)."
+            )
         status = _wait_until_done(job, self.wait_seconds)
         job.refresh()  # everything the worker wrote: who ran it, when, its result
         if status == "failed":
             raise Incorrect(f"Your job failed on the worker: {recovery.error_line(job)}")
         if status == "queued":
-            raise Incorrect(f"Your job is still waiting in the {job.origin!r} queue after {self.wait_seconds:g} s: "
-                            "no worker took it. Start the worker (section 4), then run this check again.")
+            raise Incorrect(
+                f"Your job is still waiting in the {job.origin!r} queue after {self.wait_seconds:g} s: "
+                "no worker took it. Start the worker (section 4), then run this check again."
+            )
         if status == "started":
-            raise Incorrect(f"A worker is still running your job after {self.wait_seconds:g} s. Run this check "
-                            "again in a moment.")
+            raise Incorrect(
+                f"A worker is still running your job after {self.wait_seconds:g} s. Run this check again in a moment."
+            )
         if status != "finished":
             raise Incorrect(f"Your job ended as {status!r}, so it never sent its email. Queue a new one.")
         if not job.worker_name:
             raise Incorrect("Your job finished, but no worker is recorded for it: did it run in this notebook?")
         email, thought = (list(job.args[1]) + ["", ""])[:2] if len(job.args) > 1 else ("", "")
         try:
-            inbox.wait_for(1, match=lambda m: (str(email).lower() in [a.lower() for a in m.to]
-                                               and str(thought) in m.text and _received_after(m, job.enqueued_at)),
-                           timeout=self.wait_seconds)
+            inbox.wait_for(
+                1,
+                match=lambda m: (
+                    str(email).lower() in [a.lower() for a in m.to]
+                    and str(thought) in m.text
+                    and _received_after(m, job.enqueued_at)
+                ),
+                timeout=self.wait_seconds,
+            )
         except TimeoutError:
-            raise Incorrect(f"A worker ran your job, but no email to {email} with your thought reached the mail "
-                            "catcher. Does perform send it (deliver(email, thought))?") from None
+            raise Incorrect(
+                f"A worker ran your job, but no email to {email} with your thought reached the mail "
+                "catcher. Does perform send it (deliver(email, thought))?"
+            ) from None
         return f"A worker ran your job (not this notebook), and its email to {email} reached the inbox."
 
     def accept(self, value: Any) -> Job:
@@ -283,9 +332,12 @@ class SendLaterExercise(Exercise):
 
 
 ex_send_later = SendLaterExercise(
-    "Exercise 3", title="Queue the email and let the worker send it",
-    hints=["The method that writes the job into Redis and returns at once is perform_later.",
-           "Keep what it returns: job = GifSenderJob.perform_later(email, thought)"],
+    "Exercise 3",
+    title="Queue the email and let the worker send it",
+    hints=[
+        "The method that writes the job into Redis and returns at once is perform_later.",
+        "Keep what it returns: job = GifSenderJob.perform_later(email, thought)",
+    ],
     solution="job = GifSenderJob.perform_later(email, thought)",
-    fallback=lambda: GifSenderJob.perform_later(REFERENCE_EMAIL, REFERENCE_THOUGHT))
-
+    fallback=lambda: GifSenderJob.perform_later(REFERENCE_EMAIL, REFERENCE_THOUGHT),
+)

@@ -70,14 +70,20 @@ def _check_save_thought(fn: Any) -> str:
         if queued.func_name != DELIVER:
             raise Incorrect(f"Your job runs {queued.func_name}; the exercise asks for deliver_thought.")
         if thought_id is None:
-            raise Incorrect("After your function returned, the thought is not in the database: the transaction "
-                            "was never committed (use `with db:` around the insert).")
+            raise Incorrect(
+                "After your function returned, the thought is not in the database: the transaction "
+                "was never committed (use `with db:` around the insert)."
+            )
         if list(queued.args) != [thought_id] or queued.kwargs:
-            raise Incorrect(f"Your job gets {describe(tuple(queued.args))}: pass only the thought's id, the number "
-                            "add_thought returned, and let the job read the row.")
+            raise Incorrect(
+                f"Your job gets {describe(tuple(queued.args))}: pass only the thought's id, the number "
+                "add_thought returned, and let the job read the row."
+            )
         if not committed:
-            raise Incorrect("When your function queued the job, the thought was not committed yet: a fast worker "
-                            "finds no row. Enqueue after the `with db:` block has ended.")
+            raise Incorrect(
+                "When your function queued the job, the thought was not committed yet: a fast worker "
+                "finds no row. Enqueue after the `with db:` block has ended."
+            )
         if not (isinstance(job, Job) and job.id == queued.id):
             raise Incorrect(f"Your function returned {describe(job)}: return the job that enqueue gave you.")
         before = len(q.seen)
@@ -88,28 +94,41 @@ def _check_save_thought(fn: Any) -> str:
         except NotAttempted:
             raise
         except Exception as exc:  # noqa: BLE001 -- the learner's own error, reported
-            raise Incorrect(f"Saving an empty thought raised {type(exc).__name__}: {exc}; let the database's "
-                            "own error (sqlite3.IntegrityError) out.") from None
+            raise Incorrect(
+                f"Saving an empty thought raised {type(exc).__name__}: {exc}; let the database's "
+                "own error (sqlite3.IntegrityError) out."
+            ) from None
         else:
             if len(q.seen) > before:
-                raise Incorrect("Saving an empty thought failed and was rolled back, but your function still "
-                                "queued a job: a job for a row that does not exist.")
-            raise Incorrect(f"Saving an empty thought failed, and your function returned {describe(returned)}: "
-                            "let the error out, so the request knows it failed.")
+                raise Incorrect(
+                    "Saving an empty thought failed and was rolled back, but your function still "
+                    "queued a job: a job for a row that does not exist."
+                )
+            raise Incorrect(
+                f"Saving an empty thought failed, and your function returned {describe(returned)}: "
+                "let the error out, so the request knows it failed."
+            )
         if len(q.seen) > before:
-            raise Incorrect("Saving an empty thought failed and was rolled back, but your function still queued a "
-                            "job first: a job for a row that does not exist.")
+            raise Incorrect(
+                "Saving an empty thought failed and was rolled back, but your function still queued a "
+                "job first: a job for a row that does not exist."
+            )
     finally:
         for seen_job, _ in q.seen:
             seen_job.delete()
-    return ("The row was committed before the job was queued, the job gets only its id, and a failed save "
-            "queues nothing.")
+    return (
+        "The row was committed before the job was queued, the job gets only its id, and a failed save queues nothing."
+    )
 
 
 ex_after_commit = Exercise(
-    "Exercise 1", _check_save_thought, title="Enqueue after the commit",
-    hints=["`with db:` is the transaction: it commits when the block ends without an error.",
-           "Keep add_thought inside `with db:`; put the enqueue after the block, using the id it returned."],
+    "Exercise 1",
+    _check_save_thought,
+    title="Enqueue after the commit",
+    hints=[
+        "`with db:` is the transaction: it commits when the block ends without an error.",
+        "Keep add_thought inside `with db:`; put the enqueue after the block, using the id it returned.",
+    ],
     solution="""\
 def save_thought(q, email, text):
     db = thoughts_db.connect()
@@ -134,27 +153,38 @@ def _check_mail_limit(fn: Any) -> str:
     first, second = call(fn, "ada@example.com"), call(fn, "grace@example.com")
     for limit in (first, second):
         if not isinstance(limit, RateLimit):
-            raise Incorrect(f"mail_limit returned {describe(limit)}; return an rq RateLimit(key=..., "
-                            "concurrency=...).")
+            raise Incorrect(f"mail_limit returned {describe(limit)}; return an rq RateLimit(key=..., concurrency=...).")
     if first.concurrency > PROVIDER_CONNECTIONS:
-        raise Incorrect(f"concurrency={first.concurrency} lets {first.concurrency} sends run at once; the provider "
-                        f"accepts {PROVIDER_CONNECTIONS} connections and refuses the rest.")
+        raise Incorrect(
+            f"concurrency={first.concurrency} lets {first.concurrency} sends run at once; the provider "
+            f"accepts {PROVIDER_CONNECTIONS} connections and refuses the rest."
+        )
     if first.concurrency < PROVIDER_CONNECTIONS:
-        raise Incorrect(f"concurrency={first.concurrency} is safe but slower than needed: the provider accepts "
-                        f"{PROVIDER_CONNECTIONS} at once.")
+        raise Incorrect(
+            f"concurrency={first.concurrency} is safe but slower than needed: the provider accepts "
+            f"{PROVIDER_CONNECTIONS} at once."
+        )
     if first.key != second.key:
-        raise Incorrect(f"Two addresses got two keys ({first.key!r}, {second.key!r}): each key has its own "
-                        f"{PROVIDER_CONNECTIONS} slots, so ten users would open {10 * PROVIDER_CONNECTIONS} "
-                        "connections. The provider's limit is one for the whole account: one key for every mail "
-                        "job.")
-    return (f"Every mail job shares the key {first.key!r}: at most {PROVIDER_CONNECTIONS} of them run at once, "
-            "however many workers there are.")
+        raise Incorrect(
+            f"Two addresses got two keys ({first.key!r}, {second.key!r}): each key has its own "
+            f"{PROVIDER_CONNECTIONS} slots, so ten users would open {10 * PROVIDER_CONNECTIONS} "
+            "connections. The provider's limit is one for the whole account: one key for every mail "
+            "job."
+        )
+    return (
+        f"Every mail job shares the key {first.key!r}: at most {PROVIDER_CONNECTIONS} of them run at once, "
+        "however many workers there are."
+    )
 
 
 ex_mail_limit = Exercise(
-    "Exercise 2", _check_mail_limit, title="A rate limit for the mail provider",
-    hints=["RateLimit(key=..., concurrency=...): jobs with the same key share the concurrency.",
-           "The key must not depend on the address: the limit is the provider's, for all your mail."],
+    "Exercise 2",
+    _check_mail_limit,
+    title="A rate limit for the mail provider",
+    hints=[
+        "RateLimit(key=..., concurrency=...): jobs with the same key share the concurrency.",
+        "The key must not depend on the address: the limit is the provider's, for all your mail.",
+    ],
     solution='def mail_limit(email):\n    return RateLimit(key="mail-provider", concurrency=2)',
     reference=mail_limit_reference,
 )
@@ -181,14 +211,17 @@ def _check_json_job(job: Any, thought: production_jobs.Thought) -> str:
     try:
         payload = stored_payload(job)
     except ValueError:
-        raise Incorrect("Redis holds this job as a pickle: queue it on json_queue (the queue made with "
-                        "serializer=\"json\").") from None
+        raise Incorrect(
+            'Redis holds this job as a pickle: queue it on json_queue (the queue made with serializer="json").'
+        ) from None
     func, _, args, kwargs = payload
     if func != DELIVER:
         raise Incorrect(f"The job runs {func}; deliver_thought reads the thought by its id: use that one.")
     if args != [thought.id] or kwargs:
-        raise Incorrect(f"The job's arguments are {describe(args)}: pass only thought.id, a number JSON "
-                        "can hold, and let the job read the rest from the database.")
+        raise Incorrect(
+            f"The job's arguments are {describe(args)}: pass only thought.id, a number JSON "
+            "can hold, and let the job read the rest from the database."
+        )
     return "Redis holds readable JSON: the function's path and one number, the thought's id."
 
 
@@ -197,9 +230,13 @@ def json_job_reference(json_queue: Queue, thought: production_jobs.Thought) -> J
 
 
 ex_json_id = Exercise(
-    "Exercise 3", _check_json_job, title="Pass an id, stored as JSON",
-    hints=["json_queue stores jobs as JSON; the default queue as a pickle.",
-           "by_id = json_queue.enqueue(deliver_thought, ...) with the thought's id."],
+    "Exercise 3",
+    _check_json_job,
+    title="Pass an id, stored as JSON",
+    hints=[
+        "json_queue stores jobs as JSON; the default queue as a pickle.",
+        "by_id = json_queue.enqueue(deliver_thought, ...) with the thought's id.",
+    ],
     solution="by_id = json_queue.enqueue(deliver_thought, thought.id)",
     fallback=json_job_reference,
     use_after_check=True,  # the check needs the thought: use(job, json_queue, thought) goes on once it passed

@@ -15,22 +15,23 @@ q12 = Choice(
     {
         "a": "It returns the result: RQ keeps finished jobs until someone deletes them",
         "b": "Job.fetch raises NoSuchJobError, because RQ deleted the finished job and its result after 500 seconds: "
-             "the page should say the result is gone (or was never there) and offer to run the export again",
+        "the page should say the result is gone (or was never there) and offer to run the export again",
         "c": "The job runs again, so that the result is there when asked for",
         "d": "It returns None, the same as for a job that is still running",
     },
     "b",
     explanations={
         "a": "That is failure_ttl's way (a year, by default). A finished job and its result are kept for result_ttl, "
-             "500 seconds unless you say otherwise.",
+        "500 seconds unless you say otherwise.",
         "b": "After result_ttl the job's key and its result are gone, so fetching it fails like fetching an id that "
-             "never existed (notebook 08). Keep results for as long as the page may ask (result_ttl=...), or store "
-             "what matters somewhere of your own, and answer an unknown id with a clear page, not a 500.",
+        "never existed (notebook 08). Keep results for as long as the page may ask (result_ttl=...), or store "
+        "what matters somewhere of your own, and answer an unknown id with a clear page, not a 500.",
         "c": "RQ never runs a job again by itself because someone asked for its result: it no longer knows the job.",
         "d": "A running job can be fetched, and its return_value() is None until it finishes. An expired job cannot be "
-             "fetched at all.",
+        "fetched at all.",
     },
-    hints=["What is result_ttl when you do not set it, and what is left of a job after it?"])
+    hints=["What is result_ttl when you do not set it, and what is left of a job after it?"],
+)
 
 q13 = Choice(
     "Question 13",
@@ -39,19 +40,20 @@ q13 = Choice(
         "a": "B runs anyway, right after A fails",
         "b": "B is deleted together with A",
         "c": "B stays deferred and never runs by itself: a dependency must finish for its dependents to run, unless "
-             "B was enqueued with Dependency(jobs=[A], allow_failure=True)",
+        "B was enqueued with Dependency(jobs=[A], allow_failure=True)",
         "d": "B fails too, with A's exception",
     },
     "c",
     explanations={
         "a": "Only when B said it may: Dependency(jobs=[A], allow_failure=True). By default RQ enqueues a dependent "
-             "when all its dependencies have finished, and a failed job has not.",
+        "when all its dependencies have finished, and a failed job has not.",
         "b": "RQ deletes nothing here. A goes to the failed registry; B waits in the deferred registry.",
         "c": "B waits in the deferred registry (notebook 08). Requeue A and, when it finishes, B runs; or let B run "
-             "after a failure on purpose, with allow_failure=True.",
+        "after a failure on purpose, with allow_failure=True.",
         "d": "B never starts, so it cannot fail: it waits, deferred, for a parent that will not finish.",
     },
-    hints=["A dependent runs when its dependencies have finished. Has a failed job finished?"])
+    hints=["A dependent runs when its dependencies have finished. Has a failed job finished?"],
+)
 
 q14 = Choice(
     "Question 14",
@@ -60,22 +62,23 @@ q14 = Choice(
     {
         "a": "Nothing happens: the rollback takes the job back out of Redis too",
         "b": "The job runs and finds no row. Redis is not part of the database's transaction, so the job was queued "
-             "for a row that never existed; enqueue after the commit, or write an outbox row in the same transaction",
+        "for a row that never existed; enqueue after the commit, or write an outbox row in the same transaction",
         "c": "The row, because the worker reads it before the rollback",
         "d": "The job waits in the queue until the transaction commits",
     },
     "b",
     explanations={
         "a": "Redis knows nothing of the database's transaction: the job was queued the moment enqueue returned, and "
-             "no rollback reaches it.",
+        "no rollback reaches it.",
         "b": "The enqueue and the insert are two systems, and only the insert was rolled back (notebook 09). Enqueue "
-             "once the commit has happened, or insert an outbox row in the same transaction and let a relay queue it: "
-             "then a rolled-back row has no job, and a job always has its row.",
+        "once the commit has happened, or insert an outbox row in the same transaction and let a relay queue it: "
+        "then a rolled-back row has no job, and a job always has its row.",
         "c": "Until the commit, other connections cannot see the row at all: a worker that is fast finds nothing "
-             "either, even when the transaction commits later.",
+        "either, even when the transaction commits later.",
         "d": "RQ does not know the transaction exists: a worker takes the job as soon as it is queued.",
     },
-    hints=["Which of the two, the database or Redis, does the rollback undo?"])
+    hints=["Which of the two, the database or Redis, does the rollback undo?"],
+)
 
 q15 = Choice(
     "Question 15",
@@ -84,8 +87,8 @@ q15 = Choice(
     {
         "a": "Nothing is lost: SIGTERM makes the worker put the job back on the queue",
         "b": "SIGTERM asked for a warm shutdown (finish the job, then exit); the kill cut it off mid-job, so the job "
-             "is left started until RQ finds it abandoned. Wait at least as long as the longest job takes after "
-             "SIGTERM before anything harder",
+        "is left started until RQ finds it abandoned. Wait at least as long as the longest job takes after "
+        "SIGTERM before anything harder",
         "c": "The job finished: SIGTERM makes the worker hurry",
         "d": "The job moves to another worker and carries on where it stopped",
     },
@@ -93,12 +96,13 @@ q15 = Choice(
     explanations={
         "a": "A warm shutdown does not requeue anything: it lets the running job finish, takes no new one, and exits.",
         "b": "A deploy's grace period (systemd's TimeoutStopSec, Kubernetes' terminationGracePeriodSeconds) must be "
-             "longer than the job timeout, or every deploy abandons jobs (notebook 09). A second SIGTERM is a cold "
-             "shutdown: RQ kills the job itself.",
+        "longer than the job timeout, or every deploy abandons jobs (notebook 09). A second SIGTERM is a cold "
+        "shutdown: RQ kills the job itself.",
         "c": "Nothing makes a job hurry: the worker only stops taking new jobs and waits for this one, for 40 s more.",
         "d": "A job has no checkpoints: when it runs again, on any worker, it starts from the top.",
     },
-    hints=["Warm means \"finish what you are doing\". How long does this job still need?"])
+    hints=['Warm means "finish what you are doing". How long does this job still need?'],
+)
 
 q16 = Choice(
     "Question 16",
@@ -107,7 +111,7 @@ q16 = Choice(
     {
         "a": "The new one: the worker reads the object from the app's memory",
         "b": "The old one: RQ pickled the object when it was enqueued, and the worker unpickles that copy. Pass the "
-             "user's id and load the user in the job",
+        "user's id and load the user in the job",
         "c": "Neither: RQ refuses objects as arguments",
         "d": "The new one: pickle stores a reference to the database row",
     },
@@ -115,11 +119,12 @@ q16 = Choice(
     explanations={
         "a": "The worker is another process: it gets only what Redis holds for the job, never the app's memory.",
         "b": "A job's arguments are a snapshot taken at enqueue time. With an id the job reads what is true when it "
-             "runs; and with an id, RQ's JSONSerializer can store the arguments instead of pickle (notebook 09).",
+        "runs; and with an id, RQ's JSONSerializer can store the arguments instead of pickle (notebook 09).",
         "c": "The default serializer, pickle, takes almost any object. The JSON serializer would refuse it, at "
-             "enqueue time.",
+        "enqueue time.",
         "d": "pickle copies the object's attributes as they are; it knows nothing of databases.",
     },
-    hints=["When are a job's arguments turned into bytes, and who reads those bytes later?"])
+    hints=["When are a job's arguments turned into bytes, and who reads those bytes later?"],
+)
 
 QUESTIONS: list[Choice] = [q12, q13, q14, q15, q16]

@@ -16,8 +16,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..exercises import (Choice, Exercise, Incorrect, NotAttempted, call, call_with_deadline, describe,
-                         require_function)
+from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, call_with_deadline, describe, require_function
 from ..services import redis_server
 
 ITEMS = ["first", "second", "third"]
@@ -68,8 +67,12 @@ def _expired_ago(r: redis.Redis, now_ms: int) -> float | None:
         return None
     key = re.escape(SESSION_KEY.encode())  # SET ... EX, SETEX and EXPIRE reach the file as SET ... PXAT, PEXPIREAT
     expire_at = None
-    for m in re.finditer(rb"\*\d+\r\n\$\d+\r\n(SET|PEXPIREAT|PERSIST)\r\n\$\d+\r\n" + key + rb"\r\n"
-                         rb"(?:\$\d+\r\n([^\r]*)\r\n)?(?:\$4\r\nPXAT\r\n\$\d+\r\n(\d+)\r\n)?", data, re.IGNORECASE):
+    for m in re.finditer(
+        rb"\*\d+\r\n\$\d+\r\n(SET|PEXPIREAT|PERSIST)\r\n\$\d+\r\n" + key + rb"\r\n"
+        rb"(?:\$\d+\r\n([^\r]*)\r\n)?(?:\$4\r\nPXAT\r\n\$\d+\r\n(\d+)\r\n)?",
+        data,
+        re.IGNORECASE,
+    ):
         command, arg, pxat = m.group(1).upper(), m.group(2), m.group(3)
         expire_at = int(pxat if command == b"SET" else arg) if (pxat or command == b"PEXPIREAT") else None
     if expire_at is None or expire_at > now_ms + 100:
@@ -86,36 +89,52 @@ def _check_session() -> str:
     if value is None:
         ago = _expired_ago(r, now_ms)
         if ago is not None:
-            raise Incorrect(f"{SESSION_KEY!r} has expired ({ago:.0f} s ago), so there is nothing left to check: "
-                            "run your cell again, then the check.")
-        raise NotAttempted(f"there is no key {SESSION_KEY!r} in Redis yet: write the command that sets it, run "
-                           "that cell, then run the check again.")
+            raise Incorrect(
+                f"{SESSION_KEY!r} has expired ({ago:.0f} s ago), so there is nothing left to check: "
+                "run your cell again, then the check."
+            )
+        raise NotAttempted(
+            f"there is no key {SESSION_KEY!r} in Redis yet: write the command that sets it, run "
+            "that cell, then run the check again."
+        )
     if isinstance(value, Exception):
         raise Incorrect(f"{SESSION_KEY!r} is a Redis {r.type(SESSION_KEY)}, not a string: use r.set(...).")
     if value != SESSION_VALUE:
         raise Incorrect(f"{SESSION_KEY!r} holds {describe(value)}; it should hold {SESSION_VALUE!r}.")
     if pttl == -1:
-        raise Incorrect(f"{SESSION_KEY!r} has no expiry, so it would stay in Redis forever (TTL -1). "
-                        f"Pass ex={SESSION_SECONDS} to r.set(...), or call r.expire(...) after it.")
+        raise Incorrect(
+            f"{SESSION_KEY!r} has no expiry, so it would stay in Redis forever (TTL -1). "
+            f"Pass ex={SESSION_SECONDS} to r.set(...), or call r.expire(...) after it."
+        )
     ttl = round(pttl / 1000)
     if ttl > SESSION_SECONDS:
-        raise Incorrect(f"{SESSION_KEY!r} expires in {ttl} s; make it {SESSION_SECONDS} s (ex={SESSION_SECONDS} "
-                        "counts seconds, px counts milliseconds).")
+        raise Incorrect(
+            f"{SESSION_KEY!r} expires in {ttl} s; make it {SESSION_SECONDS} s (ex={SESSION_SECONDS} "
+            "counts seconds, px counts milliseconds)."
+        )
     lifetime = _written_for(r, now_ms, pttl, idle if isinstance(idle, int) else 0)
     if lifetime < SESSION_SECONDS - SLACK:
-        raise Incorrect(f"Your cell gave {SESSION_KEY!r} about {lifetime:.0f} s to live ({pttl / 1000:.0f} s are "
-                        f"left now): Redis should delete it {SESSION_SECONDS} s after you set it.")
+        raise Incorrect(
+            f"Your cell gave {SESSION_KEY!r} about {lifetime:.0f} s to live ({pttl / 1000:.0f} s are "
+            f"left now): Redis should delete it {SESSION_SECONDS} s after you set it."
+        )
     return f"{SESSION_KEY!r} holds {SESSION_VALUE!r}, and Redis will delete it by itself within {SESSION_SECONDS} s."
 
 
 ex_session = Exercise(
-    "Exercise 1", _check_session, title="A session that expires by itself",
-    hints=["r.set(key, value) stores a value; one more keyword argument gives it a lifetime in seconds.",
-           f"r.set({SESSION_KEY!r}, {SESSION_VALUE!r}, ex=...)"],
-    solution=f"r.set({SESSION_KEY!r}, {SESSION_VALUE!r}, ex={SESSION_SECONDS})")
+    "Exercise 1",
+    _check_session,
+    title="A session that expires by itself",
+    hints=[
+        "r.set(key, value) stores a value; one more keyword argument gives it a lifetime in seconds.",
+        f"r.set({SESSION_KEY!r}, {SESSION_VALUE!r}, ex=...)",
+    ],
+    solution=f"r.set({SESSION_KEY!r}, {SESSION_VALUE!r}, ex={SESSION_SECONDS})",
+)
 
 
 # --- Exercise 2: the producer's half, send() --------------------------------------------------------------------
+
 
 def reference_send(r: redis.Redis, key: str, items: list[str]) -> None:
     """Put each item on the left end of the list `key`, oldest first."""
@@ -134,39 +153,57 @@ def _check_send(send: Any) -> str:
     finally:
         r.delete(key)
     if kind == "none":
-        raise Incorrect("After send(r, key, ['first', 'second', 'third']) there is nothing at key in Redis. "
-                        "Push onto the list named by the argument key, with r.lpush(key, item).")
+        raise Incorrect(
+            "After send(r, key, ['first', 'second', 'third']) there is nothing at key in Redis. "
+            "Push onto the list named by the argument key, with r.lpush(key, item)."
+        )
     if stored is None:
         raise Incorrect(f"send made key a Redis {kind}, not a list: use r.lpush(key, item).")
     if stored == ITEMS:
-        raise Incorrect("The list holds ['first', 'second', 'third'] from left to right: you added at the right "
-                        "end (RPUSH). The consumer takes from the right with BRPOP, so it would take 'third' "
-                        "first. Add at the left end with LPUSH.")
+        raise Incorrect(
+            "The list holds ['first', 'second', 'third'] from left to right: you added at the right "
+            "end (RPUSH). The consumer takes from the right with BRPOP, so it would take 'third' "
+            "first. Add at the left end with LPUSH."
+        )
     if stored == ITEMS[::-1] and returned is not None:
-        raise Incorrect(f"send returned {describe(returned)}: it should return nothing. A producer hands the work "
-                        "over and goes on; no answer comes back.")
+        raise Incorrect(
+            f"send returned {describe(returned)}: it should return nothing. A producer hands the work "
+            "over and goes on; no answer comes back."
+        )
     if stored == ITEMS[::-1]:
-        return ("The list holds ['third', 'second', 'first']: the oldest item waits at the right end, where "
-                "BRPOP takes from.")
+        return (
+            "The list holds ['third', 'second', 'first']: the oldest item waits at the right end, where "
+            "BRPOP takes from."
+        )
     if len(stored) == 1:
-        raise Incorrect(f"The list holds one item, {describe(stored[0])}: push each item on its own "
-                        "(a loop, or r.lpush(key, *items)).")
-    raise Incorrect(f"The list holds {describe(stored)}; it should hold the three items, newest at the left: "
-                    "['third', 'second', 'first'].")
+        raise Incorrect(
+            f"The list holds one item, {describe(stored[0])}: push each item on its own "
+            "(a loop, or r.lpush(key, *items))."
+        )
+    raise Incorrect(
+        f"The list holds {describe(stored)}; it should hold the three items, newest at the left: "
+        "['third', 'second', 'first']."
+    )
 
 
 ex_send = Exercise(
-    "Exercise 2", _check_send, title="The producer: send()",
-    hints=["r.lpush(key, item) adds one item at the left end of the list key.",
-           "Loop over items and LPUSH each one; the function needs no return value."],
+    "Exercise 2",
+    _check_send,
+    title="The producer: send()",
+    hints=[
+        "r.lpush(key, item) adds one item at the left end of the list key.",
+        "Loop over items and LPUSH each one; the function needs no return value.",
+    ],
     solution="""\
 def send(r, key, items):
     for item in items:
         r.lpush(key, item)""",
-    reference=reference_send)
+    reference=reference_send,
+)
 
 
 # --- Exercise 3: the consumer's half, take() --------------------------------------------------------------------
+
 
 def reference_take(r: redis.Redis, key: str, n: int) -> list[str]:
     """Take n items off the right end of the list `key`, waiting (up to 2 s each) for items that are not there yet."""
@@ -184,8 +221,10 @@ def _run_with_deadline(fn: Callable[[], Any], r: redis.Redis, what: str) -> tupl
     try:
         return call_with_deadline(fn, TAKE_TIMEOUT, stop=r.connection_pool.disconnect)  # a blocked BRPOP fails
     except TimeoutError:
-        raise Incorrect(f"{what} did not return within {TAKE_TIMEOUT:g} s. Does it stop after n items? "
-                        "(BRPOP with a timeout gives up when nothing comes.)") from None
+        raise Incorrect(
+            f"{what} did not return within {TAKE_TIMEOUT:g} s. Does it stop after n items? "
+            "(BRPOP with a timeout gives up when nothing comes.)"
+        ) from None
 
 
 def _probe(take: Any, r: redis.Redis, items: list[str], n: int) -> tuple[Any, float, int]:
@@ -209,14 +248,20 @@ def _check_take(take: Any) -> str:
     if not isinstance(got, list):
         raise Incorrect(f"take returned {describe(got)}; return a list of the items.")
     if got and all(isinstance(g, (tuple, list)) and len(g) == 2 for g in got):
-        raise Incorrect("Each item you returned is a pair (list name, item): BRPOP answers with both. "
-                        "Keep only the item, the second one.")
+        raise Incorrect(
+            "Each item you returned is a pair (list name, item): BRPOP answers with both. "
+            "Keep only the item, the second one."
+        )
     if got == ITEMS[::-1]:
-        raise Incorrect("You took ['third', 'second', 'first']: newest first. That is a stack, not a queue. "
-                        "LPUSH adds at the left, so take from the right end: BRPOP, not BLPOP.")
+        raise Incorrect(
+            "You took ['third', 'second', 'first']: newest first. That is a stack, not a queue. "
+            "LPUSH adds at the left, so take from the right end: BRPOP, not BLPOP."
+        )
     if got != ITEMS:
-        raise Incorrect(f"take(r, key, 3) returned {describe(got)} from a list that a producer filled with "
-                        "'first', 'second', 'third' (in that order). Take n items, oldest first, with BRPOP.")
+        raise Incorrect(
+            f"take(r, key, 3) returned {describe(got)} from a list that a producer filled with "
+            "'first', 'second', 'third' (in that order). Take n items, oldest first, with BRPOP."
+        )
     if left:
         raise Incorrect(f"After take(r, key, 3) the list still holds {left} item(s): pop them, do not just read.")
     late_key = _scratch_key("late")
@@ -229,33 +274,49 @@ def _check_take(take: Any) -> str:
         pusher.join()
         r.delete(late_key)
     if got != ["late"]:
-        raise Incorrect(f"On an empty list, take(r, key, 1) returned {describe(got)} at once; the item came "
-                        f"{LATE_AFTER} s later. A consumer must wait for work: use BRPOP (blocking) with a "
-                        "timeout of a few seconds, not RPOP.")
+        raise Incorrect(
+            f"On an empty list, take(r, key, 1) returned {describe(got)} at once; the item came "
+            f"{LATE_AFTER} s later. A consumer must wait for work: use BRPOP (blocking) with a "
+            "timeout of a few seconds, not RPOP."
+        )
     more, _, left = _probe(take, r, ["one", "two"], 1)
     if more != ["one"] or left != 1:
-        raise Incorrect(f"From a list holding 'one', then 'two', take(r, key, 1) returned {describe(more)} and left "
-                        f"{left} item(s): take n items, no more.")
+        raise Incorrect(
+            f"From a list holding 'one', then 'two', take(r, key, 1) returned {describe(more)} and left "
+            f"{left} item(s): take n items, no more."
+        )
     try:
         early, waited, _ = _probe(take, r, ["only"], 2)
     except Incorrect as exc:
-        raise Incorrect(f"When nothing comes within the timeout, BRPOP answers None, and then: {exc}. Stop early "
-                        "there and return what you took.") from None
+        raise Incorrect(
+            f"When nothing comes within the timeout, BRPOP answers None, and then: {exc}. Stop early "
+            "there and return what you took."
+        ) from None
     if early != ["only"]:
-        raise Incorrect(f"From a list holding one item, take(r, key, 2) returned {describe(early)}: when BRPOP "
-                        "answers None (nothing came within the timeout), stop early and return what you took.")
+        raise Incorrect(
+            f"From a list holding one item, take(r, key, 2) returned {describe(early)}: when BRPOP "
+            "answers None (nothing came within the timeout), stop early and return what you took."
+        )
     if not TIMEOUT - 0.5 <= waited <= TIMEOUT + 3:
-        raise Incorrect(f"take(r, key, 2) waited ⏱ {waited:.1f} s for a second item that never came; wait up to "
-                        f"{TIMEOUT:g} s for each item: r.brpop(key, timeout={TIMEOUT:g}).")
-    return (f"take returned ['first', 'second', 'third'] (oldest first), and on an empty list it waited "
-            f"⏱ {seconds:.2f} s for the next item instead of giving up.")
+        raise Incorrect(
+            f"take(r, key, 2) waited ⏱ {waited:.1f} s for a second item that never came; wait up to "
+            f"{TIMEOUT:g} s for each item: r.brpop(key, timeout={TIMEOUT:g})."
+        )
+    return (
+        f"take returned ['first', 'second', 'third'] (oldest first), and on an empty list it waited "
+        f"⏱ {seconds:.2f} s for the next item instead of giving up."
+    )
 
 
 ex_take = Exercise(
-    "Exercise 3", _check_take, title="The consumer: take()",
-    hints=["r.brpop(key, timeout=2) waits up to 2 s for an item at the right end, and answers (key, item), "
-           "or None when nothing came.",
-           "Loop n times; append the second element of what BRPOP answers; return the list."],
+    "Exercise 3",
+    _check_take,
+    title="The consumer: take()",
+    hints=[
+        "r.brpop(key, timeout=2) waits up to 2 s for an item at the right end, and answers (key, item), "
+        "or None when nothing came.",
+        "Loop n times; append the second element of what BRPOP answers; return the list.",
+    ],
     solution="""\
 def take(r, key, n):
     taken = []
@@ -265,7 +326,8 @@ def take(r, key, n):
             break
         taken.append(popped[1])
     return taken""",
-    reference=reference_take)
+    reference=reference_take,
+)
 
 
 # --- Exercise 4: predict what survives a crash ------------------------------------------------------------------
@@ -274,22 +336,28 @@ q_crash = Choice(
     "Exercise 4",
     "Three jobs are pushed onto a list in the course's Redis, and Redis answers each LPUSH. Right after the last "
     "answer, someone runs kill -9 on redis-server, and starts it again. How many jobs are waiting now?",
-    {"a": "None: Redis keeps its data in memory, and memory is gone with the process",
-     "b": "All three: Redis wrote each one to its append-only file before it answered, and reads the file back "
-          "on start-up",
-     "c": "Maybe not the last ones: the file is synced to the disk only once a second"},
-    "b", title="Predict the crash",
+    {
+        "a": "None: Redis keeps its data in memory, and memory is gone with the process",
+        "b": "All three: Redis wrote each one to its append-only file before it answered, and reads the file back "
+        "on start-up",
+        "c": "Maybe not the last ones: the file is synced to the disk only once a second",
+    },
+    "b",
+    title="Predict the crash",
     explanations={
         "a": "It would be so without persistence. The course's Redis also writes every change to its "
-             "append-only file, and reads that file back when it starts.",
+        "append-only file, and reads that file back when it starts.",
         "b": "The course's Redis runs with appendfsync always: it writes and fsyncs each change before it "
-             "answers, so every answered write is in the file, and a restarted Redis replays it. Let's see it "
-             "happen.",
+        "answers, so every answered write is in the file, and a restarted Redis replays it. Let's see it "
+        "happen.",
         "c": "Syncing once a second (appendfsync everysec, Redis's default) matters when the machine loses power: "
-             "what the operating system had not yet put on the disk is gone. kill -9 ends only the server, and "
-             "what it wrote to its file before answering stays with the operating system (under everysec too, "
-             "unless a slow sync had made Redis hold writes back). And the course's Redis runs with appendfsync "
-             "always: it writes and fsyncs each change before it answers.",
+        "what the operating system had not yet put on the disk is gone. kill -9 ends only the server, and "
+        "what it wrote to its file before answering stays with the operating system (under everysec too, "
+        "unless a slow sync had made Redis hold writes back). And the course's Redis runs with appendfsync "
+        "always: it writes and fsyncs each change before it answers.",
     },
-    hints=["Does the course's Redis answer a write before or after that write is in its append-only file? "
-           "And what does Redis do with the file when it starts?"])
+    hints=[
+        "Does the course's Redis answer a write before or after that write is in its append-only file? "
+        "And what does Redis do with the file when it starts?"
+    ],
+)

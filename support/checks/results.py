@@ -48,26 +48,35 @@ def check_report(fn: Any) -> str:
             stored = Job.fetch(job.id, connection=conn).meta
             if stored.get("progress") != {"done": done, "total": total}:
                 if job.meta.get("progress") == {"done": done, "total": total}:
-                    raise Incorrect("job.meta has the progress in this process, but Redis does not: the page reads "
-                                    "Redis. Save it with job.save_meta().")
-                raise Incorrect(f"After report(job, {done}, {total}) Redis has job.meta['progress'] = "
-                                f"{describe(stored.get('progress'))}; it should be {{'done': {done}, 'total': {total}}}.")
+                    raise Incorrect(
+                        "job.meta has the progress in this process, but Redis does not: the page reads "
+                        "Redis. Save it with job.save_meta()."
+                    )
+                raise Incorrect(
+                    f"After report(job, {done}, {total}) Redis has job.meta['progress'] = "
+                    f"{describe(stored.get('progress'))}; it should be {{'done': {done}, 'total': {total}}}."
+                )
             if stored.get("owner") != "ada":
-                raise Incorrect("The job's other meta ('owner': 'ada') is gone: you replaced job.meta. Set one key, "
-                                "job.meta['progress'] = {...}, and keep the rest.")
+                raise Incorrect(
+                    "The job's other meta ('owner': 'ada') is gone: you replaced job.meta. Set one key, "
+                    "job.meta['progress'] = {...}, and keep the rest."
+                )
     return "Redis has the progress after each call, and the job's other meta is still there."
 
 
 ex_report = Exercise(
-    "Exercise 1", check_report, title="Report progress through job.meta",
+    "Exercise 1",
+    check_report,
+    title="Report progress through job.meta",
     hints=[
         "job.meta is a dict that RQ saves with the job; set one key of it.",
         "In memory is not enough: the page's request runs in another process. job.save_meta() writes the meta.",
         "job.meta['progress'] = {'done': done, 'total': total}; then job.save_meta()",
     ],
     solution="def report(job, done, total):\n    job.meta['progress'] = {'done': done, 'total': total}\n"
-             "    job.save_meta()",
-    reference=export_jobs.report_progress)
+    "    job.save_meta()",
+    reference=export_jobs.report_progress,
+)
 
 # --- Exercise 2: what the status endpoint answers -----------------------------------------------------------------
 
@@ -76,16 +85,22 @@ def _status_probes(made: list[Job]) -> list[tuple[str, Job | None]]:
     """One real job in each state the page meets, and None (an expired or unknown id)."""
     conn = queues.connection()
     queued = Queue(PROBE_QUEUE, connection=conn).enqueue(export_jobs.count_words, "waiting")
-    started = Job.create(export_jobs.count_words, args=("busy",), connection=conn,
-                         meta={"progress": {"done": 1, "total": 3}})
+    started = Job.create(
+        export_jobs.count_words, args=("busy",), connection=conn, meta={"progress": {"done": 1, "total": 3}}
+    )
     started.save()
     started.set_status(JobStatus.STARTED)
     inline = Queue(PROBE_QUEUE, connection=conn, is_async=False)  # runs each job here and now
     finished = inline.enqueue(export_jobs.export_thoughts, ["probe"], steps=2, step_delay=0)
     failed = inline.enqueue(export_jobs.export_thoughts, ["probe"], steps=2, step_delay=0, fail_at=1)
     made += [queued, started, finished, failed]
-    return [("a queued job", queued), ("a started job 1 step of 3 in", started), ("a finished export", finished),
-            ("a failed export", failed), ("None (no such job: expired, or never made)", None)]
+    return [
+        ("a queued job", queued),
+        ("a started job 1 step of 3 in", started),
+        ("a finished export", finished),
+        ("a failed export", failed),
+        ("None (no such job: expired, or never made)", None),
+    ]
 
 
 def check_status(fn: Any) -> str:
@@ -96,34 +111,41 @@ def check_status(fn: Any) -> str:
             want = {key: want[key] for key in ("state", "percent", "result", "error")}
             got = call(fn, job)
             if not isinstance(got, dict):
-                raise Incorrect(f"For {what} it returned {describe(got)}; return a dict with state, percent, "
-                                "result and error.")
-            for key, rule in (("state", "the job's status as a string (job.get_status().value)"),
-                              ("percent", "from job.meta['progress'], rounded; 0 before the job reports"),
-                              ("result", "job.return_value() when finished, else None"),
-                              ("error", "the last line of job.latest_result().exc_string when failed, else None")):
+                raise Incorrect(
+                    f"For {what} it returned {describe(got)}; return a dict with state, percent, result and error."
+                )
+            for key, rule in (
+                ("state", "the job's status as a string (job.get_status().value)"),
+                ("percent", "from job.meta['progress'], rounded; 0 before the job reports"),
+                ("result", "job.return_value() when finished, else None"),
+                ("error", "the last line of job.latest_result().exc_string when failed, else None"),
+            ):
                 if job is None and key in ("percent", "result"):
                     continue  # for an expired job only the state and a message matter
                 if job is None and key == "error":
                     if not isinstance(got.get("error"), str) or not got["error"].strip():
-                        raise Incorrect("For None (an expired or unknown id) give an error message the page can "
-                                        "show, not a blank.")
+                        raise Incorrect(
+                            "For None (an expired or unknown id) give an error message the page can show, not a blank."
+                        )
                     continue
                 if got.get(key) != want[key]:
-                    raise Incorrect(f"For {what}, {key} is {describe(got.get(key))}; it should be "
-                                    f"{describe(want[key])}: {rule}.")
+                    raise Incorrect(
+                        f"For {what}, {key} is {describe(got.get(key))}; it should be {describe(want[key])}: {rule}."
+                    )
     return "Right for queued, started, finished, failed, and for an export that is no longer kept."
 
 
 ex_status = Exercise(
-    "Exercise 2", check_status, title="Answer the status request",
+    "Exercise 2",
+    check_status,
+    title="Answer the status request",
     hints=[
         "Start with `if job is None:` (no such job): state 'expired' and a message in error.",
         "state = job.get_status().value; the progress is job.meta.get('progress') (it may be missing).",
         "result: job.return_value() when the state is 'finished'; error: the last line of "
         "job.latest_result().exc_string.strip() when it is 'failed'.",
     ],
-    solution='''\
+    solution="""\
 def export_status(job):
     if job is None:
         return {"state": "expired", "percent": None, "result": None,
@@ -137,18 +159,20 @@ def export_status(job):
         answer["result"] = job.return_value()
     elif state == "failed":
         answer["error"] = job.latest_result().exc_string.strip().splitlines()[-1]
-    return answer''',
-    reference=export_status.status_of)
+    return answer""",
+    reference=export_status.status_of,
+)
 
-# --- Exercise 3: a fan-in -----------------------------------------------------------------------------------------------
+# --- Exercise 3: a fan-in ---------------------------------------------------------------------------------------------
 
 ADD_UP = "support.export_jobs.add_up"
 
 
 def fan_in_reference(parts: list[Job]) -> Job:
     """What the reference does: add_up of the parts' ids, waiting for every part."""
-    return queues.queue("default", parts[0].connection).enqueue(export_jobs.add_up, [p.id for p in parts],
-                                                                depends_on=parts)
+    return queues.queue("default", parts[0].connection).enqueue(
+        export_jobs.add_up, [p.id for p in parts], depends_on=parts
+    )
 
 
 def check_fan_in(total: Any, parts: list[Job]) -> str:
@@ -161,8 +185,10 @@ def check_fan_in(total: Any, parts: list[Job]) -> str:
     if not waits_for:
         raise Incorrect("total waits for nothing: it may run before the parts finish. Pass depends_on=parts.")
     if waits_for != set(ids):
-        raise Incorrect(f"total waits for {len(waits_for & set(ids))} of the {len(ids)} parts; add_up needs them "
-                        "all finished first: depends_on=parts (the whole list).")
+        raise Incorrect(
+            f"total waits for {len(waits_for & set(ids))} of the {len(ids)} parts; add_up needs them "
+            "all finished first: depends_on=parts (the whole list)."
+        )
     given = total.args[0] if total.args else total.kwargs.get("job_ids")
     if given != ids:
         raise Incorrect(f"add_up gets {describe(given)}; give it the parts' ids, in order: [p.id for p in parts].")
@@ -170,7 +196,9 @@ def check_fan_in(total: Any, parts: list[Job]) -> str:
 
 
 ex_fan_in = Exercise(
-    "Exercise 3", check_fan_in, title="Fan in: add up the parts",
+    "Exercise 3",
+    check_fan_in,
+    title="Fan in: add up the parts",
     hints=[
         "default.enqueue(add_up, job_ids, depends_on=...) queues add_up to run after the jobs it depends on.",
         "depends_on takes a list of jobs: all of them must finish first.",
@@ -178,7 +206,8 @@ ex_fan_in = Exercise(
     ],
     solution="total = default.enqueue(add_up, [p.id for p in parts], depends_on=parts)",
     fallback=fan_in_reference,
-    use_after_check=True)  # the check needs the parts too: use(total, parts) goes on with total once it passed
+    use_after_check=True,
+)  # the check needs the parts too: use(total, parts) goes on with total once it passed
 
 # --- Exercise 4: how long to keep a result ----------------------------------------------------------------------------
 
@@ -186,19 +215,15 @@ ex_result_ttl = Choice(
     "Exercise 4",
     "A learner starts an export, closes the tab, and comes back to its page up to an hour later to copy the "
     "result. Exports must not pile up in Redis for ever. Which enqueue option do you give the export job?",
-    {
-        "a": "result_ttl=0",
-        "b": "nothing: RQ's default result_ttl",
-        "c": "result_ttl=3600",
-        "d": "result_ttl=-1",
-    },
+    {"a": "result_ttl=0", "b": "nothing: RQ's default result_ttl", "c": "result_ttl=3600", "d": "result_ttl=-1"},
     "c",
     explanations={
         "a": "result_ttl=0 deletes the job and its result as soon as it finishes: the page that polls would "
-             "find nothing, not even once.",
+        "find nothing, not even once.",
         "b": "RQ's default keeps a result 500 s (DEFAULT_RESULT_TTL), about 8 minutes, not an hour: the learner "
-             "who comes back later sees 'expired'.",
+        "who comes back later sees 'expired'.",
         "c": "An hour is what the need says; after that Redis drops the job and its result by itself.",
         "d": "-1 keeps the result for ever: every export piles up in Redis until someone deletes it by hand.",
     },
-    title="Choose the result's lifetime")
+    title="Choose the result's lifetime",
+)

@@ -25,19 +25,23 @@ DELAY_SECONDS = 2
 
 def schedule_reference() -> Job:
     """What the reference solution does: the reminder, 2 s from now, on the mailers queue."""
-    return queues.queue("mailers").enqueue_in(timedelta(seconds=2), jobs.send_gif_email, REMINDER_TO,
-                                              REMINDER_THOUGHT, 0)
+    return queues.queue("mailers").enqueue_in(
+        timedelta(seconds=2), jobs.send_gif_email, REMINDER_TO, REMINDER_THOUGHT, 0
+    )
 
 
 def check_schedule(job: Any) -> str:
     if not isinstance(job, Job):
-        raise Incorrect(f"reminder is {describe(job)}; it should be the job that enqueue_in returns: "
-                        "reminder = mailers.enqueue_in(...).")
+        raise Incorrect(
+            f"reminder is {describe(job)}; it should be the job that enqueue_in returns: "
+            "reminder = mailers.enqueue_in(...)."
+        )
     if job.func_name != REMINDER_FUNC:
         raise Incorrect(f"That job runs {job.func_name}; the reminder is an email: schedule send_gif_email.")
     if len(job.args) < 2:
-        raise Incorrect(f"send_gif_email needs the email address and the thought; your job passes {len(job.args)} "
-                        "argument(s).")
+        raise Incorrect(
+            f"send_gif_email needs the email address and the thought; your job passes {len(job.args)} argument(s)."
+        )
     email, thought, *rest = job.args
     if str(email).strip().lower() != REMINDER_TO:
         raise Incorrect(f"Your reminder goes to {describe(email)}; the exercise sends it to {REMINDER_TO}.")
@@ -46,11 +50,14 @@ def check_schedule(job: Any) -> str:
     delay = rest[0] if rest else job.kwargs.get("delay")
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay != 0:
         given = "no delay, so the mailer takes its slow default" if delay is None else f"a delay of {describe(delay)}"
-        raise Incorrect(f"Your reminder passes {given}; the exercise asks for a delay of 0: the scheduler "
-                        "already does the waiting.")
+        raise Incorrect(
+            f"Your reminder passes {given}; the exercise asks for a delay of 0: the scheduler already does the waiting."
+        )
     if job.origin != "mailers":
-        raise Incorrect(f"You scheduled it on the {job.origin!r} queue; the reminder is an email, so it belongs on "
-                        "mailers (use the mailers queue object).")
+        raise Incorrect(
+            f"You scheduled it on the {job.origin!r} queue; the reminder is an email, so it belongs on "
+            "mailers (use the mailers queue object)."
+        )
     status = job.get_status()
     due = scaling.scheduled_time(job)
     if due is not None:
@@ -58,30 +65,39 @@ def check_schedule(job: Any) -> str:
         asked = math.ceil(delay - 1e-7)  # the whole number of seconds the learner asked for
         # (the 10 ms of slack cover the moment between enqueue_in reading the clock and the job being created)
         if not DELAY_SECONDS - 1 - 0.01 < delay <= DELAY_SECONDS + 0.01:
-            raise Incorrect(f"It waits in the ScheduledJobRegistry of mailers, but due about {asked} s after you "
-                            "created it; the reminder should be due 2 s after: timedelta(seconds=2).")
+            raise Incorrect(
+                f"It waits in the ScheduledJobRegistry of mailers, but due about {asked} s after you "
+                "created it; the reminder should be due 2 s after: timedelta(seconds=2)."
+            )
         return "The reminder waits in the ScheduledJobRegistry of mailers, due 2 s after you created it."
     if status == JobStatus.DEFERRED:
         raise Incorrect("That job is deferred (it waits for another job to finish), not scheduled at a time.")
     waited = scaling.seconds_between(job.created_at, job.enqueued_at) if job.enqueued_at else 0.0
     if waited < 0.9:
-        raise Incorrect(f"That job went straight onto the mailers queue (status {getattr(status, 'value', status)}): "
-                        "enqueue() hands it to the next free worker at once. Use enqueue_in(timedelta(seconds=2), "
-                        "...) so that it waits in the ScheduledJobRegistry first.")
-    return ("It was scheduled, and a scheduler has already moved it onto the mailers queue (it is no longer in the "
-            "ScheduledJobRegistry).")
+        raise Incorrect(
+            f"That job went straight onto the mailers queue (status {getattr(status, 'value', status)}): "
+            "enqueue() hands it to the next free worker at once. Use enqueue_in(timedelta(seconds=2), "
+            "...) so that it waits in the ScheduledJobRegistry first."
+        )
+    return (
+        "It was scheduled, and a scheduler has already moved it onto the mailers queue (it is no longer in the "
+        "ScheduledJobRegistry)."
+    )
 
 
 ex_schedule = Exercise(
-    "Exercise 1", check_schedule, title="Schedule the reminder 2 s from now on mailers",
+    "Exercise 1",
+    check_schedule,
+    title="Schedule the reminder 2 s from now on mailers",
     hints=[
         "mailers.enqueue_in(delay, function, *arguments) works like enqueue, with a timedelta first.",
         "The function is send_gif_email; its arguments are the address, the thought and a delay of 0.",
         "reminder = mailers.enqueue_in(timedelta(seconds=2), send_gif_email, ...)",
     ],
     solution=f'reminder = mailers.enqueue_in(timedelta(seconds=2), send_gif_email, "{REMINDER_TO}", '
-             f'"{REMINDER_THOUGHT}", 0)',
-    fallback=schedule_reference)  # a job is not a value to keep in advance: a reference job is scheduled then
+    f'"{REMINDER_THOUGHT}", 0)',
+    fallback=schedule_reference,
+)  # a job is not a value to keep in advance: a reference job is scheduled then
 
 # --- Exercise 2: predict the wall time ---------------------------------------------------------------------------
 
@@ -98,28 +114,36 @@ def check_wall_time(fn: Any) -> str:
         got = call(fn, jobs_, workers_, seconds)
         want = wall_time_reference(jobs_, workers_, seconds)
         if not isinstance(got, (int, float)) or isinstance(got, bool):
-            raise Incorrect(f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {describe(got)}; "
-                            "return a number of seconds.")
+            raise Incorrect(
+                f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {describe(got)}; return a number of seconds."
+            )
         if math.isclose(got, want, abs_tol=1e-9):
             continue
         if math.isclose(got, jobs_ / workers_ * seconds, abs_tol=1e-9):
-            raise Incorrect(f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {got:.3g}; but a job cannot be "
-                            f"split between workers. {jobs_} jobs on {workers_} workers take "
-                            f"{math.ceil(jobs_ / workers_)} rounds: round up (math.ceil).")
-        raise Incorrect(f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {describe(got)}; count the rounds: "
-                        f"each round, every worker runs one job of {seconds:g} s.")
+            raise Incorrect(
+                f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {got:.3g}; but a job cannot be "
+                f"split between workers. {jobs_} jobs on {workers_} workers take "
+                f"{math.ceil(jobs_ / workers_)} rounds: round up (math.ceil)."
+            )
+        raise Incorrect(
+            f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {describe(got)}; count the rounds: "
+            f"each round, every worker runs one job of {seconds:g} s."
+        )
     return "Rounds (jobs / workers, rounded up) times the length of one job: 20 s, 10 s and 5 s for 1, 2, 4 workers."
 
 
 ex_wall_time = Exercise(
-    "Exercise 2", check_wall_time, title="Predict the wall time",
+    "Exercise 2",
+    check_wall_time,
+    title="Predict the wall time",
     hints=[
         "Each worker runs one job at a time. In one round, W workers finish W jobs.",
         "20 jobs on 3 workers: 6 full rounds finish 18 jobs; the last 2 need a 7th round.",
         "return math.ceil(jobs / workers) * seconds_per_job",
     ],
     solution="def wall_time(jobs, workers, seconds_per_job):\n    return math.ceil(jobs / workers) * seconds_per_job",
-    reference=wall_time_reference)
+    reference=wall_time_reference,
+)
 
 # --- Exercise 3: which worker class ---------------------------------------------------------------------------------
 
@@ -135,11 +159,12 @@ ex_worker_class = Choice(
     "b",
     explanations={
         "a": "SimpleWorker saves milliseconds per job, nothing next to 2 s; and it runs every job in the worker "
-             "process itself, so the leak piles up, a segfault kills the worker, and it keeps running old code "
-             "until you restart it.",
+        "process itself, so the leak piles up, a segfault kills the worker, and it keeps running old code "
+        "until you restart it.",
         "b": "A fork per job costs milliseconds; in return a crash or a leak dies with the child, the worker lives "
-             "on, and each child imports the job code afresh.",
+        "on, and each child imports the job code afresh.",
         "c": "The speed difference is negligible at 2 s per job, but the isolation is not: with SimpleWorker a "
-             "segfault in one job takes the whole worker down and the leak grows from job to job.",
+        "segfault in one job takes the whole worker down and the leak grows from job to job.",
     },
-    title="Choose the worker class")
+    title="Choose the worker class",
+)

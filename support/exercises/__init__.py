@@ -26,7 +26,8 @@ with that message) or a :class:`Result` (``correct()``, ``incorrect()``, ``not_a
 
 The parts: ``placeholder`` (the blank), ``results`` (what a check returns, notes), ``calls`` (running the learner's
 code), ``exercise`` (``Exercise``), ``choice`` (``Choice``), ``module_files`` (``load_module_from``), ``events``
-(each check, hint, solution and fallback told to listeners: ``support.checks`` subscribes the progress log). The exercises
+(each check, hint, solution and fallback told to listeners: ``support.checks`` subscribes the progress log). The
+exercises
 themselves live in ``support/checks/<notebook>.py``.
 """
 
@@ -34,11 +35,27 @@ from .calls import call, call_with_deadline, require_function
 from .choice import Choice
 from .exercise import Exercise
 from .module_files import ModuleLoadError, load_module_from
-from .placeholder import ____, Placeholder, describe, is_placeholder
+from .placeholder import Placeholder, ____, describe, is_placeholder
 from .results import Incorrect, Message, NotAttempted, Result, correct, incorrect, not_attempted, note
 
 __all__ = [
-    "____", "Placeholder", "is_placeholder", "Result", "correct", "incorrect", "not_attempted",
-    "Incorrect", "NotAttempted", "Exercise", "Choice", "call", "call_with_deadline", "require_function", "describe", "load_module_from", "ModuleLoadError",
-    "Message", "note",
+    "____",
+    "Placeholder",
+    "is_placeholder",
+    "Result",
+    "correct",
+    "incorrect",
+    "not_attempted",
+    "Incorrect",
+    "NotAttempted",
+    "Exercise",
+    "Choice",
+    "call",
+    "call_with_deadline",
+    "require_function",
+    "describe",
+    "load_module_from",
+    "ModuleLoadError",
+    "Message",
+    "note",
 ]

@@ -77,8 +77,11 @@ def _is_blank_name_error(exc: BaseException) -> bool:
 
 
 # Frames from these folders are the course's or a library's, not the learner's.
-_OUR_DIRS = ("<frozen ", str(Path(__file__).resolve().parent.parent),  # support/
-             *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")))
+_OUR_DIRS = (
+    "<frozen ",
+    str(Path(__file__).resolve().parent.parent),  # support/
+    *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")),
+)
 
 
 def _blame(exc: BaseException, checker: Callable[..., Any]) -> str:

@@ -15,9 +15,17 @@ from .results import Incorrect, NotAttempted, Result
 class Choice(Exercise):
     """A multiple-choice question, checked from code (``q.check("b")``) or through :meth:`widget`."""
 
-    def __init__(self, name: str, question: str, options: Mapping[str, str] | Sequence[str],
-                 answer: str | Iterable[str], *, explanations: Mapping[str, str] | None = None,
-                 title: str = "", hints: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        question: str,
+        options: Mapping[str, str] | Sequence[str],
+        answer: str | Iterable[str],
+        *,
+        explanations: Mapping[str, str] | None = None,
+        title: str = "",
+        hints: Sequence[str] = (),
+    ) -> None:
         self.question = question
         self.options = dict(options) if isinstance(options, Mapping) else dict(zip("abcdefghij", options))
         self.answer = {answer} if isinstance(answer, str) else set(answer)
@@ -29,16 +37,22 @@ class Choice(Exercise):
 
     def _parse(self, value: Any) -> set[str]:
         """The letters picked: case, spaces, commas and brackets around a letter ("B", " b ", "b)") do not matter."""
-        picks = (value.replace(",", " ").split() if isinstance(value, str)
-                 else list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value])
+        picks = (
+            value.replace(",", " ").split()
+            if isinstance(value, str)
+            else list(value)
+            if isinstance(value, (list, tuple, set, frozenset))
+            else [value]
+        )
         picks = [p.strip("().").lower() if isinstance(p, str) and p not in self.options else p for p in picks]
         if not picks:
-            raise NotAttempted("your answer is empty: write the letter of your choice, like \"a\".")
+            raise NotAttempted('your answer is empty: write the letter of your choice, like "a".')
         if any(not isinstance(p, str) or p not in self.options for p in picks):
             raise Incorrect(f"You chose {describe(value)}; pick from {', '.join(self.options)}.")
         if len(self.answer) == 1 and len(set(picks)) > 1:
-            raise Incorrect(f"You chose {', '.join(sorted(set(picks)))}: this question has one right answer. "
-                            "Pick one letter.")
+            raise Incorrect(
+                f"You chose {', '.join(sorted(set(picks)))}: this question has one right answer. Pick one letter."
+            )
         return set(picks)
 
     def evaluate(self, value: Any) -> Result | str | None:
@@ -62,12 +76,13 @@ class Choice(Exercise):
             picker: Any = w.RadioButtons(options=labels, value=None, layout={"width": "max-content"})
             picker.observe(lambda _: self._show(picker.value, feedback), names="value")
         else:
-            picker = w.VBox([w.ToggleButton(description=label, layout={"width": "max-content"})
-                             for label, _ in labels])
+            picker = w.VBox([w.ToggleButton(description=label, layout={"width": "max-content"}) for label, _ in labels])
             keys = [k for _, k in labels]
             for button in picker.children:
-                button.observe(lambda _: self._show([k for k, b in zip(keys, picker.children) if b.value] or ____,
-                                                    feedback), names="value")
+                button.observe(
+                    lambda _: self._show([k for k, b in zip(keys, picker.children) if b.value] or ____, feedback),
+                    names="value",
+                )
         return _choice_box_class()([question, picker, feedback], text=self._text())
 
     def _show(self, value: Any, feedback: Any) -> None:

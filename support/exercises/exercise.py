@@ -29,10 +29,20 @@ class Exercise:
     ``use`` goes on with is not the answer itself, or needs less than the full check.
     """
 
-    def __init__(self, name: str, check: Callable[..., Result | str | None] | None = None, *, title: str = "",
-                 hints: Sequence[str] = (), solution: str = "", expected: Any = _MISSING,
-                 reference: Any = _MISSING, fallback: Callable[..., Any] | None = None,
-                 fallback_note: str = "", use_after_check: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        check: Callable[..., Result | str | None] | None = None,
+        *,
+        title: str = "",
+        hints: Sequence[str] = (),
+        solution: str = "",
+        expected: Any = _MISSING,
+        reference: Any = _MISSING,
+        fallback: Callable[..., Any] | None = None,
+        fallback_note: str = "",
+        use_after_check: bool = False,
+    ) -> None:
         self.name, self.title, self.hints, self.solution_code = name, title, list(hints), solution.strip("\n")
         self._checker, self.expected = check, expected
         self.reference = expected if reference is _MISSING else reference
@@ -58,8 +68,10 @@ class Exercise:
         if value == self.expected:
             return None
         if type(value) is not type(self.expected):
-            raise Incorrect(f"You gave {describe(value)} (type {type(value).__name__}); "
-                            f"the answer has type {type(self.expected).__name__}.")
+            raise Incorrect(
+                f"You gave {describe(value)} (type {type(value).__name__}); "
+                f"the answer has type {type(self.expected).__name__}."
+            )
         raise Incorrect(f"You gave {describe(value)}, which is not the answer.")
 
     def check(self, *values: Any) -> Result:
@@ -87,7 +99,7 @@ class Exercise:
         total = len(self.hints)
         if n is None:
             if self._hints_shown >= total:
-                text = (f"No more hints for {self.name}." if total else f"{self.name} has no hints.")
+                text = f"No more hints for {self.name}." if total else f"{self.name} has no hints."
                 text += " Call .solution() to see the reference solution." if self.solution_code else ""
                 return Message(text, box("note", "Hint:", html.escape(text)))
             self._hints_shown += 1
@@ -103,8 +115,10 @@ class Exercise:
         """Show the reference solution as a code block."""
         code = self.solution_code or "# (no solution text for this exercise)"
         events.emit(self, "solution", "solution shown")
-        return Message(f"Solution for {self.label}:\n{code}",
-                        box("note", f"Solution for {self.label}:", f"<pre><code>{html.escape(code)}</code></pre>"))
+        return Message(
+            f"Solution for {self.label}:\n{code}",
+            box("note", f"Solution for {self.label}:", f"<pre><code>{html.escape(code)}</code></pre>"),
+        )
 
     def last_check_of(self, value: Any) -> Result:
         """The result of the last check when it was run on this very value, else a new check of it."""

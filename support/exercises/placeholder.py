@@ -23,7 +23,8 @@ ____ = Placeholder()
 
 def _code_uses_placeholder(code: types.CodeType) -> bool:
     return "____" in code.co_names or any(
-        isinstance(c, types.CodeType) and _code_uses_placeholder(c) for c in code.co_consts)
+        isinstance(c, types.CodeType) and _code_uses_placeholder(c) for c in code.co_consts
+    )
 
 
 def is_placeholder(obj: Any) -> bool:
@@ -34,9 +35,11 @@ def is_placeholder(obj: Any) -> bool:
     if isinstance(code, types.CodeType):
         return _code_uses_placeholder(code)
     if isinstance(obj, types.ModuleType):
-        return any((isinstance(v, Placeholder) and k != "____")  # a blank left in, not the import of ____
-                   or (callable(v) and getattr(v, "__module__", None) == obj.__name__ and is_placeholder(v))
-                   for k, v in vars(obj).items())
+        return any(
+            (isinstance(v, Placeholder) and k != "____")  # a blank left in, not the import of ____
+            or (callable(v) and getattr(v, "__module__", None) == obj.__name__ and is_placeholder(v))
+            for k, v in vars(obj).items()
+        )
     return False
 
 

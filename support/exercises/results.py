@@ -7,7 +7,6 @@ import html
 from dataclasses import dataclass
 from typing import Any, Literal
 
-
 Kind = Literal["correct", "incorrect", "not_attempted"]
 # label, accent colour: JupyterLab's theme variables (a fallback for other front ends). The accent colours only the
 # box's left border; the text is the theme's font colour, which reads in the light and the dark theme alike.
@@ -24,8 +23,10 @@ BACKGROUND = "var(--jp-layout-color2, #eeeeee)"
 def box(kind: str, heading: str, body_html: str) -> str:
     """A result or message box: a coloured left border, the heading in bold, the body; theme-aware colours."""
     accent = _STYLE[kind][1]
-    return (f'<div style="border-left:4px solid {accent};background:{BACKGROUND};color:{TEXT};padding:6px 10px;'
-            f'margin:4px 0"><strong>{html.escape(heading)}</strong> {body_html}</div>')
+    return (
+        f'<div style="border-left:4px solid {accent};background:{BACKGROUND};color:{TEXT};padding:6px 10px;'
+        f'margin:4px 0"><strong>{html.escape(heading)}</strong> {body_html}</div>'
+    )
 
 
 @dataclass(frozen=True)

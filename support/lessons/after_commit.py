@@ -67,8 +67,9 @@ def request_transaction(attempt: Attempt, roll_back: bool = False) -> Iterator[s
         db.close()
 
 
-def submit_enqueue_inside(q: Queue, email: str, text: str, roll_back: bool = False,
-                          worker_first: bool = False) -> Attempt:
+def submit_enqueue_inside(
+    q: Queue, email: str, text: str, roll_back: bool = False, worker_first: bool = False
+) -> Attempt:
     """The mistake: enqueue while the transaction is still open, then commit (or roll back)."""
     attempt = Attempt(0, False)
     with request_transaction(attempt, roll_back) as db:
@@ -89,8 +90,9 @@ def submit_after_commit(q: Queue, email: str, text: str, roll_back: bool = False
     return attempt
 
 
-def submit_with_outbox(q: Queue, email: str, text: str, roll_back: bool = False,
-                       func: str = "support.production_jobs.deliver_thought_once") -> Attempt:
+def submit_with_outbox(
+    q: Queue, email: str, text: str, roll_back: bool = False, func: str = "support.production_jobs.deliver_thought_once"
+) -> Attempt:
     """The second fix: write the job into the outbox table in the same transaction; ``relay`` enqueues it later.
     (`q` is not used: the request never talks to Redis.)"""
     attempt = Attempt(0, False)
@@ -137,12 +139,20 @@ def found_nothing(job: Job) -> bool:
     return job_watch.status(job) == "failed" and NOT_FOUND in recovery.error_line(job)
 
 
-def run_requests(submit: Callable[..., Attempt], q: Queue, requests: int = 12, roll_back_every: int = 4,
-                 after: Callable[[], list[Job]] | None = None, **options: object) -> Tally:
+def run_requests(
+    submit: Callable[..., Attempt],
+    q: Queue,
+    requests: int = 12,
+    roll_back_every: int = 4,
+    after: Callable[[], list[Job]] | None = None,
+    **options: object,
+) -> Tally:
     """Send `requests` requests through `submit` (every `roll_back_every`-th one fails and rolls back), run
     `after` (the outbox relay) if given, wait for every job, and count."""
-    attempts = [submit(q, f"user{i}@example.com", f"Thought number {i}", roll_back=(i % roll_back_every == 0),
-                       **options) for i in range(1, requests + 1)]
+    attempts = [
+        submit(q, f"user{i}@example.com", f"Thought number {i}", roll_back=(i % roll_back_every == 0), **options)
+        for i in range(1, requests + 1)
+    ]
     extra = after() if after else []
     by_thought = {job.args[0]: job for job in extra}
     for attempt in attempts:
@@ -152,7 +162,9 @@ def run_requests(submit: Callable[..., Attempt], q: Queue, requests: int = 12, r
     job_watch.wait_for_jobs(jobs, timeout=60)
     rolled_back = [a for a in attempts if not a.committed]
     return Tally(
-        requests=requests, rolled_back=len(rolled_back), jobs=len(jobs),
+        requests=requests,
+        rolled_back=len(rolled_back),
+        jobs=len(jobs),
         jobs_for_rolled_back=sum(len(a.jobs) for a in rolled_back),
         found_nothing=sum(found_nothing(job) for job in jobs),
         delivered=sum(production_jobs.deliveries(a.thought_id) > 0 for a in attempts),

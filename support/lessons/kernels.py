@@ -18,8 +18,14 @@ __all__ = ["KERNEL_PREFIX", "LogView", "WorkerKernel", "start_worker_kernel", "s
 _current: WorkerKernel | None = None  # the worker kernel that start_worker_kernel() started in this process
 
 
-def start_worker_kernel(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, cwd: str | Path | None = None,
-                        simple: bool = False, with_scheduler: bool = True, timeout: float = 30.0) -> WorkerKernel:
+def start_worker_kernel(
+    queue_names: Sequence[str] = queues.QUEUE_NAMES,
+    *,
+    cwd: str | Path | None = None,
+    simple: bool = False,
+    with_scheduler: bool = True,
+    timeout: float = 30.0,
+) -> WorkerKernel:
     """Start a worker in a second kernel, or return the one this process already runs with the same settings.
 
     Made for a notebook cell that may run twice: it never leaves two workers behind. A worker kernel that an

@@ -72,14 +72,22 @@ def reset_limit(key: str, connection: redis.Redis | None = None) -> int:
     return len(ids)
 
 
-def run_calls(q: Queue, jobs: int = 8, seconds: float = 0.5, at_once: int = 4, rate_limit: RateLimit | None = None,
-              timeout: float = 60.0) -> CallRun:
+def run_calls(
+    q: Queue,
+    jobs: int = 8,
+    seconds: float = 0.5,
+    at_once: int = 4,
+    rate_limit: RateLimit | None = None,
+    timeout: float = 60.0,
+) -> CallRun:
     """Queue `jobs` calls of `seconds` each (with `rate_limit` if given), wait until `at_once` of them have started
     (TimeoutError if they do not: too few workers?), note the statuses, open the gate, wait for all, and measure."""
     conn = q.connection
     run = uuid.uuid4().hex[:12]
-    batch = [q.enqueue(production_jobs.rate_limited_call, run, n, seconds, rate_limit=rate_limit, result_ttl=600)
-             for n in range(jobs)]
+    batch = [
+        q.enqueue(production_jobs.rate_limited_call, run, n, seconds, rate_limit=rate_limit, result_ttl=600)
+        for n in range(jobs)
+    ]
     running = production_jobs.RUNNING + run
     if not wait_until(lambda: int(conn.get(running) or 0) >= at_once, timeout, 0.02):
         raise TimeoutError(f"only {int(conn.get(running) or 0)} calls started; expected {at_once}: enough workers?")

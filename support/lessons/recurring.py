@@ -58,8 +58,11 @@ def sessions(older_than: float = 0.0, connection: redis.Redis | None = None) -> 
     """How many sessions exist that were last seen more than `older_than` seconds ago."""
     conn = connection or queues.connection()
     now = time.time()
-    return sum(1 for key in conn.scan_iter(match=f"{ops_jobs.SESSION_PREFIX}*", count=1000)
-               if now - float(conn.hget(key, "last_seen") or now) > older_than)
+    return sum(
+        1
+        for key in conn.scan_iter(match=f"{ops_jobs.SESSION_PREFIX}*", count=1000)
+        if now - float(conn.hget(key, "last_seen") or now) > older_than
+    )
 
 
 def runs(connection: redis.Redis | None = None) -> list[Run]:
@@ -70,6 +73,7 @@ def runs(connection: redis.Redis | None = None) -> list[Run]:
 
 def wait_for_runs(count: int, by: str | None = None, since: int = 0, timeout: float = 60.0) -> list[Run]:
     """Wait until `count` runs (enqueued by `by`, if given) are recorded after the first `since`; returns those."""
+
     def found() -> list[Run]:
         return [r for r in runs()[since:] if by is None or r.by == by]
 
@@ -89,8 +93,9 @@ def start_cron(timeout: float = 30.0) -> Service:
     def registered(service: Service) -> bool:
         return len({s.name for s in CronScheduler.all(conn)} - before) > 0
 
-    return processes.start_numbered(CRON_PREFIX, command, registered, "rq cron", timeout,
-                                    env={"RQ_REDIS_URL": redis_server.url()})
+    return processes.start_numbered(
+        CRON_PREFIX, command, registered, "rq cron", timeout, env={"RQ_REDIS_URL": redis_server.url()}
+    )
 
 
 def running_crons() -> list[Service]:

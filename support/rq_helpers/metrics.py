@@ -46,8 +46,11 @@ def durations(queue: Queue) -> list[float]:
     """Seconds from start to end of each job in the queue's finished registry."""
     ids = queue.finished_job_registry.get_job_ids()
     found = Job.fetch_many(ids, connection=queue.connection) if ids else []
-    return [_timestamp(j.ended_at) - _timestamp(j.started_at) for j in found
-            if j is not None and j.started_at and j.ended_at]
+    return [
+        _timestamp(j.ended_at) - _timestamp(j.started_at)
+        for j in found
+        if j is not None and j.started_at and j.ended_at
+    ]
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,13 @@ def read(queue: Queue) -> Metrics:
     """Read the numbers of `queue` now."""
     now = time.time()
     took = durations(queue)
-    return Metrics(at=now, queued=queue.count, oldest_age=oldest_age(queue, now),
-                   running=queue.started_job_registry.get_job_count(cleanup=False),
-                   finished=queue.finished_job_registry.count, failed=queue.failed_job_registry.count,
-                   p50=percentile(took, 50), p95=percentile(took, 95))
+    return Metrics(
+        at=now,
+        queued=queue.count,
+        oldest_age=oldest_age(queue, now),
+        running=queue.started_job_registry.get_job_count(cleanup=False),
+        finished=queue.finished_job_registry.count,
+        failed=queue.failed_job_registry.count,
+        p50=percentile(took, 50),
+        p95=percentile(took, 95),
+    )

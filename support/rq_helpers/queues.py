@@ -44,8 +44,14 @@ def empty(q: Queue) -> int:
     """
     dropped = q.empty()
     # started first: reading it runs RQ's clean-up, which moves expired jobs into the failed registry
-    for registry in (q.started_job_registry, q.failed_job_registry, q.finished_job_registry,
-                     q.scheduled_job_registry, q.deferred_job_registry, q.canceled_job_registry):
+    for registry in (
+        q.started_job_registry,
+        q.failed_job_registry,
+        q.finished_job_registry,
+        q.scheduled_job_registry,
+        q.deferred_job_registry,
+        q.canceled_job_registry,
+    ):
         for job in Job.fetch_many(registry.get_job_ids(), connection=q.connection):
             if job is not None:
                 job.delete()

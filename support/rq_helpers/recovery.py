@@ -36,7 +36,6 @@ from rq.scheduler import RQScheduler
 from ..services.processes import Service
 from . import queues, rq_internals
 
-
 # --- retries ---------------------------------------------------------------------------------------------------
 
 

@@ -36,9 +36,13 @@ def snapshot(connection: redis.Redis | None = None, failed_limit: int | None = N
     counts: dict[str, dict[str, int]] = {}
     failed: list[dict[str, str]] = []
     for q in queues.all_queues(conn):
-        registries = {"started": q.started_job_registry, "finished": q.finished_job_registry,
-                      "failed": q.failed_job_registry, "scheduled": q.scheduled_job_registry,
-                      "deferred": q.deferred_job_registry}
+        registries = {
+            "started": q.started_job_registry,
+            "finished": q.finished_job_registry,
+            "failed": q.failed_job_registry,
+            "scheduled": q.scheduled_job_registry,
+            "deferred": q.deferred_job_registry,
+        }
         row = {"queued": q.count}
         row.update({key: reg.get_job_count(cleanup=False) for key, reg in registries.items()})
         counts[q.name] = {column: row[column] for column in COLUMNS}
@@ -46,20 +50,32 @@ def snapshot(connection: redis.Redis | None = None, failed_limit: int | None = N
         if room is not None and room <= 0:
             continue
         ids = q.failed_job_registry.get_job_ids(0, -1 if room is None else room - 1, cleanup=False)
-        for job_id, job in zip(ids, Job.fetch_many(ids, connection=conn)):
+        for job in Job.fetch_many(ids, connection=conn):
             if job is None:  # its hash expired or was deleted while still listed
                 continue
-            failed.append({"id": job.id, "queue": q.name, "func": job.func_name or "",
-                           "description": job.description or job.func_name or "", "error": recovery.error_line(job)})
+            failed.append(
+                {
+                    "id": job.id,
+                    "queue": q.name,
+                    "func": job.func_name or "",
+                    "description": job.description or job.func_name or "",
+                    "error": recovery.error_line(job),
+                }
+            )
     found = []
     for worker in Worker.all(connection=conn):
         try:
             job = worker.get_current_job()
         except NoSuchJobError:
             job = None
-        found.append({"name": worker.name, "state": _state_name(worker.get_state()),
-                      "current_job": (job.description or "") if job is not None else "",
-                      "queues": [q.name for q in worker.queues]})
+        found.append(
+            {
+                "name": worker.name,
+                "state": _state_name(worker.get_state()),
+                "current_job": (job.description or "") if job is not None else "",
+                "queues": [q.name for q in worker.queues],
+            }
+        )
     found.sort(key=lambda w: w["name"])
     return {"queues": counts, "workers": found, "failed": failed}
 

@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-from filelock import Timeout
-
 import redis
+from filelock import Timeout
 from rq import SimpleWorker, SpawnWorker, Worker
 from rq.worker import BaseWorker
 
@@ -64,13 +63,24 @@ def worker_class(simple: bool = False, kind: str | None = None) -> type[BaseWork
 
 def banner(queue_names: Sequence[str], worker_class: str, redis_url: str, path: str) -> str:
     """The worker's start-up banner: what it listens to and where its code comes from."""
-    return (BANNER + f"\n   Redis:   {redis_url}\n   Queues:  {' > '.join(queue_names)}  (priority order)\n"
-            f"   Class:   {worker_class}\n   Imports job code from: {path}\n")
+    return (
+        BANNER + f"\n   Redis:   {redis_url}\n   Queues:  {' > '.join(queue_names)}  (priority order)\n"
+        f"   Class:   {worker_class}\n   Imports job code from: {path}\n"
+    )
 
 
-def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool = False, simple: bool = False,
-               with_scheduler: bool = True, max_idle_time: int | None = None, path: str | None = None,
-               name: str | None = None, kind: str | None = None, serializer: str | None = None) -> bool:
+def run_worker(
+    queue_names: Sequence[str] = queues.QUEUE_NAMES,
+    *,
+    burst: bool = False,
+    simple: bool = False,
+    with_scheduler: bool = True,
+    max_idle_time: int | None = None,
+    path: str | None = None,
+    name: str | None = None,
+    kind: str | None = None,
+    serializer: str | None = None,
+) -> bool:
     """Run a worker in this process until it is stopped (Ctrl+C: warm shutdown) or, with `burst`, out of work.
     `serializer` ("json", "pickle" or a dotted path; default: rq's, pickle) must be the one the jobs were queued
     with."""
@@ -83,11 +93,18 @@ def run_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, burst: bool =
     cls = worker_class(simple, kind)
     print(banner(queue_names, cls.__name__, redis_server.address(), import_path), flush=True)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=DATE_FORMAT, force=True)
-    worker = cls([queues.queue(q, conn, serializer) for q in queue_names], connection=conn, name=name,
-                 serializer=serializer)
+    worker = cls(
+        [queues.queue(q, conn, serializer) for q in queue_names], connection=conn, name=name, serializer=serializer
+    )
     sys.stdout.flush()  # a forking worker would repeat buffered output once per child
-    return worker.work(burst=burst, with_scheduler=with_scheduler, max_idle_time=max_idle_time,
-                       logging_level="INFO", date_format=DATE_FORMAT, log_format=LOG_FORMAT)
+    return worker.work(
+        burst=burst,
+        with_scheduler=with_scheduler,
+        max_idle_time=max_idle_time,
+        logging_level="INFO",
+        date_format=DATE_FORMAT,
+        log_format=LOG_FORMAT,
+    )
 
 
 def notebook_idle_limit() -> int | None:
@@ -152,30 +169,44 @@ def is_ready(rq_name: str, conn: redis.Redis) -> bool:
     return _state(rq_name, conn) in READY_STATES
 
 
-def start_worker(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, simple: bool = False,
-                 with_scheduler: bool = True, burst: bool = False, path: str | Path | None = None,
-                 max_idle_time: int | None = None, timeout: float = 15.0, kind: str | None = None,
-                 serializer: str | None = None) -> Service:
+def start_worker(
+    queue_names: Sequence[str] = queues.QUEUE_NAMES,
+    *,
+    simple: bool = False,
+    with_scheduler: bool = True,
+    burst: bool = False,
+    path: str | Path | None = None,
+    max_idle_time: int | None = None,
+    timeout: float = 15.0,
+    kind: str | None = None,
+    serializer: str | None = None,
+) -> Service:
     """Start a worker as a background process; returns once it is ready (``is_ready``): registered with Redis, and
     stopping warmly on SIGTERM. `serializer`: see ``run_worker``."""
     conn = queues.connection()
 
     def command(name: str) -> tuple[list[str], dict[str, object]]:
         rq_name = f"course-{name}-{os.getpid()}-{len(state.read())}"
-        argv = processes.python_argv("support", "worker", "--name", rq_name, "--path", str(path or os.getcwd()),
-                                     *queue_names)
+        argv = processes.python_argv(
+            "support", "worker", "--name", rq_name, "--path", str(path or os.getcwd()), *queue_names
+        )
         argv += ["--simple"] if simple else []
         argv += ["--class", kind] if kind else []
         argv += [] if with_scheduler else ["--no-scheduler"]
         argv += ["--burst"] if burst else []
         argv += ["--max-idle-time", str(max_idle_time)] if max_idle_time else []
         argv += ["--serializer", serializer] if serializer else []
-        return argv, {"rq_name": rq_name, "queues": list(queue_names), "simple": simple,
-                      "worker_class": worker_class(simple, kind).__name__}
+        return argv, {
+            "rq_name": rq_name,
+            "queues": list(queue_names),
+            "simple": simple,
+            "worker_class": worker_class(simple, kind).__name__,
+        }
 
     # a burst worker with nothing to do may be done before anyone sees it ready
-    return processes.start_numbered(WORKER_PREFIX, command, lambda service: is_ready(service.rq_name, conn),
-                                    "The worker", timeout, may_end=burst)
+    return processes.start_numbered(
+        WORKER_PREFIX, command, lambda service: is_ready(service.rq_name, conn), "The worker", timeout, may_end=burst
+    )
 
 
 def wait_until_idle(service: Service, timeout: float = 30.0) -> bool:

@@ -45,8 +45,9 @@ def _mode(health: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"delivery": health.get("delivery"), "delay": health.get("delay"), "controller": health.get("controller")}
 
 
-def start(delivery: str = "inline", delay: float = 5.0, controller: str | Path | None = None,
-          timeout: float = 15) -> Service:
+def start(
+    delivery: str = "inline", delay: float = 5.0, controller: str | Path | None = None, timeout: float = 15
+) -> Service:
     """Start Work-It with this delivery and delay (or return the running one if it matches; else restart it).
     With ``delivery="controller"``, `controller` is the controller file the app runs for each submission.
 
@@ -72,12 +73,18 @@ def start(delivery: str = "inline", delay: float = 5.0, controller: str | Path |
             processes.stop(NAME)
         extra = ["--controller", path] if path else []
         return processes.ensure(
-            NAME, PREFERRED_PORT,
-            argv_for=lambda port: processes.python_argv(SERVER_MODULE, "--port", str(port), "--delivery",
-                                                        delivery, "--delay", repr(delay), *extra),
+            NAME,
+            PREFERRED_PORT,
+            argv_for=lambda port: processes.python_argv(
+                SERVER_MODULE, "--port", str(port), "--delivery", delivery, "--delay", repr(delay), *extra
+            ),
             url_for=lambda port: f"http://{HOST}:{port}",
             ready=lambda port: _mode(_health(port, timeout=0.5)) == wanted,
-            timeout=timeout, delivery=delivery, delay=delay, controller=path)
+            timeout=timeout,
+            delivery=delivery,
+            delay=delay,
+            controller=path,
+        )
 
 
 def stop() -> bool:
@@ -112,8 +119,9 @@ def post_thought(email: str | None, thought: str | None, timeout: float = 60) ->
     data = {k: v for k, v in (("email", email), ("thought", thought)) if v is not None}
     target = url() + "/mailers"
     t0 = time.perf_counter()
-    response = requests.post(target, data=data, headers={"Accept": "application/json", **access.headers()},
-                             timeout=timeout)
+    response = requests.post(
+        target, data=data, headers={"Accept": "application/json", **access.headers()}, timeout=timeout
+    )
     seconds = time.perf_counter() - t0
     try:
         result = response.json()
@@ -123,4 +131,3 @@ def post_thought(email: str | None, thought: str | None, timeout: float = 60) ->
         result = {"ok": False, "error": response.text[:500]}
     result.update(status=response.status_code, seconds=seconds)
     return result
-

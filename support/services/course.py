@@ -27,12 +27,17 @@ from .processes import Service
 SERVICES = ("redis", "catcher", "app", "dashboard")
 LABELS = {"redis": "Redis", "catcher": "Mail catcher", "app": "Work-It app", "dashboard": "RQ dashboard"}
 WEB = {"app", "dashboard"}  # the services a browser opens
-PREFERRED = {"redis": redis_server.PREFERRED_PORT, "catcher": mailcatcher.PREFERRED_PORT,
-             "app": app.PREFERRED_PORT, "dashboard": rq_dashboard.PREFERRED_PORT}
+PREFERRED = {
+    "redis": redis_server.PREFERRED_PORT,
+    "catcher": mailcatcher.PREFERRED_PORT,
+    "app": app.PREFERRED_PORT,
+    "dashboard": rq_dashboard.PREFERRED_PORT,
+}
 
 
-def up(*names: str, delivery: str = "inline", delay: float = 5.0, controller: str | Path | None = None,
-       quiet: bool = False) -> dict[str, Service]:
+def up(
+    *names: str, delivery: str = "inline", delay: float = 5.0, controller: str | Path | None = None, quiet: bool = False
+) -> dict[str, Service]:
     """Start (or find) the named services, print one line each, and return them by name. `controller` is the
     app's controller file, with ``delivery="controller"`` (notebook 03)."""
     unknown = set(names) - set(SERVICES)
@@ -68,16 +73,24 @@ class LinkBar:
         self.urls = urls
 
     def _repr_html_(self) -> str:
-        anchors = [f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">Open the {label}</a>'
-                   for label, url in self.urls.items()]
+        anchors = [
+            f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">Open the {label}</a>'
+            for label, url in self.urls.items()
+        ]
         return '<p class="course-links">' + " · ".join(anchors) + "</p>"
 
     def __repr__(self) -> str:
         return "Links: " + ", ".join(self.urls)
 
 
-def describe(services: dict[str, Service], delivery: str = "inline", delay: float = 5.0, *, browser: bool = False,
-             token: bool = False) -> str:
+def describe(
+    services: dict[str, Service],
+    delivery: str = "inline",
+    delay: float = 5.0,
+    *,
+    browser: bool = False,
+    token: bool = False,
+) -> str:
     """One line per service: what it is and where it listens (and a note when it had to move off its port). With
     `browser`, the web pages' addresses are the links a browser opens (``links.browser_url``), with the learner's
     token when `token` is True."""

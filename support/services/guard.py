@@ -56,19 +56,31 @@ class Guard:
         if self._matches(given) and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             path = environ.get("SCRIPT_NAME", "").rstrip("/") + "/"
             cookie = f"{access.COOKIE}={self.token}; Path={path}; HttpOnly; SameSite=Lax"
-            location = _relative_location(environ.get("PATH_INFO", ""), [(k, v) for k, v in query
-                                                                         if k != access.PARAM])
-            start_response("303 See Other", [("Location", location), ("Set-Cookie", cookie),
-                                             ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer"),
-                                             ("Content-Length", "0")])
+            location = _relative_location(environ.get("PATH_INFO", ""), [(k, v) for k, v in query if k != access.PARAM])
+            start_response(
+                "303 See Other",
+                [
+                    ("Location", location),
+                    ("Set-Cookie", cookie),
+                    ("Cache-Control", "no-store"),
+                    ("Referrer-Policy", "no-referrer"),
+                    ("Content-Length", "0"),
+                ],
+            )
             return [b""]
         cookie_token = parse_cookie(environ.get("HTTP_COOKIE", "")).get(access.COOKIE)
         header_token = environ.get("HTTP_" + access.HEADER.upper().replace("-", "_"))
         if self._matches(given) or self._matches(cookie_token) or self._matches(header_token):
             return self.app(environ, start_response)
         body = REFUSED.encode()
-        start_response("403 Forbidden", [("Content-Type", "text/html; charset=utf-8"),
-                                         ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+        start_response(
+            "403 Forbidden",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+            ],
+        )
         return [body]
 
 

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from . import mailcatcher
-from .processes import wait_until
 from .maildir import folder, maildir
+from .processes import wait_until
 
 if TYPE_CHECKING:
     from rq.job import Job
@@ -172,8 +172,9 @@ def get(id: str) -> Message:
             raise KeyError(id)
         return _load(str(folder()), id)
     except (KeyError, FileNotFoundError):
-        raise KeyError(f"No message with id {id!r} in the inbox ({count()} messages there now; "
-                       f"was it cleared?)") from None
+        raise KeyError(
+            f"No message with id {id!r} in the inbox ({count()} messages there now; was it cleared?)"
+        ) from None
 
 
 def count() -> int:
@@ -197,12 +198,12 @@ def clear() -> int:
 def to_address(addr: str) -> list[Message]:
     """The messages sent to `addr` (To header or SMTP envelope, case-insensitive), newest first."""
     wanted = addr.strip().lower()
-    return [m for m in messages()
-            if wanted in {a.lower() for a in m.to} or wanted in {a.lower() for a in m.envelope_to}]
+    return [
+        m for m in messages() if wanted in {a.lower() for a in m.to} or wanted in {a.lower() for a in m.envelope_to}
+    ]
 
 
-def wait_for(count: int = 1, match: Callable[[Message], bool] | None = None,
-             timeout: float = 10.0) -> list[Message]:
+def wait_for(count: int = 1, match: Callable[[Message], bool] | None = None, timeout: float = 10.0) -> list[Message]:
     """Poll until at least `count` messages (that `match`, when given) are in the inbox; return them, newest first.
 
     Messages already there count too: ``clear()`` first, or pass a `match`, to wait for new ones only.
@@ -221,19 +222,24 @@ def wait_for(count: int = 1, match: Callable[[Message], bool] | None = None,
     return found
 
 
-def _timeout_message(count: int, match: Callable[[Message], bool] | None, timeout: float, found: int,
-                     total: int) -> str:
+def _timeout_message(
+    count: int, match: Callable[[Message], bool] | None, timeout: float, found: int, total: int
+) -> str:
     what = f"{count} message{'s' if count != 1 else ''}" + (" matching your condition" if match else "")
     text = f"Waited {timeout:g} s for {what}, but {found} arrived"
     if match:
         text += f" (the inbox holds {total} in all)"
     service = mailcatcher.status()
     if service is None:
-        text += (". The mail catcher is not running, so nothing can arrive: start it with "
-                 "`support.services.mailcatcher.start()` and send again.")
+        text += (
+            ". The mail catcher is not running, so nothing can arrive: start it with "
+            "`support.services.mailcatcher.start()` and send again."
+        )
     else:
-        text += (f". The mail catcher runs on {service.url}: was the mail sent there, and did the code "
-                 f"that sends it run (is a worker running)?")
+        text += (
+            f". The mail catcher runs on {service.url}: was the mail sent there, and did the code "
+            f"that sends it run (is a worker running)?"
+        )
     return text
 
 
@@ -241,7 +247,6 @@ def summary_lines(limit: int | None = None) -> list[str]:
     """One line per message, newest first: ``subject — recipients`` (no times or ids, so it can be printed in a
     notebook whose outputs are compared; sort it yourself when messages may arrive in any order)."""
     return [f"{m.subject or '(no subject)'} — {', '.join(m.to) or '(no recipient)'}" for m in messages(limit)]
-
 
 
 def mail_for(job: Job, timeout: float = 10.0) -> Message:

@@ -1,8 +1,10 @@
 """The course's MailCatcher: a local SMTP server that delivers nothing and keeps every message it is sent.
 
-It runs as a process of its own (``python -m support.services.mailcatcher --port N``), bound to 127.0.0.1, preferring port
+It runs as a process of its own (``python -m support.services.mailcatcher --port N``), bound to 127.0.0.1, preferring
+port
 1025 (any free port when something else holds it). Each caught message is written, as received, into the Maildir
-``.course/maildir/`` (see ``support.services.inbox`` to read it, ``support.widgets.inbox_widget`` to watch it in a notebook).
+``.course/maildir/`` (see ``support.services.inbox`` to read it, ``support.widgets.inbox_widget`` to watch it in a
+notebook).
 
 ``start()`` is idempotent from any process: it returns the running catcher when there is one.
 """
@@ -45,8 +47,14 @@ class MaildirHandler:
             log.error("could not store a message: %s", exc)
             return "451 Requested action aborted: could not store the message"
         subject = email.message_from_bytes(raw, policy=email.policy.default).get("Subject", "")
-        log.info("caught %r from %s to %s (%d bytes) as %s", str(subject), envelope.mail_from,
-                 ", ".join(envelope.rcpt_tos or []), len(raw), key)
+        log.info(
+            "caught %r from %s to %s (%d bytes) as %s",
+            str(subject),
+            envelope.mail_from,
+            ", ".join(envelope.rcpt_tos or []),
+            len(raw),
+            key,
+        )
         return "250 OK: caught, not delivered"
 
 
@@ -102,8 +110,9 @@ def _argv(port: int) -> list[str]:
 
 def start(timeout: float = 10) -> Service:
     """Start the mail catcher (or return the running one) and wait until it greets SMTP clients."""
-    return processes.ensure(NAME, PREFERRED_PORT, _argv, url_for=lambda port: f"smtp://{HOST}:{port}",
-                            ready=_answers_smtp, timeout=timeout)
+    return processes.ensure(
+        NAME, PREFERRED_PORT, _argv, url_for=lambda port: f"smtp://{HOST}:{port}", ready=_answers_smtp, timeout=timeout
+    )
 
 
 def stop() -> bool:

@@ -41,11 +41,11 @@ def port_answers(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
         return False
 
 
-
 def listens(pid: int, port: int) -> bool:
     """True when process `pid` has a listening TCP socket on `port`."""
     try:
-        return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
-                   for c in psutil.Process(pid).net_connections("tcp"))
+        return any(
+            c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in psutil.Process(pid).net_connections("tcp")
+        )
     except psutil.Error:
         return False

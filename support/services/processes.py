@@ -26,9 +26,29 @@ from . import state
 from .ports import HOST, free_port, listens, pick_port, port_answers, port_is_free
 
 __all__ = [  # the ports' helpers come along: notebooks and the CLI know them as processes.port_answers, ...
-    "HOST", "SERVICE_MARK", "Service", "ServiceError", "course_env", "course_processes", "ensure", "free_name",
-    "free_port", "listens", "pick_port", "port_answers", "port_is_free", "process_alive", "python_argv", "register",
-    "running", "running_numbered", "spawn", "start_numbered", "stop", "stop_process", "wait_until",
+    "HOST",
+    "SERVICE_MARK",
+    "Service",
+    "ServiceError",
+    "course_env",
+    "course_processes",
+    "ensure",
+    "free_name",
+    "free_port",
+    "listens",
+    "pick_port",
+    "port_answers",
+    "port_is_free",
+    "process_alive",
+    "python_argv",
+    "register",
+    "running",
+    "running_numbered",
+    "spawn",
+    "start_numbered",
+    "stop",
+    "stop_process",
+    "wait_until",
 ]
 
 SERVICE_MARK = "COURSE_SERVICE"  # environment variable set in every process the course starts
@@ -113,8 +133,14 @@ def spawn(name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> 
     full_env[SERVICE_MARK] = name
     with open(log_file, "ab") as log:
         popen = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            env=full_env, start_new_session=True, close_fds=True, umask=state.SERVICE_UMASK,
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            start_new_session=True,
+            close_fds=True,
+            umask=state.SERVICE_UMASK,
         )
     # Nobody will wait() for this child if our process lives on: let a watcher thread reap it when it exits.
     _reap_later(popen)
@@ -210,9 +236,16 @@ def running(name: str) -> Service | None:
 START_ATTEMPTS = 3  # tries before ensure() gives up on a service
 
 
-def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]], url_for: Callable[[int], str],
-           ready: Callable[[int], bool], timeout: float = 15.0, env: dict[str, str] | None = None,
-           **details: Any) -> Service:
+def ensure(
+    name: str,
+    preferred_port: int,
+    argv_for: Callable[[int], list[str]],
+    url_for: Callable[[int], str],
+    ready: Callable[[int], bool],
+    timeout: float = 15.0,
+    env: dict[str, str] | None = None,
+    **details: Any,
+) -> Service:
     """Return the running service `name`, starting it first if needed (idempotent, across processes).
 
     `argv_for(port)` builds its command line, `env` adds to its environment (see ``spawn``), `ready(port)` says
@@ -232,10 +265,10 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
             proc = spawn(name, argv_for(port), env)
             started = proc.create_time()
 
-            def up() -> bool:  # it answers, and it is our process that listens (not a stranger on the port)
-                return listens(proc.pid, port) and ready(port)
+            def up(pid: int = proc.pid, port: int = port) -> bool:  # it answers, and our process listens (no stranger)
+                return listens(pid, port) and ready(port)
 
-            ok = wait_until(lambda: up() or not process_alive(proc.pid, started), timeout)
+            ok = wait_until(lambda pid=proc.pid, started=started: up() or not process_alive(pid, started), timeout)
             if ok and up():
                 return register(name, proc, port=port, url=url_for(port), **details)
             stop_process(proc.pid, started)
@@ -247,13 +280,21 @@ def ensure(name: str, preferred_port: int, argv_for: Callable[[int], list[str]],
                 port = free_port()
         log = state.log_path(name)
         tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
-        raise ServiceError(f"{name} did not start ({START_ATTEMPTS} tries, the last on {HOST}:{port}, {timeout:.0f} s "
-                           f"each at most). Last lines of its log ({log}):\n" + "\n".join(tail))
+        raise ServiceError(
+            f"{name} did not start ({START_ATTEMPTS} tries, the last on {HOST}:{port}, {timeout:.0f} s "
+            f"each at most). Last lines of its log ({log}):\n" + "\n".join(tail)
+        )
 
 
-def start_numbered(prefix: str, command: Callable[[str], tuple[Sequence[str], dict[str, Any]]],
-                   ready: Callable[[Service], bool], what: str, timeout: float = 15.0,
-                   env: dict[str, str] | None = None, may_end: bool = False) -> Service:
+def start_numbered(
+    prefix: str,
+    command: Callable[[str], tuple[Sequence[str], dict[str, Any]]],
+    ready: Callable[[Service], bool],
+    what: str,
+    timeout: float = 15.0,
+    env: dict[str, str] | None = None,
+    may_end: bool = False,
+) -> Service:
     """Start the next numbered service of `prefix` (``worker-1``, ``cron-2``...) and return it once `ready(service)`
     says so. `command(name)` gives its command line and the details recorded with it (see ``Service``); `env` adds
     to its environment (see ``spawn``). A process that ends first, or is not ready within `timeout` seconds, is

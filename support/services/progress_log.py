@@ -47,8 +47,13 @@ def recording_answers() -> bool:
 
 def append(notebook: str, exercise: str, event: str, outcome: str, answer: str | None = None) -> bool:
     """Add one line; False (and nothing else) when it cannot be written."""
-    line: dict[str, Any] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "notebook": notebook,
-                            "exercise": exercise, "event": event, "outcome": outcome}
+    line: dict[str, Any] = {
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "notebook": notebook,
+        "exercise": exercise,
+        "event": event,
+        "outcome": outcome,
+    }
     if answer is not None and recording_answers():
         line["answer"] = answer
     data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")

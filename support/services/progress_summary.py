@@ -23,8 +23,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATUSES = ("correct", "used the reference", "tried", "not attempted")
-CSV_COLUMNS = ("learner", "notebook", "exercise", "title", "status", "tries", "hints", "solution_shown",
-               "first_try_at", "last_at")
+CSV_COLUMNS = (
+    "learner",
+    "notebook",
+    "exercise",
+    "title",
+    "status",
+    "tries",
+    "hints",
+    "solution_shown",
+    "first_try_at",
+    "last_at",
+)
 
 
 @dataclass
@@ -64,14 +74,23 @@ class Row:
             self.status = new
 
     def as_csv(self, learner: str) -> dict[str, str | int]:
-        return {"learner": learner, "notebook": self.notebook, "exercise": self.exercise, "title": self.title,
-                "status": self.status, "tries": self.tries, "hints": self.hints,
-                "solution_shown": "yes" if self.solution_shown else "no", "first_try_at": self.first_try_at,
-                "last_at": self.last_at}
+        return {
+            "learner": learner,
+            "notebook": self.notebook,
+            "exercise": self.exercise,
+            "title": self.title,
+            "status": self.status,
+            "tries": self.tries,
+            "hints": self.hints,
+            "solution_shown": "yes" if self.solution_shown else "no",
+            "first_try_at": self.first_try_at,
+            "last_at": self.last_at,
+        }
 
 
-def summarize(lines: Iterable[dict[str, Any]], exercises: Sequence[tuple[str, str, str]] = (),
-              notebook: str | None = None) -> list[Row]:
+def summarize(
+    lines: Iterable[dict[str, Any]], exercises: Sequence[tuple[str, str, str]] = (), notebook: str | None = None
+) -> list[Row]:
     """One row per exercise: every one in `exercises` ((notebook, name, title) in course order), then any other
     the lines name; only `notebook`'s when given. Sorted by notebook, then course order."""
     rows = {(nb, name): Row(nb, name, title) for nb, name, title in exercises}

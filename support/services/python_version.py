@@ -21,9 +21,11 @@ def python_problem(version: tuple[int, ...]) -> str | None:
     """One line saying what to do when the course cannot run on Python `version`, or None when it can.
     Newer Pythons than the tested ones are not turned away: nothing is known to break on them."""
     if tuple(version[:2]) < OLDEST:
-        return (f"Python {_dotted(version)} is too old: the course needs Python {_dotted(OLDEST)} or newer. "
-                f"Install Python 3.13 (python.org, `brew install python@3.13`, `sudo apt-get install python3.13`), "
-                f"then run: make PYTHON=python3.13 lab")
+        return (
+            f"Python {_dotted(version)} is too old: the course needs Python {_dotted(OLDEST)} or newer. "
+            f"Install Python 3.13 (python.org, `brew install python@3.13`, `sudo apt-get install python3.13`), "
+            f"then run: make PYTHON=python3.13 lab"
+        )
     return None
 
 

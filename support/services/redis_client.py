@@ -99,8 +99,13 @@ def _new_client() -> redis.Redis:
     if os.environ.get("REDIS_URL"):
         return redis_server.connect()  # checked once (it must answer); the learner's server is not ours to move
     where = _Where()
-    pool = redis.ConnectionPool(connection_class=_FollowingConnection, where=where, redis_connect_func=_handshake,
-                                retry=_TRY_AGAIN, **where.found)
+    pool = redis.ConnectionPool(
+        connection_class=_FollowingConnection,
+        where=where,
+        redis_connect_func=_handshake,
+        retry=_TRY_AGAIN,
+        **where.found,
+    )
     return redis.Redis(connection_pool=pool)
 
 

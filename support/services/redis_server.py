@@ -79,8 +79,10 @@ def server_binary() -> str:
     if override:
         if Path(override).is_file() and os.access(override, os.X_OK):
             return override
-        raise ServiceError(f"{OVERRIDE} is set to {override}, which is not a program that can run.\n"
-                           f"Unset it to use the course's own server, or point it at a redis-server.")
+        raise ServiceError(
+            f"{OVERRIDE} is set to {override}, which is not a program that can run.\n"
+            f"Unset it to use the course's own server, or point it at a redis-server."
+        )
     found = wheel_binary()
     if found is not None:
         return str(found)
@@ -117,8 +119,16 @@ _NO_RETRY = Retry(NoBackoff(), 0)
 def _ping(port: int, password: str | None = None) -> bool:
     """True when our server on `port` answers PING with this state folder's password (or with `password`)."""
     try:
-        return bool(redis.Redis(host=HOST, port=port, password=password or redis_auth.password(),
-                                socket_timeout=0.2, socket_connect_timeout=0.2, retry=_NO_RETRY).ping())
+        return bool(
+            redis.Redis(
+                host=HOST,
+                port=port,
+                password=password or redis_auth.password(),
+                socket_timeout=0.2,
+                socket_connect_timeout=0.2,
+                retry=_NO_RETRY,
+            ).ping()
+        )
     except redis.RedisError:
         return False
 
@@ -126,8 +136,9 @@ def _ping(port: int, password: str | None = None) -> bool:
 def _open_to_anyone(port: int) -> bool:
     """True when the server on `port` answers PING without a password (one started by an older checkout)."""
     try:
-        return bool(redis.Redis(host=HOST, port=port, socket_timeout=0.5, socket_connect_timeout=0.5,
-                                retry=_NO_RETRY).ping())
+        return bool(
+            redis.Redis(host=HOST, port=port, socket_timeout=0.5, socket_connect_timeout=0.5, retry=_NO_RETRY).ping()
+        )
     except redis.RedisError:
         return False
 
@@ -138,9 +149,12 @@ def _ready(port: int) -> bool:
     warning of the logger ``support.services.redis_server`` (with no logging set up, Python shows a warning on
     stderr: in a notebook, under the cell)."""
     if _open_to_anyone(port):  # first: redis-py's AUTH to a server without a password does not fail
-        log.warning("The course's Redis on port %s was started without a password (by an older version of the "
-                    "course): restarting it with one. Its data stays: the append-only file in %s.", port,
-                    state.subdir("redis"))
+        log.warning(
+            "The course's Redis on port %s was started without a password (by an older version of the "
+            "course): restarting it with one. Its data stays: the append-only file in %s.",
+            port,
+            state.subdir("redis"),
+        )
         return False
     return _ping(port)
 
@@ -148,11 +162,30 @@ def _ready(port: int) -> bool:
 def _argv(port: int) -> list[str]:
     program = binary()
     return [  # the config file first (the password: never on a command line), the options after it
-        program, str(redis_auth.config_file(program)), "--bind", HOST, "--port", str(port), "--protected-mode", "yes",
-        "--dir", str(state.subdir("redis")), "--appendonly", "yes", "--appendfsync", "always",
-        "--appendfilename", "appendonly.aof", "--save", "", "--daemonize", "no",
-        "--logfile", "",  # to stdout, which goes to the course's log file
-        "--set-proc-title", "no",  # keep argv and environment readable: the course finds its processes by them
+        program,
+        str(redis_auth.config_file(program)),
+        "--bind",
+        HOST,
+        "--port",
+        str(port),
+        "--protected-mode",
+        "yes",
+        "--dir",
+        str(state.subdir("redis")),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--appendfilename",
+        "appendonly.aof",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--logfile",
+        "",  # to stdout, which goes to the course's log file
+        "--set-proc-title",
+        "no",  # keep argv and environment readable: the course finds its processes by them
     ]
 
 
@@ -164,12 +197,21 @@ def start(timeout: float = 10.0) -> Service:
         try:
             client.ping()
         except redis.RedisError as exc:
-            raise ServiceError(f"REDIS_URL is set to {redis_auth.redacted(url)}, but that server does not answer: {exc}") from exc
+            raise ServiceError(
+                f"REDIS_URL is set to {redis_auth.redacted(url)}, but that server does not answer: {exc}"
+            ) from exc
         kwargs = client.connection_pool.connection_kwargs
-        return Service(name=NAME, pid=0, port=int(kwargs.get("port", 6379)), started=0.0,
-                       url=redis_auth.redacted(url), external=True)
-    return processes.ensure(NAME, PREFERRED_PORT, _argv, url_for=lambda port: f"redis://{HOST}:{port}/0",
-                            ready=_ready, timeout=timeout)
+        return Service(
+            name=NAME,
+            pid=0,
+            port=int(kwargs.get("port", 6379)),
+            started=0.0,
+            url=redis_auth.redacted(url),
+            external=True,
+        )
+    return processes.ensure(
+        NAME, PREFERRED_PORT, _argv, url_for=lambda port: f"redis://{HOST}:{port}/0", ready=_ready, timeout=timeout
+    )
 
 
 def stop() -> bool:

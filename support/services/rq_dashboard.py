@@ -40,8 +40,9 @@ def _page_url(port: int) -> str:
 
 def _argv(port: int) -> list[str]:
     """The command line: no Redis URL in it (it goes in the environment: see ``dashboard_server``)."""
-    return processes.python_argv("support.services.dashboard_server", "--port", str(port),
-                                 "--poll-interval", str(BROWSER_POLL_MS))
+    return processes.python_argv(
+        "support.services.dashboard_server", "--port", str(port), "--poll-interval", str(BROWSER_POLL_MS)
+    )
 
 
 def start(timeout: float = 20.0) -> Service:
@@ -57,9 +58,16 @@ def start(timeout: float = 20.0) -> Service:
         running = processes.running(NAME)
         if running is not None and running.redis_url != redis_url:
             processes.stop(NAME)
-        return processes.ensure(NAME, PREFERRED_PORT, _argv, url_for=_page_url, ready=_page_answers,
-                                timeout=timeout, env={dashboard_server.REDIS_URL_ENV: redis_server.client_url(redis)},
-                                redis_url=redis_url)
+        return processes.ensure(
+            NAME,
+            PREFERRED_PORT,
+            _argv,
+            url_for=_page_url,
+            ready=_page_answers,
+            timeout=timeout,
+            env={dashboard_server.REDIS_URL_ENV: redis_server.client_url(redis)},
+            redis_url=redis_url,
+        )
 
 
 def stop() -> bool:

@@ -1,6 +1,7 @@
 """The Work-It app's own database for ``09_production_patterns``: a real SQLite file in the state folder.
 
-Three tables: ``meta`` (the file's random ``token``), ``thoughts`` (what a user submitted: email and text; a job reads a row by its id) and ``outbox`` (a job
+Three tables: ``meta`` (the file's random ``token``), ``thoughts`` (what a user submitted: email and text; a job reads
+a row by its id) and ``outbox`` (a job
 to enqueue, written in the same transaction as the thought it is about; a relay moves it to RQ and marks it
 sent). The file is ``thoughts.sqlite3`` in the state folder, private like the rest of it (0600; SQLite gives its
 ``-wal`` and ``-shm`` files the database file's mode). WAL mode lets a reader (a worker's job) read the last

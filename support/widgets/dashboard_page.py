@@ -19,8 +19,10 @@ class DashboardFrame:
         self.height = height
 
     def _repr_html_(self) -> str:
-        return (f'<iframe src="{html.escape(self.src, quote=True)}" width="100%" height="{self.height}" '
-                f'title="The RQ dashboard" style="border:1px solid var(--jp-border-color1, #bdbdbd)"></iframe>')
+        return (
+            f'<iframe src="{html.escape(self.src, quote=True)}" width="100%" height="{self.height}" '
+            f'title="The RQ dashboard" style="border:1px solid var(--jp-border-color1, #bdbdbd)"></iframe>'
+        )
 
     def __repr__(self) -> str:
         return "DashboardFrame(the rq-dashboard page)"  # nbval compares this text: no port in it
@@ -37,5 +39,6 @@ def link() -> Any:
 
     where = rq_dashboard.browser_url()
     shown = html.escape(where.split("?")[0])  # the address without the token
-    return HTML(f'<a href="{html.escape(where, quote=True)}" target="_blank" rel="noopener">Open the RQ dashboard '
-                f'({shown})</a>')
+    return HTML(
+        f'<a href="{html.escape(where, quote=True)}" target="_blank" rel="noopener">Open the RQ dashboard ({shown})</a>'
+    )

@@ -29,9 +29,14 @@ _CELL = "padding:2px 10px;border-bottom:1px solid var(--jp-border-color2, #e0e0e
 # theme's font colour; a state's colour only underlines a non-zero count (the column heading names the state).
 TEXT = "color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
 MUTED = "color:var(--jp-ui-font-color2, rgba(0, 0, 0, 0.54))"
-_COLOURS = {"queued": "var(--jp-info-color1, #0097a7)", "started": "var(--jp-warn-color1, #f57c00)",
-            "finished": "var(--jp-success-color1, #388e3c)", "failed": "var(--jp-error-color1, #d32f2f)",
-            "scheduled": "var(--jp-brand-color1, #1976d2)", "deferred": "var(--jp-border-color1, #bdbdbd)"}
+_COLOURS = {
+    "queued": "var(--jp-info-color1, #0097a7)",
+    "started": "var(--jp-warn-color1, #f57c00)",
+    "finished": "var(--jp-success-color1, #388e3c)",
+    "failed": "var(--jp-error-color1, #d32f2f)",
+    "scheduled": "var(--jp-brand-color1, #1976d2)",
+    "deferred": "var(--jp-border-color1, #bdbdbd)",
+}
 
 
 def render_counts(snap: dict[str, Any]) -> str:
@@ -42,8 +47,7 @@ def render_counts(snap: dict[str, Any]) -> str:
         cells = []
         for column in COLUMNS:
             value = row[column]
-            colour = (f"{TEXT};font-weight:bold;box-shadow:inset 0 -3px 0 {_COLOURS[column]}" if value
-                      else MUTED)
+            colour = f"{TEXT};font-weight:bold;box-shadow:inset 0 -3px 0 {_COLOURS[column]}" if value else MUTED
             cells.append(f'<td title="{name}: {column}" style="{_CELL};text-align:right;{colour}">{value}</td>')
         rows.append(f'<tr><td style="{_CELL}"><b>{html.escape(name)}</b></td>{"".join(cells)}</tr>')
     return f'<table {_TABLE}><tr><th style="{_CELL};text-align:left">queue</th>{head}</tr>{"".join(rows)}</table>'
@@ -52,25 +56,31 @@ def render_counts(snap: dict[str, Any]) -> str:
 def render_workers(snap: dict[str, Any]) -> str:
     """The workers as HTML: name, busy/idle, the job it runs, its queues."""
     if not snap["workers"]:
-        return (f'<div style="{MUTED};font-style:italic;margin:4px 0 10px 0">No worker is running: '
-                "queued jobs wait until one starts.</div>")
+        return (
+            f'<div style="{MUTED};font-style:italic;margin:4px 0 10px 0">No worker is running: '
+            "queued jobs wait until one starts.</div>"
+        )
     rows = []
     for w in snap["workers"]:
         colour = TEXT if w["state"] == "busy" else MUTED
         job = html.escape(w["current_job"]) if w["current_job"] else f'<span style="{MUTED}">-</span>'
-        rows.append(f'<tr><td style="{_CELL}"><code>{html.escape(w["name"])}</code></td>'
-                    f'<td style="{_CELL};{colour};font-weight:bold">{html.escape(w["state"])}</td>'
-                    f'<td style="{_CELL}">{job}</td>'
-                    f'<td style="{_CELL}">{html.escape(" > ".join(w["queues"]))}</td></tr>')
+        rows.append(
+            f'<tr><td style="{_CELL}"><code>{html.escape(w["name"])}</code></td>'
+            f'<td style="{_CELL};{colour};font-weight:bold">{html.escape(w["state"])}</td>'
+            f'<td style="{_CELL}">{job}</td>'
+            f'<td style="{_CELL}">{html.escape(" > ".join(w["queues"]))}</td></tr>'
+        )
     head = "".join(f'<th style="{_CELL};text-align:left">{h}</th>' for h in ("worker", "state", "job", "queues"))
     return f"<table {_TABLE}><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def render_failed(job: dict[str, str]) -> str:
     """One failed job as a line of HTML: short id, queue, description, and the last line of its exception."""
-    return (f'<code>{html.escape(job["id"][:8])}</code> <span style="{MUTED}">[{html.escape(job["queue"])}]'
-            f'</span> {html.escape(job["description"])} &rarr; '
-            f'<span style="{TEXT};font-weight:bold">{html.escape(job["error"])}</span>')
+    return (
+        f'<code>{html.escape(job["id"][:8])}</code> <span style="{MUTED}">[{html.escape(job["queue"])}]'
+        f"</span> {html.escape(job['description'])} &rarr; "
+        f'<span style="{TEXT};font-weight:bold">{html.escape(job["error"])}</span>'
+    )
 
 
 class DashboardWidget(widgets.VBox):
@@ -80,8 +90,9 @@ class DashboardWidget(widgets.VBox):
     failed-job rows are a fixed set of `max_failed` rows, re-labelled only when the set of failed jobs changes.
     """
 
-    def __init__(self, connection: redis.Redis | None = None, interval: float = POLL_SECONDS,
-                 max_failed: int = 10) -> None:
+    def __init__(
+        self, connection: redis.Redis | None = None, interval: float = POLL_SECONDS, max_failed: int = 10
+    ) -> None:
         self._own_connection = connection is None
         self._conn: redis.Redis | None = connection or redis_server.connect()
         self.interval = interval
@@ -92,9 +103,12 @@ class DashboardWidget(widgets.VBox):
         self.counts = widgets.HTML()
         self.workers = widgets.HTML()
         self.failed_header = widgets.HTML()
-        self.requeue_all_button = widgets.Button(description="Requeue all failed", icon="redo",
-                                                 tooltip="Requeue every failed job",
-                                                 layout=widgets.Layout(width="auto"))
+        self.requeue_all_button = widgets.Button(
+            description="Requeue all failed",
+            icon="redo",
+            tooltip="Requeue every failed job",
+            layout=widgets.Layout(width="auto"),
+        )
         self.requeue_all_button.on_click(lambda _: self._act(requeue_all_failed, None))
         self.status = widgets.HTML()
         self.failed_labels: list[widgets.HTML] = []
@@ -116,8 +130,9 @@ class DashboardWidget(widgets.VBox):
         self._shown_failed: tuple[tuple[str, str], ...] | None = None
         self._lock = threading.RLock()
         self._failed_bar = widgets.HBox([self.failed_header, self.requeue_all_button])
-        super().__init__(children=[self.header, self.counts, self.workers, self._failed_bar, *self.failed_rows,
-                                   self.status])
+        super().__init__(
+            children=[self.header, self.counts, self.workers, self._failed_bar, *self.failed_rows, self.status]
+        )
         self.add_class("course-dashboard")  # a stable hook for the browser test (tests/test_browser.py)
         self._poller: Poller | None = None  # refresh() below runs before the poller exists
         self.refresh()
@@ -129,10 +144,17 @@ class DashboardWidget(widgets.VBox):
     @property
     def html(self) -> str:
         """Everything the widget shows, as one HTML string."""
-        rows = [label.value for label, row in zip(self.failed_labels, self.failed_rows)
-                if row.layout.display != "none"]
-        return "".join([self.header.value, self.counts.value, self.workers.value, self.failed_header.value,
-                        *rows, self.status.value])
+        rows = [label.value for label, row in zip(self.failed_labels, self.failed_rows) if row.layout.display != "none"]
+        return "".join(
+            [
+                self.header.value,
+                self.counts.value,
+                self.workers.value,
+                self.failed_header.value,
+                *rows,
+                self.status.value,
+            ]
+        )
 
     def _connection(self) -> redis.Redis:
         if self._conn is None:  # lost: find the course's Redis again, but never start one from the thread
@@ -151,8 +173,10 @@ class DashboardWidget(widgets.VBox):
                 self.error = f"{type(exc).__name__}: {exc}"
                 if self._own_connection:
                     self._conn = None
-                self.header.value = (f'<b>RQ dashboard</b> <span style="{TEXT}">'
-                                     f"(error: cannot read Redis: {html.escape(self.error)})</span>")
+                self.header.value = (
+                    f'<b>RQ dashboard</b> <span style="{TEXT}">'
+                    f"(error: cannot read Redis: {html.escape(self.error)})</span>"
+                )
                 return False
             self.error = None
             self.last = snap
@@ -205,9 +229,19 @@ class DashboardWidget(widgets.VBox):
         """Stop the live updates and close the widget."""
         if self._poller is not None:
             self._poller.stop()
-        for child in [self.header, self.counts, self.workers, self.failed_header, self.requeue_all_button,
-                      self._failed_bar, self.status, *self.failed_labels, *self.requeue_buttons, *self.delete_buttons,
-                      *self.failed_rows]:
+        for child in [
+            self.header,
+            self.counts,
+            self.workers,
+            self.failed_header,
+            self.requeue_all_button,
+            self._failed_bar,
+            self.status,
+            *self.failed_labels,
+            *self.requeue_buttons,
+            *self.delete_buttons,
+            *self.failed_rows,
+        ]:
             child.close()
         super().close()
 

@@ -19,12 +19,18 @@ class WorkItForm(widgets.VBox):
     """
 
     def __init__(self) -> None:
-        self.email = widgets.Text(description="Email", placeholder="you@example.com",
-                                  tooltip="Your email address (Enter sends the form)")
-        self.thought = widgets.Textarea(description="Thought", placeholder="What's on your mind?",
-                                        tooltip="Your thought", layout=widgets.Layout(width="28em", height="4em"))
-        self.button = widgets.Button(description="Submit", button_style="primary", icon="paper-plane",
-                                     tooltip="Send the form to the Work-It app")
+        self.email = widgets.Text(
+            description="Email", placeholder="you@example.com", tooltip="Your email address (Enter sends the form)"
+        )
+        self.thought = widgets.Textarea(
+            description="Thought",
+            placeholder="What's on your mind?",
+            tooltip="Your thought",
+            layout=widgets.Layout(width="28em", height="4em"),
+        )
+        self.button = widgets.Button(
+            description="Submit", button_style="primary", icon="paper-plane", tooltip="Send the form to the Work-It app"
+        )
         self.answer = widgets.HTML(value="<i>Fill in the form and press Submit.</i>")
         self.results: list[dict[str, Any]] = []
         self.button.on_click(lambda _button: self._press())

@@ -26,9 +26,11 @@ MAIL_BACKGROUND = "background:#fff"
 FRAME_HEIGHT = "320px"
 
 # Inside each message's frame: nothing may load but inline styles and images (remote images included).
-_FRAME_HEAD = ('<!doctype html><meta charset="utf-8">'
-               '<meta http-equiv="Content-Security-Policy" '
-               'content="default-src \'none\'; img-src data: http: https:; style-src \'unsafe-inline\'">')
+_FRAME_HEAD = (
+    '<!doctype html><meta charset="utf-8">'
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'none'; img-src data: http: https:; style-src 'unsafe-inline'\">"
+)
 
 
 def render_message(message: inbox.Message, number: int = 1) -> str:
@@ -36,21 +38,26 @@ def render_message(message: inbox.Message, number: int = 1) -> str:
     title unique, so a screen reader tells the frames apart."""
     esc = html.escape
     when = message.date.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    head = (f'<div style="font-weight:bold">{esc(message.subject or "(no subject)")}</div>'
-            f'<div style="font-size:90%;{MUTED}">From: {esc(message.sender or "(unknown)")} &middot; '
-            f'To: {esc(", ".join(message.to) or "(nobody)")} &middot; {esc(when)}</div>')
+    head = (
+        f'<div style="font-weight:bold">{esc(message.subject or "(no subject)")}</div>'
+        f'<div style="font-size:90%;{MUTED}">From: {esc(message.sender or "(unknown)")} &middot; '
+        f"To: {esc(', '.join(message.to) or '(nobody)')} &middot; {esc(when)}</div>"
+    )
     if message.html:
         document = _FRAME_HEAD + message.inline_html()
         title = f"Mail {number}: {message.subject or '(no subject)'}, to {', '.join(message.to) or '(nobody)'}"
-        body = (f'<iframe sandbox="" referrerpolicy="no-referrer" title="{esc(title)}" '
-                f'srcdoc="{html.escape(document, quote=True)}" '
-                f'style="width:100%;height:{FRAME_HEIGHT};border:1px solid {BORDER};{MAIL_BACKGROUND}"></iframe>')
+        body = (
+            f'<iframe sandbox="" referrerpolicy="no-referrer" title="{esc(title)}" '
+            f'srcdoc="{html.escape(document, quote=True)}" '
+            f'style="width:100%;height:{FRAME_HEIGHT};border:1px solid {BORDER};{MAIL_BACKGROUND}"></iframe>'
+        )
     else:
-        body = (f'<pre style="white-space:pre-wrap;margin:4px 0;padding:6px;'
-                f'background:var(--jp-layout-color2, #eeeeee);color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))">'
-                f'{esc(message.text or "(empty message)")}</pre>')
-    return (f'<div style="border:1px solid {BORDER};border-radius:4px;margin:6px 0;padding:6px 8px">'
-            f'{head}{body}</div>')
+        body = (
+            f'<pre style="white-space:pre-wrap;margin:4px 0;padding:6px;'
+            f'background:var(--jp-layout-color2, #eeeeee);color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))">'
+            f"{esc(message.text or '(empty message)')}</pre>"
+        )
+    return f'<div style="border:1px solid {BORDER};border-radius:4px;margin:6px 0;padding:6px 8px">{head}{body}</div>'
 
 
 class InboxWidget(widgets.VBox):
@@ -89,15 +96,18 @@ class InboxWidget(widgets.VBox):
                 self.error = None
             except Exception as exc:  # noqa: BLE001 - the thread must survive anything and never print
                 self.error = f"{type(exc).__name__}: {exc}"
-                self.header.value = f'<b>Inbox</b> <span>(error: {html.escape(self.error)})</span>'
+                self.header.value = f"<b>Inbox</b> <span>(error: {html.escape(self.error)})</span>"
                 return False
             self._seen = current
             total = len(current)
             more = f", showing the newest {len(shown)}" if total > len(shown) else ""
             self.header.value = f"<b>Inbox</b> &middot; {total} message{'s' if total != 1 else ''}{more}"
-            self.body.value = ("".join(render_message(m, n) for n, m in enumerate(shown, 1)) if shown else
-                               f'<div style="{MUTED};font-style:italic">No mail yet. '
-                               "It shows up here as soon as the mail catcher gets some.</div>")
+            self.body.value = (
+                "".join(render_message(m, n) for n, m in enumerate(shown, 1))
+                if shown
+                else f'<div style="{MUTED};font-style:italic">No mail yet. '
+                "It shows up here as soon as the mail catcher gets some.</div>"
+            )
             return True
 
     def summary(self) -> str:

@@ -32,13 +32,15 @@ class LogView(widgets.HTML):
     def _render(self) -> None:
         # The last lines, like `tail`, in a box without a scroll bar: the newest line is always in view (a scrolled
         # box would jump back to its top each time the widget redraws).
-        shown = "\n".join(self.lines[-self.max_lines:]) or "(nothing yet)"
+        shown = "\n".join(self.lines[-self.max_lines :]) or "(nothing yet)"
         hidden = len(self.lines) - self.max_lines
         note = f" · the last {self.max_lines} of {len(self.lines)} lines" if hidden > 0 else ""
-        self.value = (f"<div style='font-weight:bold'>{html.escape(self.title)}"
-                      f"<span style='font-weight:normal;{MUTED}'>{note}</span></div>"
-                      f"<pre style='{PRE};padding:6px;margin:0;font-size:12px;white-space:pre-wrap'>"
-                      f"{html.escape(shown)}</pre>")
+        self.value = (
+            f"<div style='font-weight:bold'>{html.escape(self.title)}"
+            f"<span style='font-weight:normal;{MUTED}'>{note}</span></div>"
+            f"<pre style='{PRE};padding:6px;margin:0;font-size:12px;white-space:pre-wrap'>"
+            f"{html.escape(shown)}</pre>"
+        )
 
     def __repr__(self) -> str:  # nbval compares this; keep it free of log content
         return f"LogView({self.title!r})"

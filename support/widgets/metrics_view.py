@@ -33,26 +33,37 @@ def sparkline(values: list[float], label: str) -> str:
     top = max(values + [1e-9])
     step = WIDTH / max(len(values) - 1, 1)
     points = " ".join(f"{i * step:.1f},{HEIGHT - 2 - (v / top) * (HEIGHT - 4):.1f}" for i, v in enumerate(values))
-    return (f'<svg role="img" aria-label="{html.escape(label)}" width="{WIDTH}" height="{HEIGHT}" '
-            f'style="border:1px solid {BORDER};border-radius:3px"><title>{html.escape(label)}</title>'
-            f'<polyline points="{points}" style="fill:none;stroke:{LINE};stroke-width:2"/></svg>')
+    return (
+        f'<svg role="img" aria-label="{html.escape(label)}" width="{WIDTH}" height="{HEIGHT}" '
+        f'style="border:1px solid {BORDER};border-radius:3px"><title>{html.escape(label)}</title>'
+        f'<polyline points="{points}" style="fill:none;stroke:{LINE};stroke-width:2"/></svg>'
+    )
 
 
 def render(reading: metrics.Metrics, history: list[metrics.Metrics], name: str) -> str:
     """The table of one reading and the sparklines of the history, as HTML."""
     rate = reading.failure_rate
-    rows = [("Jobs waiting", str(reading.queued)), ("Age of the oldest waiting job", _fmt(reading.oldest_age)),
-            ("Running", str(reading.running)), ("Finished / failed", f"{reading.finished} / {reading.failed}"),
-            ("Failure rate", "—" if rate is None else f"{rate:.0%}"),
-            ("Duration p50 / p95", f"{_fmt(reading.p50)} / {_fmt(reading.p95)}")]
-    cells = "".join(f'<tr><td style="padding:1px 10px 1px 0;{MUTED}">{html.escape(k)}</td>'
-                    f'<td style="{TEXT}">{html.escape(v)}</td></tr>' for k, v in rows)
+    rows = [
+        ("Jobs waiting", str(reading.queued)),
+        ("Age of the oldest waiting job", _fmt(reading.oldest_age)),
+        ("Running", str(reading.running)),
+        ("Finished / failed", f"{reading.finished} / {reading.failed}"),
+        ("Failure rate", "—" if rate is None else f"{rate:.0%}"),
+        ("Duration p50 / p95", f"{_fmt(reading.p50)} / {_fmt(reading.p95)}"),
+    ]
+    cells = "".join(
+        f'<tr><td style="padding:1px 10px 1px 0;{MUTED}">{html.escape(k)}</td>'
+        f'<td style="{TEXT}">{html.escape(v)}</td></tr>'
+        for k, v in rows
+    )
     waiting = sparkline([float(m.queued) for m in history], f"Jobs waiting on {name} over time")
     age = sparkline([m.oldest_age or 0.0 for m in history], f"Age of the oldest waiting job on {name} over time")
-    return (f'<div style="border:1px solid {BORDER};border-radius:4px;padding:6px 8px;{TEXT}">'
-            f'<b>Queue {html.escape(name)}</b> (live)<table>{cells}</table>'
-            f'<div style="display:flex;gap:12px"><div><div style="{MUTED}">Jobs waiting</div>{waiting}</div>'
-            f'<div><div style="{MUTED}">Age of the oldest</div>{age}</div></div></div>')
+    return (
+        f'<div style="border:1px solid {BORDER};border-radius:4px;padding:6px 8px;{TEXT}">'
+        f"<b>Queue {html.escape(name)}</b> (live)<table>{cells}</table>"
+        f'<div style="display:flex;gap:12px"><div><div style="{MUTED}">Jobs waiting</div>{waiting}</div>'
+        f'<div><div style="{MUTED}">Age of the oldest</div>{age}</div></div></div>'
+    )
 
 
 class MetricsView(widgets.VBox):

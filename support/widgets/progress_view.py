@@ -28,8 +28,10 @@ _CELL = "padding:2px 10px;text-align:left;border-bottom:1px solid var(--jp-borde
 
 def _status(status: str) -> str:
     sign, colour = STYLE[status]
-    return (f'<span style="color:{TEXT};border-left:4px solid {colour};padding-left:4px;font-weight:600">'
-            f'{sign} {html.escape(status)}</span>')
+    return (
+        f'<span style="color:{TEXT};border-left:4px solid {colour};padding-left:4px;font-weight:600">'
+        f"{sign} {html.escape(status)}</span>"
+    )
 
 
 def _table(rows: Sequence[Row]) -> str:
@@ -37,7 +39,8 @@ def _table(rows: Sequence[Row]) -> str:
     body = "".join(
         f'<tr><td style="{_CELL}">{html.escape(r.label)}</td><td style="{_CELL}">{_status(r.status)}</td>'
         f'<td style="{_CELL}">{r.hints}</td><td style="{_CELL}">{"shown" if r.solution_shown else ""}</td></tr>'
-        for r in rows)
+        for r in rows
+    )
     return f'<table style="border-collapse:collapse;margin:4px 0"><tr>{head}</tr>{body}</table>'
 
 
@@ -50,9 +53,12 @@ def render(rows: Sequence[Row], heading: str) -> str:
             parts.append(f'<div style="margin-top:6px;font-weight:600">{html.escape(notebook)}</div>')
         parts.append(_table(group))
     parts.append(f"<div>Total: {html.escape(totals(rows))}</div>" if rows else "<div>No exercises yet.</div>")
-    return ('<div style="border-left:4px solid var(--jp-brand-color1, #1976d2);'
-            f'background:var(--jp-layout-color1, #fff);color:{TEXT};padding:6px 10px;margin:4px 0">'
-            + "".join(parts) + "</div>")
+    return (
+        '<div style="border-left:4px solid var(--jp-brand-color1, #1976d2);'
+        f'background:var(--jp-layout-color1, #fff);color:{TEXT};padding:6px 10px;margin:4px 0">'
+        + "".join(parts)
+        + "</div>"
+    )
 
 
 def view(rows: Sequence[Row], heading: str) -> Any:

@@ -35,8 +35,14 @@ KERNEL_PREFIX = "kernel-worker-"
 class WorkerKernel:
     """An RQ worker running in a second kernel of its own."""
 
-    def __init__(self, queue_names: Sequence[str] = queues.QUEUE_NAMES, *, cwd: str | Path | None = None,
-                 simple: bool = False, with_scheduler: bool = True) -> None:
+    def __init__(
+        self,
+        queue_names: Sequence[str] = queues.QUEUE_NAMES,
+        *,
+        cwd: str | Path | None = None,
+        simple: bool = False,
+        with_scheduler: bool = True,
+    ) -> None:
         self.queue_names = list(queue_names)
         self.cwd = Path(cwd or os.getcwd()).resolve()
         self.simple = simple
@@ -67,9 +73,11 @@ class WorkerKernel:
         client.start_channels()
         client.wait_for_ready(timeout=timeout)
         rq_name = self.rq_name = f"{self.name}-{uuid.uuid4().hex[:6]}"  # unique, also beside a crashed one's record
-        code = (f"from support.rq_helpers.workers import run_worker\n"
-                f"run_worker({self.queue_names!r}, simple={self.simple}, with_scheduler={self.with_scheduler}, "
-                f"path={str(self.cwd)!r}, name={rq_name!r})")
+        code = (
+            f"from support.rq_helpers.workers import run_worker\n"
+            f"run_worker({self.queue_names!r}, simple={self.simple}, with_scheduler={self.with_scheduler}, "
+            f"path={str(self.cwd)!r}, name={rq_name!r})"
+        )
         client.execute(code, store_history=False)
         self._client = client
         self._reader = threading.Thread(target=self._read_output, name=f"{self.name}-log", daemon=True)
@@ -77,8 +85,9 @@ class WorkerKernel:
         ok = processes.wait_until(lambda: self._waiting_for_jobs(conn) or self._done.is_set(), timeout, 0.05)
         if not ok or self._done.is_set():
             self.stop()
-            raise processes.ServiceError("The worker in the second kernel did not start:\n"
-                                         + "\n".join(self.log.lines[-10:]))
+            raise processes.ServiceError(
+                "The worker in the second kernel did not start:\n" + "\n".join(self.log.lines[-10:])
+            )
         return self
 
     def _record(self, conn: redis.Redis) -> Worker | None:
@@ -107,8 +116,11 @@ class WorkerKernel:
                 self.log.append(content["text"])
             elif kind == "error":
                 self.log.append("\n".join(content.get("traceback", [])) or content.get("evalue", ""))
-            elif kind == "status" and content.get("execution_state") == "idle" and \
-                    msg.get("parent_header", {}).get("msg_type") == "execute_request":
+            elif (
+                kind == "status"
+                and content.get("execution_state") == "idle"
+                and msg.get("parent_header", {}).get("msg_type") == "execute_request"
+            ):
                 self._done.set()
 
     def stop(self, timeout: float = 20.0) -> None:
@@ -162,5 +174,3 @@ class WorkerKernel:
 
 def settings_key(queue_names: Sequence[str], cwd: str | Path | None, simple: bool, with_scheduler: bool) -> tuple:
     return tuple(queue_names), Path(cwd or os.getcwd()).resolve(), bool(simple), bool(with_scheduler)
-
-

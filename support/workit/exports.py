@@ -47,7 +47,8 @@ _STATUS_PAGE = """\
 <progress id="bar" max="100" value="0" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"
           style="width: 100%; height: 1.5rem"></progress>
 <p id="state" role="status" aria-live="polite">Waiting for a worker...</p>
-<pre id="result" tabindex="0" hidden style="white-space: pre-wrap; border: 1px solid currentColor; padding: 0.5rem"></pre>
+<pre id="result" tabindex="0" hidden
+     style="white-space: pre-wrap; border: 1px solid currentColor; padding: 0.5rem"></pre>
 <p id="error" class="error" role="alert" hidden></p>
 <p id="polls">Status requests so far: 0</p>
 <p><a href="../../exports">Export more thoughts</a></p>
@@ -113,8 +114,11 @@ def parse(form: Any) -> dict[str, Any]:
         raise BadExport("Write at least one thought to export")
     if len(text) > MAX_TEXT:
         raise BadExport(f"That is {len(text)} characters; an export takes at most {MAX_TEXT}")
-    args: dict[str, Any] = {"thoughts": [line.strip() for line in text.splitlines() if line.strip()],
-                            "steps": _number(form, "steps", 5, int), "step_delay": _number(form, "step_delay", 0.2)}
+    args: dict[str, Any] = {
+        "thoughts": [line.strip() for line in text.splitlines() if line.strip()],
+        "steps": _number(form, "steps", 5, int),
+        "step_delay": _number(form, "step_delay", 0.2),
+    }
     for name in ("fail_at", "hold_at"):
         if form.get(name):
             try:
@@ -146,12 +150,17 @@ def register(app: Flask, connection: Callable[[], Any], page: Callable[..., Resp
                 return jsonify({"ok": False, "error": str(exc)}), 400
             return page(f'<p class="error">{escape(str(exc))}</p><p><a href="exports">Try again</a></p>', status=400)
         try:
-            job = Queue(QUEUE, connection=connection()).enqueue(JOB, kwargs=args, result_ttl=RESULT_TTL,
-                                                                failure_ttl=FAILURE_TTL)
+            job = Queue(QUEUE, connection=connection()).enqueue(
+                JOB, kwargs=args, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL
+            )
         except Exception as exc:  # noqa: BLE001 -- Redis is down or moved: say so, as the mail form does
             return jsonify({"ok": False, "error": f"Could not queue the export: {exc}"}), 503
-        links = {"ok": True, "job_id": job.id, "status_url": f"exports/{job.id}/status",
-                 "page_url": f"exports/{job.id}/"}
+        links = {
+            "ok": True,
+            "job_id": job.id,
+            "status_url": f"exports/{job.id}/status",
+            "page_url": f"exports/{job.id}/",
+        }
         return jsonify(links) if wants_json() else redirect(links["page_url"], code=303)
 
     @app.get("/exports/<job_id>/status")
@@ -159,8 +168,9 @@ def register(app: Flask, connection: Callable[[], Any], page: Callable[..., Resp
         try:
             answer = export_status.status_of(export_status.fetch(job_id, connection()))
         except Exception as exc:  # noqa: BLE001 -- Redis is down: a clear answer, not a 500
-            return jsonify({"state": "unreachable", "percent": None, "result": None,
-                            "error": f"Could not ask Redis: {exc}"}), 503
+            return jsonify(
+                {"state": "unreachable", "percent": None, "result": None, "error": f"Could not ask Redis: {exc}"}
+            ), 503
         response = jsonify(answer)
         response.status_code = 404 if answer["state"] == "expired" else 200
         response.headers["Cache-Control"] = "no-store"
@@ -182,5 +192,6 @@ def register(app: Flask, connection: Callable[[], Any], page: Callable[..., Resp
                     return
                 time.sleep(POLL_MS / 1000)  # the server still asks Redis this often; only the client stops asking
 
-        return Response(stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store",
-                                                                           "X-Accel-Buffering": "no"})
+        return Response(
+            stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        )

@@ -35,13 +35,26 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "rain": ("rain", "rainy", "raining", "weather", "storm", "umbrella", "cloud", "cloudy", "wet", "drizzle"),
     "party": ("party", "happy", "celebrate", "celebration", "birthday", "yay", "hooray", "fun", "friday"),
     "sleep": ("sleep", "sleepy", "tired", "nap", "bed", "bedtime", "exhausted", "zzz", "night", "yawn"),
-    "code": ("code", "coding", "computer", "python", "program", "programming", "bug", "debug", "laptop",
-             "software", "developer"),
+    "code": (
+        "code",
+        "coding",
+        "computer",
+        "python",
+        "program",
+        "programming",
+        "bug",
+        "debug",
+        "laptop",
+        "software",
+        "developer",
+    ),
     "food": ("food", "hungry", "pizza", "lunch", "dinner", "breakfast", "eat", "eating", "snack", "cake"),
     "thinking": ("think", "thinking", "thought", "idea", "wonder", "hmm", "maybe", "ponder"),
 }
-_PATTERNS = {name: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")s?\b", re.IGNORECASE)
-             for name, words in KEYWORDS.items()}
+_PATTERNS = {
+    name: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")s?\b", re.IGNORECASE)
+    for name, words in KEYWORDS.items()
+}
 
 
 def gifs() -> list[Path]:
@@ -61,9 +74,11 @@ def pick_gif(thought: str) -> Path:
 
 def _text_body(thought: str, gif: Path) -> str:
     quoted = "\n".join(f"    {line}" for line in thought.splitlines())
-    return (f"Hi!\n\nYou shared a thought with Work-It:\n\n{quoted}\n\n"
-            f"Here is a GIF about it ({gif.stem}). Open the HTML version of this email to see it.\n\n"
-            "-- Work-It\n")
+    return (
+        f"Hi!\n\nYou shared a thought with Work-It:\n\n{quoted}\n\n"
+        f"Here is a GIF about it ({gif.stem}). Open the HTML version of this email to see it.\n\n"
+        "-- Work-It\n"
+    )
 
 
 def _html_body(thought: str, gif: Path, cid: str) -> str:
@@ -102,8 +117,9 @@ def build_message(email: str, thought: str) -> EmailMessage:
     msg.set_content(_text_body(thought, gif))
     msg.add_alternative(_html_body(thought, gif, cid), subtype="html")
     html_part = msg.get_payload()[1]
-    html_part.add_related(gif.read_bytes(), maintype="image", subtype="gif", cid=f"<{cid}>",
-                          filename=gif.name, disposition="inline")
+    html_part.add_related(
+        gif.read_bytes(), maintype="image", subtype="gif", cid=f"<{cid}>", filename=gif.name, disposition="inline"
+    )
     return msg
 
 
@@ -119,8 +135,10 @@ def smtp_address() -> tuple[str, int]:
 
     service = mailcatcher.status()
     if service is None:
-        raise ConnectionError("the mail server did not answer: the course's mail catcher is not running. "
-                              "Start it with mailcatcher.start() (or `python -m support up`).")
+        raise ConnectionError(
+            "the mail server did not answer: the course's mail catcher is not running. "
+            "Start it with mailcatcher.start() (or `python -m support up`)."
+        )
     return mailcatcher.HOST, service.port
 
 
@@ -135,8 +153,10 @@ def send(msg: EmailMessage, address: tuple[str, int] | None = None) -> None:
     except smtplib.SMTPException:  # it answered, and refused something: not a connection problem
         raise
     except OSError as exc:  # refused, unreachable, timed out
-        raise ConnectionError(f"the mail server at {host}:{port} did not answer ({exc}). Is the mail catcher "
-                              "running? Start it with mailcatcher.start().") from exc
+        raise ConnectionError(
+            f"the mail server at {host}:{port} did not answer ({exc}). Is the mail catcher "
+            "running? Start it with mailcatcher.start()."
+        ) from exc
 
 
 def deliver_now(email: str, thought: str) -> str:

@@ -38,8 +38,10 @@ def validate_thought(thought: str | None) -> str:
     if not thought:
         raise ValidationError("Please write a thought: the field is empty.", "thought")
     if len(thought) > MAX_THOUGHT:
-        raise ValidationError(f"Your thought is {len(thought):,} characters long; "
-                              f"the limit is {MAX_THOUGHT:,}. Please shorten it.", "thought")
+        raise ValidationError(
+            f"Your thought is {len(thought):,} characters long; the limit is {MAX_THOUGHT:,}. Please shorten it.",
+            "thought",
+        )
     return thought
 
 

@@ -95,8 +95,9 @@ _FORM = f"""\
 def _page(body: str, delivery: str, delay: float, status: int = 200) -> Response:
     from flask import Response
 
-    return Response(_PAGE.format(body=body, delivery=html.escape(delivery), delay=delay), status=status,
-                    mimetype="text/html")
+    return Response(
+        _PAGE.format(body=body, delivery=html.escape(delivery), delay=delay), status=status, mimetype="text/html"
+    )
 
 
 def _wants_json() -> bool:
@@ -145,8 +146,9 @@ class _Enqueuer:
             except (redis.RedisError, processes.ServiceError, OSError) as exc:
                 self._queue = None  # Redis went away or moved: look it up again
                 if attempt == 2:
-                    raise QueueUnavailable(f"Redis did not answer ({exc}). Is it running? "
-                                           "Start it with redis_server.start().") from exc
+                    raise QueueUnavailable(
+                        f"Redis did not answer ({exc}). Is it running? Start it with redis_server.start()."
+                    ) from exc
         raise AssertionError("unreachable")
 
 
@@ -167,8 +169,11 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
     def answer(status: int, message: str, job_id: str | None = None) -> Response:
         ok = status < 400
         if _wants_json():
-            data: dict[str, Any] = ({"ok": True, "delivery": delivery, "job_id": job_id, "message": message} if ok
-                                    else {"ok": False, "error": message})
+            data: dict[str, Any] = (
+                {"ok": True, "delivery": delivery, "job_id": job_id, "message": message}
+                if ok
+                else {"ok": False, "error": message}
+            )
             response = jsonify(data)
             response.status_code = status
             return response
@@ -194,8 +199,9 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
 
     @app.get("/health")
     def health() -> Response:
-        return jsonify({"ok": True, "app": "work-it", "delivery": delivery, "delay": delay,
-                        "controller": controller or ""})
+        return jsonify(
+            {"ok": True, "app": "work-it", "delivery": delivery, "delay": delay, "controller": controller or ""}
+        )
 
     @app.post("/mailers")
     def mailers() -> Response:
@@ -223,8 +229,9 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
             return answer(503, f"Could not queue the email: {exc}")
         return answer(200, f"Your GIF is on its way to {email}: a worker will send it shortly.", job_id)
 
-    exports.register(app, lambda: enqueuer.queue().connection,
-                     lambda body, status=200: _page(body, delivery, delay, status))  # notebook 08's export
+    exports.register(
+        app, lambda: enqueuer.queue().connection, lambda body, status=200: _page(body, delivery, delay, status)
+    )  # notebook 08's export
     return app
 
 
@@ -246,8 +253,7 @@ def serve(port: int, delivery: str, delay: float, controller: str | None = None)
             app.extensions["work-it-enqueuer"].queue().connection.ping()
         except Exception as exc:  # noqa: BLE001 -- not fatal: each POST will say what is wrong
             log.warning("Redis is not reachable yet: %s", exc)
-    server = make_server(HOST, port, guard.protect(app), threaded=False, processes=1,
-                         request_handler=OneLineHandler)
+    server = make_server(HOST, port, guard.protect(app), threaded=False, processes=1, request_handler=OneLineHandler)
     log.info("Work-It listening on http://%s:%d (delivery: %s, delay %g s)", HOST, port, delivery, delay)
     server.serve_forever()
 
