@@ -37,7 +37,7 @@ def _plain_tracebacks() -> None:
     at under 3:1 contrast (axe's color-contrast, in both themes); plain, they take the theme's font colour. nbval
     compares an error's name and value, not its traceback, so stored outputs compare the same."""
     shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
-    if type(shell).__name__ == "ZMQInteractiveShell" and shell.colors != "nocolor":
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell" and shell.colors != "nocolor":
         shell.run_line_magic("colors", "nocolor")
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import redis
 from rq import get_current_job
 from rq.job import Job
+from rq.utils import as_text
 
 from . import jobs
 from .rq_helpers import holds, queues
@@ -132,7 +133,7 @@ def attempts(job: Job | str, connection: redis.Redis | None = None) -> list[Atte
     conn = connection or (job.connection if isinstance(job, Job) else queues.connection())
     found = []
     for number, raw in enumerate(conn.lrange(ATTEMPTS_PREFIX + job_id, 0, -1), start=1):
-        started, ended, error = raw.decode().split("|", 2)
+        started, ended, error = as_text(raw).split("|", 2)
         found.append(Attempt(number, float(started), float(ended), error))
     return found
 

@@ -35,6 +35,7 @@ def consume(r: redis.Redis, key: str, count: int, patience: float = PATIENCE) ->
             print(f"gave up: nothing arrived on {key} for {patience:g} s", flush=True)
             break
         _list_name, item = popped
+        item = item.decode() if isinstance(item, bytes) else item  # a client made without decode_responses=True
         print(f"took {item!r} after waiting ⏱ {time.perf_counter() - started:.2f} s", flush=True)
         taken.append(item)
     return taken

@@ -113,7 +113,7 @@ class _Mailer:
         self._standing_in.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._standing_in.__exit__(*exc)
 
 

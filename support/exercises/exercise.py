@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import sys
 from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Any
 
 from . import events
@@ -128,7 +129,13 @@ class Exercise:
     def passed_last_check(self, value: Any) -> bool:
         """Was the last check of this very `value` (its first argument), and did it pass?"""
         last = self._last_values
-        return bool(last) and last[0] is value and self.last_result is not None and self.last_result.correct
+        return (
+            last is not None
+            and len(last) > 0
+            and last[0] is value
+            and self.last_result is not None
+            and self.last_result.correct
+        )
 
     def accept(self, value: Any) -> Any:
         """What ``use`` goes on with when the learner's `value` will do; raise :class:`Incorrect` or
@@ -169,7 +176,7 @@ _OUTCOME = {"correct": "correct", "incorrect": "incorrect", "not_attempted": "no
 
 def _declaring_module() -> str:
     """The module that declared the exercise: the first caller outside support.exercises."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").startswith(__package__ or "support.exercises"):
         frame = frame.f_back
     return frame.f_globals.get("__name__", "") if frame is not None else ""

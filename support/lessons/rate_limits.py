@@ -20,6 +20,7 @@ import redis
 from rq import Queue
 from rq.job import Job
 from rq.rate_limit import RateLimit, RateLimitRegistry
+from rq.utils import as_text
 
 from .. import production_jobs
 from ..rq_helpers import holds, job_watch, queues, rq_internals
@@ -54,7 +55,7 @@ def events(run: str, connection: redis.Redis | None = None) -> list[tuple[float,
     conn = connection or queues.connection()
     found = []
     for raw in conn.lrange(production_jobs.CALLS + run, 0, -1):
-        kind, _, moment = raw.decode().split("|")
+        kind, _, moment = as_text(raw).split("|")
         found.append((float(moment), 1 if kind == "start" else -1))
     return found
 

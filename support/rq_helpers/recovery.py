@@ -32,6 +32,7 @@ from rq import Retry, Worker
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.scheduler import RQScheduler
+from rq.worker import BaseWorker
 
 from ..services.processes import Service
 from . import queues, rq_internals
@@ -107,7 +108,7 @@ def _running(proc: psutil.Process) -> bool:
         return False
 
 
-def is_gone(process: Worker | RQScheduler) -> bool:
+def is_gone(process: BaseWorker | RQScheduler) -> bool:
     """The course's one rule for "is this worker (or scheduler) dead": True when it ran on this machine (its
     hostname is ours) and its PID no longer runs, or is a zombie. One of another machine, or one that has not said
     its PID, cannot be checked from here: it counts as alive."""
@@ -119,7 +120,7 @@ def is_gone(process: Worker | RQScheduler) -> bool:
         return True
 
 
-def dead_workers(connection: redis.Redis | None = None) -> list[Worker]:
+def dead_workers(connection: redis.Redis | None = None) -> list[BaseWorker]:
     """Workers still registered in Redis whose process is gone (see ``is_gone``), by name."""
     conn = connection or queues.connection()
     return sorted((w for w in Worker.all(connection=conn) if is_gone(w)), key=lambda w: w.name)

@@ -116,7 +116,7 @@ def scheduler_lock_owner(conn: redis.Redis, queue_name: str) -> str | None:
     ``RQScheduler.get_locking_key(queue)`` (``rq:scheduler-lock:<queue>``), its value the scheduler's name, set by
     ``RQScheduler.acquire_locks`` with an expiry of a minute or so."""
     owner = conn.get(RQScheduler.get_locking_key(queue_name))
-    return owner.decode() if owner is not None else None
+    return owner.decode() if isinstance(owner, bytes) else owner
 
 
 def delete_scheduler_lock(conn: redis.Redis, queue_name: str) -> None:

@@ -62,7 +62,7 @@ def snapshot(connection: redis.Redis | None = None, failed_limit: int | None = N
                     "error": recovery.error_line(job),
                 }
             )
-    found = []
+    found: list[dict[str, Any]] = []
     for worker in Worker.all(connection=conn):
         try:
             job = worker.get_current_job()

@@ -136,7 +136,7 @@ def recorded_while_running() -> Iterator[None]:
                 pass  # `down` holds the lock: it is stopping this worker, and removes its record itself
 
 
-def record(rq_name: str, conn: redis.Redis) -> Worker | None:
+def record(rq_name: str, conn: redis.Redis) -> BaseWorker | None:
     """The worker called `rq_name` as registered in Redis, or None.
 
     Safe to poll while the worker registers. RQ's ``Worker.find_by_key`` checks that the worker's key exists and, when

@@ -46,7 +46,7 @@ class Guard:
         self.app, self.token = app, token
 
     def _matches(self, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
+        return given is not None and given != "" and hmac.compare_digest(given.encode(), self.token.encode())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         from werkzeug.http import parse_cookie

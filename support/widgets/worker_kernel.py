@@ -23,7 +23,8 @@ from pathlib import Path
 import psutil
 import redis
 from jupyter_client import KernelManager
-from rq import Worker
+from jupyter_client.provisioning import LocalProvisioner
+from rq.worker import BaseWorker
 
 from ..rq_helpers import queues, workers
 from ..services import processes, state
@@ -68,7 +69,10 @@ class WorkerKernel:
             # what the worker prints comes through the kernel's messages, into the log widget.
             with open(state.log_path(self.name), "ab") as kernel_log:
                 self._km.start_kernel(cwd=str(self.cwd), env=env, stdout=kernel_log, stderr=kernel_log)
-            processes.register(self.name, psutil.Process(self._km.provisioner.process.pid), queues=self.queue_names)
+            provisioner = self._km.provisioner
+            # the kernel is a local process (python3's kernelspec), started just now
+            assert isinstance(provisioner, LocalProvisioner) and provisioner.process is not None
+            processes.register(self.name, psutil.Process(provisioner.process.pid), queues=self.queue_names)
         client = self._km.client()
         client.start_channels()
         client.wait_for_ready(timeout=timeout)
@@ -90,7 +94,7 @@ class WorkerKernel:
             )
         return self
 
-    def _record(self, conn: redis.Redis) -> Worker | None:
+    def _record(self, conn: redis.Redis) -> BaseWorker | None:
         """This worker's record in Redis, or None."""
         return workers.record(self.rq_name, conn)
 

@@ -23,6 +23,7 @@ from . import export_status
 
 if TYPE_CHECKING:
     from flask import Flask, Response
+    from flask.typing import ResponseReturnValue
 
 JOB = "support.export_jobs.export_thoughts"  # by import path: the app never imports the job module itself
 QUEUE = "default"
@@ -142,7 +143,7 @@ def register(app: Flask, connection: Callable[[], Any], page: Callable[..., Resp
         return page(_FORM)
 
     @app.post("/exports")
-    def export_start() -> Response:
+    def export_start() -> ResponseReturnValue:
         try:
             args = parse(request.form)
         except BadExport as exc:
@@ -155,16 +156,12 @@ def register(app: Flask, connection: Callable[[], Any], page: Callable[..., Resp
             )
         except Exception as exc:  # noqa: BLE001 -- Redis is down or moved: say so, as the mail form does
             return jsonify({"ok": False, "error": f"Could not queue the export: {exc}"}), 503
-        links = {
-            "ok": True,
-            "job_id": job.id,
-            "status_url": f"exports/{job.id}/status",
-            "page_url": f"exports/{job.id}/",
-        }
-        return jsonify(links) if wants_json() else redirect(links["page_url"], code=303)
+        page_url = f"exports/{job.id}/"
+        links = {"ok": True, "job_id": job.id, "status_url": f"exports/{job.id}/status", "page_url": page_url}
+        return jsonify(links) if wants_json() else redirect(page_url, code=303)
 
     @app.get("/exports/<job_id>/status")
-    def export_state(job_id: str) -> Response:
+    def export_state(job_id: str) -> ResponseReturnValue:
         try:
             answer = export_status.status_of(export_status.fetch(job_id, connection()))
         except Exception as exc:  # noqa: BLE001 -- Redis is down: a clear answer, not a 500

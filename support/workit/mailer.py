@@ -116,7 +116,8 @@ def build_message(email: str, thought: str) -> EmailMessage:
     msg["Message-ID"] = message_id
     msg.set_content(_text_body(thought, gif))
     msg.add_alternative(_html_body(thought, gif, cid), subtype="html")
-    html_part = msg.get_payload()[1]
+    html_part = msg.get_body(preferencelist=("html",))  # the alternative just added
+    assert html_part is not None
     html_part.add_related(
         gif.read_bytes(), maintype="image", subtype="gif", cid=f"<{cid}>", filename=gif.name, disposition="inline"
     )

@@ -209,7 +209,7 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
             email, thought = validate(request.form.get("email"), request.form.get("thought"))
         except ValidationError as exc:
             return answer(400, str(exc))
-        if delivery == "controller":
+        if controller is not None:  # delivery == "controller" (create_app checked they go together)
             try:
                 job_id = controllers.queued_job_id(controllers.create(controller, email, thought))
             except controllers.ControllerError as exc:
