@@ -20,7 +20,7 @@ BROWSER ?= 1
 
 CORE := 01_slow_request 02_redis 03_jobs 05_when_things_fail
 
-.PHONY: lab lab-instructor test test-fast test-unit test-notebooks test-core test-python check-browser doctor bench flake \
+.PHONY: lab lab-instructor lint test test-fast test-unit test-notebooks test-core test-python check-browser doctor bench flake \
         footprint notebooks check-editions down reset clean help
 
 help:
@@ -28,6 +28,7 @@ help:
 	@echo "make lab-instructor  the same, on the instructor edition (with solutions)"
 	@echo "make test            set up and run every test: unit tests, the browser, both editions under pytest --nbval"
 	@echo "                     (make test BROWSER=0: without Chromium; the browser tests are skipped and named)"
+	@echo "make lint            ruff (lint and format check) on the tree, mypy on support/ (make test runs it first)"
 	@echo "make test-fast       the quick loop while editing: unit tests without notebooks, browser or slow ones"
 	@echo "make test-unit       only the unit tests (tests/); make test-notebooks: only both editions under nbval"
 	@echo "make test-core       the core notebooks (01, 02, 03, 05) of both editions under nbval"
@@ -84,8 +85,13 @@ else
 	@$(PY) tests/browser.py --check
 endif
 
+# ruff and mypy, as pyproject.toml configures them; `ruff format .` fixes what the format check finds.
+lint: $(VENV)/.test-installed
+	@start=$$(date +%s); $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy && \
+	echo "Phase: lint and types took $$(( $$(date +%s) - start )) s"
+
 # One pytest session: the unit tests, the browser tests and both editions under nbval, side by side.
-test: check-editions check-browser
+test: lint check-editions check-browser
 	COURSE_BROWSER_TESTS=$(BROWSER) $(PY) $(PYTEST) $(NBVAL) tests instructor notebooks
 
 # The edit-test loop: no notebook, no browser, nothing marked slow (pyproject.toml's markers say what that is).

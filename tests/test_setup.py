@@ -101,6 +101,19 @@ def test_ci_also_runs_a_second_python_without_a_compiler() -> None:
         assert what in second.group(1), f"make test-python does not run {what}"
 
 
+def test_make_test_lints_first_and_lint_runs_ruff_and_mypy_on_the_pinned_versions() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test: lint ", makefile, re.M), "make test does not run make lint first"
+    lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert lint, "the Makefile has no lint target"
+    for what in ("ruff check .", "ruff format --check .", "mypy"):
+        assert what in lint.group(1), f"make lint does not run {what}"
+    pins = (ROOT / "requirements-test.txt").read_text()
+    assert re.search(r"^ruff==[\d.]+", pins, re.M) and re.search(r"^mypy==[\d.]+", pins, re.M)
+    config = (ROOT / "pyproject.toml").read_text()
+    assert "[tool.ruff]" in config and "line-length = 120" in config and 'files = ["support"]' in config
+
+
 def test_the_state_folder_defaults_to_the_checkout() -> None:
     from support.services import state
 
