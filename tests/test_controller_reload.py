@@ -46,6 +46,8 @@ def folder(shared_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (notebook / "gif_sender_job.py").write_text(JOB_MODULE)
     (notebook / "mailers_controller.py").write_text(CONTROLLER)
     monkeypatch.chdir(notebook)
+    # another test in this process may have imported a gif_sender_job of its own folder: this one must be imported
+    monkeypatch.delitem(sys.modules, "gif_sender_job", raising=False)
     return notebook
 
 
