@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from support.checks import redis_basics
+from support.checks._redis_basics_probes import connection
 from support.checks.redis_basics import (
     SESSION_KEY,
-    connection,
     ex_send,
     ex_session,
     ex_take,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support.checks.redis_basics import connection
+from support.checks._redis_basics_probes import connection
 from support.lessons import redis_tour
 from support.services import processes, redis_auth, redis_server
 

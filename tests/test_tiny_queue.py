@@ -12,7 +12,8 @@ import psutil
 import pytest
 
 from support import tiny_queue
-from support.checks.redis_basics import connection, reference_send
+from support.checks._redis_basics_probes import connection
+from support.checks.redis_basics import reference_send
 from support.services import redis_auth, redis_server
 
 

@@ -1,42 +1,23 @@
 """Exercises of 02_redis: a key that expires, the two halves of a hand-made queue, and what survives a crash.
 
-The checks talk to the course's real Redis (started if needed) with ``decode_responses=True``, as the notebook does.
+The checks talk to the course's real Redis (started if needed) with ``decode_responses=True``, as the notebook does;
+how they read it (the client, scratch keys, a take() under a deadline, a key's life) is in ``_redis_basics_probes``.
 """
 
 from __future__ import annotations
 
-import re
 import threading
-import uuid
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, call_with_deadline, describe, require_function
-from ..services import redis_server
+from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, describe, require_function
+from ._redis_basics_probes import connection, expired_ago, probe, run_with_deadline, scratch_key, written_for
 
 ITEMS = ["first", "second", "third"]
 TAKE_TIMEOUT = 10.0  # seconds a learner's take() may run in a check before it is stopped
 LATE_AFTER = 0.3  # seconds after which the check pushes an item to a take() that should be waiting
 TIMEOUT = 2.0  # seconds take() waits for each item (BRPOP's timeout, as the exercise asks)
-
-
-def connection(retry: bool = True) -> redis.Redis:
-    """A client of the course's Redis that answers with str, like the notebook's ``r``.
-
-    ``retry=False``: a client that does not reconnect on its own, so that cutting its connection ends a call.
-    """
-    if retry:
-        return redis.Redis.from_url(redis_server.url(), decode_responses=True)
-    return redis.Redis.from_url(redis_server.url(), decode_responses=True, retry=Retry(NoBackoff(), 0))
-
-
-def _scratch_key(what: str) -> str:
-    return f"check:{what}:{uuid.uuid4().hex[:8]}"
 
 
 # --- Exercise 1: a session that expires by itself ---------------------------------------------------------------
@@ -46,40 +27,6 @@ SEEN_KEY = "check:seen:session:ada"  # when a check first saw this very write of
 SLACK = 1.5  # seconds: Redis counts a key's idle time in whole seconds
 
 
-def _written_for(r: redis.Redis, now_ms: int, pttl: int, idle: int) -> float:
-    """Seconds between the write of the key and its expiry: TTL left plus idle time, as a check first saw it."""
-    expire_at, written = now_ms + pttl, now_ms - idle * 1000
-    seen = (r.get(SEEN_KEY) or "").split()
-    if len(seen) == 2 and abs(int(seen[0]) - expire_at) <= 50:  # the same write, seen by an earlier check
-        written = int(seen[1])
-    else:
-        r.set(SEEN_KEY, f"{expire_at} {written}", px=pttl + 3_600_000)
-    return (expire_at - written) / 1000
-
-
-def _expired_ago(r: redis.Redis, now_ms: int) -> float | None:
-    """Seconds since the key expired, read from the append-only file (the only record of an expired key), or None
-    when its last write there had no expiry, or was deleted, or the file cannot be read."""
-    try:
-        folder = Path(r.config_get("dir")["dir"])
-        data = b"".join(f.read_bytes() for f in sorted(folder.glob("**/*.aof")))
-    except (OSError, KeyError, redis.RedisError):
-        return None
-    key = re.escape(SESSION_KEY.encode())  # SET ... EX, SETEX and EXPIRE reach the file as SET ... PXAT, PEXPIREAT
-    expire_at = None
-    for m in re.finditer(
-        rb"\*\d+\r\n\$\d+\r\n(SET|PEXPIREAT|PERSIST)\r\n\$\d+\r\n" + key + rb"\r\n"
-        rb"(?:\$\d+\r\n([^\r]*)\r\n)?(?:\$4\r\nPXAT\r\n\$\d+\r\n(\d+)\r\n)?",
-        data,
-        re.IGNORECASE,
-    ):
-        command, arg, pxat = m.group(1).upper(), m.group(2), m.group(3)
-        expire_at = int(pxat if command == b"SET" else arg) if (pxat or command == b"PEXPIREAT") else None
-    if expire_at is None or expire_at > now_ms + 100:
-        return None
-    return (now_ms - expire_at) / 1000
-
-
 def _check_session() -> str:
     r = connection()
     pipe = r.pipeline(transaction=True)
@@ -87,7 +34,7 @@ def _check_session() -> str:
     (seconds, micros), idle, pttl, value = pipe.execute(raise_on_error=False)
     now_ms = seconds * 1000 + micros // 1000
     if value is None:
-        ago = _expired_ago(r, now_ms)
+        ago = expired_ago(r, SESSION_KEY, now_ms)
         if ago is not None:
             raise Incorrect(
                 f"{SESSION_KEY!r} has expired ({ago:.0f} s ago), so there is nothing left to check: "
@@ -112,7 +59,7 @@ def _check_session() -> str:
             f"{SESSION_KEY!r} expires in {ttl} s; make it {SESSION_SECONDS} s (ex={SESSION_SECONDS} "
             "counts seconds, px counts milliseconds)."
         )
-    lifetime = _written_for(r, now_ms, pttl, idle if isinstance(idle, int) else 0)
+    lifetime = written_for(r, SEEN_KEY, now_ms, pttl, idle if isinstance(idle, int) else 0)
     if lifetime < SESSION_SECONDS - SLACK:
         raise Incorrect(
             f"Your cell gave {SESSION_KEY!r} about {lifetime:.0f} s to live ({pttl / 1000:.0f} s are "
@@ -144,7 +91,7 @@ def reference_send(r: redis.Redis, key: str, items: list[str]) -> None:
 
 def _check_send(send: Any) -> str:
     require_function(send, "send", ("r", "key", "items"))
-    r, key = connection(), _scratch_key("send")
+    r, key = connection(), scratch_key("send")
     try:
         returned = call(send, r, key, list(ITEMS))
         kind, stored = r.type(key), None
@@ -216,33 +163,10 @@ def reference_take(r: redis.Redis, key: str, n: int) -> list[str]:
     return taken
 
 
-def _run_with_deadline(fn: Callable[[], Any], r: redis.Redis, what: str) -> tuple[Any, float]:
-    """Run fn(); if it does not return within TAKE_TIMEOUT, cut its Redis connections to end it."""
-    try:
-        return call_with_deadline(fn, TAKE_TIMEOUT, stop=r.connection_pool.disconnect)  # a blocked BRPOP fails
-    except TimeoutError:
-        raise Incorrect(
-            f"{what} did not return within {TAKE_TIMEOUT:g} s. Does it stop after n items? "
-            "(BRPOP with a timeout gives up when nothing comes.)"
-        ) from None
-
-
-def _probe(take: Any, r: redis.Redis, items: list[str], n: int) -> tuple[Any, float, int]:
-    """take(r, key, n) on a list a producer filled with `items`: what it returned, how long it took, what is left."""
-    key = _scratch_key("take")
-    try:
-        if items:
-            r.lpush(key, *items)
-        got, seconds = _run_with_deadline(lambda: call(take, r, key, n), r, f"take(r, key, {n})")
-        return got, seconds, r.llen(key)
-    finally:
-        r.delete(key)
-
-
 def _check_take(take: Any) -> str:
     require_function(take, "take", ("r", "key", "n"))
     r = connection(retry=False)
-    got, _, left = _probe(take, r, ITEMS, 3)  # a producer sent 'first', then 'second', then 'third'
+    got, _, left = probe(take, r, ITEMS, 3, TAKE_TIMEOUT)  # a producer sent 'first', then 'second', then 'third'
     if got is None:
         raise Incorrect("take returned None: collect the items in a list and return the list.")
     if not isinstance(got, list):
@@ -264,11 +188,11 @@ def _check_take(take: Any) -> str:
         )
     if left:
         raise Incorrect(f"After take(r, key, 3) the list still holds {left} item(s): pop them, do not just read.")
-    late_key = _scratch_key("late")
+    late_key = scratch_key("late")
     pusher = threading.Timer(LATE_AFTER, lambda: connection().lpush(late_key, "late"))
     pusher.start()
     try:
-        got, seconds = _run_with_deadline(lambda: call(take, r, late_key, 1), r, "take(r, key, 1)")
+        got, seconds = run_with_deadline(lambda: call(take, r, late_key, 1), r, "take(r, key, 1)", TAKE_TIMEOUT)
     finally:
         pusher.cancel()
         pusher.join()
@@ -279,14 +203,14 @@ def _check_take(take: Any) -> str:
             f"{LATE_AFTER} s later. A consumer must wait for work: use BRPOP (blocking) with a "
             "timeout of a few seconds, not RPOP."
         )
-    more, _, left = _probe(take, r, ["one", "two"], 1)
+    more, _, left = probe(take, r, ["one", "two"], 1, TAKE_TIMEOUT)
     if more != ["one"] or left != 1:
         raise Incorrect(
             f"From a list holding 'one', then 'two', take(r, key, 1) returned {describe(more)} and left "
             f"{left} item(s): take n items, no more."
         )
     try:
-        early, waited, _ = _probe(take, r, ["only"], 2)
+        early, waited, _ = probe(take, r, ["only"], 2, TAKE_TIMEOUT)
     except Incorrect as exc:
         raise Incorrect(
             f"When nothing comes within the timeout, BRPOP answers None, and then: {exc}. Stop early "
