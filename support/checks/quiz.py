@@ -1,37 +1,18 @@
 """The closing quiz of 07_check_for_understanding: sixteen questions, each wrong option explained.
 
 Every question is a :class:`~support.exercises.Choice`: answer with its widget, or in code (``q1.check("b")``;
-several answers as ``q1.check("a c e")``). A wrong pick says which misconception it comes from. Questions 12 to 16,
-on notebooks 08 and 09, live in ``support.checks.quiz_after``; ``QUESTIONS`` and ``summary`` count all sixteen.
+several answers as ``q1.check("a c e")``: a ``ManyChoice``, from ``_quiz_many_choice``). A wrong pick says which
+misconception it comes from. Questions 12 to 16, on notebooks 08 and 09, live in ``support.checks.quiz_after``;
+``QUESTIONS`` and ``summary`` count all sixteen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from ..exercises import Choice, Incorrect, Result
+from ..exercises import Choice
+from ._quiz_many_choice import ManyChoice
 from .quiz_after import QUESTIONS as AFTER_THE_TUTORIAL
-
-
-class ManyChoice(Choice):
-    """A question with several right answers. A wrong pick gets its explanation; for the right ones left out, the
-    learner hears how many are missing, not which (that would give the answer away)."""
-
-    def evaluate(self, value: Any) -> Result | str | None:
-        picks = self._parse(value)
-        if picks == self.answer:
-            return super().evaluate(value)
-        wrong, missing = sorted(picks - self.answer), len(self.answer - picks)
-        parts = [f"{p}) does not belong: {self.explanations[p]}" for p in wrong]
-        if missing:
-            more = "1 more belongs" if missing == 1 else f"{missing} more belong"
-            parts.append(
-                f"{'Also, ' if wrong else 'Right so far, but '}{more} in the background: look again at the "
-                "ones you left out."
-            )
-        raise Incorrect(" ".join(parts))
-
 
 q1 = ManyChoice(
     "Question 1",
