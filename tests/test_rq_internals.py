@@ -19,7 +19,7 @@ from rq.job import Job
 from rq.rate_limit import RateLimit, RateLimitRegistry
 
 from support import demo_jobs
-from support.lessons import scaling, stopping
+from support.lessons import queue_takers, stopping
 from support.rq_helpers import job_watch, queues, recovery, rq_internals, workers
 from support.services import processes
 
@@ -133,8 +133,8 @@ def test_the_scheduler_lock_is_found_and_deleted_under_rqs_key(redis_up: Path) -
     service = workers.start_worker(["mailers"], simple=True, with_scheduler=True)
     assert processes.wait_until(lambda: rq_internals.scheduler_lock_owner(conn, "mailers") is not None, 15, 0.05)
     owner = rq_internals.scheduler_lock_owner(conn, "mailers")
-    assert scaling.scheduler_lock_holders(["mailers", "default"]) == {"mailers": owner}
-    assert scaling.delete_stale_scheduler_locks(["mailers"]) == []  # its owner lives: the lock stays
+    assert queue_takers.scheduler_lock_holders(["mailers", "default"]) == {"mailers": owner}
+    assert queue_takers.delete_stale_scheduler_locks(["mailers"]) == []  # its owner lives: the lock stays
     rq_internals.delete_scheduler_lock(conn, "mailers")
     assert rq_internals.scheduler_lock_owner(conn, "mailers") is None
     workers.stop_worker(service)
@@ -184,10 +184,10 @@ def test_a_killed_worker_not_yet_reaped_is_gone_for_every_rule(redis_up: Path) -
     conn = queues.connection()
     try:
         assert processes.wait_until(lambda: workers.is_ready(name, conn), 30, 0.05)
-        assert [w.name for w in scaling.live_workers(["default"])] == [name]
+        assert [w.name for w in queue_takers.live_workers(["default"])] == [name]
         os.kill(worker.pid, signal.SIGKILL)  # and nobody waits for it yet: a zombie, its PID still taken
         assert processes.wait_until(lambda: recovery.is_gone(workers.record(name, conn)), 10, 0.05)
-        assert scaling.live_workers(["default"]) == []
+        assert queue_takers.live_workers(["default"]) == []
         assert [w.name for w in recovery.dead_workers(conn)] == [name]
     finally:
         worker.kill()

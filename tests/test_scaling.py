@@ -12,7 +12,7 @@ from rq.scheduler import RQScheduler
 
 from support import demo_jobs
 from support.jobs import send_gif_email
-from support.lessons import scaling
+from support.lessons import queue_takers, scaling
 from support.rq_helpers import job_watch, queues, workers
 from support.services import inbox
 
@@ -44,7 +44,7 @@ def test_prepare_warns_about_a_worker_it_did_not_start(services):
     # a worker started outside the course's records, as from a terminal or another notebook
     outsider = processes.spawn("outsider", processes.python_argv("support", "worker", "default", "--no-scheduler"))
     try:
-        assert processes.wait_until(lambda: scaling.live_workers(["default"]), 15, 0.05)
+        assert processes.wait_until(lambda: queue_takers.live_workers(["default"]), 15, 0.05)
         line = scaling.prepare(["default"])
         assert "no other worker is listening to them: False" in line
         assert "1 worker(s) that this notebook did not start" in line
@@ -57,7 +57,7 @@ def test_prepare_warns_about_a_worker_it_did_not_start(services):
 def test_a_killed_workers_stale_registration_and_scheduler_lock_are_ignored(services):
     conn = queues.connection()
     worker = workers.start_worker(["mailers"], with_scheduler=True)
-    assert processes_wait(lambda: scaling.scheduler_lock_holders(["mailers"]))
+    assert processes_wait(lambda: queue_takers.scheduler_lock_holders(["mailers"]))
     import psutil
 
     main = psutil.Process(worker.pid)
@@ -66,10 +66,10 @@ def test_a_killed_workers_stale_registration_and_scheduler_lock_are_ignored(serv
         proc.kill()
     psutil.wait_procs(family, timeout=5)
     assert conn.get(RQScheduler.get_locking_key("mailers")) is not None  # the lock outlives its owner
-    assert scaling.live_workers(["mailers"]) == []
-    assert scaling.scheduler_lock_holders(["mailers"]) == {}  # a query: the stale lock is left out, not deleted
+    assert queue_takers.live_workers(["mailers"]) == []
+    assert queue_takers.scheduler_lock_holders(["mailers"]) == {}  # a query: the stale lock is left out, not deleted
     assert conn.get(RQScheduler.get_locking_key("mailers")) is not None
-    assert scaling.delete_stale_scheduler_locks(["mailers", "default"]) == ["mailers"]
+    assert queue_takers.delete_stale_scheduler_locks(["mailers", "default"]) == ["mailers"]
     assert conn.get(RQScheduler.get_locking_key("mailers")) is None  # deleted, so a new scheduler can start
     workers.stop_all_workers()
 
