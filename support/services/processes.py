@@ -1,4 +1,5 @@
-"""Starting, finding, recording and stopping the course's own processes (the ports they use: ``ports``).
+"""Starting, finding, recording and stopping the course's own processes (the ports they use: ``ports``; one process
+itself, started, checked, stopped and waited on: ``process_control``).
 
 Every service the course starts is a process of its own, started in a new session so that it outlives the kernel
 that started it (a restarted kernel finds it again through the state file). Its entry in the state file records
@@ -11,11 +12,7 @@ processes) are started by ``start_numbered`` under ``free_name(prefix)`` and fou
 from __future__ import annotations
 
 import itertools
-import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -24,8 +21,11 @@ import psutil
 
 from . import state
 from .ports import HOST, free_port, listens, pick_port, port_answers, port_is_free
+from .process_control import SERVICE_MARK, course_env, process_alive, spawn, stop_process, wait_until
 
-__all__ = [  # the ports' helpers come along: notebooks and the CLI know them as processes.port_answers, ...
+# The helpers of ports and process_control come along: notebooks, the CLI and the other services know them as
+# processes.port_answers, processes.wait_until, ...
+__all__ = [
     "HOST",
     "SERVICE_MARK",
     "Service",
@@ -50,8 +50,6 @@ __all__ = [  # the ports' helpers come along: notebooks and the CLI know them as
     "stop_process",
     "wait_until",
 ]
-
-SERVICE_MARK = "COURSE_SERVICE"  # environment variable set in every process the course starts
 
 
 class ServiceError(RuntimeError):
@@ -114,75 +112,6 @@ def free_name(prefix: str) -> str:
 # --- processes -----------------------------------------------------------------------------------------------
 
 
-def process_alive(pid: int, started: float) -> bool:
-    """True when `pid` runs and is the very process that was started at `started` (not a reused PID)."""
-    try:
-        proc = psutil.Process(pid)
-        return abs(proc.create_time() - started) < 0.05 and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def spawn(name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> psutil.Process:
-    """Start the service `name` as `argv`, detached from this process (own session), its output appended to
-    its log file. Its environment carries ``COURSE_SERVICE=name``, which is how `course_processes` finds it, and
-    `env`'s entries (a secret goes there, never into `argv`: any user can read a command line, only its owner a
-    process's environment). Whatever it creates is private to its user (umask 077)."""
-    log_file = state.log_path(name)
-    full_env = {**course_env(), **(env or {})}
-    full_env[SERVICE_MARK] = name
-    with open(log_file, "ab") as log:
-        popen = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=full_env,
-            start_new_session=True,
-            close_fds=True,
-            umask=state.SERVICE_UMASK,
-        )
-    # Nobody will wait() for this child if our process lives on: let a watcher thread reap it when it exits.
-    _reap_later(popen)
-    return psutil.Process(popen.pid)
-
-
-def _reap_later(popen: subprocess.Popen) -> None:
-    import threading
-
-    threading.Thread(target=popen.wait, name=f"reap-{popen.pid}", daemon=True).start()
-
-
-def _ended(proc: psutil.Process) -> bool:
-    """True when `proc` has exited (a zombie waiting to be reaped by its parent counts as exited)."""
-    try:
-        return proc.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
-def stop_process(pid: int, started: float, timeout: float = 5.0) -> bool:
-    """Stop our process `pid` (SIGTERM, then SIGKILL after `timeout`). False when it was not running."""
-    if not process_alive(pid, started):
-        return False
-    proc = psutil.Process(pid)
-    children: list[psutil.Process] = []
-    try:
-        children = proc.children(recursive=True)  # a worker's work horse and scheduler, for example
-        proc.send_signal(signal.SIGTERM)
-        if not wait_until(lambda: _ended(proc), timeout, 0.02):
-            proc.kill()
-            wait_until(lambda: _ended(proc), timeout, 0.02)
-    except psutil.NoSuchProcess:
-        pass
-    for child in children:  # whatever the process left behind when it ended
-        try:
-            child.kill()
-        except psutil.Error:
-            pass
-    return True
-
-
 def course_processes() -> list[psutil.Process]:
     """Every process on this machine that the course started (any state folder), found by its environment mark."""
     found = []
@@ -195,28 +124,9 @@ def course_processes() -> list[psutil.Process]:
     return found
 
 
-def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
-    """Poll `check` until it returns True or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if check():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
-
-
 def python_argv(module: str, *args: str) -> list[str]:
     """The command line that runs `python -m module args` with this very interpreter."""
     return [sys.executable, "-m", module, *args]
-
-
-def course_env() -> dict[str, str]:
-    """The environment for a child service: ours, with the state folder made explicit."""
-    env = dict(os.environ)
-    env["COURSE_HOME"] = str(state.home())
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
 
 
 # --- the generic service life cycle --------------------------------------------------------------------------
