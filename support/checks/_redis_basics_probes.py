@@ -14,6 +14,7 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from rq.utils import as_text
 
 from ..exercises import Incorrect, call, call_with_deadline
 from ..services import redis_server
@@ -78,7 +79,7 @@ def expired_ago(r: redis.Redis, key_name: str, now_ms: int) -> float | None:
     """Seconds since the key `key_name` expired, read from the append-only file (the only record of an expired
     key), or None when its last write there had no expiry, or was deleted, or the file cannot be read."""
     try:
-        folder = Path(r.config_get("dir")["dir"])
+        folder = Path(as_text(r.config_get("dir")["dir"] or ""))  # Redis always reports its dir
         data = b"".join(f.read_bytes() for f in sorted(folder.glob("**/*.aof")))
     except (OSError, KeyError, redis.RedisError):
         return None

@@ -137,10 +137,10 @@ def _check_urgent(value: Any) -> str:
             'says. Choose the queue for this one job: PasswordResetJob.set(queue="urgent").'
         )
     module_name, _, class_name = job.args[0].partition(":")
-    cls = getattr(sys.modules.get(module_name), class_name, None)
-    if getattr(cls, "queue_as", "default") != "default":
+    queue_as = getattr(getattr(sys.modules.get(module_name), class_name, None), "queue_as", "default")
+    if queue_as != "default":
         raise Incorrect(
-            f"PasswordResetJob.queue_as is now {cls.queue_as!r}: you changed the class, so every password "
+            f"PasswordResetJob.queue_as is now {queue_as!r}: you changed the class, so every password "
             "reset would go there. Leave the class as it was and choose the queue for this one call."
         )
     args = _perform_args(job)

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import redis
+from rq.utils import as_text
 
 from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, describe, require_function
 from ._redis_basics_probes import connection, expired_ago, probe, run_with_deadline, scratch_key, written_for
@@ -30,7 +31,10 @@ SLACK = 1.5  # seconds: Redis counts a key's idle time in whole seconds
 def _check_session() -> str:
     r = connection()
     pipe = r.pipeline(transaction=True)
-    pipe.time().object("idletime", SESSION_KEY).pttl(SESSION_KEY).get(SESSION_KEY)
+    pipe.time()
+    pipe.object("idletime", SESSION_KEY)
+    pipe.pttl(SESSION_KEY)
+    pipe.get(SESSION_KEY)
     (seconds, micros), idle, pttl, value = pipe.execute(raise_on_error=False)
     now_ms = seconds * 1000 + micros // 1000
     if value is None:
@@ -45,7 +49,7 @@ def _check_session() -> str:
             "that cell, then run the check again."
         )
     if isinstance(value, Exception):
-        raise Incorrect(f"{SESSION_KEY!r} is a Redis {r.type(SESSION_KEY)}, not a string: use r.set(...).")
+        raise Incorrect(f"{SESSION_KEY!r} is a Redis {as_text(r.type(SESSION_KEY))}, not a string: use r.set(...).")
     if value != SESSION_VALUE:
         raise Incorrect(f"{SESSION_KEY!r} holds {describe(value)}; it should hold {SESSION_VALUE!r}.")
     if pttl == -1:
@@ -94,7 +98,7 @@ def _check_send(send: Any) -> str:
     r, key = connection(), scratch_key("send")
     try:
         returned = call(send, r, key, list(ITEMS))
-        kind, stored = r.type(key), None
+        kind, stored = as_text(r.type(key)), None
         if kind == "list":
             stored = r.lrange(key, 0, -1)
     finally:
@@ -159,7 +163,7 @@ def reference_take(r: redis.Redis, key: str, n: int) -> list[str]:
         popped = r.brpop(key, timeout=2)
         if popped is None:
             break
-        taken.append(popped[1])
+        taken.append(as_text(popped[1]))
     return taken
 
 

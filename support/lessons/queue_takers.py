@@ -10,11 +10,12 @@ from collections.abc import Sequence
 import redis
 from rq import Worker
 from rq.scheduler import RQScheduler
+from rq.worker import BaseWorker
 
 from ..rq_helpers import queues, recovery, rq_internals
 
 
-def live_workers(queue_names: Sequence[str], connection: redis.Redis | None = None) -> list[Worker]:
+def live_workers(queue_names: Sequence[str], connection: redis.Redis | None = None) -> list[BaseWorker]:
     """Workers registered in Redis that listen to any of `queue_names` and whose process still runs.
 
     A worker killed with SIGKILL stays registered until its key expires (minutes); it takes no jobs, so it is

@@ -144,7 +144,9 @@ def run_batch(
     for job in batch:
         if job.worker_name:
             per_worker[job.worker_name] = per_worker.get(job.worker_name, 0) + 1
-    wall = seconds_between(min(j.enqueued_at for j in batch), max(j.ended_at for j in batch))
+    wall = seconds_between(
+        min(j.enqueued_at for j in batch if j.enqueued_at), max(j.ended_at for j in batch if j.ended_at)
+    )
     return Batch(n_workers, jobs, wall, per_worker, [job.get_status(refresh=False).value for job in batch])
 
 
@@ -172,7 +174,7 @@ def plot_batches(
                 bar.get_x() + bar.get_width() + 0.05,
                 colors="black",
                 linestyles="dashed",
-                label="predicted" if bar is bars[0] else None,
+                label="predicted" if bar is bars[0] else "_nolegend_",  # matplotlib's legend skips "_..." labels
             )
         ax.legend(loc="upper right")
     ax.set_ylabel("wall time (s)")
@@ -246,7 +248,9 @@ def per_job_cost(
         workers.stop_worker(service)
     if set(outcome) != {"finished"}:
         raise RuntimeError(f"Not every no-op job finished: {sorted(outcome)}")
-    seconds = seconds_between(min(j.started_at for j in batch), max(j.ended_at for j in batch))
+    seconds = seconds_between(
+        min(j.started_at for j in batch if j.started_at), max(j.ended_at for j in batch if j.ended_at)
+    )
     return Cost(workers.worker_class(simple, kind).__name__, jobs, seconds, cpu)
 
 

@@ -178,7 +178,10 @@ def ensure(
             def up(pid: int = proc.pid, port: int = port) -> bool:  # it answers, and our process listens (no stranger)
                 return listens(pid, port) and ready(port)
 
-            ok = wait_until(lambda pid=proc.pid, started=started: up() or not process_alive(pid, started), timeout)
+            def up_or_ended(pid: int = proc.pid, started: float = started) -> bool:
+                return up() or not process_alive(pid, started)
+
+            ok = wait_until(up_or_ended, timeout)
             if ok and up():
                 return register(name, proc, port=port, url=url_for(port), **details)
             stop_process(proc.pid, started)
@@ -232,6 +235,6 @@ def stop(name: str, timeout: float = 5.0) -> bool:
     """Stop the service `name` if the course started it. True when a process was stopped."""
     with state.locked():
         service = Service.from_entry(name, state.get(name))
-        stopped = bool(service) and stop_process(service.pid, service.started, timeout)
+        stopped = service is not None and stop_process(service.pid, service.started, timeout)
         state.remove(name)
         return stopped
