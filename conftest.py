@@ -94,18 +94,31 @@ def _chain_key(item: pytest.Item) -> tuple:
     return (3,)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """With `-n`, hand out work in the order of collection (see ``pytest_collection_modifyitems``): the notebooks as
+    one unit, the browser tests as one unit, every other test on its own. (xdist's public way, ``xdist_group`` marks
+    with ``--dist loadgroup``, does nothing under pytest 9.2: xdist 3.8 renames ``item._nodeid``, which pytest no
+    longer reads, so each cell went to whichever worker was free.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByChain(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if _edition(path):
+                return "notebooks"
+            return "browser" if _browser_file(path) else nodeid
+
+    config.option.loadscopereorder = False  # keep our order: the longest units first
+    return ByChain(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the items in the chain's order; under pytest-xdist (``--dist loadgroup``, pyproject.toml) the notebooks go
-    to one worker as one group, and the browser tests as another; every other test to whichever worker is free.
-    Give each cell of a learner notebook (stored clean) the outputs nbval must find when it runs the cell."""
+    """Put the items in the chain's order, and give each cell of a learner notebook (stored clean) the outputs nbval
+    must find when it runs the cell."""
     import nbformat
 
     items.sort(key=_chain_key)  # a stable sort: cells, and tests within a file, keep their order
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        if _edition(path) or _browser_file(path):
-            item.add_marker(pytest.mark.xdist_group("notebooks" if _edition(path) else "browser"))
     expected: dict[Path, dict[str, object]] = {}
     for item in items:
         cell = getattr(item, "cell", None)  # nbval's cell item keeps the notebook's cell here
@@ -168,7 +181,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _phase_seconds[_phase(report.nodeid)] += report.duration
     path, _, name = report.nodeid.partition("::")
     if report.when == "call" and report.passed and _edition(path) and name.startswith("Cell "):
-        _nbval_passed[path].add(int(name.split()[1].split("@")[0]))  # "Cell 3@notebooks": xdist adds the group
+        _nbval_passed[path].add(int(name.split()[1]))
     for key, value in report.user_properties:
         if key == BROWSER_CELLS:
             for notebook, cells in json.loads(value).items():
