@@ -125,3 +125,23 @@ RUN_REST_JS = (
 
 # Images inside an inbox frame: [src prefix, naturalWidth, complete].
 FRAME_IMAGES_JS = "() => [...document.images].map(i => [i.src.slice(0, 22), i.naturalWidth, i.complete])"
+
+# Record the values of widget fields the page sends to the kernel (ipywidgets' "update" messages), in
+# window.courseSentValues. ipywidgets holds a field's newest value back while an earlier update is unanswered, but
+# sends a Text's Enter ({"event": "submit"}) at once: a test that types, then presses Enter, waits until what it
+# typed has been sent (the kernel then handles it before the Enter, in the order sent).
+RECORD_SENT_VALUES_JS = (
+    """(path) => {
+  """
+    + FIND_JS
+    + """
+  const kernel = w.sessionContext.session.kernel;
+  window.courseSentValues = [];
+  kernel.anyMessage.connect((_, args) => {
+    const msg = args.msg;
+    if (args.direction !== 'send' || msg.header.msg_type !== 'comm_msg') return;
+    const data = msg.content.data || {};
+    if (data.method === 'update' && data.state && 'value' in data.state) window.courseSentValues.push(data.state.value);
+  });
+}"""
+)

@@ -16,6 +16,7 @@ from typing import Any
 import nbformat
 import pytest
 from lab_page import LabPage
+from lab_scripts import RECORD_SENT_VALUES_JS
 from lab_server import LabServer
 from test_browser import check_cells, picture_on_failure, press_tab_until, serious_on_its_own
 
@@ -166,10 +167,15 @@ def test_a_failed_job_is_requeued_with_the_keyboard_alone(chromium: Any, lab: La
         print(f"dashboard: {presses} presses of Tab reached the button {name!r}; Enter requeued the job")
 
         presses = press_tab_until(page, "e.tagName === 'INPUT' && e.closest('.course-form')")
+        page.evaluate(RECORD_SENT_VALUES_JS, "keyboard_check.ipynb")
         page.keyboard.type("ada@example.com")
         page.keyboard.press("Tab")
         page.keyboard.type("keyboard only")
         page.keyboard.press("Shift+Tab")
+        page.wait_for_function(  # both fields' last values are on their way to the kernel (lab_scripts says why)
+            "() => ['ada@example.com', 'keyboard only'].every(v => window.courseSentValues.includes(v))",
+            timeout=30_000,
+        )
         page.keyboard.press("Enter")  # Enter in the Email field sends the form
         page.wait_for_function(
             "() => /Answered in [0-9.]+ s/.test(document.querySelector('.course-form').textContent)", timeout=60_000
