@@ -250,7 +250,6 @@ def pytest_terminal_summary(terminalreporter: object, exitstatus: int, config: p
         write(f"  {seconds:7.1f} s  {phase}")
     ran = sum(len(cells) for cells in _nbval_passed.values())
     if ran:
-        write(
-            f"  nbval: {ran} notebook cells passed; browser: {sum(map(len, _browser_ran.values()))} cells ran "
-            f"in {len(_browser_ran)} notebooks"
-        )
+        write(f"  nbval: {ran} notebook cells passed")
+    if _browser_ran:
+        write(f"  browser: {sum(map(len, _browser_ran.values()))} cells ran in {len(_browser_ran)} notebooks")
