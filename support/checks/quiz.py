@@ -52,10 +52,12 @@ q2 = Choice(
     explanations={
         "a": 'That is the "Redis is just a cache" idea. Redis keeps its data in memory *and*, with the append-only '
         "file on, writes every change to that file; when it starts, it reads the file back.",
-        "b": "Redis appended each job to its append-only file, on disk, before it answered the enqueue, and a "
-        "restarted Redis replays that file. (With Redis's default, appendfsync everysec, a kill -9 would lose "
-        "nothing either, unless a slow sync held writes back; a power cut could cost about the last second: "
-        "notebook 02.)",
+        "b": "With appendfsync always, Redis wrote each job to its append-only file and synced it to the disk before "
+        "it answered the enqueue, and a restarted Redis replays that file. That is the course's setting, not the "
+        "default: a stock redis.conf or valkey.conf says appendonly no (snapshots only), and a kill -9 then loses "
+        "every job enqueued since the last snapshot. Notebook 02 shows both, and what appendfsync everysec can lose. "
+        "A queue's Redis also needs maxmemory-policy noeviction: under an allkeys policy, a full Redis evicts keys, "
+        "queued jobs included, to make room.",
         "c": "Workers hold no queue: a worker holds at most the one job it is running. The queue lives in Redis, "
         "and Redis kept it in its append-only file.",
         "d": "perform_later is fire-and-forget: once Redis has the job, the app forgets it. Nothing sends it again.",
@@ -80,8 +82,9 @@ q3 = Choice(
         "b": "Nothing queued is lost. The running job's heartbeat stops; RQ then moves it to the failed registry as "
         "abandoned, or retries it when it has retries left. Whether email 3 went out is unknown: check before "
         "you requeue it.",
-        "c": "RQ does not watch over its own processes. In production a process manager (systemd, supervisor, "
-        "Docker, Kubernetes) restarts workers.",
+        "c": "Nothing in RQ restarts a worker whose container died (rq worker-pool restarts the workers under it, but "
+        "it dies with the container too). In production a process manager (systemd, supervisor, Docker, "
+        "Kubernetes) restarts workers.",
         "d": "A job has no checkpoints: when it runs again, it starts from the top. That is how an email can go out "
         "twice.",
     },
@@ -236,7 +239,7 @@ q10 = Choice(
     "b",
     explanations={
         "a": "That needs a scheduler to put the job back on the queue after each wait. Without one, the first retry "
-        "waits in the ScheduledJobRegistry for ever.",
+        "waits in the ScheduledJobRegistry for as long as no scheduler runs.",
         "b": "A retry with an interval is a scheduled job, and scheduled jobs need a scheduler (notebook 06).",
         "c": "With an interval, RQ schedules the retry. Only Retry(max=3) without an interval puts the job straight "
         "back on the queue, with no scheduler needed.",

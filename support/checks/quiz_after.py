@@ -96,8 +96,11 @@ q15 = Choice(
     explanations={
         "a": "A warm shutdown does not requeue anything: it lets the running job finish, takes no new one, and exits.",
         "b": "A deploy's grace period (systemd's TimeoutStopSec, Kubernetes' terminationGracePeriodSeconds) must be "
-        "longer than the job timeout, or every deploy abandons jobs (notebook 09). A second SIGTERM is a cold "
-        "shutdown: RQ kills the job itself.",
+        "longer than your longest job_timeout, or deploys abandon jobs. And only the worker may get the SIGTERM: RQ "
+        "gives its work horse the default SIGTERM action, so a SIGTERM sent to every process of the service (systemd's "
+        "default, KillMode=control-group) kills the job at once. Use KillMode=mixed; in a container, make the worker "
+        "PID 1 (exec rq worker ...). A second SIGTERM (at least a second after the first) is a cold shutdown: RQ "
+        'kills the job itself. Notebook 09, "How a deploy should stop workers", shows it.',
         "c": "Nothing makes a job hurry: the worker only stops taking new jobs and waits for this one, for 40 s more.",
         "d": "A job has no checkpoints: when it runs again, on any worker, it starts from the top.",
     },
