@@ -145,3 +145,15 @@ def test_server_sent_events_push_each_state_until_the_end(running: str) -> None:
         assert response.headers["Content-Type"].startswith("text/event-stream")
         events = [json.loads(line[5:]) for line in response.iter_lines(decode_unicode=True) if line.startswith("data:")]
     assert events[-1]["state"] == "finished" and len(events) >= 2
+    assert all(isinstance(event["sent_at"], float) for event in events)  # when the app sent it (the benchmark's)
+
+
+def test_server_sent_events_tell_nginx_not_to_buffer_the_stream(running: str) -> None:
+    """nginx buffers a proxied response unless told otherwise (ngx_http_proxy_module, proxy_buffering); the
+    stream's X-Accel-Buffering: no turns that off for this response alone."""
+    links = post(running, thoughts="x", steps=1, step_delay=0).json()
+    with requests.get(
+        f"{running}/exports/{links['job_id']}/events", headers=access.headers(), stream=True, timeout=30
+    ) as response:
+        assert response.headers["X-Accel-Buffering"] == "no"
+        assert response.headers["Cache-Control"] == "no-store"

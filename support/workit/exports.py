@@ -7,9 +7,11 @@ Routes (relative links only, so they work behind Jupyter's proxy; ``support.serv
 - ``GET exports/<id>/status``: JSON from ``export_status.status_of`` (404 with ``state: expired`` for an unknown id);
 - ``GET exports/<id>/``: the page: a ``<progress>`` bar that polls ``status`` every ``POLL_MS`` ms, then the
   result, or the failure message;
-- ``GET exports/<id>/events``: the same answers pushed as Server-Sent Events, for the comparison in
-  ``benchmarks/results_page.py``. The page does not use it: under Work-It's one-request-at-a-time server an open
-  stream blocks every other user, and jupyter-server-proxy delivered a stream's events only at its end.
+- ``GET exports/<id>/events``: the same answers pushed as Server-Sent Events (each with ``sent_at``, the app's
+  clock when it sent it), for the comparison in ``benchmarks/results_page.py``. The page does not use it: Work-It
+  serves one request at a time, so an open stream blocks every other user until it closes. The stream says
+  ``X-Accel-Buffering: no``, which tells an nginx in front not to buffer it; jupyter-server-proxy 4.6.0 streams it
+  when the request says ``Accept: text/event-stream``, as a browser's ``EventSource`` does.
 """
 
 from __future__ import annotations
@@ -184,7 +186,7 @@ def register(app: Flask, connection: Callable[[], Any], page: Callable[..., Resp
         def stream() -> Iterator[str]:
             while True:
                 answer = export_status.status_of(export_status.fetch(job_id, connection()))
-                yield f"data: {json.dumps(answer)}\n\n"
+                yield f"data: {json.dumps({**answer, 'sent_at': time.time()})}\n\n"
                 if export_status.finished(answer):
                     return
                 time.sleep(POLL_MS / 1000)  # the server still asks Redis this often; only the client stops asking
