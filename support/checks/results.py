@@ -192,7 +192,10 @@ def check_fan_in(total: Any, parts: list[Job]) -> str:
     given = total.args[0] if total.args else total.kwargs.get("job_ids")
     if given != ids:
         raise Incorrect(f"add_up gets {describe(given)}; give it the parts' ids, in order: [p.id for p in parts].")
-    return f"add_up waits in the DeferredJobRegistry until all {len(ids)} parts finish, then adds their results."
+    return (
+        f"add_up waits until all {len(ids)} parts have finished (in the DeferredJobRegistry while one has not), "
+        "then adds their results."
+    )
 
 
 ex_fan_in = Exercise(
