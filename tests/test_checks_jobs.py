@@ -249,7 +249,7 @@ def test_write_job_on_another_course_queue_is_incorrect(job_dir: Path) -> None:
     )
     assert result.kind == "incorrect"
     assert "queue_as is 'default', so your emails would wait in the default queue" in result.message
-    assert "where Rails puts mail jobs" in result.message and "mailers" not in result.message
+    assert "where the Rails lesson puts mail jobs" in result.message and "mailers" not in result.message
 
 
 @pytest.mark.parametrize(

@@ -51,12 +51,12 @@ def check_job_file(path: Any) -> str:
     if cls.queue_as not in queues.QUEUE_NAMES:
         raise Incorrect(
             f"queue_as is {cls.queue_as!r}, which is not one of the course's queues "
-            f"({', '.join(queues.QUEUE_NAMES)}). Rails sends mail on 'mailers'."
+            f"({', '.join(queues.QUEUE_NAMES)}). The Rails lesson sends mail on 'mailers'."
         )
     if cls.queue_as != "mailers":
         raise Incorrect(
             f"queue_as is {cls.queue_as!r}, so your emails would wait in the {cls.queue_as} queue. The job "
-            "should wait in the queue where Rails puts mail jobs, as the exercise says."
+            "should wait in the queue where the Rails lesson puts mail jobs, as the exercise says."
         )
     if not perform.__code__.co_names:
         raise Incorrect("perform does not call anything yet: it has to send the email, with deliver(email, thought).")

@@ -72,7 +72,8 @@ ex_write_job = JobFileExercise(
     check_job_file,
     title="Write GifSenderJob as a module",
     hints=[
-        "queue_as names one of the course's queues (urgent, mailers, default); Rails puts mail jobs on mailers.",
+        "queue_as names one of the course's queues (urgent, mailers, default); the Rails lesson puts mail jobs on "
+        "mailers.",
         "perform is a method: self comes first, then what the job needs, in the order perform_later hands it "
         "over: def perform(self, email, thought):",
         "Its body sends the email: deliver(email, thought), imported at the top of the file, does the slow work.",
