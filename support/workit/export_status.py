@@ -14,7 +14,7 @@ from typing import Any
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what an RQ job id looks like (uuid4 hex by default)
+JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # rq.job.JOB_ID_PATTERN, capped; str(uuid4()) by default
 EXPIRED = "This export is not kept any more: its result expired, or the id never existed. Start a new export."
 STOPPED = "The export was stopped before it finished."
 
