@@ -24,6 +24,10 @@ def test_start_answers_ping_on_loopback_and_records_itself(course_home: Path) ->
     assert state.get("redis")["pid"] == service.pid
     config = redis_server.connect().config_get("appendonly")
     assert config == {"appendonly": "yes"}
+    assert redis_server.connect().config_get("appendfsync") == {"appendfsync": "always"}
+    # a queue's Redis must refuse a write when full, never evict a key (a queued job): set, not left to a default
+    assert redis_server.connect().config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+    assert "noeviction" in redis_server._argv(service.port)
     assert Path(redis_server.connect().config_get("dir")["dir"]) == course_home / "redis"
 
 

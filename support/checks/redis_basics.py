@@ -273,16 +273,17 @@ q_crash = Choice(
     "b",
     title="Predict the crash",
     explanations={
-        "a": "It would be so without persistence. The course's Redis also writes every change to its "
-        "append-only file, and reads that file back when it starts.",
+        "a": "It would be so without an append-only file: a stock Redis has none (appendonly no) and keeps only "
+        "snapshots, so a kill -9 loses every write since the last one (this notebook shows it further down). The "
+        "course's Redis writes every change to its append-only file, and reads that file back when it starts.",
         "b": "The course's Redis runs with appendfsync always: it writes and fsyncs each change before it "
         "answers, so every answered write is in the file, and a restarted Redis replays it. Let's see it "
         "happen.",
-        "c": "Syncing once a second (appendfsync everysec, Redis's default) matters when the machine loses power: "
-        "what the operating system had not yet put on the disk is gone. kill -9 ends only the server, and "
-        "what it wrote to its file before answering stays with the operating system (under everysec too, "
-        "unless a slow sync had made Redis hold writes back). And the course's Redis runs with appendfsync "
-        "always: it writes and fsyncs each change before it answers.",
+        "c": "Syncing once a second (appendfsync everysec, the default once the append-only file is switched on) "
+        "matters when the machine loses power: what the operating system had not yet put on the disk is gone. "
+        "kill -9 ends only the server, and what it wrote to its file before answering stays with the operating "
+        "system (under everysec too, unless a slow sync had made Redis hold writes back). And the course's Redis "
+        "runs with appendfsync always: it writes and fsyncs each change before it answers.",
     },
     hints=[
         "Does the course's Redis answer a write before or after that write is in its append-only file? "

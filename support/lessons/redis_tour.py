@@ -145,11 +145,11 @@ def aof_layout() -> str:
     if os.environ.get("REDIS_URL"):
         return "REDIS_URL is set: that server keeps its files elsewhere, not in the course's folder."
     folder = state.subdir("redis") / AOF_DIR
-    if folder.is_dir():  # how many base files there are depends on the folder's history: say what each kind is
+    if folder.is_dir():  # the server writes a base file when it makes the folder, and anew at each rewrite
         return (
             f"The append-only file is a folder, {AOF_DIR}/ (Redis 7 and later, Valkey): a manifest listing its "
-            "files, incremental files with every write as commands, and, once the server has rewritten it, a "
-            "base file with the data as of that rewrite."
+            "files, a base file with the data as of the folder's creation or its last rewrite, and incremental "
+            "files with every write since, as commands."
         )
     return "The append-only file is one file, appendonly.aof (Redis 6.2): every write, as commands."
 

