@@ -6,7 +6,10 @@
 A worker killed mid-job, and how RQ 3 notices on its own. A job a worker takes goes into its queue's
 ``StartedJobRegistry`` (a sorted set) with a deadline as its score: now + min(the job's timeout,
 ``job_monitoring_interval`` = 30 s) + 60 s, so about 90 s. While the job runs, the worker keeps pushing that deadline
-forward (its heartbeat). A worker killed with SIGKILL stops pushing. Once the deadline has passed, the next
+forward (its heartbeat: ``monitor_work_horse`` -> ``maintain_heartbeats``, in the worker, the parent; the work horse
+never pushes it). A worker killed with SIGKILL stops pushing, even when its horse lives on and still runs the job:
+such a job is called abandoned at its deadline all the same, and retried or failed while the orphaned horse runs it.
+Once the deadline has passed, the next
 ``StartedJobRegistry.cleanup()`` (every worker runs one when it starts and every 10 minutes after, one worker at a
 time; ``registry.count`` and ``get_job_ids()`` run it too) finds the job still STARTED: an *abandoned* job. It
 retries it if it has retries left, else moves it to the ``FailedJobRegistry`` with the error ``AbandonedJobError``.
