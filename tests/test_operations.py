@@ -227,3 +227,29 @@ def test_wait_until_idle_waits_for_the_worker_itself_not_only_its_job(redis_up: 
     assert workers.wait_until_idle(worker, timeout=30)
     assert job.get_status(refresh=True).value == "finished"
     stopping.forget(worker)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kill_mode, status, horse_alive",
+    [("control-group", "failed", False), ("mixed", "finished", True)],
+)
+def test_systemd_kill_modes_decide_the_job_in_flight(
+    redis_up: Path, kill_mode: str, status: str, horse_alive: bool
+) -> None:
+    """control-group signals the work horse too (rq 3.0.0 setup_work_horse_signals: SIGTERM's default action), so the
+    job dies; mixed signals the worker only: a warm shutdown, the job finishes."""
+    stopped = stopping.stop_like_systemd(kill_mode)
+    assert stopped.worker_exited
+    assert stopped.status == status
+    assert stopped.horse_alive_after_1s is horse_alive
+    if kill_mode == "control-group":
+        assert stopped.error.startswith("Work-horse terminated unexpectedly; waitpid returned 15 (signal 15)")
+    else:
+        assert stopped.worker_alive_after_1s and stopped.error == ""
+    assert workers.running_workers() == []
+
+
+def test_stop_like_systemd_knows_two_kill_modes() -> None:
+    with pytest.raises(ValueError, match="kill_mode is one of"):
+        stopping.stop_like_systemd("process")

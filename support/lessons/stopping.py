@@ -7,6 +7,11 @@ in Redis, ``shutdown_requested_date``). A second signal, more than 1 s after tha
 a second), is a *cold* shutdown: the worker kills its work horse with SIGKILL and exits. The job stays
 STARTED in its queue's ``StartedJobRegistry`` until its deadline there passes; then RQ's clean-up calls it abandoned
 (``support.rq_helpers.recovery`` explains the deadline).
+
+What a process manager signals decides which of these happens (``stop_like_systemd``): systemd's default
+``KillMode=control-group`` sends SIGTERM to every process of the unit at once, the work horse included, and RQ's
+horse takes SIGTERM's default action (``setup_work_horse_signals``: it dies), so the job fails at once;
+``KillMode=mixed`` sends SIGTERM to the main process only: the warm shutdown above (systemd.kill(5)).
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import os
 import signal
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import psutil
 from rq import Queue, Worker
 from rq.job import Job
 
@@ -121,3 +128,67 @@ def abandon_now(job: Job) -> Job:
         raise RuntimeError("The job is not in the StartedJobRegistry")
     job.refresh()
     return job
+
+
+KILL_MODES = ("control-group", "mixed")  # the two systemd.kill(5) modes the notebook compares
+
+
+@dataclass
+class SystemdStop:
+    """What happened when a worker busy with a held job was stopped as systemd's `kill_mode` stops a unit."""
+
+    kill_mode: str
+    horse_signalled: bool  # did SIGTERM go to the work horse too?
+    worker_alive_after_1s: bool  # was the worker still running 1 s after the signal?
+    horse_alive_after_1s: bool  # was its work horse?
+    worker_exited: bool
+    seconds: float  # from the SIGTERM to the worker's exit
+    status: str  # the job's status after the worker exited
+    error: str  # the last line of the job's failure ("" when it finished)
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def stop_like_systemd(kill_mode: str) -> SystemdStop:
+    """Start a worker, give it a job held in its slow step, and send SIGTERM as systemd's `kill_mode` does on
+    ``systemctl stop``: "control-group" to the worker *and* its work horse (every process of the unit), "mixed" to
+    the worker (the unit's main process) only. After 1 s (or once the worker has exited) the job is let go (it then
+    works 0.5 s more). Returns what became of the job and the worker; the worker is stopped in any case."""
+    if kill_mode not in KILL_MODES:
+        raise ValueError(f"kill_mode is one of {KILL_MODES}, not {kill_mode!r}")
+    service = start_worker()
+    job = enqueue_hold()
+    try:
+        if not (wait_in_slow_step(job) and in_slow_step(job, service)):
+            raise RuntimeError("The job did not reach its slow step on the new worker")
+        horse = recovery.work_horse(service)
+        if horse is None:
+            raise RuntimeError("The worker has no work horse")
+        sent = send(service, signal.SIGTERM)  # the unit's main process: both modes
+        if kill_mode == "control-group":
+            horse.send_signal(signal.SIGTERM)  # every other process of the unit too (psutil: never a reused PID)
+        gone = wait_for_exit(service, timeout=1.0)
+        worker_alive = gone is None
+        horse_alive = _alive(horse)
+        release(job)
+        if gone is None:
+            gone = wait_for_exit(service, timeout=30.0)
+        status = job.get_status(refresh=True).value
+        return SystemdStop(
+            kill_mode=kill_mode,
+            horse_signalled=kill_mode == "control-group",
+            worker_alive_after_1s=worker_alive,
+            horse_alive_after_1s=horse_alive,
+            worker_exited=gone is not None,
+            seconds=(gone or time.monotonic()) - sent,
+            status=status,
+            error="" if status == "finished" else recovery.error_line(job),
+        )
+    finally:
+        release(job)
+        forget(service)
