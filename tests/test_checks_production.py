@@ -3,6 +3,7 @@ when a real queue gets the job, RateLimit objects, and what Redis really holds f
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,10 +20,8 @@ from support.services import thoughts_db
 
 
 def after_commit(q, email, text):
-    db = thoughts_db.connect()
-    with db:
+    with closing(thoughts_db.connect()) as db, db:
         thought_id = thoughts_db.add_thought(db, email, text)
-    db.close()
     return q.enqueue(deliver_thought, thought_id)
 
 
@@ -32,6 +31,14 @@ def test_save_thought_reference_is_correct_and_leaves_no_job(redis_up: Path) -> 
     assert "committed before the job was queued" in result.message
     assert ex_after_commit.check(ex_after_commit.reference).correct
     assert queues.queue("default").count == 0  # the check's jobs are deleted again
+
+
+def test_save_thought_solution_shown_passes_and_closes_its_connection(redis_up: Path) -> None:
+    """The model answer closes its connection even when the insert raises (issue 23: it leaked before)."""
+    namespace = {"closing": closing, "thoughts_db": thoughts_db, "deliver_thought": deliver_thought}
+    exec(ex_after_commit.solution_code, namespace)  # what a learner gets from .solution()
+    assert "closing(" in ex_after_commit.solution_code
+    assert ex_after_commit.check(namespace["save_thought"]).correct
 
 
 def inside(q, email, text):
@@ -186,7 +193,7 @@ def test_json_job_reference_is_correct_and_use_goes_on_with_it(thought: Thought)
     json_queue = queues.queue("mailers", serializer="json")
     job = json_queue.enqueue(deliver_thought, thought.id)
     result = ex_json_id.check(job, thought)
-    assert result.correct and "readable JSON" in result.message
+    assert result.correct and "stored as JSON" in result.message
     assert stored_payload(job) == ["support.production_jobs.deliver_thought", None, [thought.id], {}]
     assert ex_json_id.use(job, json_queue, thought, quiet=True) is job
 

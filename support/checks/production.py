@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from contextlib import closing
 from typing import Any
 
 from rq import Queue
@@ -23,12 +24,9 @@ DELIVER = "support.production_jobs.deliver_thought"
 
 
 def save_thought_reference(q: Queue, email: str, text: str) -> Job:
-    db = thoughts_db.connect()
-    try:
+    with closing(thoughts_db.connect()) as db:  # closed however the block ends (sqlite3's `with db` does not close)
         with db:  # commits here, or rolls back if add_thought raised
             thought_id = thoughts_db.add_thought(db, email, text)
-    finally:
-        db.close()
     return q.enqueue(production_jobs.deliver_thought, thought_id)
 
 
@@ -131,10 +129,9 @@ ex_after_commit = Exercise(
     ],
     solution="""\
 def save_thought(q, email, text):
-    db = thoughts_db.connect()
-    with db:
-        thought_id = thoughts_db.add_thought(db, email, text)
-    db.close()
+    with closing(thoughts_db.connect()) as db:   # closed when the block ends, even on an error
+        with db:                                  # the transaction: commit, or roll back on an error
+            thought_id = thoughts_db.add_thought(db, email, text)
     return q.enqueue(deliver_thought, thought_id)""",
     reference=save_thought_reference,
 )
@@ -193,8 +190,8 @@ ex_mail_limit = Exercise(
 
 
 def stored_payload(job: Job) -> Any:
-    """What Redis holds as the job's function and arguments (``Job.data``, read back from Redis), read as JSON;
-    ValueError when it is not JSON."""
+    """The job's function and arguments as its serializer wrote them (``Job.data``: read back from Redis, where RQ
+    keeps them zlib-compressed, ``Job.to_dict``), read as JSON; ValueError when it is not JSON."""
     try:
         raw = Job.fetch(job.id, connection=job.connection, serializer=job.serializer).data
     except NoSuchJobError:
@@ -222,7 +219,10 @@ def _check_json_job(job: Any, thought: production_jobs.Thought) -> str:
             f"The job's arguments are {describe(args)}: pass only thought.id, a number JSON "
             "can hold, and let the job read the rest from the database."
         )
-    return "Redis holds readable JSON: the function's path and one number, the thought's id."
+    return (
+        "The job is stored as JSON (RQ compresses it with zlib before writing it to Redis): the function's path and "
+        "one number, the thought's id."
+    )
 
 
 def json_job_reference(json_queue: Queue, thought: production_jobs.Thought) -> Job:

@@ -7,9 +7,9 @@ sent). The file is ``thoughts.sqlite3`` in the state folder, private like the re
 ``-wal`` and ``-shm`` files the database file's mode). WAL mode lets a reader (a worker's job) read the last
 committed state while a request holds its transaction open: it neither waits nor sees the uncommitted row.
 
-    db = thoughts_db.connect()
-    with db:                                    # one transaction: commit at the end, roll back on an error
-        thought_id = thoughts_db.add_thought(db, "ada@example.com", "Drink water")
+    with closing(thoughts_db.connect()) as db:  # closed at the end (sqlite3's own `with db` does not close)
+        with db:                                # one transaction: commit at the end, roll back on an error
+            thought_id = thoughts_db.add_thought(db, "ada@example.com", "Drink water")
     thoughts_db.get_thought(thought_id)         # {"id": ..., "email": ..., "text": ...} or None, from a new connection
 """
 
@@ -52,7 +52,8 @@ def path() -> Path:
 
 def connect(timeout: float = 10.0) -> sqlite3.Connection:
     """A new connection to the course's database, its tables created if missing. Use it as ``with db:`` for one
-    transaction (Python's sqlite3 opens it at the first write and commits or rolls back at the end)."""
+    transaction (Python's sqlite3 opens it at the first write and commits or rolls back at the end); close it
+    yourself, for instance with ``contextlib.closing``: ``with db:`` does not."""
     db = sqlite3.connect(path(), timeout=timeout)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode=WAL")
