@@ -59,7 +59,7 @@ def test_deploy_order_reference_value() -> None:
         (["a", "d", "b", "c"], "Step d is a cold shutdown"),
         (["b", "c"], "Without SIGTERM (step a)"),  # requirement: signal first
         (["a", "c"], "Without waiting (step b)"),  # requirement: wait
-        (["a", "b"], "Without step c a job that hangs"),  # requirement: force what is left
+        (["a", "b"], "Without step c nothing bounds the wait"),  # requirement: force what is left
         (["a", "c", "b"], "SIGKILL before the wait (c before b)"),  # requirement: wait before killing
         (["b", "a", "c"], "Waiting before SIGTERM (b before a)"),  # requirement: signal before waiting
         (["a", "a", "b", "c"], "You listed a step twice"),

@@ -37,9 +37,10 @@ ex_two_crons = Choice(
 # --- Exercise 5: the order of a deploy's stop -------------------------------------------------------------------
 
 STEPS = {
-    "a": "send SIGTERM to each old worker",
+    "a": "send SIGTERM to each old worker process (not to its work horse)",
     "b": "wait until each old worker has exited, up to the longest job's timeout",
-    "c": "send SIGKILL to any old worker still running, and hand its job back (requeue it or let it fail)",
+    "c": "send SIGKILL to any old worker still running and to its work horse, and deal with its job (requeue it or "
+    "let it fail)",
     "d": "send each old worker a second SIGTERM right away, so that it stops at once",
 }
 DEPLOY_ORDER = ["a", "b", "c"]
@@ -78,8 +79,8 @@ def check_deploy_order(value: Any) -> str:
         )
     if "c" not in picks:
         raise Incorrect(
-            "Without step c a job that hangs keeps the deploy waiting for ever. After the grace period, "
-            "SIGKILL what is left and deal with its job."
+            "Without step c nothing bounds the wait but the job itself: a job with no timeout (job_timeout=-1) or a "
+            "long one keeps the deploy waiting. After the grace period, SIGKILL what is left and deal with its job."
         )
     if picks.index("c") < picks.index("b"):
         raise Incorrect(
@@ -92,8 +93,10 @@ def check_deploy_order(value: Any) -> str:
             "should stop, and go on taking jobs. Signal first, then wait."
         )
     return (
-        "SIGTERM, wait up to the longest job's timeout, then SIGKILL what is left: what systemd's stop "
-        "(TimeoutStopSec) and Kubernetes' terminationGracePeriodSeconds do, if the grace period is long enough."
+        "SIGTERM to the worker process, wait up to the longest job's timeout, then SIGKILL what is left: what "
+        "systemd does with KillMode=mixed and TimeoutStopSec (its default, KillMode=control-group, signals the work "
+        "horse too, and the job dies at once), and what docker stop and Kubernetes' terminationGracePeriodSeconds do "
+        "when rq worker is the container's PID 1 and the grace period is long enough."
     )
 
 
