@@ -100,9 +100,18 @@ def queues_even_when_it_fails(q, email, text):
     return job
 
 
+def leaks_when_the_save_fails(q, email, text):  # the model answer before issue 23: close() not in a finally
+    db = thoughts_db.connect()
+    with db:
+        thought_id = thoughts_db.add_thought(db, email, text)
+    db.close()
+    return q.enqueue(deliver_thought, thought_id)
+
+
 @pytest.mark.parametrize(
     ("fn", "message"),
     [
+        (leaks_when_the_save_fails, "Your function left a database connection open"),
         (inside, "When your function queued the job, the thought was not committed yet"),
         (never_committed, "the transaction was never committed"),
         (with_the_text, "pass only the thought's id"),
@@ -113,6 +122,7 @@ def queues_even_when_it_fails(q, email, text):
         (queues_even_when_it_fails, "but your function still queued a job first"),
     ],
     ids=[
+        "close-the-connection",
         "commit-first",
         "commit-at-all",
         "only-the-id",

@@ -54,11 +54,28 @@ def _thought_id(text: str) -> int | None:
         db.close()
 
 
+def _is_open(db: sqlite3.Connection) -> bool:
+    try:
+        db.total_changes  # noqa: B018 -- a closed connection raises here
+    except sqlite3.ProgrammingError:
+        return False
+    return True
+
+
 def _check_save_thought(fn: Any) -> str:
     require_function(fn, "save_thought", ("q", "email", "text"))
     marker = uuid.uuid4().hex[:10]
     text = f"Check {marker}"
     q = _WatchingQueue("default", connection=queues.connection())
+    opened: list[sqlite3.Connection] = []
+    connect = thoughts_db.connect
+
+    def recording_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = connect(*args, **kwargs)
+        opened.append(db)
+        return db
+
+    thoughts_db.connect = recording_connect  # records the learner's connections (and the check's own)
     try:
         job = call(fn, q, f"check-{marker}@example.com", text)
         thought_id = _thought_id(text)
@@ -111,11 +128,21 @@ def _check_save_thought(fn: Any) -> str:
                 "Saving an empty thought failed and was rolled back, but your function still queued a "
                 "job first: a job for a row that does not exist."
             )
+        if any(_is_open(db) for db in opened):
+            raise Incorrect(
+                "Your function left a database connection open (`with db:` commits or rolls back, but does not "
+                "close it), at least when the save failed: close it in every case, with "
+                "`with closing(thoughts_db.connect()) as db:` or a `finally`."
+            )
     finally:
+        thoughts_db.connect = connect
+        for db in opened:
+            db.close()
         for seen_job, _ in q.seen:
             seen_job.delete()
     return (
-        "The row was committed before the job was queued, the job gets only its id, and a failed save queues nothing."
+        "The row was committed before the job was queued, the job gets only its id, a failed save queues nothing, "
+        "and the connection is closed either way."
     )
 
 
@@ -126,6 +153,8 @@ ex_after_commit = Exercise(
     hints=[
         "`with db:` is the transaction: it commits when the block ends without an error.",
         "Keep add_thought inside `with db:`; put the enqueue after the block, using the id it returned.",
+        "Open the connection with `with closing(thoughts_db.connect()) as db:`: it is closed even when the insert "
+        "raises.",
     ],
     solution="""\
 def save_thought(q, email, text):
