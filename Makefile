@@ -42,12 +42,15 @@ help:
 	@echo "make down            stop every process the course started"
 	@echo "make reset           empty the inbox and the queues; make clean: stop everything and delete .course/"
 
-# Set-up: re-runs only when a requirements file or pyproject.toml changed.
+# Set-up: re-runs only when a requirements file, pyproject.toml or the course's JupyterLab settings changed.
 # Every pin has a wheel for Linux and macOS, x86_64 and ARM (tests/test_wheels.py): --only-binary :all: makes pip
 # refuse to build anything, so set-up never needs a compiler. iredis (notebook 02's Redis command line) gets a venv
 # of its own, since it needs an older redis-py than the course; its program is linked into $(BIN).
 PIP_INSTALL := -m pip install --quiet --only-binary :all:
-$(VENV)/.lab-installed: requirements.txt requirements-cli.txt pyproject.toml
+# JupyterLab's defaults for the course (no prompt about Jupyter news): copied into the venv's JupyterLab settings
+# folder, {sys.prefix}/share/jupyter/lab/settings/ (lab-settings/README.md).
+LAB_SETTINGS := lab-settings/overrides.json
+$(VENV)/.lab-installed: requirements.txt requirements-cli.txt pyproject.toml $(LAB_SETTINGS)
 	@$(PYTHON) support/services/python_version.py
 	@start=$$(date +%s); set -e; \
 	echo "Setting up $(VENV) (first time, or after a requirements change)"; \
@@ -58,6 +61,8 @@ $(VENV)/.lab-installed: requirements.txt requirements-cli.txt pyproject.toml
 	[ -x $(VENV)/iredis/bin/python ] || $(PY) -m venv $(VENV)/iredis; \
 	$(VENV)/iredis/bin/python $(PIP_INSTALL) -r requirements-cli.txt; \
 	ln -sf ../iredis/bin/iredis $(BIN)/iredis; \
+	settings=$$($(PY) -c 'import sys; print(sys.prefix)')/share/jupyter/lab/settings; \
+	mkdir -p $$settings && cp $(LAB_SETTINGS) $$settings/overrides.json; \
 	touch $@; \
 	echo "Phase: set-up of $(VENV) took $$(( $$(date +%s) - start )) s"
 
@@ -67,11 +72,15 @@ $(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
 	touch $@; \
 	echo "Phase: set-up of the test tools took $$(( $$(date +%s) - start )) s"
 
+# The URL JupyterLab prints, and the page it opens, is LabApp.default_url: the first notebook (ServerApp.default_url
+# would be replaced by LabApp's own "/lab"; a file named on the command line is opened, but the printed URL stays
+# "/lab").
+LAB := $(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) --ServerApp.root_dir=.
 lab: $(VENV)/.lab-installed
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS) --ServerApp.root_dir=. notebooks/01_slow_request.ipynb
+	$(LAB) --LabApp.default_url=/lab/tree/notebooks/01_slow_request.ipynb $(LAB_ARGS)
 
 lab-instructor: $(VENV)/.lab-installed
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS) --ServerApp.root_dir=. instructor/01_slow_request.ipynb
+	$(LAB) --LabApp.default_url=/lab/tree/instructor/01_slow_request.ipynb $(LAB_ARGS)
 
 check-editions: $(VENV)/.lab-installed
 	@start=$$(date +%s); $(PY) tools/editions.py --check && \
