@@ -1,6 +1,7 @@
 """The course's controls in the browser, on notebooks of the test's own in the same JupyterLab as ``test_browser.py``:
 mail with scripts in it shows as text and runs nothing; a failed job is requeued, and the Work-It form widget sent,
-with the keyboard alone; a Work-It mail passes axe on a page of its own.
+with the keyboard alone; a Work-It mail passes axe on a page of its own; a JupyterLab terminal runs what is typed
+into it, stops at Ctrl+C and closes (``lab_terminal.py``, which drives 02's and 03's terminal steps).
 
 Needs Chromium (``make test`` says how to install it; ``make test BROWSER=0`` skips these, saying so).
 """
@@ -8,16 +9,20 @@ Needs Chromium (``make test`` says how to install it; ``make test BROWSER=0`` sk
 from __future__ import annotations
 
 import base64
+import re
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import nbformat
+import psutil
 import pytest
 from lab_page import LabPage
 from lab_scripts import RECORD_SENT_VALUES_JS
 from lab_server import LabServer
+from lab_terminal import LabTerminal
 from test_browser import check_cells, picture_on_failure, press_tab_until, serious_on_its_own
 
 pytestmark = pytest.mark.slow  # a real browser and a JupyterLab: not in make test-fast
@@ -201,3 +206,49 @@ def test_a_work_it_mail_passes_axe_on_its_own(chromium: Any) -> None:
         assert not serious, serious
     finally:
         context.close()
+
+
+def _descendants(lab: LabServer, *words: str) -> list[psutil.Process]:
+    """The JupyterLab server's descendants (its terminals' shells and what they run) whose command line has `words`."""
+    assert lab.proc is not None
+    found = []
+    for child in psutil.Process(lab.proc.pid).children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and all(w in child.cmdline() for w in words):
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_a_terminal_in_jupyterlab_runs_what_is_typed(chromium: Any, lab: LabServer, jupyter: LabPage) -> None:
+    """A terminal opened in notebooks/ (as the Launcher opens one there): lines typed with the keyboard run in that
+    folder with the course's environment, a Python typed there writes a file, Ctrl+C stops a running program, and
+    ``exit`` closes the tab and ends the terminal on the server."""
+    token = secrets.token_hex(4)
+    target = lab.scratch / f"typed-{token}.txt"
+    terminal = LabTerminal(jupyter.page, lab).open("notebooks")
+    try:
+        assert terminal.name in terminal.server_terminals()
+        assert str((lab.root / "notebooks").resolve()) in terminal.run("pwd -P")
+        assert f"home={lab.home}" in terminal.run('echo "home=$COURSE_HOME"')
+        shown = terminal.run('echo "hello-$((6*7))-$RANDOM"')
+        assert re.search(r"^hello-42-\d+\s*$", shown, re.M), shown
+        terminal.run(f"{sys.executable} -c \"import pathlib; pathlib.Path('{target}').write_text('{token}')\"")
+        assert target.read_text() == token, "the Python typed in the terminal did not write its file"
+
+        terminal.type_line("sleep 600")
+        deadline = time.monotonic() + 10
+        while not _descendants(lab, "sleep", "600") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        sleeping = _descendants(lab, "sleep", "600")
+        assert len(sleeping) == 1, f"the typed 'sleep 600' runs {len(sleeping)} times under JupyterLab"
+        terminal.interrupt()
+        sleeping[0].wait(10)  # raises psutil.TimeoutExpired if Ctrl+C did not end it
+        assert "after-5" in terminal.run("echo after-$((2+3))"), "the shell did not come back after Ctrl+C"
+    finally:
+        terminal.close()
+    assert terminal.name not in terminal.server_terminals(), "the terminal still runs on the server after exit"
+    assert jupyter.page.evaluate("(id) => !document.getElementById(id)", terminal.id), (
+        "the terminal's tab is still open"
+    )

@@ -1,0 +1,156 @@
+"""A terminal in the JupyterLab page, used as a learner does: opened as the Launcher's *Terminal* tile opens it (in the
+file browser's folder), lines typed with the keyboard into xterm, its screen read, Ctrl+C pressed, ``exit`` typed.
+
+JupyterLab 4.6.6 (``@jupyterlab/terminal-extension``): the ``terminal:create-new`` command starts a terminal through
+the server's ``/api/terminals`` (jupyter_server_terminals 0.5.4; a relative ``cwd`` is taken from the server's
+root) and adds a ``MainAreaWidget`` whose ``content`` is a ``Terminal`` holding an xterm.js ``Terminal`` in ``_term``
+(read here: its buffer holds the text whichever renderer draws it). The shell is ``$SHELL -l`` (a login shell when the
+server's output is not a terminal, as here): ``PATH`` is the login shell's, so a program of the course's venv is
+named by its path. The terminal's environment is the server's (``COURSE_HOME`` among it).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from lab_server import LabServer
+
+OPEN_JS = """async (cwd) => {
+  const main = await window.jupyterapp.commands.execute('terminal:create-new', cwd ? {cwd} : {});
+  await main.content.ready;
+  window.courseTerminals = window.courseTerminals || {};
+  window.courseTerminals[main.id] = main;
+  return [main.id, main.content.session.name];
+}"""
+
+# The terminal's text, from xterm's buffer: its scrollback and screen, wrapped lines joined.
+TEXT_JS = """(id) => {
+  const main = (window.courseTerminals || {})[id];
+  if (!main || main.isDisposed) return null;
+  const buffer = main.content._term.buffer.active;
+  const lines = [];
+  for (let i = 0; i < buffer.length; i++) {
+    const line = buffer.getLine(i);
+    if (!line) continue;
+    const text = line.translateToString(true);
+    if (line.isWrapped && lines.length) lines[lines.length - 1] += text; else lines.push(text);
+  }
+  return lines.join('\\n');
+}"""
+
+FOCUS_JS = """(id) => {
+  const main = window.courseTerminals[id];
+  window.jupyterapp.shell.activateById(id);
+  main.content._term.focus();
+  return document.activeElement && document.activeElement.classList.contains('xterm-helper-textarea');
+}"""
+
+
+class LabTerminal:
+    """One terminal in the JupyterLab page `page` (served by `lab`)."""
+
+    def __init__(self, page: Any, lab: LabServer) -> None:
+        self.page, self.lab = page, lab
+        self.id = ""
+        self.name = ""  # the server's name for it (GET /api/terminals)
+        self.typed: list[str] = []
+
+    # --- life cycle ------------------------------------------------------------------------------------------
+
+    def open(self, cwd: str = "", timeout: float = 30.0) -> LabTerminal:
+        """Open a terminal in folder `cwd` (relative to Jupyter's root; "" is the root), as the Launcher's Terminal
+        tile does with the file browser in that folder; wait for the shell's first prompt."""
+        self.id, self.name = self.page.evaluate(OPEN_JS, cwd)
+        self.wait_for(lambda text: bool(text.strip()), timeout, "the shell's first prompt")
+        return self
+
+    def close(self, timeout: float = 20.0) -> None:
+        """Type ``exit``: the shell ends, JupyterLab closes the tab (closeOnExit) and the server forgets it. A shell
+        that does not end (something still holds the terminal) is shut down as Running Terminals > Shut Down does."""
+        if not self.id:
+            return
+        if self.alive():
+            try:
+                self.type_line("exit")
+            except Exception:  # noqa: BLE001 - the page is gone; the server is asked below
+                pass
+        deadline = time.monotonic() + timeout
+        while self.name in self.server_terminals() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if self.name in self.server_terminals():
+            self.lab.api("DELETE", f"/api/terminals/{self.name}")
+        self.page.evaluate(
+            "(id) => { const m = (window.courseTerminals || {})[id]; if (m && !m.isDisposed) m.dispose();"
+            " if (window.courseTerminals) delete window.courseTerminals[id]; }",
+            self.id,
+        )
+
+    def alive(self) -> bool:
+        return self.page.evaluate(TEXT_JS, self.id) is not None and self.name in self.server_terminals()
+
+    def server_terminals(self) -> list[str]:
+        """The names of the terminals the server runs (its REST API)."""
+        return [t["name"] for t in self.lab.api("GET", "/api/terminals")]
+
+    # --- the keyboard --------------------------------------------------------------------------------------
+
+    def focus(self) -> None:
+        if not self.page.evaluate(FOCUS_JS, self.id):
+            raise AssertionError("the terminal did not take the keyboard focus")
+
+    def type_line(self, line: str) -> None:
+        """Type `line` with the keyboard, then Enter."""
+        self.focus()
+        self.page.keyboard.type(line)
+        self.page.keyboard.press("Enter")
+        self.typed.append(line)
+
+    def type_lines(self, lines: list[str], settle: float = 0.0) -> None:
+        for line in lines:
+            self.type_line(line)
+            if settle:
+                self.page.wait_for_timeout(settle * 1000)
+
+    def interrupt(self) -> None:
+        """Ctrl+C (with nothing selected, xterm sends it to the program: SIGINT from the terminal)."""
+        self.focus()
+        self.page.evaluate("(id) => window.courseTerminals[id].content._term.clearSelection()", self.id)
+        self.page.keyboard.press("Control+c")
+        self.typed.append("^C")
+
+    # --- the screen ----------------------------------------------------------------------------------------
+
+    def text(self) -> str:
+        return self.page.evaluate(TEXT_JS, self.id) or ""
+
+    def wait_for(self, expected: Any, timeout: float = 30.0, what: str = "") -> str:
+        """Wait until the terminal's text has `expected` (a string, a compiled regex, or a predicate on the text);
+        returns the text. Fails with the text shown."""
+        if isinstance(expected, str):
+            found = lambda text: expected in text  # noqa: E731
+        elif isinstance(expected, re.Pattern):
+            found = lambda text: expected.search(text) is not None  # noqa: E731
+        else:
+            found = expected
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.text()
+            if found(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the terminal did not show {what or expected!r} within {timeout:.0f} s; typed: {self.typed}; "
+                    f"it shows:\n{text[-3000:]}"
+                )
+            self.page.wait_for_timeout(200)
+
+    def run(self, line: str, timeout: float = 30.0) -> str:
+        """Type `line`, then wait until the shell is back at its prompt; returns what `line` printed. (A marker echoed
+        after it shows the shell has finished: ``echo`` of an arithmetic expansion, whose result is not typed.)"""
+        self.type_line(line)
+        number = len(self.typed) + 1000
+        self.type_line(f"echo course-done-$(({number}+1))")
+        text = self.wait_for(f"course-done-{number + 1}", timeout, f"{line!r} finished")
+        return text.split(line, 1)[-1].split(f"echo course-done-$(({number}+1))", 1)[0]
