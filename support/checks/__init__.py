@@ -30,6 +30,7 @@ NOTEBOOKS: dict[str, str] = {  # the check module -> the notebook whose exercise
     "results": "08_results_and_progress",
     "production": "09_production_patterns",
     "operations": "09_production_patterns",  # 09's operations sections: cron, stopping workers, watching
+    "capstone": "11_capstone",
 }
 
 
