@@ -1,92 +1,219 @@
-"""Exercises of ``04_dashboard``: read a count from a dashboard snapshot; requeue a failed job yourself."""
+"""Exercises of ``04_dashboard``: mount rq-dashboard inside Work-It at ``/rq`` (its routes file); summarise one
+queue's registries from RQ's API; requeue a failed job yourself."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import redis
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.results import Result
 
-from ..exercises import Exercise, Incorrect, call, describe, require_function
-from ..rq_helpers import job_watch, queues, recovery
+from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, is_placeholder, require_function
+from ..rq_helpers import holds, job_watch, queues, recovery
 from ..rq_helpers.failed_jobs import requeue_failed
-from ..rq_helpers.snapshot import snapshot
-from ..services import inbox
+from ..services import app, inbox, redis_server, state
+from ..workit import routes_loader
+from ._dashboard_mount import verify_mounted
 
-# --- Exercise 1: count the failed jobs -------------------------------------------------------------------------
+# --- Exercise 1: mount rq-dashboard inside Work-It ----------------------------------------------------------
 
+ROUTES_FILE = "routes.py"
+REFERENCE_ROUTES = "routes_reference.py"  # written beside the learner's file by use()
 
-def count_failed_reference(snap: dict[str, Any]) -> int:
-    """The reference answer of Exercise 1: add up the failed column of every queue."""
-    return sum(row["failed"] for row in snap["queues"].values())
-
-
-def _row(failed: int) -> dict[str, int]:
-    return {"queued": 1, "started": 0, "finished": 4, "failed": failed, "scheduled": 0, "deferred": 0}
-
-
-# A snapshot with failed jobs in two queues (not only in mailers, as in the notebook), to catch a one-queue answer.
-SPREAD_SNAPSHOT: dict[str, Any] = {
-    "queues": {"urgent": _row(2), "mailers": _row(0), "default": _row(3)},
-    "workers": [],
-    "failed": [
-        {
-            "id": f"job-{n}",
-            "queue": q,
-            "func": "support.jobs.send_gif_email",
-            "description": "",
-            "error": "ConnectionError: the mail server did not answer",
-        }
-        for n, q in enumerate(["urgent"] * 2 + ["default"] * 3)
-    ],
-}
+REFERENCE_DRAW = """\
+def draw(app):
+    app.config["RQ_DASHBOARD_REDIS_URL"] = app.config["REDIS_URL"]
+    rq_dashboard.web.setup_rq_connection(app)
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix="/rq")
+"""
 
 
-def _check_count_failed(fn: Any) -> str:
-    require_function(fn, "count_failed", ("snapshot",))
-    snap = snapshot()
-    real = count_failed_reference(snap)  # the same moment as the snapshot: a job failing meanwhile changes neither
-    got = call(fn, snap)
-    if not isinstance(got, int) or isinstance(got, bool):
-        raise Incorrect(f"count_failed(snapshot) returned {describe(got)}; it should return a whole number.")
-    if got != real:
-        finished = sum(row["finished"] for row in snap["queues"].values())
-        hint = " That is the finished count: look at the failed column." if got == finished and real != finished else ""
-        raise Incorrect(
-            f"For a snapshot taken just now, count_failed returned {got}, but the failed-job registries "
-            f"in Redis hold {real} job{'s' if real != 1 else ''}.{hint}"
-        )
-    spread = call(fn, SPREAD_SNAPSHOT)
-    if spread != 5 and spread == call(fn, {**SPREAD_SNAPSHOT, "queues": {"mailers": _row(7)}}):
-        raise Incorrect(
-            f"count_failed returned {describe(spread)} for a made-up snapshot with 5 failed jobs, and "
-            "again for one with 7: count the snapshot it is given (its argument), not a fresh one."
-        )
-    if spread != 5:
-        raise Incorrect(
-            f"For a snapshot with 2 failed jobs in urgent and 3 in default, count_failed returned "
-            f"{describe(spread)}, not 5: count the failed column of every queue in snap['queues'], "
-            "not only mailers."
-        )
-    return f"{got} failed job{'s' if got != 1 else ''} right now, as the registries in Redis say."
+def _check_mount(path: Any) -> str:
+    path = Path(ROUTES_FILE if is_placeholder(path) else path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise Incorrect(f"There is no file {path.name} yet: run the cell that writes it first.") from None
+    if re.search(r"(?<![\w])____(?![\w])", source):
+        raise NotAttempted(f"{path.name} still has a ____ in it: fill in draw(app), then run its cell again.")
+    service = app.status()
+    if service is None:
+        raise Incorrect("Work-It is not running: run the notebook's first cell, then this one again.")
+    routes_loader.use(path)  # Work-It draws this file from its next request on
+    return verify_mounted(service.url)
 
 
-ex_count_failed = Exercise(
+class RoutesExercise(Exercise):
+    """Exercise 1. ``check("routes.py")`` has Work-It draw the file and asks it over HTTP; ``use(...)`` gives the
+    routes file Work-It draws from then on: yours when it checks as correct, else a reference written beside it."""
+
+    def accept(self, value: Any) -> Path:
+        result = self.check(value)
+        if not result.correct:
+            raise Incorrect(result.message)
+        return Path(value)
+
+
+def write_reference_routes(path: Any = ROUTES_FILE) -> Path:
+    """The fallback of Exercise 1: a routes file that mounts rq-dashboard at /rq, beside the learner's file, drawn
+    by Work-It from now on."""
+    folder = Path(ROUTES_FILE if is_placeholder(path) else path).resolve().parent
+    reference = folder / REFERENCE_ROUTES
+    reference.write_text(f"import rq_dashboard\n\n\n{REFERENCE_DRAW}", encoding="utf-8")
+    routes_loader.use(reference)
+    return reference
+
+
+ex_mount = RoutesExercise(
     "Exercise 1",
-    _check_count_failed,
-    title="How many jobs failed?",
+    _check_mount,
+    title="Mount rq-dashboard in Work-It at /rq",
     hints=[
-        "A snapshot is plain data: snap['queues'] maps each queue's name to a row of counts.",
-        "Add up row['failed'] over snap['queues'].values() (sum() does it in one line).",
+        "rq-dashboard's README, 'Integrating the dashboard in your Flask app': set the app's config, call "
+        "rq_dashboard.web.setup_rq_connection(app), then "
+        "app.register_blueprint(rq_dashboard.blueprint, url_prefix=...).",
+        "The course's Redis is app.config['REDIS_URL']; rq-dashboard reads its Redis from "
+        "app.config['RQ_DASHBOARD_REDIS_URL'].",
     ],
-    solution='def count_failed(snap):\n    return sum(row["failed"] for row in snap["queues"].values())',
-    reference=count_failed_reference,
+    solution=REFERENCE_DRAW,
+    fallback=write_reference_routes,
+    fallback_note="Using a reference routes file (routes_reference.py) for Exercise 1 so you can go on.",
 )
 
 
-# --- Exercise 2: requeue the failed job ------------------------------------------------------------------------
+# --- Exercise 2: one queue's summary ---------------------------------------------------------------------------
+
+STATES: tuple[str, ...] = ("queued", "started", "finished", "failed", "deferred", "scheduled")
+# How many jobs the check puts in each state: all different, so that two swapped counts never look right.
+FILLED: dict[str, int] = {"started": 1, "failed": 2, "finished": 3, "queued": 4, "scheduled": 5, "deferred": 6}
+CHECK_QUEUE = "summary-check"
+
+
+def summary_reference(queue: Queue) -> dict[str, int]:
+    """The reference answer of Exercise 2: the queue's length and the size of each of its registries."""
+    return {
+        "queued": queue.count,
+        "started": queue.started_job_registry.count,
+        "finished": queue.finished_job_registry.count,
+        "failed": queue.failed_job_registry.count,
+        "deferred": queue.deferred_job_registry.count,
+        "scheduled": queue.scheduled_job_registry.count,
+    }
+
+
+def _emptied(q: Queue) -> None:
+    queues.empty(q)
+    q.delete(delete_jobs=True)
+
+
+def _rq_worker(queue_name: str) -> subprocess.Popen:
+    """RQ's own worker (``rq worker``, a SimpleWorker, no scheduler) on `queue_name`, the Redis URL in its
+    environment (never on its command line)."""
+    env = {**os.environ, "RQ_REDIS_URL": redis_server.client_url(redis_server.start())}
+    argv = [sys.executable, "-m", "rq.cli", "worker", "-w", "rq.worker.SimpleWorker", queue_name]
+    return subprocess.Popen(argv, cwd=state.REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def filled_queue(name: str = CHECK_QUEUE) -> Iterator[Queue]:
+    """A queue of its own with real jobs in each state (``FILLED``): finished and failed ones a worker ran, one it
+    is running (held in its slow step), queued ones behind it, deferred ones waiting for it, scheduled ones an hour
+    away. Everything goes when the block ends: the held job is let go, the worker stopped, the queue emptied."""
+    conn = queues.connection()
+    q = Queue(name, connection=conn)
+    _emptied(q)
+    marker = f"summary-{uuid.uuid4().hex[:12]}"
+    for _ in range(FILLED["finished"]):
+        q.enqueue("support.ops_jobs.work_for", 0)
+    for _ in range(FILLED["failed"]):
+        q.enqueue("support.ops_jobs.work_for", 0, fail=True)
+    running = q.enqueue("support.ops_jobs.hold", marker, after=0)
+    worker = _rq_worker(name)
+    try:
+        if not holds.wait_until_reached(conn, marker, timeout=15):
+            raise RuntimeError("the check's worker did not start its job within 15 s")
+        for _ in range(FILLED["queued"]):
+            q.enqueue("support.ops_jobs.work_for", 0)
+        for _ in range(FILLED["deferred"]):
+            q.enqueue("support.ops_jobs.work_for", 0, depends_on=running)
+        for _ in range(FILLED["scheduled"]):
+            q.enqueue_in(timedelta(hours=1), "support.ops_jobs.work_for", 0)
+        yield q
+    finally:
+        holds.go(conn, marker)
+        worker.terminate()  # SIGTERM: RQ's warm shutdown, after the job it runs
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        _emptied(q)
+
+
+def _check_summary(fn: Any) -> str:
+    require_function(fn, "summary", ("queue",))
+    with filled_queue() as q:
+        expected = summary_reference(q)
+        got = call(fn, q)
+        mailers = summary_reference(queues.queue("mailers"))
+    if not isinstance(got, dict):
+        raise Incorrect(f"summary(queue) returned {describe(got)}; it should return a dict of counts.")
+    missing = [s for s in STATES if s not in got]
+    if missing:
+        raise Incorrect(f"summary(queue) has no {', '.join(repr(m) for m in missing)}: give all six states {STATES}.")
+    extra = sorted(set(got) - set(STATES), key=str)
+    if extra:
+        raise Incorrect(f"summary(queue) has keys beyond the six states: {', '.join(map(repr, extra))}.")
+    for column in STATES:
+        value = got[column]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Incorrect(f"summary(queue)['{column}'] is {describe(value)}: it should be a count (an int).")
+    if got != expected and got == mailers:
+        raise Incorrect(
+            f"summary returned the counts of mailers for the queue {q.name!r}: summarise the queue it is given."
+        )
+    wrong = [s for s in STATES if got[s] != expected[s]]
+    if wrong:
+        shown = "; ".join(f"{s}: {got[s]}, Redis holds {expected[s]}" for s in wrong)
+        raise Incorrect(f"For a queue the check filled with jobs in every state, summary(queue) was wrong for {shown}.")
+    return f"Right for a queue holding jobs in every state: {got}."
+
+
+ex_summary = Exercise(
+    "Exercise 2",
+    _check_summary,
+    title="Summarise a queue",
+    hints=[
+        "queue.count is how many jobs wait in the queue; each other state has a registry: "
+        "queue.started_job_registry, queue.finished_job_registry, ...",
+        "A registry's count (or len(registry)) is how many jobs it holds.",
+    ],
+    solution="def summary(queue):\n"
+    "    return {\n"
+    '        "queued": queue.count,\n'
+    '        "started": queue.started_job_registry.count,\n'
+    '        "finished": queue.finished_job_registry.count,\n'
+    '        "failed": queue.failed_job_registry.count,\n'
+    '        "deferred": queue.deferred_job_registry.count,\n'
+    '        "scheduled": queue.scheduled_job_registry.count,\n'
+    "    }",
+    reference=summary_reference,
+)
+
+
+# --- Exercise 3: requeue the failed job ------------------------------------------------------------------------
 
 
 def _job_from(value: Any, conn: redis.Redis) -> Job:
@@ -154,16 +281,16 @@ def _check_requeued(value: Any, timeout: float = 10.0) -> str:
 
 
 def requeue_for_the_learner(failed_job: Job | None = None) -> Job:
-    """The fallback of Exercise 2: requeue `failed_job` (unless something did already) and return it."""
+    """The fallback of Exercise 3: requeue `failed_job` (unless something did already) and return it."""
     if failed_job is None:
-        raise ValueError("Exercise 2: pass the failed job, so the reference can requeue it for you")
+        raise ValueError("Exercise 3: pass the failed job, so the reference can requeue it for you")
     conn = queues.connection()
     job = Job.fetch(failed_job.id, connection=conn)
     return requeue_failed(job.id, conn) if _in_failed_registry(job, conn) else job
 
 
 ex_requeue = Exercise(
-    "Exercise 2",
+    "Exercise 3",
     _check_requeued,
     title="Requeue the failed job yourself",
     hints=[
@@ -174,7 +301,7 @@ ex_requeue = Exercise(
     solution="requeued = dashboard.requeue_failed(down_job.id)\n"
     "# or: requeued = mailers.failed_job_registry.requeue(down_job.id)",
     fallback=requeue_for_the_learner,
-    fallback_note="Using the reference solution for Exercise 2: the failed job was requeued for you.",
+    fallback_note="Using the reference solution for Exercise 3: the failed job was requeued for you.",
 )
 
-__all__ = ["ex_count_failed", "ex_requeue", "count_failed_reference"]
+__all__ = ["ex_mount", "ex_requeue", "ex_summary", "summary_reference"]

@@ -7,6 +7,9 @@ counts from the next submission on, without a restart; while nothing changed, th
 What ``create`` returns says what happened: a queued job (what ``perform_later`` returns) means a worker will send
 the email; anything else means it was sent in the request.
 
+Work-It's routes file (``support.workit.routes_loader``, notebook 04) is reloaded the same way, with
+``folder_stamp``, ``forget_neighbours`` and ``where``.
+
 A file that does not load, or a ``create`` that raises, becomes a ``ControllerError`` whose message names the file,
 the error and its line: the app shows it on the page, and keeps running.
 """
@@ -37,7 +40,7 @@ class ControllerError(RuntimeError):
     """The controller file could not be loaded, or its ``create`` raised; the message says where."""
 
 
-def _where(exc: BaseException, path: Path) -> str:
+def where(exc: BaseException, path: Path) -> str:
     """' (line N)' for the deepest frame of the controller file in `exc`'s traceback, or ''."""
     if isinstance(exc, SyntaxError) and exc.filename == str(path):
         return f" (line {exc.lineno})"
@@ -45,7 +48,7 @@ def _where(exc: BaseException, path: Path) -> str:
     return f" (line {lines[-1]})" if lines else ""
 
 
-def _forget_neighbours(folder: Path) -> None:
+def forget_neighbours(folder: Path) -> None:
     """Drop the modules imported from `folder` (the learner's job modules), so that they are imported afresh."""
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None)
@@ -53,7 +56,7 @@ def _forget_neighbours(folder: Path) -> None:
             del sys.modules[name]
 
 
-def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+def folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when a Python file in `folder` is edited, added or removed: each one's name, time and size."""
     found = []
     for path in sorted(folder.glob("*.py")):
@@ -77,12 +80,12 @@ def load(path: str | Path) -> ModuleType:
     folder = str(path.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    stamp = _stamp(path.parent)
+    stamp = folder_stamp(path.parent)
     known = _loaded.get(path)
     if known is not None and known[0] == stamp:
         return known[1]
     _loaded.pop(path, None)
-    _forget_neighbours(path.parent)
+    forget_neighbours(path.parent)
     spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -91,7 +94,7 @@ def load(path: str | Path) -> ModuleType:
     except Exception as exc:  # noqa: BLE001 -- any error in the learner's file is reported, never raised further
         said = exc.msg if isinstance(exc, SyntaxError) else exc
         raise ControllerError(
-            f"{path.name} could not be loaded: {type(exc).__name__}: {said}{_where(exc, path)}"
+            f"{path.name} could not be loaded: {type(exc).__name__}: {said}{where(exc, path)}"
         ) from exc
     if not callable(getattr(module, "create", None)):
         raise ControllerError(f"{path.name} has no create(email, thought) function")
@@ -106,7 +109,7 @@ def create(path: str | Path, email: str, thought: str) -> Any:
         return module.create(email, thought)
     except Exception as exc:  # noqa: BLE001 -- reported on the page; the app goes on serving
         raise ControllerError(
-            f"{Path(path).name} raised {type(exc).__name__}: {exc}{_where(exc, Path(path).resolve())}"
+            f"{Path(path).name} raised {type(exc).__name__}: {exc}{where(exc, Path(path).resolve())}"
         ) from exc
 
 

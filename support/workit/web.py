@@ -11,6 +11,9 @@ slow mailer, every other user waits in line behind them, which a threaded server
   the job's status and shows its progress, result or failure.
 - ``controller`` delivery hands the submission to the learner's controller file (``support.workit.controller``):
   whatever its ``create(email, thought)`` does, inline or ``perform_later``, is what the app does.
+- the learner's routes file (``support.workit.routes_loader``, notebook 04) adds what its ``draw(app)`` registers,
+  such as rq-dashboard's blueprint at ``/rq``; ``app.config["REDIS_URL"]`` is the course's Redis (with its
+  password) when it runs, for the routes to point rq-dashboard at.
 
 Its pages use relative links only, and it runs behind ``support.services.guard`` (the learner's token; Jupyter's
 proxy prefix), so it works at ``http://127.0.0.1:PORT/`` and at ``{base_url}proxy/127.0.0.1:PORT/`` alike.
@@ -32,7 +35,7 @@ from ..services import guard, processes
 from ..services.app import DELIVERIES, PREFERRED_PORT
 from ..services.ports import HOST
 from . import controller as controllers
-from . import exports, mailer
+from . import exports, mailer, routes_loader
 from .validation import MAX_THOUGHT, ValidationError, validate
 
 QUEUE = "mailers"
@@ -109,6 +112,14 @@ def _wants_json() -> bool:
 # --- the app -----------------------------------------------------------------------------------------------------
 
 
+def _redis_url() -> str:
+    """The course's Redis, with its password, or "" when it is not running (inline delivery needs none)."""
+    from ..services import redis_server
+
+    service = redis_server.status()
+    return redis_server.client_url(service) if service is not None else ""
+
+
 class QueueUnavailable(RuntimeError):
     """The job could not be queued: Redis did not answer."""
 
@@ -163,6 +174,7 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
         raise ValueError("a controller file goes with delivery='controller', and only with it")
     delay = float(delay)
     app = Flask("work-it")
+    app.config["REDIS_URL"] = _redis_url()
     enqueuer = _Enqueuer()
     app.extensions["work-it-enqueuer"] = enqueuer
 
@@ -199,8 +211,19 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
 
     @app.get("/health")
     def health() -> Response:
+        from flask import current_app
+
         return jsonify(
-            {"ok": True, "app": "work-it", "delivery": delivery, "delay": delay, "controller": controller or ""}
+            {
+                "ok": True,
+                "app": "work-it",
+                "delivery": delivery,
+                "delay": delay,
+                "controller": controller or "",
+                "routes_file": current_app.config.get(routes_loader.FILE_KEY, ""),
+                "routes_error": current_app.config.get(routes_loader.ERROR_KEY, ""),
+                "blueprints": routes_loader.mounts(current_app),
+            }
         )
 
     @app.post("/mailers")
@@ -247,13 +270,14 @@ def serve(port: int, delivery: str, delay: float, controller: str | None = None)
             pass  # the app logs one line per request itself, with its duration
 
     os.environ["WORKIT_DELAY"] = repr(delay)  # the mailer's delay when a controller calls deliver() without one
-    app = create_app(delivery, delay, controller)
+    routed = routes_loader.RoutedApp(lambda: create_app(delivery, delay, controller))  # + the learner's routes
+    app = routed.current()
     if delivery == "background":  # connect now, so that the first POST is as fast as the others
         try:
             app.extensions["work-it-enqueuer"].queue().connection.ping()
         except Exception as exc:  # noqa: BLE001 -- not fatal: each POST will say what is wrong
             log.warning("Redis is not reachable yet: %s", exc)
-    server = make_server(HOST, port, guard.protect(app), threaded=False, processes=1, request_handler=OneLineHandler)
+    server = make_server(HOST, port, guard.protect(routed), threaded=False, processes=1, request_handler=OneLineHandler)
     log.info("Work-It listening on http://%s:%d (delivery: %s, delay %g s)", HOST, port, delivery, delay)
     server.serve_forever()
 
