@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from support import jobs
-from support.checks.dashboard import ex_count_failed
+from support.checks.dashboard import ex_summary
 from support.checks.failures import ex_send_once
 from support.checks.redis_basics import ex_send, ex_take
 from support.checks.results import ex_report, ex_status
@@ -29,7 +29,7 @@ CASES = [
     (ex_wall_time, "wall_time", lambda: {"math": math}),
     (ex_send, "send", dict),
     (ex_take, "take", dict),
-    (ex_count_failed, "count_failed", dict),
+    (ex_summary, "summary", dict),
     (ex_send_once, "send_once", lambda: {"r": queues.connection(), "jobs": jobs}),
     (ex_report, "report", dict),
     (ex_status, "export_status", dict),
