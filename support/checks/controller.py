@@ -1,4 +1,4 @@
-"""Exercise 4 of notebook 03_jobs: the Work-It app's controller queues the learner's job (the Rails lesson's step 7).
+"""Exercise 5 of notebook 03_jobs: the Work-It app's controller queues the learner's job (the Rails lesson's step 7).
 
 The learner changes one line of ``mailers_controller.py`` (the counterpart of ``MailersController#create``) from
 sending the email inside the request to ``GifSenderJob.perform_later(email, thought)``. The check runs that file in
@@ -90,7 +90,7 @@ def _check_controller(path: Any) -> str:
 
 
 class ControllerExercise(Exercise):
-    """Exercise 4. ``check("mailers_controller.py")`` runs the file in the real app; ``use(...)`` gives the controller
+    """Exercise 5. ``check("mailers_controller.py")`` runs the file in the real app; ``use(...)`` gives the controller
     file for the app to run from then on: yours when it checks as correct, else a reference written beside it."""
 
     def accept(self, value: Any) -> Path:
@@ -101,7 +101,7 @@ class ControllerExercise(Exercise):
 
 
 def write_reference_controller(path: Any = CONTROLLER_FILE) -> Path:
-    """The fallback of Exercise 4: a controller that queues the job, beside the learner's file. It uses the
+    """The fallback of Exercise 5: a controller that queues the job, beside the learner's file. It uses the
     learner's GifSenderJob when Exercise 1 passes, else the reference class."""
     from ..workit.controller import TEMPLATE
 
@@ -120,7 +120,7 @@ def write_reference_controller(path: Any = CONTROLLER_FILE) -> Path:
 
 
 ex_controller = ControllerExercise(
-    "Exercise 4",
+    "Exercise 5",
     _check_controller,
     title="Queue the email from the controller",
     hints=[
@@ -130,5 +130,5 @@ ex_controller = ControllerExercise(
     ],
     solution="    return GifSenderJob.perform_later(email, thought)",
     fallback=write_reference_controller,
-    fallback_note="Using a reference controller (mailers_controller_reference.py) for Exercise 4 so you can go on.",
+    fallback_note="Using a reference controller (mailers_controller_reference.py) for Exercise 5 so you can go on.",
 )

@@ -1,7 +1,9 @@
-"""The exercises of notebook 03_jobs: write the job, route a job to the urgent queue, send an email through a worker.
+"""The exercises of notebook 03_jobs: write the job, route a job to the urgent queue, start the worker in a terminal,
+send an email through a worker.
 
 Each check looks at what really happened: the module file is imported afresh and its class inspected (that check,
-Exercise 1's, is in ``_jobs_job_file``); the job is read back from Redis (its queue, its status, the worker that ran
+Exercise 1's, is in ``_jobs_job_file``); the worker is looked for in Redis and the process table (Exercise 3:
+``_jobs_terminal_worker``); the job is read back from Redis (its queue, its status, the worker that ran
 it); the email is looked for in the mail catcher.
 
 The reference solutions live here too, as classes a worker can import (``support.checks.jobs:GifSenderJob``): when
@@ -20,10 +22,12 @@ from rq.job import Job
 
 from ..active_job import ActiveJob, ConfiguredJob
 from ..exercises import Exercise, Incorrect, NotAttempted, describe, is_placeholder, load_module_from
+from ..lessons import terminal_worker
 from ..rq_helpers import job_watch, queues, recovery
 from ..services import inbox
 from ..workit.mailer import deliver
 from ._jobs_job_file import check_job_file
+from ._jobs_terminal_worker import TerminalWorkerExercise, check_terminal_worker, worker_in_a_second_kernel
 
 PERFORM_JOB = "support.active_job.perform_job"
 # --- the reference solutions ---------------------------------------------------------------------------------
@@ -175,7 +179,30 @@ ex_route_urgent = Exercise(
 )
 
 
-# --- Exercise 3: perform_later, and the worker sends the email -----------------------------------------------
+# --- Exercise 3: the worker, started in a terminal with rq worker -------------------------------------------
+
+
+ex_start_worker = TerminalWorkerExercise(
+    "Exercise 3",
+    check_terminal_worker,
+    title="Start the worker in a terminal",
+    hints=[
+        "Open a terminal in the folder of this notebook (File > New > Terminal, with this folder open in the file "
+        "browser); the worker imports worker_settings.py and your job modules from the folder it starts in.",
+        "rq worker takes the queues as arguments, most urgent first; -c names the settings module (without .py); "
+        "--with-scheduler starts its scheduler.",
+    ],
+    solution=terminal_worker.COMMAND,
+    fallback=worker_in_a_second_kernel,
+    fallback_note=(
+        "Using a reference worker: no worker from a terminal registered, so this notebook starts the same worker "
+        "(urgent > mailers > default, with its scheduler) in a second kernel. Its log shows wherever a cell shows "
+        "worker.log."
+    ),
+)
+
+
+# --- Exercise 4: perform_later, and the worker sends the email -----------------------------------------------
 
 
 def _received_after(message: inbox.Message, moment: datetime | None) -> bool:
@@ -195,7 +222,7 @@ def _wait_until_done(job: Job, timeout: float) -> str:
 
 
 class SendLaterExercise(Exercise):
-    """Exercise 3: queue a GifSenderJob; the check waits for a worker to run it and for its email to arrive.
+    """Exercise 4: queue a GifSenderJob; the check waits for a worker to run it and for its email to arrive.
 
     ``use(job)`` only needs a queued GifSenderJob job to go on with (it does not wait): your job when it is one,
     else a reference job queued now. The full check, which waits, runs later with ``check(job)``.
@@ -223,7 +250,7 @@ class SendLaterExercise(Exercise):
         if status == "queued":
             raise Incorrect(
                 f"Your job is still waiting in the {job.origin!r} queue after {self.wait_seconds:g} s: "
-                "no worker took it. Start the worker (section 4), then run this check again."
+                "no worker took it. Start the worker (Exercise 3), then run this check again."
             )
         if status == "started":
             raise Incorrect(
@@ -257,7 +284,7 @@ class SendLaterExercise(Exercise):
 
 
 ex_send_later = SendLaterExercise(
-    "Exercise 3",
+    "Exercise 4",
     title="Queue the email and let the worker send it",
     hints=[
         "The method that writes the job into Redis and returns at once is perform_later.",

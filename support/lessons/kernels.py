@@ -25,11 +25,13 @@ def start_worker_kernel(
     simple: bool = False,
     with_scheduler: bool = True,
     timeout: float = 30.0,
+    log_title: str = "Worker log (second kernel)",
 ) -> WorkerKernel:
     """Start a worker in a second kernel, or return the one this process already runs with the same settings.
 
     Made for a notebook cell that may run twice: it never leaves two workers behind. A worker kernel that an
     earlier call started with other settings, or that has stopped, is stopped (cleaned up) and replaced.
+    `log_title` heads its log widget.
     """
     global _current
     old = _current
@@ -38,7 +40,8 @@ def start_worker_kernel(
             return old
         _current = None
         old.stop()
-    _current = WorkerKernel(queue_names, cwd=cwd, simple=simple, with_scheduler=with_scheduler).start(timeout)
+    kernel = WorkerKernel(queue_names, cwd=cwd, simple=simple, with_scheduler=with_scheduler, log_title=log_title)
+    _current = kernel.start(timeout)
     return _current
 
 

@@ -43,12 +43,13 @@ class WorkerKernel:
         cwd: str | Path | None = None,
         simple: bool = False,
         with_scheduler: bool = True,
+        log_title: str = "Worker log (second kernel)",
     ) -> None:
         self.queue_names = list(queue_names)
         self.cwd = Path(cwd or os.getcwd()).resolve()
         self.simple = simple
         self.with_scheduler = with_scheduler
-        self.log = LogView("Worker log (second kernel)", max_lines=24)
+        self.log = LogView(log_title, max_lines=24)
         self.name = ""
         self._km: KernelManager | None = None
         self._stop_reading = threading.Event()
