@@ -180,6 +180,33 @@ def test_the_dashboard_renders_behind_the_proxy(services: dict, lab: LabServer) 
     assert refused.status_code in (302, 403) and "Queues" not in refused.text
 
 
+def test_rq_dashboard_mounted_in_work_it_renders_behind_the_proxy(
+    services: dict, lab: LabServer, tmp_path: Path
+) -> None:
+    """04's Exercise 1: rq-dashboard's blueprint inside Work-It at /rq, its stylesheets, scripts and data under
+    Jupyter's proxy and /rq."""
+    from support.checks.dashboard import REFERENCE_DRAW
+    from support.workit import routes_loader
+
+    routes = tmp_path / "routes.py"
+    routes.write_text("import rq_dashboard\n\n\n" + REFERENCE_DRAW, encoding="utf-8")
+    routes_loader.use(routes)
+    try:
+        session, root = _through(lab, services["app"].port)
+        page = session.get(root + "rq/", timeout=30).text
+        assert "<title>RQ dashboard</title>" in page
+        prefix = f"{BASE}proxy/127.0.0.1:{services['app'].port}/rq/static/"
+        assets = re.findall(r'(?:href|src)="(/[^"]+\.(?:css|js))"', page)
+        assert assets and all(a.startswith(prefix) for a in assets), assets
+        for asset in assets:
+            assert session.get(f"http://127.0.0.1:{lab.port}{asset}", timeout=30).status_code == 200, asset
+        data = session.get(root + "rq/0/data/queues.json", timeout=30)  # what the page's script polls
+        assert data.status_code == 200 and "queues" in data.json()
+        assert _session().get(f"http://127.0.0.1:{services['app'].port}/rq/", timeout=10).status_code == 403
+    finally:
+        routes_loader.forget()
+
+
 def test_the_app_form_posts_through_the_proxy(services: dict, lab: LabServer) -> None:
     session, root = _through(lab, services["app"].port)
     form = session.get(root, timeout=30).text
