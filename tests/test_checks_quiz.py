@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.checks import quiz, quiz_after
+from support.checks import quiz, quiz_after, quiz_code
 from support.checks.quiz import QUESTIONS, q1, summary
 from support.exercises import ____
 
@@ -58,7 +58,7 @@ def test_typical_wrong_answers_name_the_misconception():
     assert "never the app's memory" in quiz_after.q16.check("a").message
 
 
-def test_the_quiz_counts_the_questions_on_08_and_09() -> None:
+def test_the_quiz_counts_the_questions_on_08_09_and_10() -> None:
     assert [q.name for q in QUESTIONS] == [f"Question {n}" for n in range(1, 17)]
     assert QUESTIONS[11:] == quiz_after.QUESTIONS
 
@@ -96,15 +96,20 @@ def test_widget_shows_the_question_and_checks_like_code():
 def test_summary_counts_the_last_answers():
     for question in QUESTIONS:
         question.check(____)
-    assert summary() == f"Correct: 0 of {len(QUESTIONS)}; not answered yet: {len(QUESTIONS)}"
+    assert summary(QUESTIONS) == f"Correct: 0 of {len(QUESTIONS)}; not answered yet: {len(QUESTIONS)}"
     quiz.q2.check("b")
     quiz.q3.check("a")
-    assert summary() == (
+    assert summary(QUESTIONS) == (
         f"Correct: 1 of {len(QUESTIONS)}; to look at again: Question 3; not answered yet: {len(QUESTIONS) - 2}"
     )
     for question in QUESTIONS:
         question.check(" ".join(sorted(question.answer)))
-    assert summary() == f"Correct: {len(QUESTIONS)} of {len(QUESTIONS)}"
+    assert summary(QUESTIONS) == f"Correct: {len(QUESTIONS)} of {len(QUESTIONS)}"
+
+
+def test_the_summary_counts_the_code_questions_too() -> None:
+    assert [q.name for q in quiz.EVERY_QUESTION] == [f"Question {n}" for n in range(1, 20)]
+    assert quiz.EVERY_QUESTION[16:] == quiz_code.QUESTIONS
 
 
 # --- Letters are read one way in every question: case, spaces, commas and brackets do not matter -----------------

@@ -2,17 +2,19 @@
 
 Every question is a :class:`~support.exercises.Choice`: answer with its widget, or in code (``q1.check("b")``;
 several answers as ``q1.check("a c e")``: a ``ManyChoice``, from ``_quiz_many_choice``). A wrong pick says which
-misconception it comes from. Questions 12 to 16, on notebooks 08 and 09, live in ``support.checks.quiz_after``;
-``QUESTIONS`` and ``summary`` count all sixteen.
+misconception it comes from. Questions 12 to 16, on notebooks 08, 09 and 10, live in ``support.checks.quiz_after``;
+``QUESTIONS`` holds all sixteen. Questions 17 to 19 are code, ``support.checks.quiz_code``; ``summary`` counts all
+nineteen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..exercises import Choice
+from ..exercises import Choice, Exercise
 from ._quiz_many_choice import ManyChoice
 from .quiz_after import QUESTIONS as AFTER_THE_TUTORIAL
+from .quiz_code import QUESTIONS as CODE_QUESTIONS
 
 q1 = ManyChoice(
     "Question 1",
@@ -271,9 +273,10 @@ q11 = Choice(
 )
 
 QUESTIONS: list[Choice] = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, *AFTER_THE_TUTORIAL]
+EVERY_QUESTION: list[Exercise] = [*QUESTIONS, *CODE_QUESTIONS]
 
 
-def summary(questions: Sequence[Choice] = QUESTIONS) -> str:
+def summary(questions: Sequence[Exercise] = EVERY_QUESTION) -> str:
     """How the quiz went, from each question's last check (deterministic: safe to print)."""
     kinds = [q.last_result.kind if q.last_result is not None else "not_attempted" for q in questions]
     right, wrong = kinds.count("correct"), kinds.count("incorrect")

@@ -1,4 +1,4 @@
-"""Questions 12 to 16 of 07_check_for_understanding: after the tutorial, on notebooks 08 and 09.
+"""Questions 12 to 16 of 07_check_for_understanding: after the tutorial, on notebooks 08, 09 and 10.
 
 Like the first eleven (``support.checks.quiz``), each is a :class:`~support.exercises.Choice` whose wrong options
 say which misconception they come from. ``support.checks.quiz`` counts them in its ``QUESTIONS`` and ``summary``.
@@ -70,9 +70,9 @@ q14 = Choice(
     explanations={
         "a": "Redis knows nothing of the database's transaction: the job was queued the moment enqueue returned, and "
         "no rollback reaches it.",
-        "b": "The enqueue and the insert are two systems, and only the insert was rolled back (notebook 09). Enqueue "
-        "once the commit has happened, or insert an outbox row in the same transaction and let a relay queue it: "
-        "then a rolled-back row has no job, and a job always has its row.",
+        "b": "The enqueue and the insert are two systems, and only the insert was rolled back (notebook 09, "
+        '"Enqueue after commit"). Enqueue once the commit has happened, or insert an outbox row in the same '
+        "transaction and let a relay queue it: then a rolled-back row has no job, and a job always has its row.",
         "c": "Until the commit, other connections cannot see the row at all: a worker that is fast finds nothing "
         "either, even when the transaction commits later.",
         "d": "RQ does not know the transaction exists: a worker takes the job as soon as it is queued.",
@@ -100,7 +100,7 @@ q15 = Choice(
         "gives its work horse the default SIGTERM action, so a SIGTERM sent to every process of the service (systemd's "
         "default, KillMode=control-group) kills the job at once. Use KillMode=mixed; in a container, make the worker "
         "PID 1 (exec rq worker ...). A second SIGTERM (at least a second after the first) is a cold shutdown: RQ "
-        'kills the job itself. Notebook 09, "How a deploy should stop workers", shows it.',
+        'kills the job itself. Notebook 10, "How a deploy should stop workers", shows it.',
         "c": "Nothing makes a job hurry: the worker only stops taking new jobs and waits for this one, for 40 s more.",
         "d": "A job has no checkpoints: when it runs again, on any worker, it starts from the top.",
     },
@@ -122,7 +122,8 @@ q16 = Choice(
     explanations={
         "a": "The worker is another process: it gets only what Redis holds for the job, never the app's memory.",
         "b": "A job's arguments are a snapshot taken at enqueue time. With an id the job reads what is true when it "
-        "runs; and with an id, RQ's JSONSerializer can store the arguments instead of pickle (notebook 09).",
+        "runs; and with an id, RQ's JSONSerializer can store the arguments instead of pickle (notebook 09, "
+        '"What goes into a job").',
         "c": "The default serializer, pickle, takes almost any object. The JSON serializer would refuse it, at "
         "enqueue time.",
         "d": "pickle copies the object's attributes as they are; it knows nothing of databases.",

@@ -1,0 +1,283 @@
+"""The code questions of 07_check_for_understanding (17 to 19): the learner writes a short function, and the check
+runs it against the course's real Redis, on queues of its own that no course worker listens to.
+
+- Question 17: fix a controller that sends the email inside the request *and* queues the job (two emails).
+- Question 18: queue a job with 3 retries that back off and a 30-second timeout; the check reads back what RQ
+  stored for the job.
+- Question 19: move a queue's failed jobs back onto it when their exception is a ConnectionError; the check makes
+  real failed jobs first (``charge_card`` and ``read_order`` below, run by a real ``rq worker --burst``).
+
+Each check deletes its queues, their registries and jobs again, however it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rq import Queue
+from rq.job import Job
+
+from ..exercises import Exercise, Incorrect, call, describe, require_function
+from ..rq_helpers import queues, recovery
+from ..services import redis_server
+from ..workit import mailer
+
+SEND = "support.jobs.send_gif_email"
+_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds support/: the worker imports from it
+
+
+@contextmanager
+def _scratch_queues(*labels: str) -> Iterator[list[Queue]]:
+    """Queues named for this check alone (``quiz-<label>-<random>``), emptied and deleted afterwards."""
+    marker = uuid.uuid4().hex[:8]
+    conn = queues.connection()
+    made = [Queue(f"quiz-{label}-{marker}", connection=conn) for label in labels]
+    try:
+        yield made
+    finally:
+        for q in made:
+            queues.empty(q)
+            q.delete(delete_jobs=True)
+
+
+def _jobs_on(q: Queue) -> list[Job]:
+    return [job for job in Job.fetch_many(q.get_job_ids(), connection=q.connection) if job is not None]
+
+
+def _call_shown(job: Job) -> str:
+    args = ", ".join(map(repr, job.args))
+    return f"{job.func_name}({args})"
+
+
+# --- Question 17: a controller that sends twice ---------------------------------------------------------------
+
+PROBE = ("reader@example.com", "Two emails for one thought?")
+
+
+def _check_controller(create: Any) -> str:
+    require_function(create, "create", ("queue", "email", "thought"))
+    email, thought = PROBE
+    sent: list[tuple[Any, ...]] = []
+
+    def record(*args: Any) -> str:  # deliver, while the check runs (in its thread only): nothing goes out
+        sent.append(args)
+        return "<recorded>"
+
+    with _scratch_queues("controller") as (q,), mailer.stand_in(record):
+        returned = call(create, q, email, thought)
+        queued = _jobs_on(q)
+    if sent:
+        raise Incorrect(
+            f"Your create() sent {len(sent)} email(s) itself, inside the request: the user waits for the mail "
+            "server, and the worker sends the same email again. Send nothing in the request: only queue the job."
+        )
+    if len(queued) != 1:
+        shown = ", ".join(_call_shown(j) for j in queued) or "nothing"
+        raise Incorrect(
+            f"Your create() queued {len(queued)} job(s) ({shown}) on the queue it was given: queue exactly one job "
+            "per form, on the queue it is given."
+        )
+    (job,) = queued
+    if job.func_name != SEND or tuple(job.args) != (email, thought) or job.kwargs:
+        raise Incorrect(
+            f"Your create() queued {_call_shown(job)}{' with ' + repr(job.kwargs) if job.kwargs else ''}: queue "
+            f"send_gif_email with the email and the thought it was given, {SEND}({email!r}, {thought!r})."
+        )
+    if returned != job.id:
+        raise Incorrect(
+            f"Your create() queued the right job but returned {describe(returned)}: return the job's id (a str), "
+            "for the page to link to."
+        )
+    return f"One job queued, {_call_shown(job)}, no email sent in the request, and its id returned."
+
+
+q17 = Exercise(
+    "Question 17",
+    _check_controller,
+    title="A controller that sends twice",
+    hints=[
+        "Count the emails one form makes with this controller: one in the request, and one more from the worker.",
+        "queue.enqueue(...) returns the Job; its .id is what the page needs.",
+    ],
+    solution="""def create(queue, email, thought):
+    job = queue.enqueue(send_gif_email, email, thought)  # the worker sends it: nothing is sent here
+    return job.id""",
+)
+
+
+# --- Question 18: retries that back off, and a timeout ------------------------------------------------------------
+
+TIMEOUT = 30
+RETRIES = 3
+
+
+def _check_enqueue(send_welcome: Any) -> str:
+    require_function(send_welcome, "send_welcome", ("queue", "email"))
+    email = "new-user@example.com"
+    with _scratch_queues("retries") as (q,):
+        returned = call(send_welcome, q, email)
+        queued = _jobs_on(q)
+        if len(queued) != 1:
+            shown = ", ".join(_call_shown(j) for j in queued) or "nothing"
+            raise Incorrect(
+                f"send_welcome(queue, {email!r}) queued {len(queued)} job(s) on the queue it was given ({shown}): "
+                "queue exactly one, on that queue."
+            )
+        (job,) = queued
+        pauses = recovery.retry_intervals(job)
+    if job.func_name != SEND or tuple(job.args) != (email, "Welcome!") or job.kwargs:
+        raise Incorrect(f"It queued {_call_shown(job)}: queue {SEND}({email!r}, 'Welcome!').")
+    if len(pauses) != RETRIES:
+        raise Incorrect(
+            f"RQ stored retries_left={job.retries_left or 0} for the job: give it {RETRIES} retries, "
+            f"retry=Retry(max={RETRIES}, interval=[...])."
+        )
+    if min(pauses) <= 0 or any(later <= earlier for earlier, later in zip(pauses, pauses[1:])):
+        raise Incorrect(
+            f"RQ would wait {', '.join(f'{p} s' for p in pauses)} before the retries: that is no backoff. Each "
+            "wait must be longer than the one before, and the first more than 0 s: give Retry a list of "
+            "growing intervals, one per retry."
+        )
+    if job.timeout != TIMEOUT:
+        raise Incorrect(
+            f"RQ stored a timeout of {job.timeout} s for the job"
+            f"{' (the queue default, when enqueue is given none)' if job.timeout == Queue.DEFAULT_TIMEOUT else ''}: "
+            f"give it job_timeout={TIMEOUT}."
+        )
+    if not isinstance(returned, Job) or returned.id != job.id:
+        raise Incorrect(f"send_welcome returned {describe(returned)}: return the Job that enqueue gave you.")
+    return (
+        f"RQ stored {RETRIES} retries after waits of {', '.join(f'{p} s' for p in pauses)} and a timeout of "
+        f"{TIMEOUT} s."
+    )
+
+
+q18 = Exercise(
+    "Question 18",
+    _check_enqueue,
+    title="Retries that back off, and a timeout",
+    hints=[
+        "enqueue takes RQ's own keyword arguments besides the job's: retry=Retry(...) and job_timeout=...",
+        "Retry(max=3, interval=[a, b, c]) waits a, then b, then c seconds: make each longer than the last.",
+    ],
+    solution="""def send_welcome(queue, email):
+    return queue.enqueue(
+        send_gif_email, email, "Welcome!", retry=Retry(max=3, interval=[10, 30, 90]), job_timeout=30
+    )""",
+)
+
+
+# --- Question 19: requeue what a connection error failed ---------------------------------------------------------
+
+
+def charge_card(order_id: int) -> None:
+    """A job for Question 19's check: the payment service does not answer."""
+    raise ConnectionError(f"the payment service did not answer for order {order_id}")
+
+
+def read_order(order_id: int) -> None:
+    """A job for Question 19's check: a bug of ours, which no retry fixes."""
+    raise ValueError(f"order {order_id} has no items")
+
+
+def _fail_for_real(mine: Queue, other: Queue) -> dict[str, list[str]]:
+    """Queue the check's jobs and let a real burst worker fail them; the failed job ids, by what they raised."""
+    ids: dict[str, list[str]] = {"connection": [], "other error": [], "other queue": []}
+    for order in (1, 2):
+        ids["connection"].append(mine.enqueue(charge_card, order).id)
+    ids["other error"].append(mine.enqueue(read_order, 3).id)
+    ids["other queue"].append(other.enqueue(charge_card, 4).id)
+    done = subprocess.run(  # RQ's own CLI, as a learner starts a worker; its Redis URL in the environment
+        [
+            sys.executable,
+            "-m",
+            "rq.cli",
+            "worker",
+            "--burst",
+            "-w",
+            "rq.worker.SimpleWorker",
+            "-P",
+            _ROOT,
+            mine.name,
+            other.name,
+        ],
+        env={**os.environ, "RQ_REDIS_URL": redis_server.url()},
+        cwd=_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    failed = set(mine.failed_job_registry.get_job_ids()) | set(other.failed_job_registry.get_job_ids())
+    missing = [i for group in ids.values() for i in group if i not in failed]
+    if missing:
+        raise RuntimeError(f"the check's worker did not fail {len(missing)} of its jobs: {done.stderr[-300:]}")
+    return ids
+
+
+def _check_requeue(requeue_connection_errors: Any) -> str:
+    require_function(requeue_connection_errors, "requeue_connection_errors", ("queue",))
+    with _scratch_queues("requeue", "elsewhere") as (mine, other):
+        ids = _fail_for_real(mine, other)
+        with warnings.catch_warnings():  # job.exc_info works in rq 3.0.0 but warns that it is deprecated
+            warnings.simplefilter("ignore", DeprecationWarning)
+            returned = call(requeue_connection_errors, mine)
+        queued = set(mine.get_job_ids())
+        still_failed = set(mine.failed_job_registry.get_job_ids())
+        other_failed = set(other.failed_job_registry.get_job_ids())
+        other_queued = set(other.get_job_ids())
+    left = [i for i in ids["connection"] if i not in queued or i in still_failed]
+    if left:
+        raise Incorrect(
+            f"{len(left)} of the 2 jobs that failed with ConnectionError are not back on the queue: requeue every "
+            "failed job of the queue whose exception is a ConnectionError (the failed registry's requeue, or "
+            "job.requeue())."
+        )
+    if ids["other error"][0] not in still_failed:
+        raise Incorrect(
+            "The job that failed with ValueError left the failed registry: requeue only the jobs whose exception "
+            "is a ConnectionError. Read it in the job's latest_result().exc_string, whose last line starts "
+            "with the exception's name."
+        )
+    if ids["other queue"][0] not in other_failed or ids["other queue"][0] in other_queued:
+        raise Incorrect(
+            "A ConnectionError job of another queue was requeued too: touch only the failed jobs of the queue "
+            "your function was given (queue.failed_job_registry)."
+        )
+    if returned != len(ids["connection"]):
+        raise Incorrect(f"Your function requeued the right jobs but returned {describe(returned)}: return how many, 2.")
+    return "The 2 jobs that failed with ConnectionError are queued again; the ValueError stays failed; 2 returned."
+
+
+q19 = Exercise(
+    "Question 19",
+    _check_requeue,
+    title="Requeue what a connection error failed",
+    hints=[
+        "queue.failed_job_registry.get_job_ids() lists the failed jobs; Job.fetch(job_id, connection=queue.connection) "
+        "loads one.",
+        "job.latest_result().exc_string is the traceback as text: its last line starts with the exception's name.",
+        "queue.failed_job_registry.requeue(job) puts one back on its queue.",
+    ],
+    solution="""def requeue_connection_errors(queue):
+    registry = queue.failed_job_registry
+    count = 0
+    for job_id in registry.get_job_ids():
+        job = Job.fetch(job_id, connection=queue.connection)
+        result = job.latest_result()
+        last_line = result.exc_string.strip().splitlines()[-1] if result and result.exc_string else ""
+        if last_line.startswith("ConnectionError"):
+            registry.requeue(job)
+            count += 1
+    return count""",
+)
+
+QUESTIONS: list[Exercise] = [q17, q18, q19]
