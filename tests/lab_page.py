@@ -11,7 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lab_scripts import CELLS_JS, FIND_JS, FRAME_IMAGES_JS, READY_JS, RUN_REST_JS, RUN_UNTIL_JS, SELECT_JS, SNAPSHOT_JS
+from lab_scripts import (
+    ALL_CELLS_JS,
+    CELLS_JS,
+    FIND_JS,
+    FRAME_IMAGES_JS,
+    OUTPUT_TEXT_JS,
+    READY_JS,
+    RUN_ABOVE_JS,
+    RUN_REST_JS,
+    RUN_UNTIL_JS,
+    SELECT_JS,
+    SNAPSHOT_JS,
+)
 from lab_server import REPO, LabServer
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -156,10 +168,30 @@ class NotebookPage:
         self._start(f"Running up to {marker!r}", lambda: self.page.evaluate(RUN_UNTIL_JS, [self.path, marker]))
         return self._watch(timeout, on_tick, tick, upto=self.upto)
 
+    def run_before(
+        self, index: int, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None, tick: float = 0.25
+    ) -> dict[str, Any]:
+        """Clear the stored outputs, then run every cell above the cell at `index` (0-based, markdown included: Run
+        All Above Selected Cell), and wait until they have run. ``run_rest`` goes on from the cell at `index`."""
+        self.clear_outputs()
+        self.upto = sum(cell["type"] == "code" for cell in self.all_cells()[:index])
+        if self.upto:
+            self._start("Run All Above", lambda: self.page.evaluate(RUN_ABOVE_JS, [self.path, index]))
+        return self._watch(timeout, on_tick, tick, upto=self.upto)
+
+    def all_cells(self) -> list[dict[str, Any]]:
+        """Every cell, markdown included: ``{"index", "type", "source"}``."""
+        return self.page.evaluate(ALL_CELLS_JS, self.path)
+
+    def output_text(self, index: int) -> str:
+        """What the cell at `index` (0-based, markdown included) shows in its output area."""
+        return self.page.evaluate(OUTPUT_TEXT_JS, [self.path, index]) or ""
+
     def run_rest(
         self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None, tick: float = 0.25
     ) -> dict[str, Any]:
-        """After ``run_until``: run the cells below it (Run Selected Cell and All Below, from the next cell)."""
+        """After ``run_until`` or ``run_before``: run the cells below what ran (Run Selected Cell and All Below, from
+        the next code cell)."""
         self.wait_ready()
         self.page.evaluate(RUN_REST_JS, [self.path, self.upto])
         return self._watch(timeout, on_tick, tick)

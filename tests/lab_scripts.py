@@ -145,3 +145,33 @@ RECORD_SENT_VALUES_JS = (
   });
 }"""
 )
+
+# Every cell (markdown and raw too), in order: [{index, type, source}].
+ALL_CELLS_JS = (
+    """(path) => { """
+    + FIND_JS
+    + """ return w.content.widgets.map((cell, index) =>
+    ({index, type: cell.model.type, source: cell.model.sharedModel.getSource()})); }"""
+)
+
+# Run every cell above the cell at `index` (Run > Run All Above Selected Cell, with that cell selected).
+RUN_ABOVE_JS = (
+    """([path, index]) => {
+  """
+    + FIND_JS
+    + """
+  w.content.activeCellIndex = index;
+  window.jupyterapp.commands.execute('notebook:run-all-above');
+}"""
+)
+
+# The text the cell at `index` shows in its output area.
+OUTPUT_TEXT_JS = (
+    """([path, index]) => {
+  """
+    + FIND_JS
+    + """
+  const area = w.content.widgets[index].node.querySelector('.jp-OutputArea');
+  return area ? area.textContent : '';
+}"""
+)

@@ -12,10 +12,12 @@ named by its path. The terminal's environment is the server's (``COURSE_HOME`` a
 from __future__ import annotations
 
 import re
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from lab_server import LabServer
+from lab_server import REPO, LabServer
 
 OPEN_JS = """async (cwd) => {
   const main = await window.jupyterapp.commands.execute('terminal:create-new', cwd ? {cwd} : {});
@@ -46,6 +48,20 @@ FOCUS_JS = """(id) => {
   main.content._term.focus();
   return document.activeElement && document.activeElement.classList.contains('xterm-helper-textarea');
 }"""
+
+
+def venv_as_in_a_clone(root: Path) -> Path | None:
+    """Make the venv of these tests reachable from `root` where a clone has it (``.venv`` at the top): a link to
+    ``sys.prefix``, so that a line written for the repository (``../.venv/bin/rq`` from ``notebooks/``) runs the
+    same programs in the JupyterLab's copy. Returns the link (None when the venv is not inside the repository)."""
+    venv = Path(sys.prefix)
+    if not venv.is_relative_to(REPO):
+        return None
+    link = root / venv.relative_to(REPO)
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(venv, target_is_directory=True)
+    return link
 
 
 class LabTerminal:
@@ -145,6 +161,20 @@ class LabTerminal:
                     f"it shows:\n{text[-3000:]}"
                 )
             self.page.wait_for_timeout(200)
+
+    def wait_quiet(self, quiet: float = 0.8, timeout: float = 30.0) -> str:
+        """Wait until the terminal's text has not changed for `quiet` seconds (a program has answered what was typed
+        and waits for the next line); returns the text."""
+        deadline = time.monotonic() + timeout
+        last, since = self.text(), time.monotonic()
+        while time.monotonic() - since < quiet:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the terminal never went quiet within {timeout:.0f} s; typed: {self.typed}")
+            self.page.wait_for_timeout(100)
+            text = self.text()
+            if text != last:
+                last, since = text, time.monotonic()
+        return last
 
     def run(self, line: str, timeout: float = 30.0) -> str:
         """Type `line`, then wait until the shell is back at its prompt; returns what `line` printed. (A marker echoed

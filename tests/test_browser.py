@@ -11,6 +11,9 @@ quarter second (live widgets change, and the notebooks' last cells may close the
 - the course's web pages open through Jupyter's proxy and work with the keyboard alone (01: the Work-It page;
   04: the embedded rq-dashboard with its stylesheets and scripts; 08: the export page, opened while its job holds
   at step 2, advancing its progress bar to the result);
+- 02 and 03's terminal steps are typed into a JupyterLab terminal (``lab_terminal.py``) before the cell that checks
+  them: 02's Redis command lines, 03's ``rq worker``, which runs the notebook's jobs and is stopped with Ctrl+C after
+  the notebook's last cell; the check says Correct;
 - axe-core (from the ``axe-playwright-python`` wheel) finds no serious or critical violation in the course's
   outputs, in JupyterLab's light and dark themes (violations in JupyterLab's own chrome are listed, not failed);
   pictures of 01 in both themes go to ``test-artifacts/``.
@@ -21,6 +24,7 @@ Needs Chromium (``make test`` says how to install it; ``make test BROWSER=0`` sk
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -28,14 +32,17 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browser_traffic import Traffic
 from lab_page import ARTIFACTS, LabPage, NotebookPage
 from lab_server import BASE_URL, REPO, LabServer
+from lab_terminal import LabTerminal, venv_as_in_a_clone
 
 from support.services.processes import Service
 
@@ -49,7 +56,9 @@ BROWSER_NOTEBOOKS = [
     "04_dashboard.ipynb",
     "07_check_for_understanding.ipynb",
     "08_results_and_progress.ipynb",
-    "09_production_patterns.ipynb",
+    "09_reliability.ipynb",
+    "10_operations.ipynb",
+    "11_capstone.ipynb",
 ]
 NOT_IN_BROWSER = {
     "05_when_things_fail.ipynb": "its one live view is 04's dashboard widget, which runs here in 04",
@@ -68,6 +77,149 @@ OURS_JS = """(targets) => targets.map(target => {
   const node = target.length === 1 ? document.querySelector(target[0]) : null;
   return !!(node && node.closest('.jp-OutputArea-output, .jupyter-widgets, .widget-box'));
 })"""
+
+
+# The terminal steps (issue 24): the lines a notebook asks the learner to type in a terminal, as its lesson module
+# exposes them, and the cell before which the browser test types them: the first code cell whose source has
+# TERMINAL_MARKER (the check cell after the step), else the first code cell with ".check(" after the first cell that
+# shows the first line to type or names TERMINAL_STEPS.
+TERMINAL_MARKER = "# after the terminal step"
+
+
+@dataclass(frozen=True)
+class TerminalStep:
+    module: str  # its TERMINAL_STEPS: list[str], one line typed each, in a terminal opened in notebooks/
+    keeps_running: bool  # the first line starts a program that runs until Ctrl+C (03's worker)
+    ready: str  # what the terminal shows once that program is ready ("" for a command line that is typed into)
+
+
+TERMINAL_STEPS = {
+    "02_": TerminalStep("support.lessons.redis_tour", keeps_running=False, ready=""),
+    "03_": TerminalStep("support.lessons.terminal_worker", keeps_running=True, ready="Listening on"),
+}
+
+
+@contextmanager
+def course_home(home: Path) -> Iterator[None]:
+    """This process on the lab's state folder (as its kernels and terminals are), for the block."""
+    saved = {name: os.environ.get(name) for name in ("COURSE_HOME", "REDIS_URL")}
+    os.environ["COURSE_HOME"] = str(home)
+    os.environ.pop("REDIS_URL", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def lesson_steps(module_name: str, lab: LabServer) -> list[str]:
+    """The lines to type, looked up when the test runs: the module's ``terminal_steps()`` for this set-up when it has
+    one (02: the command line found, the lab's state folder), else its ``TERMINAL_STEPS``."""
+    module = importlib.import_module(module_name)
+    steps = getattr(module, "TERMINAL_STEPS", None)
+    assert isinstance(steps, list) and steps and all(isinstance(line, str) for line in steps), (
+        f"{module_name}.TERMINAL_STEPS (a list of the lines a learner types) is missing: the browser test types it"
+    )
+    adapt = getattr(module, "terminal_steps", None)
+    if callable(adapt):
+        with course_home(lab.home):
+            steps = adapt()
+    return list(steps)
+
+
+def terminal_cell(cells: list[dict[str, Any]], shown: str) -> int:
+    """The index (0-based, markdown included) of the cell before which the terminal step is typed (see
+    TERMINAL_MARKER); `shown` is the first line the notebook shows to type."""
+    code = [c for c in cells if c["type"] == "code"]
+    marked = [c["index"] for c in code if TERMINAL_MARKER in c["source"]]
+    if marked:
+        return marked[0]
+    showing = [c["index"] for c in cells if shown in c["source"]] or [
+        c["index"] for c in cells if "TERMINAL_STEPS" in c["source"]
+    ]
+    assert showing, f"no cell carries {TERMINAL_MARKER!r}, and none shows the line to type ({shown!r})"
+    after = [c["index"] for c in code if c["index"] > showing[0] and ".check(" in c["source"]]
+    assert after, f"no cell carries {TERMINAL_MARKER!r}, and no check follows the cell that shows {shown!r}"
+    return after[0]
+
+
+def at_prompt(line: str) -> Any:
+    """A predicate on a terminal's text: after the last `line` typed, a command line's prompt (``...>``) is back."""
+
+    def back(text: str) -> bool:
+        after = text.rsplit(line, 1)[-1].splitlines()[1:]
+        return any(row.rstrip().endswith(">") for row in after)
+
+    return back
+
+
+def type_steps(terminal: LabTerminal, steps: list[str], step: TerminalStep | None = None) -> None:
+    """Type `steps` as a learner does. A program that keeps running (03's worker): its line, then wait until it says
+    it is ready. A command line (02): its first line opens it; each next line is typed once its prompt is back; the
+    last leaves it, and the shell's prompt comes back."""
+    if step is not None and step.keeps_running:
+        terminal.type_lines(steps)
+        terminal.wait_for(step.ready, 60, f"{step.ready!r} from {steps[0]!r}")
+        return
+    terminal.type_line(steps[0])
+    terminal.wait_for(at_prompt(steps[0]), 60, f"the prompt of {steps[0]!r}")
+    for line in steps[1:-1]:
+        terminal.type_line(line)
+        terminal.wait_for(at_prompt(line), 30, f"the prompt after {line!r}")
+    terminal.type_line(steps[-1])
+    terminal.run(":", timeout=30)  # the shell answers again: the command line has ended
+
+
+def rq_workers_under(lab: LabServer) -> list[str]:
+    """``rq worker`` processes the lab's terminals (or kernels) still run."""
+    assert lab.proc is not None
+    found = []
+    for child in psutil.Process(lab.proc.pid).children(recursive=True):
+        try:
+            args = child.cmdline()
+            if child.status() != psutil.STATUS_ZOMBIE and any(
+                Path(a).name == "rq" and i + 1 < len(args) and args[i + 1] == "worker" for i, a in enumerate(args)
+            ):
+                found.append(f"pid {child.pid}: {' '.join(args)[:120]}")
+        except psutil.Error:
+            continue
+    return found
+
+
+def run_with_terminal_step(
+    jupyter: LabPage, lab: LabServer, notebook: NotebookPage, name: str, watch: Any
+) -> tuple[dict[str, Any], str]:
+    """Run the notebook up to the cell that checks its terminal step, type the step into a JupyterLab terminal
+    opened in notebooks/, run the rest; the check must say Correct. A program that keeps running (03's worker) is
+    stopped with Ctrl+C after the notebook's last cell, and no ``rq worker`` may be left. Returns the last snapshot
+    and the terminal's text (before Ctrl+C)."""
+    step = TERMINAL_STEPS[name[:3]]
+    shown = importlib.import_module(step.module).TERMINAL_STEPS[0]
+    index = terminal_cell(notebook.all_cells(), shown)
+    notebook.run_before(index, RUN_TIMEOUT, on_tick=watch)
+    venv_as_in_a_clone(lab.root)
+    steps = lesson_steps(step.module, lab)
+    terminal = LabTerminal(jupyter.page, lab).open("notebooks")
+    try:
+        type_steps(terminal, steps, step)
+        final = notebook.run_rest(RUN_TIMEOUT, on_tick=watch)
+        checked = " ".join(notebook.output_text(index).split())
+        print(f"{name}: typed {len(steps)} line(s) in a terminal before cell {index}; the check: {checked[:160]!r}")
+        assert "Correct" in checked and "Incorrect" not in checked and "Not attempted" not in checked, (
+            f"{name}: the check after the terminal step did not pass: {checked!r}\nthe terminal:\n{terminal.text()}"
+        )
+        text = terminal.text()
+        if step.keeps_running:
+            terminal.interrupt()  # a warm shutdown: the worker finishes its job, then the shell's prompt is back
+            terminal.run(":", timeout=60)
+            left = rq_workers_under(lab)
+            assert not left, f"{name}: an rq worker still runs after Ctrl+C in its terminal: {left}"
+        return final, text
+    finally:
+        terminal.close()
 
 
 # --- what is watched while a notebook runs ------------------------------------------------------------------
@@ -383,6 +535,7 @@ def test_notebook_in_the_browser(
     watch = Watch(notebook)
     with picture_on_failure(notebook, f"browser-{Path(name).stem}"):
         began = time.monotonic()
+        terminal_text = None  # what the terminal showed, for a notebook with a terminal step
         notebook.open()
         opened = time.monotonic()
         if name.startswith("08_"):  # the export page is opened while its job holds, then the rest runs
@@ -390,6 +543,8 @@ def test_notebook_in_the_browser(
             export_page = export_page_at_step_2(jupyter, lab)
             final = notebook.run_rest(RUN_TIMEOUT, on_tick=watch)
             export_page_finished(export_page)
+        elif name[:3] in TERMINAL_STEPS:  # the learner types a step in a terminal before its check cell
+            final, terminal_text = run_with_terminal_step(jupyter, lab, notebook, name, watch)
         else:
             final = notebook.run_all(RUN_TIMEOUT, on_tick=watch)
         print(
@@ -421,10 +576,15 @@ def test_notebook_in_the_browser(
             if watch.form_answers:  # the same form as in 01, now with background delivery: answered at once
                 seconds = [float(re.search(r"[0-9.]+", a).group(0)) for a in watch.form_answers]
                 assert min(seconds) < 1, f"{name}: the form never answered in under a second: {watch.form_answers}"
-            sizes = [s for s in watch.log_sizes if s]
-            assert sizes, f"{name}: no worker log widget was shown"
-            assert max(sizes) > sizes[0], f"{name}: the worker log never grew while the notebook ran"
-            assert watch.log_job_ok, f"{name}: the worker log never said 'Job OK'"
+            if terminal_text is not None:  # the learner's worker logs in its terminal
+                assert "Job OK" in terminal_text.split("Listening on", 1)[-1], (
+                    f"{name}: the worker in the terminal never said 'Job OK':\n{terminal_text}"
+                )
+            else:  # the worker in a second kernel logs into the notebook's log widget
+                sizes = [s for s in watch.log_sizes if s]
+                assert sizes, f"{name}: no worker log widget was shown"
+                assert max(sizes) > sizes[0], f"{name}: the worker log never grew while the notebook ran"
+                assert watch.log_job_ok, f"{name}: the worker log never said 'Job OK'"
         if name.startswith("04_"):
             states = watch.dashboard_states
             assert states, f"{name}: no dashboard widget was shown"

@@ -22,8 +22,16 @@ import pytest
 from lab_page import LabPage
 from lab_scripts import RECORD_SENT_VALUES_JS
 from lab_server import LabServer
-from lab_terminal import LabTerminal
-from test_browser import check_cells, picture_on_failure, press_tab_until, serious_on_its_own
+from lab_terminal import LabTerminal, venv_as_in_a_clone
+from test_browser import (
+    check_cells,
+    course_home,
+    lesson_steps,
+    picture_on_failure,
+    press_tab_until,
+    serious_on_its_own,
+    type_steps,
+)
 
 pytestmark = pytest.mark.slow  # a real browser and a JupyterLab: not in make test-fast
 
@@ -252,3 +260,30 @@ def test_a_terminal_in_jupyterlab_runs_what_is_typed(chromium: Any, lab: LabServ
     assert jupyter.page.evaluate("(id) => !document.getElementById(id)", terminal.id), (
         "the terminal's tab is still open"
     )
+
+
+def test_the_redis_tour_lines_typed_in_a_jupyterlab_terminal(chromium: Any, lab: LabServer, jupyter: LabPage) -> None:
+    """02's terminal step on its own: support.lessons.redis_tour's lines, typed one by one into a JupyterLab terminal
+    in notebooks/, open the command line on the lab's Redis, write the key and the list the check reads, and leave."""
+    from support.lessons import redis_tour
+    from support.services import course, redis_server
+
+    with course_home(lab.home):
+        course.up("redis", quiet=True)
+        client = redis_server.connect()
+        client.delete(redis_tour.NAME_KEY, redis_tour.TODO_KEY)
+    venv_as_in_a_clone(lab.root)
+    steps = lesson_steps("support.lessons.redis_tour", lab)
+    terminal = LabTerminal(jupyter.page, lab).open("notebooks")
+    try:
+        type_steps(terminal, steps)
+        shown = terminal.text()
+        assert "watch-it-run" in shown.split(steps[-2], 1)[-1], f"LRANGE answered nothing; the terminal:\n{shown}"
+        with course_home(lab.home):
+            assert client.get(redis_tour.NAME_KEY) == b"Ada"
+            assert 0 < client.ttl(redis_tour.NAME_KEY) <= redis_tour.NAME_SECONDS
+            assert client.lrange(redis_tour.TODO_KEY, 0, -1) == [b"watch-it-run", b"start-a-worker", b"write-a-job"]
+    finally:
+        terminal.close()
+        with course_home(lab.home):  # 02 in the browser must find them written by its own terminal step
+            client.delete(redis_tour.NAME_KEY, redis_tour.TODO_KEY)
