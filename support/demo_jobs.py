@@ -31,3 +31,19 @@ def noop() -> None:
 def which_process() -> int:
     """The PID of the process that runs the job (a forking worker's is new for every job)."""
     return os.getpid()
+
+
+def note_run(log: str, label: str, then_queue: str = "", then_label: str = "") -> str:
+    """Append ``<worker name>|<label>`` to the Redis list `log` (which worker ran the job, and when, by its place in
+    the list); then, if `then_queue` is given, enqueue ``note_run(log, then_label)`` there: a job that queues a
+    follow-up job, as a real one does."""
+    from rq import Queue, get_current_job
+
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("note_run runs in a worker: enqueue it")
+    job.connection.rpush(log, f"{job.worker_name}|{label}")
+    job.connection.expire(log, 3600)
+    if then_queue:
+        Queue(then_queue, connection=job.connection).enqueue(note_run, log, then_label)
+    return label

@@ -3,18 +3,17 @@ worker with the scheduler, the reminder email in the real mail catcher."""
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 import pytest
 
 from support.checks.scaling import (
     check_schedule,
+    ex_order,
     ex_schedule,
-    ex_wall_time,
     ex_worker_class,
+    run_scenario,
     schedule_reference,
-    wall_time_reference,
 )
 from support.exercises import ____
 from support.jobs import send_gif_email
@@ -100,42 +99,69 @@ def test_schedule_already_moved_by_a_scheduler_is_still_correct(services):
     assert "already moved it onto the mailers queue" in result
 
 
-# --- Exercise 2: predict the wall time --------------------------------------------------------------------------------
+# --- Exercise 2: predict who runs which job (two real burst workers on three queues) --------------------------------
+
+REFERENCE_ORDER = {"A": ["u1", "d1", "u2", "d2", "d3"], "B": ["m1", "m2"]}
 
 
-def test_wall_time_reference_is_correct():
-    result = ex_wall_time.check(wall_time_reference)
-    assert result.correct and "20 s, 10 s and 5 s" in result.message
+@pytest.mark.slow
+def test_order_the_real_run_is_the_reference(services):
+    assert run_scenario() == REFERENCE_ORDER
 
 
-def test_wall_time_without_rounding_up_is_incorrect():
-    def wall_time(jobs, n_workers, seconds_per_job):
-        return jobs / n_workers * seconds_per_job
-
-    result = ex_wall_time.check(wall_time)
-    assert result.kind == "incorrect"
-    assert "wall_time(20, 3, 1) returned 6.67" in result.message and "math.ceil" in result.message
+@pytest.mark.slow
+def test_order_reference_is_correct(services):
+    result = ex_order.check(REFERENCE_ORDER)
+    assert result.correct, result
+    assert "A ran u1, d1, u2, d2, d3; B ran m1, m2" in result.message
 
 
-def test_wall_time_other_wrong_answers_are_incorrect():
-    assert "count the rounds" in ex_wall_time.check(lambda j, w, s: j * s).message
-    assert "return a number of seconds" in ex_wall_time.check(lambda j, w, s: f"{j} s").message
-    assert "raised ZeroDivisionError" in ex_wall_time.check(lambda j, w, s: 1 / 0).message
-    assert "should be a function" in ex_wall_time.check(20).message
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "prediction",
+    [
+        {"a": ("U1", "d1", "u2", "d2", "d3"), "b": ("m1", "m2")},  # tuples, other case
+        dict(B=["m1", "m2"], A=[" u1", "d1", "u2", "d2", "d3"]),  # the other key order, a stray space
+    ],
+    ids=["tuples-lowercase-keys", "dict-call"],
+)
+def test_order_written_differently_passes(services, prediction):
+    result = ex_order.check(prediction)
+    assert result.correct, result
 
 
-def test_wall_time_blank_is_not_attempted():
-    def wall_time(jobs, n_workers, seconds_per_job):
-        ____
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "prediction, message",
+    [
+        # requirement: one list for each worker, A and B
+        ({"A": ["u1", "d1", "u2", "d2", "d3", "m1", "m2"]}, "give one list for each worker, A and B"),
+        # requirement: every job that runs, once
+        ({"A": ["u1", "d1", "d2", "d3"], "B": ["m1", "m2"]}, "You left out u2, which ran too (d1 queued u2"),
+        ({"A": ["u1", "d1", "u2", "d2", "d3"], "B": ["m1", "m2", "d3"]}, "You listed d3 more than once"),
+        ({"A": ["u1", "d1", "u2", "d2", "d3", "x9"], "B": ["m1", "m2"]}, "No job called x9 ran"),
+        # requirement: each job under the worker that runs it
+        ({"A": ["u1", "d1", "u2", "d2"], "B": ["m1", "m2", "d3"]}, "You put d3 under B, but worker A ran it"),
+        # requirement: each worker's jobs in the order it starts them
+        ({"A": ["d1", "d2", "d3", "u1", "u2"], "B": ["m1", "m2"]}, "Worker A ran u1, d1, u2, d2, d3, in that order"),
+        ({"A": ["u1", "d1", "d2", "d3", "u2"], "B": ["m1", "m2"]}, "then goes before the default jobs still queued"),
+        ({"A": ["u1", "d1", "u2", "d2", "d3"], "B": ["m2", "m1"]}, "Worker B ran m1, m2, in that order"),
+    ],
+    ids=["one-worker", "missing-follow-up", "twice", "unknown", "wrong-worker", "fifo", "follow-up-last", "b-order"],
+)
+def test_order_breaking_one_requirement_is_incorrect(services, prediction, message):
+    result = ex_order.check(prediction)
+    assert result.kind == "incorrect" and message in result.message, result
 
-    assert str(ex_wall_time.check(wall_time)) == NOT_ATTEMPTED
-    assert str(ex_wall_time.check(____)) == NOT_ATTEMPTED
-    assert ex_wall_time.use(wall_time, quiet=True)(20, 3, 1) == 7
+
+def test_order_not_a_dict_or_not_lists_is_incorrect(services):
+    assert "make it a dict from worker to list" in ex_order.check(["u1", "d1"]).message
+    assert "give a list of job names" in ex_order.check({"A": "u1 d1 u2 d2 d3", "B": "m1 m2"}).message
 
 
-def test_wall_time_reference_counts_rounds_of_work():
-    for jobs, n, seconds in [(20, 1, 1), (20, 3, 1), (5, 8, 2.5)]:
-        assert wall_time_reference(jobs, n, seconds) == math.ceil(jobs / n) * seconds
+def test_order_blank_is_not_attempted(services):
+    assert str(ex_order.check(____)) == NOT_ATTEMPTED
+    assert ex_order.use(____, quiet=True) == REFERENCE_ORDER
 
 
 # --- Exercise 3: choose the worker class ------------------------------------------------------------------------------
@@ -187,13 +213,6 @@ def test_schedule_written_differently_passes(services):
     )
     result = ex_schedule.check(in_seconds)
     assert result.correct, result
-
-
-def test_wall_time_written_differently_passes():
-    def wall_time(n_jobs, workers, seconds):  # other names, whole-number rounds without math.ceil
-        return -(-n_jobs // workers) * seconds
-
-    assert ex_wall_time.check(wall_time).correct
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,20 @@
-"""Exercises of 06_scaling_and_scheduling: schedule a reminder, predict a wall time, choose a worker class."""
+"""Exercises of 06_scaling_and_scheduling: schedule a reminder, predict who runs which job across two workers and
+three queues (run for real), choose a worker class."""
 
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from rq.job import Job, JobStatus
+from rq.utils import as_text
 
-from .. import jobs
-from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
+from .. import demo_jobs, jobs
+from ..exercises import Choice, Exercise, Incorrect, describe
 from ..lessons import scaling
-from ..rq_helpers import queues
+from ..rq_helpers import queues, workers
 
 # --- Exercise 1: schedule the reminder ---------------------------------------------------------------------------
 
@@ -99,50 +102,116 @@ ex_schedule = Exercise(
     fallback=schedule_reference,
 )  # a job is not a value to keep in advance: a reference job is scheduled then
 
-# --- Exercise 2: predict the wall time ---------------------------------------------------------------------------
+# --- Exercise 2: predict who runs which job, in which order ------------------------------------------------------
 
-CASES = [(20, 1, 1.0), (20, 2, 1.0), (20, 4, 1.0), (20, 3, 1.0), (5, 8, 1.0), (10, 4, 2.0)]
+WORKERS = {"A": ("urgent", "default"), "B": ("mailers",)}  # each worker's queues, in the order it asks them
+# the jobs, enqueued in this order before either worker starts: (label, queue, the job it queues when it runs)
+SCENARIO = [
+    ("d1", "default", ("urgent", "u2")),
+    ("m1", "mailers", None),
+    ("d2", "default", None),
+    ("u1", "urgent", None),
+    ("m2", "mailers", None),
+    ("d3", "default", None),
+]
 
 
-def wall_time_reference(jobs: int, workers: int, seconds_per_job: float) -> float:
-    return math.ceil(jobs / workers) * seconds_per_job
+def run_scenario() -> dict[str, list[str]]:
+    """Run ``SCENARIO`` for real: its jobs (``support.demo_jobs.note_run``) enqueued in order on the course's
+    queues, emptied first; then worker A and worker B started as burst SimpleWorkers on their queues, and stopped
+    when both have run out of work. Returns, per worker, the jobs it ran in the order it started them."""
+    conn = queues.connection()
+    for name in queues.QUEUE_NAMES:
+        queues.empty(queues.queue(name, conn))
+    log = f"course:run-order:{uuid.uuid4().hex}"
+    for label, queue_name, then in SCENARIO:
+        then_queue, then_label = then or ("", "")
+        queues.queue(queue_name, conn).enqueue(demo_jobs.note_run, log, label, then_queue, then_label)
+    started = {
+        name: workers.start_worker(list(names), simple=True, burst=True, with_scheduler=False)
+        for name, names in WORKERS.items()
+    }
+    try:
+        for service in started.values():
+            scaling.wait_until_stopped(service)
+    finally:
+        for service in started.values():
+            workers.stop_worker(service)
+    by_rq_name = {service.rq_name: name for name, service in started.items()}
+    ran: dict[str, list[str]] = {name: [] for name in WORKERS}
+    for entry in conn.lrange(log, 0, -1):
+        rq_name, label = as_text(entry).split("|", 1)
+        ran[by_rq_name.get(rq_name, rq_name)].append(label)
+    conn.delete(log)
+    return ran
 
 
-def check_wall_time(fn: Any) -> str:
-    require_function(fn, "wall_time", ("jobs", "workers", "seconds_per_job"))
-    for jobs_, workers_, seconds in CASES:
-        got = call(fn, jobs_, workers_, seconds)
-        want = wall_time_reference(jobs_, workers_, seconds)
-        if not isinstance(got, (int, float)) or isinstance(got, bool):
-            raise Incorrect(
-                f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {describe(got)}; return a number of seconds."
-            )
-        if math.isclose(got, want, abs_tol=1e-9):
-            continue
-        if math.isclose(got, jobs_ / workers_ * seconds, abs_tol=1e-9):
-            raise Incorrect(
-                f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {got:.3g}; but a job cannot be "
-                f"split between workers. {jobs_} jobs on {workers_} workers take "
-                f"{math.ceil(jobs_ / workers_)} rounds: round up (math.ceil)."
-            )
+def _labels(value: Any, worker: str) -> list[str]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise Incorrect(f"prediction[{worker!r}] is {describe(value)}: give a list of job names, like ['u1', 'd1'].")
+    return [str(label).strip().lower() for label in value]
+
+
+def _shown(ran: dict[str, list[str]]) -> str:
+    return "; ".join(f"{name} ran {', '.join(labels) or 'nothing'}" for name, labels in ran.items())
+
+
+def check_order(prediction: Any, ran: dict[str, list[str]] | None = None) -> str:
+    """Compare `prediction` (worker -> the jobs it runs, in order) with a real run (`ran`, else ``run_scenario()``),
+    requirement by requirement: the keys, every job once, each job under its worker, each worker's order."""
+    if not isinstance(prediction, dict):
         raise Incorrect(
-            f"wall_time({jobs_}, {workers_}, {seconds:g}) returned {describe(got)}; count the rounds: "
-            f"each round, every worker runs one job of {seconds:g} s."
+            f"prediction is {describe(prediction)}: make it a dict from worker to list, {{'A': [...], 'B': [...]}}."
         )
-    return "Rounds (jobs / workers, rounded up) times the length of one job: 20 s, 10 s and 5 s for 1, 2, 4 workers."
+    keys = {str(key).strip().upper(): key for key in prediction}
+    if set(keys) != set(WORKERS):
+        raise Incorrect(
+            f"prediction has the keys {sorted(map(str, prediction))}: give one list for each worker, A and B."
+        )
+    said = {name: _labels(prediction[keys[name]], name) for name in WORKERS}
+    ran = ran or run_scenario()
+    actual = {label: name for name, labels in ran.items() for label in labels}
+    listed = [label for labels in said.values() for label in labels]
+    twice = sorted({label for label in listed if listed.count(label) > 1})
+    if twice:
+        raise Incorrect(f"You listed {', '.join(twice)} more than once: each job runs once, on one worker.")
+    unknown = sorted(set(listed) - set(actual))
+    if unknown:
+        raise Incorrect(f"No job called {', '.join(unknown)} ran. The jobs that ran: {', '.join(sorted(actual))}.")
+    missing = sorted(set(actual) - set(listed))
+    if missing:
+        why = " (d1 queued u2 on urgent while it ran: a job that queues a job)" if "u2" in missing else ""
+        raise Incorrect(f"You left out {', '.join(missing)}, which ran too{why}. The real run: {_shown(ran)}.")
+    for name, labels in said.items():
+        for label in labels:
+            if actual[label] != name:
+                raise Incorrect(
+                    f"You put {label} under {name}, but worker {actual[label]} ran it: worker {name} takes jobs "
+                    f"only from {' and '.join(WORKERS[name])}. The real run: {_shown(ran)}."
+                )
+    for name, labels in said.items():
+        if labels != ran[name]:
+            raise Incorrect(
+                f"Worker {name} ran {', '.join(ran[name])}, in that order; you said {', '.join(labels)}. Between "
+                f"two jobs a worker asks its queues in its order ({', '.join(WORKERS[name])}) and takes the first "
+                "job it finds: an urgent job that arrives while a default job runs waits for that job, then goes "
+                "before the default jobs still queued."
+            )
+    return f"Real workers agree: {_shown(ran)}."
 
 
-ex_wall_time = Exercise(
+ex_order = Exercise(
     "Exercise 2",
-    check_wall_time,
-    title="Predict the wall time",
+    check_order,
+    title="Who runs which job, and when",
     hints=[
-        "Each worker runs one job at a time. In one round, W workers finish W jobs.",
-        "20 jobs on 3 workers: 6 full rounds finish 18 jobs; the last 2 need a 7th round.",
-        "return math.ceil(jobs / workers) * seconds_per_job",
+        "Worker A never sees the mailers queue, and worker B sees nothing else.",
+        "A starts with the first job it finds asking urgent first: u1. Then the queue order is asked again "
+        "before every job.",
+        "u2 only exists once d1 has run. After d1, A asks urgent first again.",
     ],
-    solution="def wall_time(jobs, workers, seconds_per_job):\n    return math.ceil(jobs / workers) * seconds_per_job",
-    reference=wall_time_reference,
+    solution='prediction = {"A": ["u1", "d1", "u2", "d2", "d3"], "B": ["m1", "m2"]}',
+    reference={"A": ["u1", "d1", "u2", "d2", "d3"], "B": ["m1", "m2"]},
 )
 
 # --- Exercise 3: which worker class ---------------------------------------------------------------------------------
