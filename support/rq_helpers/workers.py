@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from rq.worker import BaseWorker
 
 from ..services import platforms, processes, redis_server, state
 from ..services.processes import Service
-from . import queues, rq_internals
+from . import queues, rq_internals, worker_log
 from .worker_log import DATE_FORMAT, LOG_FORMAT
 
 BANNER = r"""
@@ -111,6 +112,19 @@ def notebook_idle_limit() -> int | None:
     """``max_idle_time`` for the worker notebook: None (run until interrupted) for a learner; a few seconds when
     the course's tests or ``tools/editions.py`` run the notebook (they set ``COURSE_AUTORUN``), so that they end."""
     return AUTORUN_IDLE_SECONDS if os.environ.get("COURSE_AUTORUN") else None
+
+
+def run_in_notebook(queue_names: Sequence[str] = queues.QUEUE_NAMES, *, with_scheduler: bool = True) -> None:
+    """Run a worker in this notebook's kernel until you interrupt it (the ■ button: a warm shutdown), its log as
+    the cell's output (``worker_log.for_notebook``), under a name of its own (``notebook-...``). When the course's
+    tests run the notebook it stops after ``AUTORUN_IDLE_SECONDS`` without work (``notebook_idle_limit``)."""
+    worker_log.for_notebook()
+    run_worker(
+        queue_names,
+        with_scheduler=with_scheduler,
+        max_idle_time=notebook_idle_limit(),
+        name=f"notebook-{uuid.uuid4()}",
+    )
 
 
 @contextmanager
