@@ -70,9 +70,9 @@ def _the_page(base: str) -> str:
     page = _get(f"{base}{MOUNT}/")
     if page.status_code != 200:
         raise Incorrect(
-            f"{MOUNT}/ answered {page.status_code}. rq-dashboard needs its Redis set up before the blueprint "
-            "serves: app.config['RQ_DASHBOARD_REDIS_URL'], then rq_dashboard.web.setup_rq_connection(app), as "
-            "its README does."
+            f"{MOUNT}/ answered {page.status_code}. rq-dashboard connects to its Redis in "
+            "rq_dashboard.web.setup_rq_connection(app), which reads app.config['RQ_DASHBOARD_REDIS_URL']: set "
+            "that, then call it, before the blueprint serves."
         )
     if "Connection Error" in page.text:
         raise Incorrect(

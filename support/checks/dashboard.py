@@ -81,7 +81,7 @@ ex_mount = RoutesExercise(
     _check_mount,
     title="Mount rq-dashboard in Work-It at /rq",
     hints=[
-        "rq-dashboard's README, 'Integrating the dashboard in your Flask app': set the app's config, call "
+        "rq-dashboard's README, 'Integrating the dashboard in your Flask app': "
         "rq_dashboard.web.setup_rq_connection(app), then "
         "app.register_blueprint(rq_dashboard.blueprint, url_prefix=...).",
         "The course's Redis is app.config['REDIS_URL']; rq-dashboard reads its Redis from "
