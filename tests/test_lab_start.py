@@ -1,5 +1,6 @@
 """The first minutes: ``make lab`` (and ``make lab-instructor``) start JupyterLab as the Makefile says, on a free port;
-the URL it prints opens the edition's first notebook, and JupyterLab does not ask about the official Jupyter news.
+the URL it prints opens the edition's first notebook (so does the server's ``/``, a forwarded port's address in a dev
+container), and JupyterLab does not ask about the official Jupyter news.
 
 The server is the Makefile's own command (``make -o $(VENV)/.lab-installed lab``: set-up is not re-run), with
 Jupyter's config, runtime and data folders of the test's own (the user's own JupyterLab settings cannot hide a
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,6 +118,22 @@ def stop_make(make: subprocess.Popen, url: str | None) -> None:
             pass
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def redirect_of(url: str, token: str) -> str:
+    """Where the server sends a browser that asks for `url` (its Location), e.g. a forwarded port's address."""
+    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+    try:
+        with opener.open(request, timeout=10) as response:
+            return f"(no redirect: {response.status})"
+    except urllib.error.HTTPError as exc:
+        return exc.headers.get("Location", "")
+
+
 def notification_settings(url: str) -> dict[str, Any]:
     """The settings API's answer for JupyterLab's notification plugin on the server that printed `url`."""
     token = url.split("token=", 1)[1]
@@ -148,6 +166,10 @@ def test_make_lab_prints_the_first_notebook_and_asks_no_news(tmp_path: Path, tar
             re.search(rb'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S).group(1)
         )
         assert config["treePath"] == first, f"the printed URL opens {config['treePath']!r}"
+        base, token = url.split("/lab", 1)[0], url.split("token=", 1)[1]
+        assert redirect_of(f"{base}/", token).rstrip("?").endswith(f"/lab/tree/{first}"), (
+            "the server's / leads elsewhere"
+        )
         notification = notification_settings(url)
         defaults = {key: value["default"] for key, value in notification["schema"]["properties"].items()}
         assert defaults["fetchNews"] == "false", (
