@@ -9,18 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from support.checks import redis_basics
+from support.checks import _redis_basics_probes
 from support.checks._redis_basics_probes import connection
 from support.checks.redis_basics import (
     SESSION_KEY,
     ex_send,
     ex_session,
     ex_take,
+    ex_terminal,
     q_crash,
     reference_send,
     reference_take,
 )
 from support.exercises import ____
+from support.lessons import redis_tour
 
 # --- Exercise 1: a session that expires -----------------------------------------------------------------------
 
@@ -55,7 +57,105 @@ def test_session_blank_is_not_attempted(shared_course: Path) -> None:
     assert "there is no key 'session:ada'" in result.message
 
 
-# --- Exercise 2: send -----------------------------------------------------------------------------------------
+# --- Exercise 2: by hand, in a terminal ----------------------------------------------------------------------
+# The lines go through the real iredis (its standard input a pipe, as the instructor edition runs them); each wrong
+# answer breaks one stated requirement: a key of your own, its expiry (600 s at most), a list of 3 or more, LPUSH.
+
+NAME, TODO = redis_tour.NAME_KEY, redis_tour.TODO_KEY
+
+
+def _typed(*lines: str) -> str:
+    """Type `lines` into iredis on the course's Redis, from nothing, as a learner does in a terminal."""
+    connection().delete(NAME, TODO)
+    return redis_tour.type_into_cli([redis_tour.terminal_steps()[0], *lines, "exit"])
+
+
+def test_terminal_reference_lines_pass(shared_course: Path) -> None:
+    answers = redis_tour.type_into_cli(redis_tour.terminal_steps())
+    assert answers.splitlines()[:3] == ["OK", "1", "600"] and answers.endswith("Goodbye!")
+    result = ex_terminal.check()
+    assert result.kind == "correct", result
+    assert "'tour:name' = 'Ada'" in result.message and "with 3 items" in result.message
+
+
+def test_terminal_lines_written_differently_pass(shared_course: Path) -> None:
+    # a quoted value, the expiry given with SET, items pushed one by one
+    _typed(f'SET {NAME} "Grace Hopper" EX 300', f"LPUSH {TODO} one", f"LPUSH {TODO} two", f"LPUSH {TODO} three")
+    assert ex_terminal.check().correct
+    # lower case commands, EXPIRE before the push, a shorter lifetime, five items at once
+    _typed(f"set {NAME} Linus", f"expire {NAME} 60", f"lpush {TODO} a b c d e")
+    result = ex_terminal.check()
+    assert result.correct and "with 5 items" in result.message, result
+
+
+def test_terminal_nothing_typed_is_not_attempted_and_says_what_to_type(shared_course: Path) -> None:
+    connection().delete(NAME, TODO)
+    started = time.perf_counter()
+    result = ex_terminal.check()
+    assert result.kind == "not_attempted"
+    assert "File > New > Terminal" in result.message and "!{cli} SET tour:name Ada" in result.message
+    assert time.perf_counter() - started < 4  # it waits a moment for a line on its way, no more
+
+
+def test_terminal_without_the_key_is_incorrect(shared_course: Path) -> None:
+    _typed(f"LPUSH {TODO} a b c")
+    result = ex_terminal.check()
+    assert result.kind == "incorrect" and "There is no key 'tour:name'" in result.message
+
+
+def test_terminal_key_of_another_type_or_empty_is_incorrect(shared_course: Path) -> None:
+    _typed(f"LPUSH {NAME} Ada", f"LPUSH {TODO} a b c")
+    assert "'tour:name' is a Redis list, not a string" in ex_terminal.check().message
+    _typed(f'SET {NAME} ""', f"EXPIRE {NAME} 600", f"LPUSH {TODO} a b c")
+    assert "holds an empty string" in ex_terminal.check().message
+
+
+def test_terminal_key_without_expiry_is_incorrect(shared_course: Path) -> None:
+    _typed(f"SET {NAME} Ada", f"LPUSH {TODO} a b c")
+    result = ex_terminal.check()
+    assert result.kind == "incorrect" and "has no expiry (TTL -1)" in result.message
+    assert "EXPIRE tour:name 600" in result.message
+
+
+def test_terminal_expiry_too_long_is_incorrect(shared_course: Path) -> None:
+    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600000", f"LPUSH {TODO} a b c")
+    result = ex_terminal.check()
+    assert result.kind == "incorrect" and "600 s at most" in result.message
+
+
+def test_terminal_without_the_list_or_with_too_few_items_is_incorrect(shared_course: Path) -> None:
+    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600")
+    assert "There is no list 'tour:todo'" in ex_terminal.check().message
+    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"LPUSH {TODO} a b")
+    result = ex_terminal.check()
+    assert result.kind == "incorrect" and "holds 2 item(s)" in result.message and "at least 3" in result.message
+    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"SET {TODO} a")
+    assert "'tour:todo' is a Redis string, not a list" in ex_terminal.check().message
+
+
+def test_terminal_list_pushed_with_rpush_is_incorrect(shared_course: Path) -> None:
+    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"RPUSH {TODO} a b c")
+    result = ex_terminal.check()
+    assert result.kind == "incorrect" and "Your last push onto 'tour:todo' was RPUSH" in result.message
+
+
+def test_terminal_use_goes_on_with_what_was_typed_or_types_the_reference(shared_course: Path) -> None:
+    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"LPUSH {TODO} x y z")
+    typed = connection().lrange(TODO, 0, -1)
+    assert ex_terminal.use(typed, quiet=True) == ["z", "y", "x"]
+    connection().delete(NAME, TODO)
+    ex_terminal.check()  # not attempted
+    assert ex_terminal.use([], quiet=True) == ["watch-it-run", "start-a-worker", "write-a-job"]
+    assert connection().get(NAME) == "Ada"
+
+
+def test_terminal_steps_open_iredis_from_notebooks_and_leave_it() -> None:
+    steps = redis_tour.TERMINAL_STEPS
+    assert steps[0] == "../.venv/bin/iredis --iredisrc ../.course/iredisrc -d course" and steps[-1] == "exit"
+    assert any(line.startswith(f"LPUSH {TODO} ") for line in steps) and f"EXPIRE {NAME} 600" in steps
+
+
+# --- Exercise 3: send -----------------------------------------------------------------------------------------
 
 
 def test_send_reference_passes_and_leaves_nothing_behind(shared_course: Path) -> None:
@@ -95,7 +195,7 @@ def test_send_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_send.check(send).kind == "not_attempted"
 
 
-# --- Exercise 3: take -----------------------------------------------------------------------------------------
+# --- Exercise 4: take -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -131,7 +231,7 @@ def test_take_that_keeps_the_pairs_is_incorrect(shared_course: Path) -> None:
 
 
 def test_take_that_never_returns_is_stopped(shared_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(redis_basics, "TAKE_TIMEOUT", 1.0)
+    monkeypatch.setattr(_redis_basics_probes, "TAKE_TIMEOUT", 1.0)
     finished = threading.Event()
 
     def take(r, key, n):
@@ -156,7 +256,7 @@ def test_take_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_take.use(take, quiet=True) is reference_take
 
 
-# --- Exercise 4: predict the crash ----------------------------------------------------------------------------
+# --- Exercise 5: predict the crash ----------------------------------------------------------------------------
 
 
 def test_crash_prediction_right_answer() -> None:

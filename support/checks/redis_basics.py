@@ -1,25 +1,22 @@
-"""Exercises of 02_redis: a key that expires, the two halves of a hand-made queue, and what survives a crash.
+"""Exercises of 02_redis: a key that expires, commands typed by hand in a terminal, the two halves of a hand-made
+queue, and what survives a crash.
 
 The checks talk to the course's real Redis (started if needed) with ``decode_responses=True``, as the notebook does;
-how they read it (the client, scratch keys, a take() under a deadline, a key's life) is in ``_redis_basics_probes``.
+how they read it (the client, scratch keys, a take() checked under a deadline, a key's life) is in
+``_redis_basics_probes``; what was typed in a terminal, in ``_redis_basics_terminal``.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import redis
 from rq.utils import as_text
 
 from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, describe, require_function
-from ._redis_basics_probes import connection, expired_ago, probe, run_with_deadline, scratch_key, written_for
-
-ITEMS = ["first", "second", "third"]
-TAKE_TIMEOUT = 10.0  # seconds a learner's take() may run in a check before it is stopped
-LATE_AFTER = 0.3  # seconds after which the check pushes an item to a take() that should be waiting
-TIMEOUT = 2.0  # seconds take() waits for each item (BRPOP's timeout, as the exercise asks)
-
+from ..lessons import redis_tour
+from ._redis_basics_probes import ITEMS, check_take, connection, expired_ago, scratch_key, written_for
+from ._redis_basics_terminal import FALLBACK_NOTE, HINTS, TypedExercise, check_terminal, type_the_reference_lines
 
 # --- Exercise 1: a session that expires by itself ---------------------------------------------------------------
 
@@ -84,7 +81,20 @@ ex_session = Exercise(
 )
 
 
-# --- Exercise 2: the producer's half, send() --------------------------------------------------------------------
+# --- Exercise 2: by hand, in a terminal (checked in _redis_basics_terminal) ---------------------------------------
+
+ex_terminal = TypedExercise(
+    "Exercise 2",
+    check_terminal,
+    title="By hand, in a terminal",
+    hints=HINTS,
+    solution="\n".join(redis_tour.TERMINAL_STEPS),
+    fallback=type_the_reference_lines,
+    fallback_note=FALLBACK_NOTE,
+)
+
+
+# --- Exercise 3: the producer's half, send() --------------------------------------------------------------------
 
 
 def reference_send(r: redis.Redis, key: str, items: list[str]) -> None:
@@ -138,7 +148,7 @@ def _check_send(send: Any) -> str:
 
 
 ex_send = Exercise(
-    "Exercise 2",
+    "Exercise 3",
     _check_send,
     title="The producer: send()",
     hints=[
@@ -153,7 +163,7 @@ def send(r, key, items):
 )
 
 
-# --- Exercise 3: the consumer's half, take() --------------------------------------------------------------------
+# --- Exercise 4: the consumer's half, take() --------------------------------------------------------------------
 
 
 def reference_take(r: redis.Redis, key: str, n: int) -> list[str]:
@@ -167,78 +177,9 @@ def reference_take(r: redis.Redis, key: str, n: int) -> list[str]:
     return taken
 
 
-def _check_take(take: Any) -> str:
-    require_function(take, "take", ("r", "key", "n"))
-    r = connection(retry=False)
-    got, _, left = probe(take, r, ITEMS, 3, TAKE_TIMEOUT)  # a producer sent 'first', then 'second', then 'third'
-    if got is None:
-        raise Incorrect("take returned None: collect the items in a list and return the list.")
-    if not isinstance(got, list):
-        raise Incorrect(f"take returned {describe(got)}; return a list of the items.")
-    if got and all(isinstance(g, (tuple, list)) and len(g) == 2 for g in got):
-        raise Incorrect(
-            "Each item you returned is a pair (list name, item): BRPOP answers with both. "
-            "Keep only the item, the second one."
-        )
-    if got == ITEMS[::-1]:
-        raise Incorrect(
-            "You took ['third', 'second', 'first']: newest first. That is a stack, not a queue. "
-            "LPUSH adds at the left, so take from the right end: BRPOP, not BLPOP."
-        )
-    if got != ITEMS:
-        raise Incorrect(
-            f"take(r, key, 3) returned {describe(got)} from a list that a producer filled with "
-            "'first', 'second', 'third' (in that order). Take n items, oldest first, with BRPOP."
-        )
-    if left:
-        raise Incorrect(f"After take(r, key, 3) the list still holds {left} item(s): pop them, do not just read.")
-    late_key = scratch_key("late")
-    pusher = threading.Timer(LATE_AFTER, lambda: connection().lpush(late_key, "late"))
-    pusher.start()
-    try:
-        got, seconds = run_with_deadline(lambda: call(take, r, late_key, 1), r, "take(r, key, 1)", TAKE_TIMEOUT)
-    finally:
-        pusher.cancel()
-        pusher.join()
-        r.delete(late_key)
-    if got != ["late"]:
-        raise Incorrect(
-            f"On an empty list, take(r, key, 1) returned {describe(got)} at once; the item came "
-            f"{LATE_AFTER} s later. A consumer must wait for work: use BRPOP (blocking) with a "
-            "timeout of a few seconds, not RPOP."
-        )
-    more, _, left = probe(take, r, ["one", "two"], 1, TAKE_TIMEOUT)
-    if more != ["one"] or left != 1:
-        raise Incorrect(
-            f"From a list holding 'one', then 'two', take(r, key, 1) returned {describe(more)} and left "
-            f"{left} item(s): take n items, no more."
-        )
-    try:
-        early, waited, _ = probe(take, r, ["only"], 2, TAKE_TIMEOUT)
-    except Incorrect as exc:
-        raise Incorrect(
-            f"When nothing comes within the timeout, BRPOP answers None, and then: {exc}. Stop early "
-            "there and return what you took."
-        ) from None
-    if early != ["only"]:
-        raise Incorrect(
-            f"From a list holding one item, take(r, key, 2) returned {describe(early)}: when BRPOP "
-            "answers None (nothing came within the timeout), stop early and return what you took."
-        )
-    if not TIMEOUT - 0.5 <= waited <= TIMEOUT + 3:
-        raise Incorrect(
-            f"take(r, key, 2) waited ⏱ {waited:.1f} s for a second item that never came; wait up to "
-            f"{TIMEOUT:g} s for each item: r.brpop(key, timeout={TIMEOUT:g})."
-        )
-    return (
-        f"take returned ['first', 'second', 'third'] (oldest first), and on an empty list it waited "
-        f"⏱ {seconds:.2f} s for the next item instead of giving up."
-    )
-
-
 ex_take = Exercise(
-    "Exercise 3",
-    _check_take,
+    "Exercise 4",
+    check_take,
     title="The consumer: take()",
     hints=[
         "r.brpop(key, timeout=2) waits up to 2 s for an item at the right end, and answers (key, item), "
@@ -258,10 +199,10 @@ def take(r, key, n):
 )
 
 
-# --- Exercise 4: predict what survives a crash ------------------------------------------------------------------
+# --- Exercise 5: predict what survives a crash ------------------------------------------------------------------
 
 q_crash = Choice(
-    "Exercise 4",
+    "Exercise 5",
     "Three jobs are pushed onto a list in the course's Redis, and Redis answers each LPUSH. Right after the last "
     "answer, someone runs kill -9 on redis-server, and starts it again. How many jobs are waiting now?",
     {

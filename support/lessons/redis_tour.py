@@ -1,5 +1,6 @@
 """What ``02_redis`` shows about the course's Redis: where its program comes from, what it is (Valkey or Redis), how
-to reach it from a command line, and what its append-only file holds.
+to reach it from a command line (and the lines a learner types there, ``TERMINAL_STEPS``), and what its append-only
+file holds.
 
 The course's Redis runs with ``appendfsync always``: it writes each change to the append-only file and fsyncs it
 before it answers. So reading the file right after a call has returned shows that call's write, with no waiting.
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -116,6 +119,64 @@ def _shown(path: Path, relative: bool) -> str:
         return str(path.relative_to(state.REPO_ROOT)) if relative else str(path)
     except ValueError:
         return path.name if shutil.which(path.name) == str(path) else str(path)
+
+
+# --- typed by hand in a terminal --------------------------------------------------------------------------------
+
+NAME_KEY, TODO_KEY = "tour:name", "tour:todo"  # what the learner's lines write; the check reads them
+NAME_SECONDS = 600  # the lifetime EXPIRE gives NAME_KEY: ten minutes
+TERMINAL_STEPS: list[str] = [  # typed in a terminal whose folder is the course's notebooks/, one line at a time
+    "../.venv/bin/iredis --iredisrc ../.course/iredisrc -d course",
+    f"SET {NAME_KEY} Ada",
+    f"EXPIRE {NAME_KEY} {NAME_SECONDS}",
+    f"TTL {NAME_KEY}",
+    f"LPUSH {TODO_KEY} write-a-job start-a-worker watch-it-run",
+    f"LRANGE {TODO_KEY} 0 -1",
+    "exit",
+]
+
+
+def terminal_steps() -> list[str]:
+    """``TERMINAL_STEPS`` for this set-up: the first line opens the command line the course found (iredis, else
+    redis-cli or valkey-cli) on this state folder's Redis, from a terminal in the course's ``notebooks/`` folder;
+    the others are typed into it."""
+    return [_open_line(), *TERMINAL_STEPS[1:]]
+
+
+def _open_line() -> str:
+    cli = Path(cli_program())
+    notebooks = state.REPO_ROOT / "notebooks"
+    if cli.name != "iredis":
+        return cli_command(relative=False).replace(str(cli), _from(cli, notebooks), 1)
+    cli_command(relative=False)  # writes the private config file iredis reads the address and password from
+    return f"{_from(cli, notebooks)} --iredisrc {_from(state.home() / IREDIS_CONFIG, notebooks)} -d {IREDIS_DSN}"
+
+
+def _from(path: Path, folder: Path) -> str:
+    """`path` as typed in a terminal in `folder`: relative inside the course folder, a bare name on PATH, else full."""
+    if path.is_relative_to(state.REPO_ROOT):
+        return os.path.relpath(path, folder)
+    return path.name if shutil.which(path.name) == str(path) else str(path)
+
+
+def type_into_cli(steps: list[str]) -> str:
+    """Do what a learner does in the terminal, without one: open the command line with the first of `steps` (run in
+    the course's ``notebooks/`` folder) and hand it the other lines on its standard input; returns its answers."""
+    argv = shlex.split(steps[0])
+    lines = steps[1:]
+    if Path(argv[0]).name != "iredis":  # redis-cli and valkey-cli read commands from a pipe, and know no `exit`
+        lines = [line for line in lines if line.strip().lower() not in ("exit", "quit")]
+    done = subprocess.run(
+        argv,
+        cwd=state.REPO_ROOT / "notebooks",
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if done.returncode != 0:
+        raise redis_server.ServiceError(f"{argv[0]} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return done.stdout.rstrip("\n")
 
 
 # --- the append-only file -----------------------------------------------------------------------------------
