@@ -1,120 +1,185 @@
-"""Exercises of 01_slow_request: a stopwatch of your own, and sorting work into "background" or "request"."""
+"""Exercises of 01_slow_request: time the real form yourself and decide from the time, predict three users in line,
+and sort work into "background" or "request".
+
+Exercise 1's check submits Work-It's real form through the learner's function twice (a good address, whose email it
+then counts in the real inbox, and a malformed one), and holds each returned field to what really happened.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+import uuid
 from typing import Any
 
-from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, is_placeholder, require_function
+from ..exercises import (
+    Choice,
+    Exercise,
+    Incorrect,
+    NotAttempted,
+    call,
+    describe,
+    is_placeholder,
+    require_function,
+)
+from ..services import app, inbox
 
-# --- Exercise 1: a stopwatch -----------------------------------------------------------------------------------
+# --- Exercise 1: time the form yourself -------------------------------------------------------------------------
 
-NAP = 0.3  # seconds the check's test function sleeps: long enough to measure, short enough to wait for
-_NAP_RESULT = "done napping"
+TOO_SLOW = 1.0  # seconds: a page that keeps its user waiting longer has work that belongs in the background
+MALFORMED = "ada@"  # an address Work-It refuses at once, before anything slow runs
+FIELDS = ("status", "seconds", "background")
+SLACK = 0.05  # seconds: what the check's own clock may read beyond the learner's around the same call
 
 
-def reference_stopwatch(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
-    """Call fn(*args); return what it returned and how many seconds it took."""
+def reference_time_form(email: str, thought: str) -> dict[str, Any]:
+    """Submit Work-It's form once; the HTTP status, the seconds the user waited, and whether that is too slow."""
     start = time.perf_counter()
-    result = fn(*args)
+    reply = app.post_thought(email, thought)
     seconds = time.perf_counter() - start
-    return result, seconds
+    return {"status": reply["status"], "seconds": seconds, "background": seconds > TOO_SLOW}
 
 
-def _check_stopwatch(stopwatch: Any) -> str:
-    require_function(stopwatch, "stopwatch", ("fn", "*args"))
-    calls: list[float] = []
+def _timed(time_form: Any, email: str, thought: str) -> tuple[dict[str, Any], float]:
+    """time_form(email, thought) as the learner wrote it, and how long the call took on the check's own clock."""
+    start = time.perf_counter()
+    out = call(time_form, email, thought)
+    outer = time.perf_counter() - start
+    if not isinstance(out, dict):
+        raise Incorrect(f"time_form returned {describe(out)}; return a dict with the keys {', '.join(FIELDS)}.")
+    missing = [key for key in FIELDS if key not in out]
+    if missing:
+        raise Incorrect(f"The dict time_form returned has no {missing[0]!r}: give it all of {', '.join(FIELDS)}.")
+    return out, outer
 
-    def nap(seconds: float) -> str:
-        calls.append(seconds)
-        time.sleep(seconds)
-        return _NAP_RESULT
 
-    out = call(stopwatch, nap, NAP)
-    if not calls:
-        raise Incorrect("Your stopwatch never called fn: call fn(*args) between the two readings of the clock.")
-    if len(calls) > 1:
+def _emails_to(address: str) -> int:
+    try:  # sent inline, the email is in the inbox before the answer: a short wait covers a slow disk
+        return len(inbox.wait_for(1, match=lambda m: address in m.to, timeout=2))
+    except TimeoutError:
+        return 0
+
+
+def _check_status(out: dict[str, Any], expected: int, what: str) -> None:
+    status = out["status"]
+    if isinstance(status, bool) or not isinstance(status, int):
         raise Incorrect(
-            f"Your stopwatch called fn {len(calls)} times. Call it once: a slow call (like sending "
-            "an email) must not run twice."
+            f"'status' is {describe(status)} for {what}; it should be the HTTP status Work-It answered, "
+            f"a number such as {expected}: reply['status']."
         )
-    if isinstance(out, (int, float)) and not isinstance(out, bool):
+    if status != expected:
         raise Incorrect(
-            f"Your stopwatch returned one number ({out:.3f}). Return a pair, (result, seconds), so "
-            "whoever calls it still gets fn's answer."
+            f"Work-It answered HTTP {expected} for {what}, but 'status' says {status}: return the status of "
+            "this very reply, not a fixed number."
         )
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise Incorrect(f"Your stopwatch returned {describe(out)}; return a pair: (what fn returned, seconds).")
-    result, seconds = out
-    if isinstance(result, (int, float)) and seconds == _NAP_RESULT:
-        raise Incorrect(
-            f"Your stopwatch returned ({result:.3f}, {seconds!r}): the seconds first. Return the pair "
-            "the other way round: (what fn returned, seconds)."
-        )
-    if result != _NAP_RESULT:
-        raise Incorrect(
-            f"The first item of your pair is {describe(result)}, but fn returned "
-            f"{_NAP_RESULT!r}: keep what fn(*args) returns and hand it back."
-        )
+
+
+def _check_seconds(out: dict[str, Any], outer: float, what: str) -> float:
+    seconds = out["seconds"]
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise Incorrect(f"'seconds' is {describe(seconds)} for {what}; it should be a number of seconds.")
+    if outer > 0.5 and abs(seconds / 1000 - outer) <= 0.2 * outer:
         raise Incorrect(
-            f"The second item of your pair is {describe(seconds)}; it should be the seconds, a number such as 0.3."
+            f"'seconds' is {seconds:.0f} for {what}, which took ⏱ {outer:.2f} s: that looks like milliseconds. "
+            "Return seconds, the plain difference of two time.perf_counter() readings."
         )
-    if seconds > 1e6:
+    if seconds > outer + SLACK:
         raise Incorrect(
-            f"Your stopwatch says {seconds:.0f} s: that looks like a clock reading, not a duration. "
-            "Subtract the reading before the call from the reading after it."
+            f"'seconds' is {seconds:.2f} for {what}, yet the whole call of time_form took ⏱ {outer:.2f} s: "
+            "return the difference of two clock readings, one just before the request and one just after it."
         )
-    if seconds < NAP * 0.95:
+    if seconds < 0.8 * outer - SLACK:
         raise Incorrect(
-            f"Your stopwatch measured {seconds:.3f} s for a call that sleeps {NAP} s. Read the clock "
-            "once before calling fn and once after it returns."
+            f"'seconds' is {seconds:.2f} for {what}, which kept its user waiting ⏱ {outer:.2f} s: read the clock "
+            "just before you submit the form and again once its answer is back."
         )
-    if NAP * 950 <= seconds <= (NAP + 5) * 1000:
-        raise Incorrect(
-            f"Your stopwatch says {seconds:.1f} for a call that sleeps {NAP} s: that looks like "
-            "milliseconds. Return seconds, the plain difference of two time.perf_counter() readings."
-        )
-    if seconds > NAP + 5:
-        raise Incorrect(
-            f"Your stopwatch measured {seconds:.1f} s for a call that sleeps {NAP} s. Time only the "
-            "call: read the clock right before and right after it."
-        )
-    pair = call(stopwatch, _pair_up, "first", "second")
-    if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and pair[0] == ("first", "second")):
-        got = pair[0] if isinstance(pair, (tuple, list)) and pair else pair
-        raise Incorrect(
-            f"stopwatch(fn, 'first', 'second') handed back {describe(got)} as fn's answer, for an fn "
-            "that returns its arguments: pass every argument on, in order, with fn(*args)."
-        )
-    return f"stopwatch(nap, {NAP}) measured ⏱ {seconds:.2f} s and handed back nap's answer."
+    return float(seconds)
 
 
-def _pair_up(*args: Any) -> tuple[Any, ...]:
-    return args
+def _check_background(out: dict[str, Any], seconds: float, what: str) -> None:
+    verdict = out["background"]
+    if not isinstance(verdict, bool):
+        raise Incorrect(f"'background' is {describe(verdict)} for {what}; make it True or False.")
+    if verdict != (seconds > TOO_SLOW):
+        raise Incorrect(
+            f"{what.capitalize()} took {seconds:.2f} s by your own clock, and 'background' says {verdict}: it "
+            f"should be True exactly when the user waited more than {TOO_SLOW:g} s (seconds > {TOO_SLOW:g})."
+        )
 
 
-ex_stopwatch = Exercise(
+def _check_time_form(time_form: Any) -> str:
+    require_function(time_form, "time_form", ("email", "thought"))
+    address = f"timing-{uuid.uuid4().hex[:8]}@example.com"
+    good, outer = _timed(time_form, address, "Timing my own request")
+    sent = _emails_to(address)
+    if sent == 0:
+        raise Incorrect(
+            "No email reached the inbox for the address time_form was given: submit Work-It's form with "
+            "app.post_thought(email, thought), with the email and thought it receives."
+        )
+    if sent > 1:
+        raise Incorrect(
+            f"time_form submitted the form {sent} times for one call (the inbox got {sent} emails): submit it "
+            "once, and time that one request. A slow request must not run twice."
+        )
+    _check_status(good, 200, "a good address")
+    slow = _check_seconds(good, outer, "a good address")
+    _check_background(good, slow, "a good address")
+    refused, outer = _timed(time_form, MALFORMED, "This one should never be sent")
+    _check_status(refused, 400, f"the malformed address {MALFORMED!r}")
+    fast = _check_seconds(refused, outer, f"the malformed address {MALFORMED!r}")
+    _check_background(refused, fast, f"the malformed address {MALFORMED!r}")
+    return (
+        f"A good address: HTTP 200 after ⏱ {slow:.2f} s, background {good['background']}. The malformed "
+        f"{MALFORMED!r}: HTTP 400 after ⏱ {fast:.3f} s, background {refused['background']}."
+    )
+
+
+ex_time_form = Exercise(
     "Exercise 1",
-    _check_stopwatch,
-    title="Your own stopwatch",
+    _check_time_form,
+    title="Time the form yourself",
     hints=[
-        "time.perf_counter() reads a clock in seconds; the difference of two readings is a duration.",
-        "Read the clock, call result = fn(*args), read the clock again; return result and the difference.",
-        "return result, time.perf_counter() - start",
+        "Read time.perf_counter() into start, call reply = app.post_thought(email, thought), then "
+        "seconds = time.perf_counter() - start.",
+        "reply['status'] is the HTTP status; 'background' is the comparison seconds > TOO_SLOW, a bool.",
+        "return {'status': reply['status'], 'seconds': seconds, 'background': seconds > TOO_SLOW}",
     ],
     solution="""\
-def stopwatch(fn, *args):
+def time_form(email, thought):
     start = time.perf_counter()
-    result = fn(*args)
+    reply = app.post_thought(email, thought)
     seconds = time.perf_counter() - start
-    return result, seconds""",
-    reference=reference_stopwatch,
+    return {"status": reply["status"], "seconds": seconds, "background": seconds > TOO_SLOW}""",
+    reference=reference_time_form,
 )
 
 
-# --- Exercise 2: background or request? -------------------------------------------------------------------------
+# --- Exercise 2: predict three users in line --------------------------------------------------------------------
+
+q_line = Choice(
+    "Exercise 2",
+    "Three users press Submit on Work-It's form at the same moment. Work-It serves one request at a time, and each "
+    "request sends its email inline, 5 s. How long does the last of the three wait for its page?",
+    {
+        "a": "About 5 s, like the other two: the three requests are sent together",
+        "b": "About 10 s: it waits for one other user's email, then gets its own page",
+        "c": "About 15 s: it waits for the two emails before its own, then for its own",
+    },
+    "c",
+    title="Three users in line",
+    explanations={
+        "a": "They are sent together, but Work-It takes the next request only once it has answered the one before: "
+        "while it sleeps in one user's mailer, the others wait in line.",
+        "b": "Count the emails it waits for: the first user's, the second user's, and then its own, 5 s each, since "
+        "its page answers only once its own email is sent.",
+        "c": "Each request holds the server for its 5 s send, one after the other: 5, 10, 15. Run the next cell and "
+        "see.",
+    },
+    hints=["The last user's page answers once its own email is sent, and the server sends one at a time."],
+)
+
+
+# --- Exercise 3: background or request? -------------------------------------------------------------------------
 
 BACKGROUND, REQUEST = "background", "request"
 
@@ -196,7 +261,7 @@ def _check_sort(answers: Any) -> str:
 
 
 ex_sort = Exercise(
-    "Exercise 2",
+    "Exercise 3",
     _check_sort,
     title="Background or request?",
     hints=[
