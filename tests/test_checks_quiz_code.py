@@ -1,9 +1,10 @@
-"""The code questions of 07_check_for_understanding (17 to 19), checked for real on the course's Redis: per stated
+"""The code questions of 07_check_for_understanding (17 to 20), checked for real on the course's Redis: per stated
 requirement, one wrong answer that breaks only that requirement (Incorrect, its message naming it), two right answers
 written differently from the reference, the solution shown, a blank, and nothing left behind in Redis."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from rq import Queue, Retry
 from rq.job import Job, requeue_job
 
 from support.checks import quiz, quiz_code
-from support.checks.quiz_code import q17, q18, q19
+from support.checks.quiz_code import q17, q18, q19, q20
 from support.exercises import ____
 from support.jobs import send_gif_email
 from support.rq_helpers import queues
@@ -34,7 +35,7 @@ def assert_incorrect(result: Any, *phrases: str) -> None:
 
 @pytest.mark.parametrize(
     ("question", "name"), [(q17, "create"), (q18, "send_welcome"), (q19, "requeue_connection_errors")]
-)
+)  # Question 20's solution is a %%writefile cell: test_greetings_solution_shown runs it
 def test_the_solution_shown_passes_and_leaves_nothing_in_redis(redis_up: Path, question: Any, name: str) -> None:
     namespace = dict(NOTEBOOK_NAMES)
     exec(question.solution_code, namespace)  # what a learner gets when they paste .solution() into a cell
@@ -55,9 +56,9 @@ def test_blank_is_not_attempted(question: Any) -> None:
 def test_summary_counts_the_code_questions(redis_up: Path) -> None:
     for question in quiz.EVERY_QUESTION:
         question.check(____)
-    assert quiz.summary() == "Correct: 0 of 19; not answered yet: 19"
+    assert quiz.summary() == "Correct: 0 of 20; not answered yet: 20"
     q18.check(lambda queue, email: queue.enqueue(send_gif_email, email, "Welcome!"))
-    assert quiz.summary() == "Correct: 0 of 19; to look at again: Question 18; not answered yet: 18"
+    assert quiz.summary() == "Correct: 0 of 20; to look at again: Question 18; not answered yet: 19"
 
 
 # --- Question 17: a controller that sends twice --------------------------------------------------------------------
@@ -266,3 +267,77 @@ def returns_nothing(queue: Queue) -> None:
 def test_requeue_wrong_answers(redis_up: Path, requeue: Any, phrases: tuple[str, ...]) -> None:
     assert_incorrect(q19.check(requeue), *phrases)
     assert quiz_keys() == []
+
+
+# --- Question 20: a job a worker can import -------------------------------------------------------------------------
+
+
+def greetings_file(folder: Path, source: str) -> Path:
+    path = folder / "greetings.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def test_greetings_solution_shown(redis_up: Path, tmp_path: Path) -> None:
+    magic, source = q20.solution_code.split("\n", 1)
+    assert magic == "%%writefile greetings.py"
+    result = q20.check(str(greetings_file(tmp_path, source)))
+    assert result.correct, result
+    assert "returned 'Welcome, Ada!' and 'Good morning, Grace!'" in result.message
+    assert quiz_keys() == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'def greet(name, greeting):\n    return greeting + ", " + name + "!"\n',
+        '"""Greetings, as jobs."""\n\n\ndef greet(name, greeting="Hello"):\n'
+        '    return "{}, {}!".format(greeting, name)\n',
+    ],
+)
+def test_greetings_right_answers(redis_up: Path, tmp_path: Path, source: str) -> None:
+    result = q20.check(str(greetings_file(tmp_path, source)))
+    assert result.correct, result
+
+
+GLOBAL_GREETING = 'greeting = "Welcome"\n\n\ndef greet(name, greeting_=None):\n    return f"{greeting}, {name}!"\n'
+FROM_THE_NOTEBOOK = (
+    'from __main__ import greeting\n\n\ndef greet(name, greeting_):\n    return f"{greeting}, {name}!"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "phrases"),
+    [
+        ("def greet(name, greeting):\n    return 1 / 0\n", ("the job failed: ZeroDivisionError: division by zero",)),
+        ("def hello(name, greeting):\n    return f'{greeting}, {name}!'\n", ("has no function greet",)),
+        ("def greet(name):\n    return f'Welcome, {name}!'\n", ("greet should take two arguments",)),
+        (GLOBAL_GREETING, ("returned 'Welcome, Ada!' and 'Welcome, Grace!'", "did not use the greeting")),
+        (
+            "def greet(name, greeting):\n    return f'{greeting} {name}'\n",
+            ("it returned 'Welcome Ada'", "'Welcome, Ada!'"),
+        ),
+    ],
+)
+def test_greetings_wrong_answers(redis_up: Path, tmp_path: Path, source: str, phrases: tuple[str, ...]) -> None:
+    assert_incorrect(q20.check(str(greetings_file(tmp_path, source))), *phrases)
+    assert quiz_keys() == []
+
+
+def test_greetings_that_read_the_notebooks_variable_fail_in_the_worker(
+    redis_up: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.modules["__main__"], "greeting", "Welcome", raising=False)  # the notebook's variable
+    result = q20.check(str(greetings_file(tmp_path, FROM_THE_NOTEBOOK)))
+    assert_incorrect(
+        result,
+        "The worker could not import greetings.greet (ValueError: Invalid attribute name: greetings.greet)",
+        "raises ImportError",
+        "sees no variable of your notebook",
+    )
+
+
+def test_greetings_file_missing_or_blank(redis_up: Path, tmp_path: Path) -> None:
+    assert_incorrect(q20.check(str(tmp_path / "greetings.py")), "There is no file greetings.py yet")
+    blank = greetings_file(tmp_path, "from support.exercises import ____\n\n\ndef greet(name, greeting):\n    ____\n")
+    assert q20.check(str(blank)).kind == "not_attempted"

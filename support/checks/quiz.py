@@ -3,8 +3,8 @@
 Every question is a :class:`~support.exercises.Choice`: answer with its widget, or in code (``q1.check("b")``;
 several answers as ``q1.check("a c e")``: a ``ManyChoice``, from ``_quiz_many_choice``). A wrong pick says which
 misconception it comes from. Questions 12 to 16, on notebooks 08, 09 and 10, live in ``support.checks.quiz_after``;
-``QUESTIONS`` holds all sixteen. Questions 17 to 19 are code, ``support.checks.quiz_code``; ``summary`` counts all
-nineteen.
+``QUESTIONS`` holds all sixteen. Questions 17 to 20 are code, ``support.checks.quiz_code``; ``summary`` counts all
+twenty.
 """
 
 from __future__ import annotations

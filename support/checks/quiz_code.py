@@ -1,60 +1,42 @@
-"""The code questions of 07_check_for_understanding (17 to 19): the learner writes a short function, and the check
-runs it against the course's real Redis, on queues of its own that no course worker listens to.
+"""The code questions of 07_check_for_understanding (17 to 20): the learner writes a short function, and the check
+runs it against the course's real Redis, on queues of its own that no course worker listens to (the plumbing:
+``_quiz_code_runs``).
 
 - Question 17: fix a controller that sends the email inside the request *and* queues the job (two emails).
 - Question 18: queue a job with 3 retries that back off and a 30-second timeout; the check reads back what RQ
   stored for the job.
 - Question 19: move a queue's failed jobs back onto it when their exception is a ConnectionError; the check makes
-  real failed jobs first (``charge_card`` and ``read_order`` below, run by a real ``rq worker --burst``).
+  real failed jobs first, run by a real ``rq worker --burst``.
+- Question 20: a job written as a module file a worker imports, its data as arguments; a real ``rq worker --burst``
+  runs it from the notebook's folder.
 
 Each check deletes its queues, their registries and jobs again, however it ends.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from rq import Queue
 from rq.job import Job
 
-from ..exercises import Exercise, Incorrect, call, describe, require_function
-from ..rq_helpers import queues, recovery
-from ..services import redis_server
+from ..exercises import (
+    Exercise,
+    Incorrect,
+    NotAttempted,
+    call,
+    describe,
+    is_placeholder,
+    load_module_from,
+    require_function,
+)
+from ..rq_helpers import recovery
 from ..workit import mailer
+from ._quiz_code_runs import call_shown, fail_for_real, jobs_on, run_burst_worker, scratch_queues
 
 SEND = "support.jobs.send_gif_email"
-_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds support/: the worker imports from it
-
-
-@contextmanager
-def _scratch_queues(*labels: str) -> Iterator[list[Queue]]:
-    """Queues named for this check alone (``quiz-<label>-<random>``), emptied and deleted afterwards."""
-    marker = uuid.uuid4().hex[:8]
-    conn = queues.connection()
-    made = [Queue(f"quiz-{label}-{marker}", connection=conn) for label in labels]
-    try:
-        yield made
-    finally:
-        for q in made:
-            queues.empty(q)
-            q.delete(delete_jobs=True)
-
-
-def _jobs_on(q: Queue) -> list[Job]:
-    return [job for job in Job.fetch_many(q.get_job_ids(), connection=q.connection) if job is not None]
-
-
-def _call_shown(job: Job) -> str:
-    args = ", ".join(map(repr, job.args))
-    return f"{job.func_name}({args})"
 
 
 # --- Question 17: a controller that sends twice ---------------------------------------------------------------
@@ -71,16 +53,16 @@ def _check_controller(create: Any) -> str:
         sent.append(args)
         return "<recorded>"
 
-    with _scratch_queues("controller") as (q,), mailer.stand_in(record):
+    with scratch_queues("controller") as (q,), mailer.stand_in(record):
         returned = call(create, q, email, thought)
-        queued = _jobs_on(q)
+        queued = jobs_on(q)
     if sent:
         raise Incorrect(
             f"Your create() sent {len(sent)} email(s) itself, inside the request: the user waits for the mail "
             "server, and the worker sends the same email again. Send nothing in the request: only queue the job."
         )
     if len(queued) != 1:
-        shown = ", ".join(_call_shown(j) for j in queued) or "nothing"
+        shown = ", ".join(call_shown(j) for j in queued) or "nothing"
         raise Incorrect(
             f"Your create() queued {len(queued)} job(s) ({shown}) on the queue it was given: queue exactly one job "
             "per form, on the queue it is given."
@@ -88,7 +70,7 @@ def _check_controller(create: Any) -> str:
     (job,) = queued
     if job.func_name != SEND or tuple(job.args) != (email, thought) or job.kwargs:
         raise Incorrect(
-            f"Your create() queued {_call_shown(job)}{' with ' + repr(job.kwargs) if job.kwargs else ''}: queue "
+            f"Your create() queued {call_shown(job)}{' with ' + repr(job.kwargs) if job.kwargs else ''}: queue "
             f"send_gif_email with the email and the thought it was given, {SEND}({email!r}, {thought!r})."
         )
     if returned != job.id:
@@ -96,7 +78,7 @@ def _check_controller(create: Any) -> str:
             f"Your create() queued the right job but returned {describe(returned)}: return the job's id (a str), "
             "for the page to link to."
         )
-    return f"One job queued, {_call_shown(job)}, no email sent in the request, and its id returned."
+    return f"One job queued, {call_shown(job)}, no email sent in the request, and its id returned."
 
 
 q17 = Exercise(
@@ -122,11 +104,11 @@ RETRIES = 3
 def _check_enqueue(send_welcome: Any) -> str:
     require_function(send_welcome, "send_welcome", ("queue", "email"))
     email = "new-user@example.com"
-    with _scratch_queues("retries") as (q,):
+    with scratch_queues("retries") as (q,):
         returned = call(send_welcome, q, email)
-        queued = _jobs_on(q)
+        queued = jobs_on(q)
         if len(queued) != 1:
-            shown = ", ".join(_call_shown(j) for j in queued) or "nothing"
+            shown = ", ".join(call_shown(j) for j in queued) or "nothing"
             raise Incorrect(
                 f"send_welcome(queue, {email!r}) queued {len(queued)} job(s) on the queue it was given ({shown}): "
                 "queue exactly one, on that queue."
@@ -134,7 +116,7 @@ def _check_enqueue(send_welcome: Any) -> str:
         (job,) = queued
         pauses = recovery.retry_intervals(job)
     if job.func_name != SEND or tuple(job.args) != (email, "Welcome!") or job.kwargs:
-        raise Incorrect(f"It queued {_call_shown(job)}: queue {SEND}({email!r}, 'Welcome!').")
+        raise Incorrect(f"It queued {call_shown(job)}: queue {SEND}({email!r}, 'Welcome!').")
     if len(pauses) != RETRIES:
         raise Incorrect(
             f"RQ stored retries_left={job.retries_left or 0} for the job: give it {RETRIES} retries, "
@@ -178,55 +160,10 @@ q18 = Exercise(
 # --- Question 19: requeue what a connection error failed ---------------------------------------------------------
 
 
-def charge_card(order_id: int) -> None:
-    """A job for Question 19's check: the payment service does not answer."""
-    raise ConnectionError(f"the payment service did not answer for order {order_id}")
-
-
-def read_order(order_id: int) -> None:
-    """A job for Question 19's check: a bug of ours, which no retry fixes."""
-    raise ValueError(f"order {order_id} has no items")
-
-
-def _fail_for_real(mine: Queue, other: Queue) -> dict[str, list[str]]:
-    """Queue the check's jobs and let a real burst worker fail them; the failed job ids, by what they raised."""
-    ids: dict[str, list[str]] = {"connection": [], "other error": [], "other queue": []}
-    for order in (1, 2):
-        ids["connection"].append(mine.enqueue(charge_card, order).id)
-    ids["other error"].append(mine.enqueue(read_order, 3).id)
-    ids["other queue"].append(other.enqueue(charge_card, 4).id)
-    done = subprocess.run(  # RQ's own CLI, as a learner starts a worker; its Redis URL in the environment
-        [
-            sys.executable,
-            "-m",
-            "rq.cli",
-            "worker",
-            "--burst",
-            "-w",
-            "rq.worker.SimpleWorker",
-            "-P",
-            _ROOT,
-            mine.name,
-            other.name,
-        ],
-        env={**os.environ, "RQ_REDIS_URL": redis_server.url()},
-        cwd=_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    failed = set(mine.failed_job_registry.get_job_ids()) | set(other.failed_job_registry.get_job_ids())
-    missing = [i for group in ids.values() for i in group if i not in failed]
-    if missing:
-        raise RuntimeError(f"the check's worker did not fail {len(missing)} of its jobs: {done.stderr[-300:]}")
-    return ids
-
-
 def _check_requeue(requeue_connection_errors: Any) -> str:
     require_function(requeue_connection_errors, "requeue_connection_errors", ("queue",))
-    with _scratch_queues("requeue", "elsewhere") as (mine, other):
-        ids = _fail_for_real(mine, other)
+    with scratch_queues("requeue", "elsewhere") as (mine, other):
+        ids = fail_for_real(mine, other)
         with warnings.catch_warnings():  # job.exc_info works in rq 3.0.0 but warns that it is deprecated
             warnings.simplefilter("ignore", DeprecationWarning)
             returned = call(requeue_connection_errors, mine)
@@ -280,4 +217,73 @@ q19 = Exercise(
     return count""",
 )
 
-QUESTIONS: list[Exercise] = [q17, q18, q19]
+
+# --- Question 20: a job a worker can import ---------------------------------------------------------------------
+
+GREETINGS = [("Ada", "Welcome"), ("Grace", "Good morning")]  # (name, greeting): each run as a job
+
+
+def _check_greetings(path: Any) -> str:
+    if is_placeholder(path):
+        raise NotAttempted()
+    file = Path(path).resolve()
+    module = load_module_from(file)  # NotAttempted with a ____ left; Incorrect when missing or it does not import
+    if is_placeholder(module):
+        raise NotAttempted(f"{file.name} still has a ____ in it: fill it in, then run its cell again.")
+    greet = getattr(module, "greet", None)
+    if greet is None:
+        raise Incorrect(f"{file.name} has no function greet: the worker looks it up by that name, {file.stem}.greet.")
+    require_function(greet, "greet", ("name", "greeting"))
+    with scratch_queues("greetings") as (q,):
+        jobs = [q.enqueue(f"{file.stem}.greet", name, greeting) for name, greeting in GREETINGS]
+        run_burst_worker([q.name], file.parent)
+        for job in jobs:
+            job.refresh()
+        statuses = [job.get_status().value for job in jobs]
+        outcomes = [
+            (status, job.return_value(), "" if status == "finished" else recovery.error_line(job))
+            for status, job in zip(statuses, jobs)
+        ]
+    for (name, greeting), (status, _, error) in zip(GREETINGS, outcomes):
+        if status != "finished" and error.startswith("ValueError: Invalid attribute name"):
+            raise Incorrect(
+                f"The worker could not import {file.stem}.greet ({error}): RQ says so when importing {file.name} "
+                "in the worker's process raises ImportError. A worker sees no variable of your notebook (its "
+                "__main__ is not your notebook): everything the job needs comes as its arguments."
+            )
+        if status != "finished":
+            raise Incorrect(
+                f"The worker ran greet({name!r}, {greeting!r}) from {file.name} and the job {status}"
+                f"{': ' + error if error else ''}. Run greet({name!r}, {greeting!r}) in a cell to see why."
+            )
+    values = [value for _, value, _ in outcomes]
+    wanted = [f"{greeting}, {name}!" for name, greeting in GREETINGS]
+    if any(not (isinstance(v, str) and greeting in v) for v, (_, greeting) in zip(values, GREETINGS)):
+        raise Incorrect(
+            f"The worker's jobs, given the greetings {GREETINGS[0][1]!r} and {GREETINGS[1][1]!r}, returned "
+            f"{describe(values[0])} and {describe(values[1])}: greet did not use the greeting it was given. Take "
+            "it as an argument, and use it."
+        )
+    for (name, greeting), value, right in zip(GREETINGS, values, wanted):
+        if value != right:
+            raise Incorrect(
+                f"The worker ran greet({name!r}, {greeting!r}) and it returned {describe(value)}: return the "
+                f"greeting, a comma and a space, the name and '!': {right!r}."
+            )
+    return f"A worker imported {file.stem}.greet from {file.name} and returned {values[0]!r} and {values[1]!r}."
+
+
+q20 = Exercise(
+    "Question 20",
+    _check_greetings,
+    title="A job a worker can import",
+    hints=[
+        "%%writefile greetings.py at the top of the cell writes the cell into that file: a module the worker imports.",
+        "The worker runs in another process: give greet the greeting as its second argument.",
+    ],
+    solution='''%%writefile greetings.py
+def greet(name, greeting):
+    return f"{greeting}, {name}!"''',
+)
+
+QUESTIONS: list[Exercise] = [q17, q18, q19, q20]

@@ -1,0 +1,91 @@
+"""How the code questions of 07_check_for_understanding (``support.checks.quiz_code``) run the learner's code for
+real: queues of the check's own on the course's Redis, deleted afterwards; RQ's own ``rq worker --burst`` in a
+folder, as a learner starts one; and the two jobs Question 19's check lets fail (``charge_card``, ``read_order``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rq import Queue
+from rq.job import Job
+
+from ..rq_helpers import queues
+from ..services import redis_server
+
+ROOT = Path(__file__).resolve().parents[2]  # the folder that holds support/: a worker imports this module from it
+
+
+@contextmanager
+def scratch_queues(*labels: str) -> Iterator[list[Queue]]:
+    """Queues named for this check alone (``quiz-<label>-<random>``), emptied and deleted afterwards."""
+    marker = uuid.uuid4().hex[:8]
+    conn = queues.connection()
+    made = [Queue(f"quiz-{label}-{marker}", connection=conn) for label in labels]
+    try:
+        yield made
+    finally:
+        for q in made:
+            queues.empty(q)
+            q.delete(delete_jobs=True)
+
+
+def jobs_on(q: Queue) -> list[Job]:
+    """The jobs waiting on `q`, in order."""
+    return [job for job in Job.fetch_many(q.get_job_ids(), connection=q.connection) if job is not None]
+
+
+def call_shown(job: Job) -> str:
+    """A job as the call it stands for: ``support.jobs.send_gif_email('a@example.com', 'hi')``."""
+    return f"{job.func_name}({', '.join(map(repr, job.args))})"
+
+
+def run_burst_worker(queue_names: list[str], folder: Path = ROOT, timeout: float = 60.0) -> str:
+    """Run ``rq worker --burst`` on `queue_names` until they are empty, in `folder` (where it imports job modules
+    from), its Redis URL in ``RQ_REDIS_URL``, never on the command line; returns what it wrote to stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "worker", "--burst", "-w", "rq.worker.SimpleWorker", "-P", str(folder)]
+        + queue_names,
+        env={**os.environ, "RQ_REDIS_URL": redis_server.url()},
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return done.stderr
+
+
+# --- Question 19: real failed jobs ---------------------------------------------------------------------------
+
+
+def charge_card(order_id: int) -> None:
+    """A job for Question 19's check: the payment service does not answer."""
+    raise ConnectionError(f"the payment service did not answer for order {order_id}")
+
+
+def read_order(order_id: int) -> None:
+    """A job for Question 19's check: a bug of ours, which no retry fixes."""
+    raise ValueError(f"order {order_id} has no items")
+
+
+def fail_for_real(mine: Queue, other: Queue) -> dict[str, list[str]]:
+    """Queue Question 19's jobs and let a real burst worker fail them: on `mine` two ConnectionError jobs and one
+    ValueError job, on `other` one ConnectionError job. Returns the failed jobs' ids, by kind."""
+    ids: dict[str, list[str]] = {"connection": [], "other error": [], "other queue": []}
+    for order in (1, 2):
+        ids["connection"].append(mine.enqueue(charge_card, order).id)
+    ids["other error"].append(mine.enqueue(read_order, 3).id)
+    ids["other queue"].append(other.enqueue(charge_card, 4).id)
+    stderr = run_burst_worker([mine.name, other.name])
+    failed = set(mine.failed_job_registry.get_job_ids()) | set(other.failed_job_registry.get_job_ids())
+    missing = [i for group in ids.values() for i in group if i not in failed]
+    if missing:
+        raise RuntimeError(f"the check's worker did not fail {len(missing)} of its jobs: {stderr[-300:]}")
+    return ids
