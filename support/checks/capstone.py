@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import inspect
 import sqlite3
+import textwrap
 import uuid
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from rq import Queue
 from rq.job import Job
 from rq.utils import as_text
 
 from ..active_job import ActiveJob, perform_job
 from ..exercises import Exercise, Incorrect, NotAttempted, call, is_placeholder, load_module_from
 from ..lessons import capstone
-from ..rq_helpers import queues
+from ..rq_helpers import queues, recovery
 from ..services import thoughts_db
 from ..workit import mailer
 
@@ -46,6 +48,8 @@ def _queued(cls: Any) -> Job:
     """The job perform_later queues for a probe, read back from Redis and deleted (no worker gets to run it)."""
     job = call(cls.perform_later, "probe@example.com", "a probe of the check", 1)
     if not isinstance(job, Job):
+        for stray in capstone.queued_for("probe@example.com"):
+            stray.delete()
         raise Incorrect("perform_later did not return the job it queued: return what enqueue gives back.")
     stored = Job.fetch(job.id, connection=queues.connection())
     job.delete()
@@ -57,29 +61,30 @@ def _queued(cls: Any) -> Job:
 
 def _check_retry_timeout(path: Any) -> str:
     job = _queued(_job_class(path))
-    if job.origin != "mailers":
-        raise Incorrect(f"The job went to {job.origin!r}: GifSenderJob's queue is mailers.")
     if not job.retries_left:
         raise Incorrect("The job has no retries: hand enqueue retry=Retry(...), or an outage fails every email.")
-    intervals = list(job.retry_intervals or [0])
-    if job.retries_left < 2 or sum(intervals[: job.retries_left]) < 3:
+    pauses = recovery.retry_intervals(job)  # RQ's own rule: Job.get_retry_interval
+    if len(pauses) < 2 or sum(pauses) < 3:
         raise Incorrect(
-            f"Retry(max={job.retries_left}) waits {sum(intervals[: job.retries_left])} s in all: it gives up "
-            "within a 3-second outage. Ask for at least 2 retries and at least 3 s of pauses in all."
+            f"{len(pauses)} retries with pauses {pauses} wait {sum(pauses)} s in all: the job gives up within a "
+            "3-second outage. Ask for at least 2 retries and at least 3 s of pauses in all."
         )
-    if len(intervals) < 2 or any(b < a for a, b in zip(intervals, intervals[1:])) or intervals[-1] <= intervals[0]:
+    if any(b < a for a, b in zip(pauses, pauses[1:])) or pauses[-1] <= pauses[0]:
         raise Incorrect(
-            f"The pauses between tries are {intervals}: that is no backoff. Give a list that grows, "
+            f"The pauses between tries are {pauses} s: that is no backoff. Give pauses that grow, "
             "for instance interval=[1, 2, 4], so that a longer outage is not hammered."
         )
-    if job.timeout is None:
-        raise Incorrect("The job has no job_timeout of its own, so RQ's default, 180 s, applies: set one that fits.")
+    if job.timeout in (None, Queue.DEFAULT_TIMEOUT):
+        raise Incorrect(
+            f"job_timeout is RQ's default, {Queue.DEFAULT_TIMEOUT} s (what RQ stores when you give none): set one "
+            "that fits."
+        )
     if not 15 <= job.timeout <= 60:
         raise Incorrect(
-            f"job_timeout={job.timeout} s: the send needs the mailer's slow step (5 s) and up to SMTP's own "
-            "10 s timeout, and a hung send should not hold the worker for minutes: choose 15 to 60 s."
+            f"job_timeout={job.timeout} s: a send needs the mailer's slow step (5 s) and up to 10 s per SMTP "
+            "answer, and a hung send should not hold the worker for minutes: choose 15 to 60 s."
         )
-    return f"Retry(max={job.retries_left}, interval={intervals}) and job_timeout={job.timeout} s, stored with the job."
+    return f"{len(pauses)} retries, pauses {pauses} s, and job_timeout={job.timeout} s, stored with the job."
 
 
 ex_retry_timeout = Exercise(
@@ -88,8 +93,8 @@ ex_retry_timeout = Exercise(
     title="A Retry with backoff and a job_timeout",
     hints=[
         "perform_later calls enqueue: RQ's options go there, as in 05: retry=..., job_timeout=...",
-        "retry=Retry(max=3, interval=[1, 2, 4]) grows its pauses; job_timeout=30 fits a 5 s send with a 10 s SMTP "
-        "timeout.",
+        "retry=Retry(max=3, interval=[1, 2, 4]) grows its pauses; job_timeout=30 fits a 5 s slow step and a 10 s wait "
+        "for the SMTP server.",
     ],
     solution="retry=Retry(max=3, interval=[1, 2, 4]),\njob_timeout=30,",
 )
@@ -112,8 +117,7 @@ def _run_perform(cls: Any, thought_id: int, fail: bool = False) -> tuple[list[tu
 
 
 def _raised(expected: type[BaseException], fn: Any, *args: Any) -> BaseException | None:
-    """Call the learner's `fn`: the `expected` exception it raised (None if none); any other is reported as
-    ``call`` reports it."""
+    """The `expected` exception the learner's `fn` raised, or None; any other is reported as ``call`` does."""
     caught: list[BaseException] = []
 
     def run() -> None:
@@ -127,8 +131,7 @@ def _raised(expected: type[BaseException], fn: Any, *args: Any) -> BaseException
 
 
 def _keys_for(thought_id: int) -> list[str]:
-    conn = queues.connection()
-    return [k.decode() if isinstance(k, bytes) else str(k) for k in conn.scan_iter(match=f"*{thought_id}*")]
+    return [as_text(k) for k in queues.connection().scan_iter(match=f"*{thought_id}*")]
 
 
 def _check_send_once(path: Any) -> str:
@@ -149,11 +152,10 @@ def _check_send_once(path: Any) -> str:
     if len(other) != 1:
         raise Incorrect("A second thought (another thought_id) sent nothing: the key must name the thought_id.")
     conn = queues.connection()
-    keys = _keys_for(base)
-    ttl = max((conn.ttl(k) for k in keys), default=-2)
+    ttl = max((conn.ttl(k) for k in _keys_for(base)), default=-2)
     if not 0 < ttl <= DAY:
         raise Incorrect("The key for a sent thought never expires (or lives over a day): give it ex=24 * 60 * 60.")
-    failed, error = _run_perform(cls, base + 2, fail=True)
+    _, error = _run_perform(cls, base + 2, fail=True)
     if error is None:
         raise Incorrect("When deliver raised ConnectionError, perform did not raise it: RQ retries only a failure.")
     retried, _ = _run_perform(cls, base + 2)
@@ -175,7 +177,7 @@ ex_send_once = Exercise(
         "As in 05: r.set(key, 'sent', nx=True, ex=24 * 60 * 60) is true only for the first claim of the key.",
         "Claim f'workit:gif-sent:{thought_id}' before deliver; when deliver raises, delete the key and raise again.",
     ],
-    solution=inspect.getsource(capstone.GifSenderJob.perform),
+    solution=textwrap.dedent(inspect.getsource(capstone.GifSenderJob.perform)),
 )
 
 # --- Exercise 3: the failure callback ---------------------------------------------------------------------------
@@ -215,7 +217,9 @@ def _check_on_failure(path: Any) -> str:
     conn.lrem(UNDELIVERED, 0, last.id)
     job = _queued(cls)
     if not (job.failure_callback and job.failure_callback.__name__ == "report_failure"):
-        raise Incorrect("perform_later does not hand RQ your callback: add on_failure=report_failure to enqueue.")
+        raise Incorrect(
+            "perform_later does not hand RQ your callback: add on_failure=Callback(report_failure) to enqueue."
+        )
     return "report_failure lists a job only when its last try failed, and every GifSenderJob carries it."
 
 
@@ -226,9 +230,10 @@ ex_on_failure = Exercise(
     hints=[
         "RQ calls on_failure(job, connection, type, value, traceback) after each failed try, retries or not.",
         "job.retries_left is how many tries RQ still has: return when it is above 0, else "
-        "connection.rpush('workit:undelivered', job.id). Pass on_failure=report_failure to enqueue.",
+        "connection.rpush('workit:undelivered', job.id). Pass on_failure=Callback(report_failure) to enqueue (08).",
     ],
-    solution=inspect.getsource(capstone.report_failure),
+    solution=inspect.getsource(capstone.report_failure)
+    + "\n# and in perform_later, to enqueue:\non_failure=Callback(report_failure),",
 )
 
 # --- Exercise 4: enqueue after commit, from the controller ------------------------------------------------------
@@ -243,6 +248,8 @@ def _check_controller(path: Any) -> str:
     email, text = capstone.address("check"), f"Check {uuid.uuid4().hex[:8]}"
     job = call(fn, email, text)
     if not isinstance(job, Job):
+        for stray in capstone.queued_for(email):
+            stray.delete()
         raise Incorrect("create did not return the job: return what perform_later gives back.")
     stored = Job.fetch(job.id, connection=queues.connection())
     job.delete()
@@ -266,8 +273,7 @@ def _check_controller(path: Any) -> str:
 
 
 class ControllerExercise(Exercise):
-    """Exercise 4. ``use("capstone_controller.py")`` gives the proof its ``create``: yours when the last check of
-    each of the four exercises passed, else the reference's (its GifSenderJob too)."""
+    """Exercise 4; ``use(file)`` gives the proof your ``create`` when all four exercises passed, else the reference."""
 
     def accept(self, value: Any) -> Any:
         for exercise in (ex_retry_timeout, ex_send_once, ex_on_failure):

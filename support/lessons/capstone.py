@@ -25,7 +25,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rq import Retry
+from rq import Callback, Retry
 from rq.job import Job
 
 from ..active_job import ActiveJob, describe, job_path, perform_job
@@ -188,7 +188,7 @@ def rolled_back_request(create: Callable[[str, str], Any], thought: str) -> Run:
 def report_failure(job, connection, type, value, traceback):
     if job.retries_left:  # RQ tries again: not the end yet
         return
-    connection.rpush(UNDELIVERED, job.id)
+    connection.rpush("workit:undelivered", job.id)
 
 
 class GifSenderJob(ActiveJob):
@@ -197,7 +197,7 @@ class GifSenderJob(ActiveJob):
     def perform(self, email, thought, thought_id):
         r = queues.connection()
         key = f"workit:gif-sent:{thought_id}"
-        if not r.set(key, "sent", nx=True, ex=DAY):
+        if not r.set(key, "sent", nx=True, ex=24 * 60 * 60):
             return None  # an earlier try sent it
         try:
             return deliver(email, thought)
@@ -215,7 +215,7 @@ class GifSenderJob(ActiveJob):
             description=describe(cls, args),
             retry=Retry(max=3, interval=[1, 2, 4]),
             job_timeout=30,
-            on_failure=report_failure,
+            on_failure=Callback(report_failure),
         )
 
 
