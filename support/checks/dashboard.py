@@ -3,14 +3,7 @@ queue's registries from RQ's API; requeue a failed job yourself."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +14,11 @@ from rq.job import Job
 from rq.results import Result
 
 from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, is_placeholder, require_function
-from ..rq_helpers import holds, job_watch, queues, recovery
+from ..rq_helpers import job_watch, queues, recovery
 from ..rq_helpers.failed_jobs import requeue_failed
-from ..services import app, inbox, redis_server, state
+from ..services import app, inbox
 from ..workit import routes_loader
+from ._dashboard_filled_queue import CHECK_QUEUE, filled_queue
 from ._dashboard_mount import verify_mounted
 
 # --- Exercise 1: mount rq-dashboard inside Work-It ----------------------------------------------------------
@@ -96,9 +90,6 @@ ex_mount = RoutesExercise(
 # --- Exercise 2: one queue's summary ---------------------------------------------------------------------------
 
 STATES: tuple[str, ...] = ("queued", "started", "finished", "failed", "deferred", "scheduled")
-# How many jobs the check puts in each state: all different, so that two swapped counts never look right.
-FILLED: dict[str, int] = {"started": 1, "failed": 2, "finished": 3, "queued": 4, "scheduled": 5, "deferred": 6}
-CHECK_QUEUE = "summary-check"
 
 
 def summary_reference(queue: Queue) -> dict[str, int]:
@@ -111,55 +102,6 @@ def summary_reference(queue: Queue) -> dict[str, int]:
         "deferred": queue.deferred_job_registry.count,
         "scheduled": queue.scheduled_job_registry.count,
     }
-
-
-def _emptied(q: Queue) -> None:
-    queues.empty(q)
-    q.delete(delete_jobs=True)
-
-
-def _rq_worker(queue_name: str) -> subprocess.Popen:
-    """RQ's own worker (``rq worker``, a SimpleWorker, no scheduler) on `queue_name`, the Redis URL in its
-    environment (never on its command line)."""
-    env = {**os.environ, "RQ_REDIS_URL": redis_server.client_url(redis_server.start())}
-    argv = [sys.executable, "-m", "rq.cli", "worker", "-w", "rq.worker.SimpleWorker", queue_name]
-    return subprocess.Popen(argv, cwd=state.REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-@contextmanager
-def filled_queue(name: str = CHECK_QUEUE) -> Iterator[Queue]:
-    """A queue of its own with real jobs in each state (``FILLED``): finished and failed ones a worker ran, one it
-    is running (held in its slow step), queued ones behind it, deferred ones waiting for it, scheduled ones an hour
-    away. Everything goes when the block ends: the held job is let go, the worker stopped, the queue emptied."""
-    conn = queues.connection()
-    q = Queue(name, connection=conn)
-    _emptied(q)
-    marker = f"summary-{uuid.uuid4().hex[:12]}"
-    for _ in range(FILLED["finished"]):
-        q.enqueue("support.ops_jobs.work_for", 0)
-    for _ in range(FILLED["failed"]):
-        q.enqueue("support.ops_jobs.work_for", 0, fail=True)
-    running = q.enqueue("support.ops_jobs.hold", marker, after=0)
-    worker = _rq_worker(name)
-    try:
-        if not holds.wait_until_reached(conn, marker, timeout=15):
-            raise RuntimeError("the check's worker did not start its job within 15 s")
-        for _ in range(FILLED["queued"]):
-            q.enqueue("support.ops_jobs.work_for", 0)
-        for _ in range(FILLED["deferred"]):
-            q.enqueue("support.ops_jobs.work_for", 0, depends_on=running)
-        for _ in range(FILLED["scheduled"]):
-            q.enqueue_in(timedelta(hours=1), "support.ops_jobs.work_for", 0)
-        yield q
-    finally:
-        holds.go(conn, marker)
-        worker.terminate()  # SIGTERM: RQ's warm shutdown, after the job it runs
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        _emptied(q)
 
 
 def _check_summary(fn: Any) -> str:
@@ -304,4 +246,4 @@ ex_requeue = Exercise(
     fallback_note="Using the reference solution for Exercise 3: the failed job was requeued for you.",
 )
 
-__all__ = ["ex_mount", "ex_requeue", "ex_summary", "summary_reference"]
+__all__ = ["CHECK_QUEUE", "ex_mount", "ex_requeue", "ex_summary", "summary_reference"]

@@ -41,6 +41,15 @@ class RoutesError(RuntimeError):
     """The routes file could not be loaded, or its ``draw`` raised; the message says where."""
 
 
+def course_redis_url() -> str:
+    """What Work-It puts in ``app.config["REDIS_URL"]``: the course's Redis, with its password, or "" when it is not
+    running (inline delivery needs none)."""
+    from ..services import redis_server
+
+    service = redis_server.status()
+    return redis_server.client_url(service) if service is not None else ""
+
+
 def record_path() -> Path:
     return state.home() / RECORD
 

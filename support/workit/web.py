@@ -112,14 +112,6 @@ def _wants_json() -> bool:
 # --- the app -----------------------------------------------------------------------------------------------------
 
 
-def _redis_url() -> str:
-    """The course's Redis, with its password, or "" when it is not running (inline delivery needs none)."""
-    from ..services import redis_server
-
-    service = redis_server.status()
-    return redis_server.client_url(service) if service is not None else ""
-
-
 class QueueUnavailable(RuntimeError):
     """The job could not be queued: Redis did not answer."""
 
@@ -174,7 +166,7 @@ def create_app(delivery: str = "inline", delay: float = 5.0, controller: str | N
         raise ValueError("a controller file goes with delivery='controller', and only with it")
     delay = float(delay)
     app = Flask("work-it")
-    app.config["REDIS_URL"] = _redis_url()
+    app.config["REDIS_URL"] = routes_loader.course_redis_url()  # for the routes file
     enqueuer = _Enqueuer()
     app.extensions["work-it-enqueuer"] = enqueuer
 
