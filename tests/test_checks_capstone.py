@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import inspect
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from rq import Retry
 
 from support.checks.capstone import ex_controller, ex_on_failure, ex_retry_timeout, ex_send_once
 from support.exercises import load_module_from
 from support.lessons import capstone
-from support.rq_helpers import queues
+from support.rq_helpers import queues, workers
+from support.services import thoughts_db
+from support.workit.mailer import deliver
 
 HEADER = """from contextlib import closing
 
 from rq import Callback, Retry
 
 from support.active_job import ActiveJob, describe, job_path, perform_job
-from support.rq_helpers import queues
+from support.rq_helpers import queues, workers
+from support.services import thoughts_db
+from support.workit.mailer import deliver
 from support.services import thoughts_db
 from support.workit.mailer import deliver
 """
@@ -276,3 +282,34 @@ def test_each_requirement_of_exercise_4(folder: Path, case: str) -> None:
 def test_the_proof_falls_back_to_the_reference_files(folder: Path) -> None:
     ex_send_once.check(job_file(folder, (CLAIM, "if False:")))
     assert ex_controller.use(controller_file(folder)) is capstone.create
+
+
+# --- the proof's faults tell a wrong answer from a right one --------------------------------------------------------
+
+
+def _enqueue_inside(email: str, thought: str) -> object:
+    with closing(thoughts_db.connect()) as db, db:
+        thought_id = thoughts_db.add_thought(db, email, thought)
+        return capstone.GifSenderJob.perform_later(email, thought, thought_id)
+
+
+def _without_key(email: str, thought: str) -> object:
+    with closing(thoughts_db.connect()) as db, db:
+        thoughts_db.add_thought(db, email, thought)
+    return queues.queue("mailers").enqueue(deliver, email, thought, retry=Retry(max=3, interval=[1, 2, 4]))
+
+
+@pytest.mark.slow
+def test_the_faults_judge_by_the_inbox(services: Path) -> None:
+    """Not carried by the notebook's run, which proves only the reference or a right answer: here a send without
+    the key mails twice after the kill, and an enqueue inside the transaction mails for a rolled-back request."""
+    worker = capstone.start_worker()
+    try:
+        right = capstone.kill_worker_mid_send(capstone.create, "right", worker)
+        twice = capstone.kill_worker_mid_send(_without_key, "no key", worker)
+        rolled_back = capstone.rolled_back_request(_enqueue_inside, "inside")
+    finally:
+        workers.stop_worker(worker)
+    assert (right.status, right.emails) == ("finished", 1)
+    assert (twice.status, twice.emails) == ("finished", 2)
+    assert rolled_back.job is not None and rolled_back.emails == 1
