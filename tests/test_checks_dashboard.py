@@ -136,6 +136,12 @@ def test_served_without_the_key_is_incorrect(shared_course: Path, tmp_path: Path
         routes_loader.forget()
 
 
+def test_a_blueprint_without_its_redis_connection_is_incorrect(workit: Service, tmp_path: Path) -> None:
+    body = "def draw(app):\n    app.register_blueprint(rq_dashboard.blueprint, url_prefix='/rq')\n"
+    result = ex_mount.check(_routes(tmp_path, body))
+    assert not result.correct and "setup_rq_connection(app)" in result.message, result
+
+
 def test_a_broken_routes_file_shows_its_error_and_work_it_goes_on(workit: Service, tmp_path: Path) -> None:
     result = ex_mount.check(_routes(tmp_path, "def draw(app):\n    app.register_blueprint(rq_dashbord.blueprint)\n"))
     assert not result.correct and "NameError" in result.message and "line 6" in result.message, result
