@@ -1,5 +1,5 @@
-"""The checks of 05_when_things_fail, against real effects: Retry settings as RQ stores them in Redis, and emails
-counted in the real mail catcher."""
+"""The checks of 05_when_things_fail, against real effects: enqueue options as RQ stores them in Redis and run against
+a real outage (the mail catcher stopped), and emails counted in the real mail catcher."""
 
 from __future__ import annotations
 
@@ -13,55 +13,182 @@ import pytest
 from rq import Retry
 
 from support import jobs
-from support.checks.failures import ex_retry, ex_send_once, stored_retry
+from support.checks._failures_requeue import requeue_reference
+from support.checks.failures import ex_options, ex_requeue, ex_send_once, stored_options
 from support.exercises import ____
 from support.rq_helpers import queues
 from support.services import mailcatcher
 
-# --- Exercise 1: a Retry that outlasts a 3 s outage ----------------------------------------------------------------
+# --- Exercise 2: the options of the welcome email (run against a real outage) --------------------------------------
+
+WEEK = 7 * 24 * 60 * 60
+LEFT_OUT = object()  # an option the answer does not give
+REFERENCE = {"retry": Retry(max=3, interval=[1, 2, 4]), "job_timeout": 3, "result_ttl": 60, "failure_ttl": WEEK}
 
 
-def test_retry_reference_is_correct_and_leaves_nothing_in_redis(shared_course: Path) -> None:
-    result = ex_retry.check(Retry(max=3, interval=[1, 2, 4]))
+def _catcher_up() -> None:
+    mailcatcher.start()
+
+
+@pytest.mark.slow
+def test_options_reference_is_correct_and_leaves_the_catcher_up(shared_course: Path) -> None:
+    _catcher_up()
+    result = ex_options.check(REFERENCE)
     assert result.correct, result
-    assert "retries_left=3 and retry_intervals=[1, 2, 4]" in result.message
-    assert "1 s, 3 s, 7 s" in result.message
-    assert not list(queues.connection().scan_iter(match="rq:job:*"))  # the probe job was deleted again
+    assert "the email went out once" in result.message and "your 3 s timeout (JobTimeoutException)" in result.message
+    assert "finished job 60 s at most and the failed one 7 days" in result.message
+    assert mailcatcher.status() is not None
+    assert not [k for k in queues.connection().scan_iter(match="rq:job:*")]  # the jobs were deleted again
 
 
-def test_stored_retry_reads_back_what_rq_keeps(shared_course: Path) -> None:
-    assert stored_retry(Retry(max=2, interval=5)) == (2, [5])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "options",
+    [
+        # other numbers, a string timeout, result_ttl=0, and a dict built by keywords
+        dict(retry=Retry(max=2, interval=[2, 4]), job_timeout="2s", result_ttl=0, failure_ttl=14 * 24 * 3600),
+        {"failure_ttl": 30 * 24 * 60 * 60, "result_ttl": 30, "job_timeout": 5, "retry": Retry(max=4, interval=1)},
+    ],
+    ids=["keywords-string-timeout", "month-and-four-retries"],
+)
+def test_options_written_differently_pass(shared_course: Path, options: dict) -> None:
+    _catcher_up()
+    result = ex_options.check(options)
+    assert result.correct, result
+
+
+def test_stored_options_reads_back_what_rq_keeps(shared_course: Path) -> None:
+    stored = stored_options(REFERENCE)
+    assert (stored.timeout, stored.result_ttl, stored.failure_ttl) == (3, 60, WEEK)
+    assert (stored.retries_left, stored.retry_intervals) == (3, [1, 2, 4])
 
 
 @pytest.mark.parametrize(
-    ("retry", "message"),
+    "changes, message",
     [
-        (Retry(max=3), "no pause between tries, so all 3 retries run at once"),
-        (
-            Retry(max=2, interval=1),
-            "tried again 1 s, 2 s after the first failure. The last try comes before the mail server is back at 3 s",
-        ),
-        (Retry(max=3, interval=1), "RQ may start it up to 1 s early"),
-        (Retry(max=1, interval=60), "the reader waits 57 s longer than needed"),
+        # the email gets out after the outage
+        ({"retry": None}, "a failed send is never tried again"),
+        ({"retry": Retry(max=3)}, "tries again 0 s, 0 s, 0 s after the first failure"),
+        ({"retry": Retry(max=2, interval=1)}, "the last try must be due 3 s or more after the first failure"),
+        # ... and not much later than needed
+        ({"retry": Retry(max=2, interval=[1, 30])}, "the reader waits 29 s longer than needed"),
+        # a hung send is stopped within 5 s
+        ({"job_timeout": None}, "The job's timeout is 180 s"),
+        ({"job_timeout": 10}, "Give job_timeout 5 s or less"),
+        ({"job_timeout": -1}, "-1, no timeout at all"),
+        # ... and a normal send has room
+        ({"job_timeout": 1}, "at least 2 s"),
+        # a finished email: at most a minute
+        ({"result_ttl": 500}, "stays in Redis for 500 s"),
+        ({"result_ttl": -1}, "stays in Redis for -1, for ever"),
+        # a failed email: a week, at most 30 days
+        ({"failure_ttl": 3600}, "too short. Keep it at least a week"),
+        ({"failure_ttl": LEFT_OUT}, "RQ's default, a year: Redis is not an archive"),
+        ({"failure_ttl": 60 * 24 * 3600}, "60 days: Redis is not an archive"),
+        ({"failure_ttl": -1}, "-1, for ever"),
+        # only the four options
+        ({"ttl": 60}, "options has 'ttl'"),
     ],
 )
-def test_typical_wrong_retries_are_incorrect(shared_course: Path, retry: Retry, message: str) -> None:
-    result = ex_retry.check(retry)
-    assert result.kind == "incorrect"
-    assert message in result.message
+def test_options_breaking_one_requirement_are_incorrect(shared_course: Path, changes: dict, message: str) -> None:
+    options = {k: v for k, v in {**REFERENCE, **changes}.items() if v is not LEFT_OUT}
+    result = ex_options.check(options)
+    assert result.kind == "incorrect" and message in result.message, result
 
 
-def test_retry_that_is_not_a_retry_is_incorrect(shared_course: Path) -> None:
-    result = ex_retry.check(3)
-    assert result.kind == "incorrect" and "Make an rq Retry" in result.message
+def test_options_not_a_dict_is_incorrect(shared_course: Path) -> None:
+    assert "make it a dict" in ex_options.check(Retry(max=3, interval=[1, 2, 4])).message
 
 
-def test_retry_blank_is_not_attempted_and_use_gives_the_reference(shared_course: Path) -> None:
-    assert ex_retry.check(____).kind == "not_attempted"
-    assert repr(ex_retry.use(____, quiet=True)) == repr(Retry(max=3, interval=[1, 2, 4]))
+def test_options_blank_is_not_attempted_and_use_gives_the_reference(shared_course: Path) -> None:
+    assert ex_options.check(____).kind == "not_attempted"
+    assert ex_options.use(____, quiet=True) is ex_options.reference
 
 
-# --- Exercise 2: send each email once ------------------------------------------------------------------------------
+# --- Exercise 1: requeue what the outage broke (real failures, a real rq worker --burst) ------------------------------
+
+
+def requeue_by_job(queue):  # right, written differently: job.requeue(), the error read from exc_info
+    count = 0
+    for job in queue.failed_job_registry.get_job_ids():
+        job = queue.fetch_job(job)
+        if job.latest_result().exc_string.strip().splitlines()[-1].split(":")[0] == "ConnectionError":
+            job.requeue()
+            count += 1
+    return count
+
+
+def requeue_with_rq_jobs(queue):  # right, written differently: Job.fetch_many, a list comprehension
+    from rq.job import Job
+
+    registry = queue.failed_job_registry
+    broken = [
+        job
+        for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection)
+        if job and "ConnectionError:" in job.latest_result().exc_string.strip().splitlines()[-1]
+    ]
+    for job in broken:
+        registry.requeue(job)
+    return len(broken)
+
+
+def requeue_everything(queue):  # wrong: the job with a bug of its own goes back too
+    ids = queue.failed_job_registry.get_job_ids()
+    for job_id in ids:
+        queue.failed_job_registry.requeue(job_id)
+    return len(ids)
+
+
+def requeue_nothing_returned(queue):  # wrong: the count is not returned
+    requeue_reference(queue)
+
+
+def requeue_from_mailers(queue):  # wrong: not the queue it was given
+    return requeue_reference(queues.queue("mailers"))
+
+
+def requeue_as_new_jobs(queue):  # wrong: new jobs, the failed ones stay failed
+    count = 0
+    for job_id in queue.failed_job_registry.get_job_ids():
+        job = queue.fetch_job(job_id)
+        if "ConnectionError" in job.latest_result().exc_string:
+            queue.enqueue(job.func, *job.args)
+            count += 1
+    return count
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fn", [requeue_reference, requeue_by_job, requeue_with_rq_jobs])
+def test_requeue_right_answers_pass(shared_course: Path, fn) -> None:
+    mailcatcher.start()
+    result = ex_requeue.check(fn)
+    assert result.correct, result
+    assert mailcatcher.status() is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "fn, message",
+    [
+        (requeue_as_new_jobs, "still failed (failed) in the failed registry of the queue your function was given"),
+        (requeue_from_mailers, "from the queue you are given"),
+        (requeue_everything, "The job that failed with TypeError was requeued too"),
+        (requeue_nothing_returned, "returned None: return how many it requeued (2 here)"),
+    ],
+    ids=["new-jobs", "other-queue", "everything", "no-count"],
+)
+def test_requeue_breaking_one_requirement_is_incorrect(shared_course: Path, fn, message: str) -> None:
+    mailcatcher.start()
+    result = ex_requeue.check(fn)
+    assert result.kind == "incorrect" and message in result.message, result
+
+
+def test_requeue_blank_or_not_a_function(shared_course: Path) -> None:
+    assert ex_requeue.check(____).kind == "not_attempted"
+    assert "should be a function" in ex_requeue.check(3).message
+
+
+# --- Exercise 3: send each email once ------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -236,9 +363,3 @@ def test_send_once_written_differently_passes(catcher: None) -> None:
 
     result = ex_send_once.check(send_once)
     assert result.correct, result
-
-
-def test_retry_written_differently_passes(shared_course: Path) -> None:
-    for retry in (Retry(max=4, interval=1), Retry(max=2, interval=[2, 3]), Retry(max=5, interval=[1, 2, 4])):
-        result = ex_retry.check(retry)
-        assert result.correct, (retry, result)

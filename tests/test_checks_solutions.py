@@ -5,7 +5,6 @@ solution a learner reads (plain, as they would write it). This keeps the two fro
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,10 @@ import pytest
 
 from support import jobs
 from support.checks.dashboard import ex_summary
-from support.checks.failures import ex_send_once
+from support.checks.failures import ex_requeue, ex_send_once
 from support.checks.redis_basics import ex_send, ex_take
 from support.checks.results import ex_report, ex_status
-from support.checks.scaling import ex_wall_time
+from support.checks.scaling import ex_order
 from support.checks.slow_request import ex_stopwatch
 from support.exercises import Exercise
 from support.rq_helpers import queues
@@ -26,10 +25,11 @@ from support.services import mailcatcher
 # exercise, the function its solution defines, what the notebook has defined by then (besides the course's imports)
 CASES = [
     (ex_stopwatch, "stopwatch", lambda: {"time": time}),
-    (ex_wall_time, "wall_time", lambda: {"math": math}),
+    (ex_order, "prediction", dict),
     (ex_send, "send", dict),
     (ex_take, "take", dict),
     (ex_summary, "summary", dict),
+    (ex_requeue, "requeue_outage_failures", dict),
     (ex_send_once, "send_once", lambda: {"r": queues.connection(), "jobs": jobs}),
     (ex_report, "report", dict),
     (ex_status, "export_status", dict),

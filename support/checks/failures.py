@@ -1,4 +1,5 @@
-"""Exercises of ``05_when_things_fail``: a Retry that outlasts a 3-second outage; an idempotent send."""
+"""Exercises of ``05_when_things_fail``: requeue what an outage broke (``_failures_requeue``); the options of the
+welcome email, run against a real outage (``_failures_options``); an idempotent send."""
 
 from __future__ import annotations
 
@@ -6,92 +7,15 @@ import threading
 import uuid
 from typing import Any
 
-from rq import Retry
-from rq.job import Job
-
 from ..exercises import Exercise, Incorrect, call, describe, require_function
 from ..failure_jobs import send_once
-from ..rq_helpers import queues, recovery, rq_internals
+from ..rq_helpers import queues, rq_internals
 from ..services import inbox
 from ..workit import mailer
+from ._failures_options import OUTAGE, ex_options, stored_options
+from ._failures_requeue import ex_requeue
 
-OUTAGE = 3  # seconds the mail server is down in Exercise 1
-EARLY = 1  # RQ keeps a retry's due time to the whole second: a retry can start up to this much early
-LATE = 10  # seconds after the outage by which the email should be out
-
-
-# --- Exercise 1: a Retry for a 3-second outage -----------------------------------------------------------------
-
-
-def stored_retry(retry: Retry) -> tuple[int, list[int]]:
-    """Store a job with `retry` in Redis, as ``enqueue(..., retry=retry)`` would, and read back what RQ keeps:
-    ``(retries_left, retry_intervals)``. The job is never queued and is deleted again."""
-    conn = queues.connection()
-    job = queues.queue("default", conn).create_job(
-        "support.jobs.send_gif_email", args=("probe@example.com", "retry check"), retry=retry
-    )
-    job.save()
-    try:
-        stored = Job.fetch(job.id, connection=conn)
-        return stored.retries_left or 0, list(stored.retry_intervals or [])
-    finally:
-        job.delete()
-
-
-def _check_retry(retry: Any) -> str:
-    if not isinstance(retry, Retry):
-        raise Incorrect(f"You gave {describe(retry)}. Make an rq Retry: Retry(max=..., interval=...).")
-    left, intervals = stored_retry(retry)
-    times = recovery.retry_times((left, intervals))  # what RQ stored decides when the job is tried again
-    shown = ", ".join(f"{t} s" for t in times)
-    stored = f"In Redis the job has retries_left={left} and retry_intervals={intervals}"
-    if times and max(times) == 0:
-        raise Incorrect(
-            f"{stored}: no pause between tries, so all {left} retries run at once, long before the mail "
-            f"server is back {OUTAGE} s later. Give the retries an interval."
-        )
-    if not times or times[-1] < OUTAGE:
-        raise Incorrect(
-            f"{stored}: it is tried again {shown or 'never'} after the first failure. The last try "
-            f"comes before the mail server is back at {OUTAGE} s, so the email ends up in the failed "
-            "registry. Add retries or longer pauses."
-        )
-    if times[-1] < OUTAGE + EARLY:
-        raise Incorrect(
-            f"{stored}: it is tried again {shown} after the first failure. The last try is due just "
-            f"as the mail server comes back, and RQ may start it up to {EARLY} s early (it keeps due "
-            f"times to the whole second). Leave a margin: the last try {OUTAGE + EARLY} s or more "
-            "after the first failure."
-        )
-    first_after = min(t for t in times if t >= OUTAGE + EARLY)
-    if first_after > OUTAGE + LATE:
-        raise Incorrect(
-            f"{stored}: the first try safely after the outage comes {first_after} s after the first "
-            f"failure, so the reader waits {first_after - OUTAGE} s longer than needed. Keep the first "
-            "pauses short and let them grow."
-        )
-    return (
-        f"{stored}: tried again {shown} after the first failure; the try at {first_after} s comes safely after "
-        "the mail server is back."
-    )
-
-
-ex_retry = Exercise(
-    "Exercise 1",
-    _check_retry,
-    title="A Retry that outlasts a 3 s outage",
-    hints=[
-        "Retry(max=N, interval=[a, b, c]) allows N more tries, with a pause of a, then b, then c seconds.",
-        "Add up the pauses: the last retry should come 4 s or more after the first failure (3 s of outage, "
-        "plus 1 s because RQ may start a retry up to a second early). Retry(max=2, interval=1) gives up after "
-        "2 s.",
-    ],
-    solution="retry = Retry(max=3, interval=[1, 2, 4])",
-    reference=Retry(max=3, interval=[1, 2, 4]),
-)
-
-
-# --- Exercise 2: an idempotent send ----------------------------------------------------------------------------
+# --- Exercise 3: an idempotent send ----------------------------------------------------------------------------
 
 
 class _Mailer:
@@ -242,7 +166,7 @@ def _about(seconds: int) -> str:
 
 
 ex_send_once = Exercise(
-    "Exercise 2",
+    "Exercise 3",
     _check_send_once,
     title="Send each email once",
     hints=[
@@ -262,4 +186,4 @@ def send_once(email, thought, key):
     reference=send_once,
 )
 
-__all__ = ["ex_retry", "ex_send_once", "stored_retry", "OUTAGE"]
+__all__ = ["OUTAGE", "ex_options", "ex_requeue", "ex_send_once", "stored_options"]
