@@ -232,6 +232,16 @@ def only_the_first(queue: Queue) -> int:
     return 2
 
 
+def pushes_without_moving(queue: Queue) -> int:
+    count = 0
+    for job_id in queue.failed_job_registry.get_job_ids():
+        job = Job.fetch(job_id, connection=queue.connection)
+        if "ConnectionError" in (job.latest_result().exc_string or ""):
+            queue.enqueue_job(job)
+            count += 1
+    return count
+
+
 def every_failed_job(queue: Queue) -> int:
     ids = queue.failed_job_registry.get_job_ids()
     for job_id in ids:
@@ -259,6 +269,7 @@ def returns_nothing(queue: Queue) -> None:
     ("requeue", "phrases"),
     [
         (only_the_first, ("1 of the 2 jobs that failed with ConnectionError are not back on the queue",)),
+        (pushes_without_moving, ("on the queue again but still in the failed registry too",)),
         (every_failed_job, ("The job that failed with ValueError left the failed registry",)),
         (every_queue, ("A ConnectionError job of another queue was requeued too",)),
         (returns_nothing, ("requeued the right jobs but returned None", "return how many")),

@@ -16,7 +16,7 @@ from pathlib import Path
 from rq import Queue
 from rq.job import Job
 
-from ..rq_helpers import queues
+from ..rq_helpers import queues, recovery
 from ..services import redis_server
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds support/: a worker imports this module from it
@@ -60,6 +60,19 @@ def run_burst_worker(queue_names: list[str], folder: Path = ROOT, timeout: float
         check=False,
     )
     return done.stderr
+
+
+def run_as_jobs(module_file: Path, function: str, calls: list[tuple[str, str]]) -> list[tuple[str, object, str]]:
+    """Queue ``<module>.<function>(*args)`` once per `calls`, by its dotted path, and run them on a real burst worker
+    in the module's folder; each job's (status, return value, error line: "" when it finished)."""
+    with scratch_queues(module_file.stem) as (q,):
+        jobs = [q.enqueue(f"{module_file.stem}.{function}", *args) for args in calls]
+        run_burst_worker([q.name], module_file.parent)
+        statuses = [job.get_status(refresh=True).value for job in jobs]
+        return [
+            (status, job.return_value(), "" if status == "finished" else recovery.error_line(job))
+            for status, job in zip(statuses, jobs)
+        ]
 
 
 # --- Question 19: real failed jobs ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from ..exercises import (
 )
 from ..rq_helpers import recovery
 from ..workit import mailer
-from ._quiz_code_runs import call_shown, fail_for_real, jobs_on, run_burst_worker, scratch_queues
+from ._quiz_code_runs import call_shown, fail_for_real, jobs_on, run_as_jobs, scratch_queues
 
 SEND = "support.jobs.send_gif_email"
 
@@ -171,18 +171,24 @@ def _check_requeue(requeue_connection_errors: Any) -> str:
         still_failed = set(mine.failed_job_registry.get_job_ids())
         other_failed = set(other.failed_job_registry.get_job_ids())
         other_queued = set(other.get_job_ids())
-    left = [i for i in ids["connection"] if i not in queued or i in still_failed]
+    left = [i for i in ids["connection"] if i not in queued]
     if left:
         raise Incorrect(
             f"{len(left)} of the 2 jobs that failed with ConnectionError are not back on the queue: requeue every "
             "failed job of the queue whose exception is a ConnectionError (the failed registry's requeue, or "
             "job.requeue())."
         )
+    doubled = [i for i in ids["connection"] if i in still_failed]
+    if doubled:
+        raise Incorrect(
+            f"{len(doubled)} of the ConnectionError jobs are on the queue again but still in the failed registry "
+            "too: move them, out of the registry and onto the queue (the failed registry's requeue does both)."
+        )
     if ids["other error"][0] not in still_failed:
         raise Incorrect(
             "The job that failed with ValueError left the failed registry: requeue only the jobs whose exception "
-            "is a ConnectionError. Read it in the job's latest_result().exc_string, whose last line starts "
-            "with the exception's name."
+            "is a ConnectionError. Read it in the job's latest_result().exc_string: its last line is the "
+            "exception, as 'ConnectionError: the payment service did not answer ...'."
         )
     if ids["other queue"][0] not in other_failed or ids["other queue"][0] in other_queued:
         raise Incorrect(
@@ -190,7 +196,10 @@ def _check_requeue(requeue_connection_errors: Any) -> str:
             "your function was given (queue.failed_job_registry)."
         )
     if returned != len(ids["connection"]):
-        raise Incorrect(f"Your function requeued the right jobs but returned {describe(returned)}: return how many, 2.")
+        raise Incorrect(
+            f"Your function requeued the right jobs but returned {describe(returned)}: return how many it "
+            "requeued (2 here)."
+        )
     return "The 2 jobs that failed with ConnectionError are queued again; the ValueError stays failed; 2 returned."
 
 
@@ -201,7 +210,8 @@ q19 = Exercise(
     hints=[
         "queue.failed_job_registry.get_job_ids() lists the failed jobs; Job.fetch(job_id, connection=queue.connection) "
         "loads one.",
-        "job.latest_result().exc_string is the traceback as text: its last line starts with the exception's name.",
+        "job.latest_result().exc_string is the traceback as text: its last line is the exception, as "
+        "'ConnectionError: the payment service did not answer ...'.",
         "queue.failed_job_registry.requeue(job) puts one back on its queue.",
     ],
     solution="""def requeue_connection_errors(queue):
@@ -234,16 +244,7 @@ def _check_greetings(path: Any) -> str:
     if greet is None:
         raise Incorrect(f"{file.name} has no function greet: the worker looks it up by that name, {file.stem}.greet.")
     require_function(greet, "greet", ("name", "greeting"))
-    with scratch_queues("greetings") as (q,):
-        jobs = [q.enqueue(f"{file.stem}.greet", name, greeting) for name, greeting in GREETINGS]
-        run_burst_worker([q.name], file.parent)
-        for job in jobs:
-            job.refresh()
-        statuses = [job.get_status().value for job in jobs]
-        outcomes = [
-            (status, job.return_value(), "" if status == "finished" else recovery.error_line(job))
-            for status, job in zip(statuses, jobs)
-        ]
+    outcomes = run_as_jobs(file, "greet", GREETINGS)
     for (name, greeting), (status, _, error) in zip(GREETINGS, outcomes):
         if status != "finished" and error.startswith("ValueError: Invalid attribute name"):
             raise Incorrect(
