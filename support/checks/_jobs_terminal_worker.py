@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exercises import Exercise, Incorrect, NotAttempted
-from ..lessons import kernels, terminal_worker
+from ..lessons import terminal_worker
 from ..lessons.terminal_worker import SeenWorker
 from ..rq_helpers import queues
 
@@ -61,9 +61,9 @@ def check_terminal_worker() -> str:
             )
         raise NotAttempted(
             f"No worker has registered with the course's Redis (waited {WAIT_SECONDS:g} s). Type the command in a "
-            "terminal opened in this folder, then run this check again. Does the terminal say Authentication "
-            f"required? Then the worker reached Redis without the password: -c {terminal_worker.SETTINGS_MODULE} "
-            "gives it."
+            "terminal opened in this folder, then run this check again. Did the worker end with an error, such as "
+            "'HELLO must be called with the client already authenticated' or 'Connection refused'? Then it did not "
+            f"reach the course's Redis with its password: -c {terminal_worker.SETTINGS_MODULE} gives it both."
         )
     problems = [problem for worker in seen if (problem := _problem(worker))]
     if problems:
@@ -93,4 +93,6 @@ class TerminalWorkerExercise(Exercise):
 
 def worker_in_a_second_kernel() -> Any:
     """The fallback of Exercise 3: the same worker (three queues in order, its scheduler) in a second kernel."""
+    from ..lessons import kernels  # jupyter_client: only when needed (see terminal_worker)
+
     return kernels.start_worker_kernel(cwd=".", log_title=terminal_worker.LOG_TITLE)

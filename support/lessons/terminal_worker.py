@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 from rq import Worker
@@ -31,9 +32,13 @@ from ..exercises import note
 from ..rq_helpers import queues
 from ..services import processes, state
 from ..services.processes import Service
-from ..widgets.log_view import LogView
-from ..widgets.worker_kernel import KERNEL_PREFIX, WorkerKernel
-from . import kernels
+
+if TYPE_CHECKING:
+    from ..widgets.log_view import LogView
+    from ..widgets.worker_kernel import WorkerKernel
+
+# The widgets (ipywidgets, jupyter_client) are imported when used: support.checks.jobs imports this module, and the
+# reference job classes there are imported by every worker and by the Work-It app, which must stay quick to start.
 
 RQ_PROGRAM = "../.venv/bin/rq"  # the course's rq, seen from notebooks/ (make lab installs it in .venv)
 SETTINGS_MODULE = "worker_settings"  # rq worker -c imports it by this name, from the folder it runs in
@@ -42,7 +47,11 @@ TERMINAL_STEPS: list[str] = [COMMAND]
 
 LOG_TITLE = "Worker log"  # the same for every kind of worker: later cells show it alike
 STARTED_PREFIX = "rq-worker-"  # an `rq worker` the course started (start_as_typed): make down stops it
-COURSE_NAMES = (KERNEL_PREFIX, "course-", "notebook-")  # workers the course names itself: never the learner's
+COURSE_NAMES = (
+    "kernel-worker-",
+    "course-",
+    "notebook-",
+)  # (worker_kernel.KERNEL_PREFIX is the first)  # workers the course names itself: never the learner's
 SCHEDULER_FLAGS = ("--with-scheduler", "-s")
 
 
@@ -143,6 +152,12 @@ def start_as_typed(timeout: float = 20.0) -> Service:
     return processes.start_numbered(STARTED_PREFIX, command, registered, "rq worker", timeout)
 
 
+def _log_view() -> LogView:
+    from ..widgets.log_view import LogView
+
+    return LogView(LOG_TITLE, max_lines=24)
+
+
 @dataclass
 class TerminalWorker:
     """The worker from a terminal that later cells go on with: its log (the course's process's log file, or a line
@@ -150,7 +165,7 @@ class TerminalWorker:
 
     seen: SeenWorker
     service: Service | None = None  # set when the course started it (start_as_typed)
-    log: LogView = field(default_factory=lambda: LogView(LOG_TITLE, max_lines=24))
+    log: LogView = field(default_factory=lambda: _log_view())
 
     def __post_init__(self) -> None:
         if self.service is None:
@@ -190,10 +205,12 @@ class TerminalWorker:
 def stop_worker(worker: TerminalWorker | WorkerKernel | None) -> bool:
     """Stop the notebook's worker, whichever kind: the second kernel, or an rq worker the course started; True when
     it ran. A worker you started in a terminal stays: press Ctrl+C there (the note says so)."""
+    from . import kernels
+
     if isinstance(worker, TerminalWorker) and worker.service is None:
         note("Your worker runs in your terminal: press Ctrl+C there to stop it (a warm shutdown).")
         return False
-    if isinstance(worker, WorkerKernel):
+    if isinstance(worker, kernels.WorkerKernel):
         return kernels.stop_worker_kernel()
     return worker.stop() if worker is not None else False
 
@@ -201,5 +218,7 @@ def stop_worker(worker: TerminalWorker | WorkerKernel | None) -> bool:
 def stop_workers_started_here() -> int:
     """Stop the workers an earlier run of the notebook started (its second kernel, an rq worker the course ran for
     it); returns how many ran. A worker you started in a terminal is yours: it keeps running."""
+    from . import kernels
+
     stopped = sum(processes.stop(s.name, timeout=10.0) for s in processes.running_numbered(STARTED_PREFIX))
     return stopped + kernels.stop_worker_kernel()
