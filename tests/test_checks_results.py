@@ -63,6 +63,23 @@ def test_report_wrong_answers_are_incorrect(shared_course: Path, fn: Any, messag
     assert message in result.message
 
 
+def report_by_update(job, done, total):  # right: dict.update, keyword dict
+    job.meta.update(progress=dict(done=done, total=total))
+    job.save_meta()
+
+
+def report_on_a_fresh_copy(job, done, total):  # right: a copy fetched from Redis, as another process would
+    fresh = Job.fetch(job.id, connection=job.connection)
+    fresh.meta["progress"] = {"total": total, "done": done}
+    fresh.save_meta()
+
+
+@pytest.mark.parametrize("fn", [report_by_update, report_on_a_fresh_copy])
+def test_report_written_differently_passes(shared_course: Path, fn: Any) -> None:
+    result = ex_report.check(fn)
+    assert result.correct, result.message
+
+
 def test_report_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_report.check(____).kind == "not_attempted"
     assert ex_report.use(____, quiet=True) is report_progress
@@ -92,6 +109,39 @@ def percent_as_fraction(job: Job | None) -> dict[str, Any]:
     return answer
 
 
+def percent_truncated(job: Job | None) -> dict[str, Any]:  # int() where the text says round()
+    answer = status_of(job)
+    progress = (job.meta.get("progress") or {}) if job is not None else {}
+    if progress.get("total"):
+        answer["percent"] = 100 * progress["done"] // progress["total"]
+    return answer
+
+
+def four_states_only(job: Job | None) -> dict[str, Any]:  # the four states the text names, anything else 'queued'
+    answer = status_of(job)
+    if job is not None and answer["state"] not in ("queued", "started", "finished", "failed"):
+        answer["state"] = "queued"
+    return answer
+
+
+def status_written_differently(job):  # right: other names, the enum's value, a dict built at the end
+    if not job:
+        return dict(state="expired", percent=0, result=None, error="Gone: start a new export.")
+    status = job.get_status(refresh=True)
+    p = job.meta.get("progress", {})
+    pct = round(p["done"] * 100 / p["total"]) if p.get("total") else 0
+    res = job.return_value() if status == "finished" else None
+    err = None
+    if status == "failed":
+        err = [line for line in job.latest_result().exc_string.splitlines() if line.strip()][-1].strip()
+    return dict(state=str(status.value), percent=pct, result=res, error=err)
+
+
+def test_status_written_differently_passes(shared_course: Path) -> None:
+    result = ex_status.check(status_written_differently)
+    assert result.correct, result.message
+
+
 def no_result(job: Job | None) -> dict[str, Any]:
     return {**status_of(job), "result": None}
 
@@ -112,7 +162,9 @@ def own_words(job: Job | None) -> dict[str, Any]:
     ("fn", "message"),
     [
         (own_words, "For a queued job, state is 'waiting'"),
-        (percent_as_fraction, "For a started job 1 step of 3 in, percent is"),
+        (percent_as_fraction, "For a started job 2 steps of 3 in, percent is"),
+        (percent_truncated, "For a started job 2 steps of 3 in, percent is 66; it should be 67"),
+        (four_states_only, "For a job deferred until another finishes, state is 'queued'"),
         (no_result, "For a finished export, result is None"),
         (whole_traceback, "For a failed export, error is"),
         (no_expired, "For None (no such job: expired, or never made), state is 'gone'"),
@@ -155,12 +207,29 @@ def test_fan_in_reference_is_correct(parts: list[Job]) -> None:
         (lambda q, parts: q.enqueue(add_up, [p.id for p in parts], depends_on=parts[-1]), "waits for 1 of the 3 parts"),
         (lambda q, parts: q.enqueue(add_up, [parts[0].id], depends_on=parts), "give it the parts' ids, in order"),
         (lambda q, parts: parts, "it should be the job that enqueue returns"),
+        (
+            lambda q, parts: queues.queue("urgent").enqueue(add_up, [p.id for p in parts], depends_on=parts),
+            "You queued add_up on 'urgent'; the exercise queues it on default",
+        ),
     ],
 )
 def test_fan_in_wrong_answers_are_incorrect(parts: list[Job], make: Any, message: str) -> None:
     result = ex_fan_in.check(make(queues.queue("default"), parts), parts)
     assert result.kind == "incorrect"
     assert message in result.message
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda q, parts: q.enqueue(add_up, job_ids=[p.id for p in parts], depends_on=list(reversed(parts))),
+        lambda q, parts: q.enqueue("support.export_jobs.add_up", list(map(lambda p: p.id, parts)), depends_on=parts),
+    ],
+    ids=["keyword-and-reversed-dependencies", "dotted-path"],
+)
+def test_fan_in_written_differently_passes(parts: list[Job], make: Any) -> None:
+    result = ex_fan_in.check(make(queues.queue("default"), parts), parts)
+    assert result.correct, result.message
 
 
 def test_fan_in_blank_is_not_attempted_and_use_queues_the_reference(parts: list[Job]) -> None:

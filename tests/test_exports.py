@@ -59,7 +59,7 @@ def test_the_export_reports_progress_then_its_result(running: str) -> None:
     assert results.wait_for_step(job, 2)  # held there: the answer below cannot race the job
     answer = status(running, links["status_url"]).json()
     assert answer == {"state": "started", "percent": 67, "result": None, "error": None}
-    results.release(job)
+    results.resume(job)
     assert results.wait_done(job) == "finished"
     answer = status(running, links["status_url"]).json()
     assert answer["state"] == "finished" and answer["percent"] == 100

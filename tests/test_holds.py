@@ -46,7 +46,7 @@ def test_every_job_module_holds_through_the_one_mechanism(services: Path) -> Non
 
     job = q.enqueue(export_jobs.export_thoughts, ["one", "two"], steps=2, step_delay=0, hold_at=1)  # 08
     assert holds.wait_until_reached(job.connection, job.id, 30) and results.progress_of(job)["done"] == 1
-    results.release(job)
+    results.resume(job)
     assert job_watch.wait_for_status(job, ("finished", "failed")) == "finished"
 
     run = uuid.uuid4().hex[:12]

@@ -58,6 +58,7 @@ STORED_PATHS = [
     # 06 (support.lessons.scaling)
     "support.demo_jobs.one_second",
     "support.demo_jobs.noop",
+    "support.demo_jobs.note_run",  # 06 Exercise 2 (support.checks.scaling.run_scenario)
     # 08, the Work-It export (workit/exports.JOB) and 08's checks
     "support.export_jobs.export_thoughts",
     "support.export_jobs.count_words",

@@ -86,17 +86,19 @@ def _status_probes(made: list[Job]) -> list[tuple[str, Job | None]]:
     conn = queues.connection()
     queued = Queue(PROBE_QUEUE, connection=conn).enqueue(export_jobs.count_words, "waiting")
     started = Job.create(
-        export_jobs.count_words, args=("busy",), connection=conn, meta={"progress": {"done": 1, "total": 3}}
-    )
+        export_jobs.count_words, args=("busy",), connection=conn, meta={"progress": {"done": 2, "total": 3}}
+    )  # 66.7 %: round() gives 67, int() or // give 66
     started.save()
     started.set_status(JobStatus.STARTED)
     inline = Queue(PROBE_QUEUE, connection=conn, is_async=False)  # runs each job here and now
     finished = inline.enqueue(export_jobs.export_thoughts, ["probe"], steps=2, step_delay=0)
     failed = inline.enqueue(export_jobs.export_thoughts, ["probe"], steps=2, step_delay=0, fail_at=1)
-    made += [queued, started, finished, failed]
+    deferred = Queue(PROBE_QUEUE, connection=conn).enqueue(export_jobs.count_words, "later", depends_on=queued)
+    made += [queued, started, finished, failed, deferred]
     return [
         ("a queued job", queued),
-        ("a started job 1 step of 3 in", started),
+        ("a started job 2 steps of 3 in", started),
+        ("a job deferred until another finishes", deferred),
         ("a finished export", finished),
         ("a failed export", failed),
         ("None (no such job: expired, or never made)", None),
@@ -116,7 +118,7 @@ def check_status(fn: Any) -> str:
                 )
             for key, rule in (
                 ("state", "the job's status as a string (job.get_status().value)"),
-                ("percent", "from job.meta['progress'], rounded; 0 before the job reports"),
+                ("percent", "round(100 * done / total) from job.meta['progress']; 0 before the job reports"),
                 ("result", "job.return_value() when finished, else None"),
                 ("error", "the last line of job.latest_result().exc_string when failed, else None"),
             ):
@@ -132,7 +134,7 @@ def check_status(fn: Any) -> str:
                     raise Incorrect(
                         f"For {what}, {key} is {describe(got.get(key))}; it should be {describe(want[key])}: {rule}."
                     )
-    return "Right for queued, started, finished, failed, and for an export that is no longer kept."
+    return "Right for queued, started, deferred, finished, failed, and for an export that is no longer kept."
 
 
 ex_status = Exercise(
@@ -180,6 +182,8 @@ def check_fan_in(total: Any, parts: list[Job]) -> str:
         raise Incorrect(f"total is {describe(total)}; it should be the job that enqueue returns.")
     if total.func_name != ADD_UP:
         raise Incorrect(f"That job runs {total.func_name}; the fan-in is add_up, which adds the parts' results.")
+    if total.origin != "default":
+        raise Incorrect(f"You queued add_up on {total.origin!r}; the exercise queues it on default.")
     ids = [part.id for part in parts]
     waits_for = set(total.dependency_ids)
     if not waits_for:

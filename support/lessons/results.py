@@ -22,9 +22,16 @@ from ..services import access, app, links, processes
 JSON = {"Accept": "application/json"}
 
 
-def start_export(thoughts: str, **options: Any) -> dict[str, Any]:
-    """POST Work-It's export form as the page's script would; returns the app's JSON plus ``status`` (HTTP code)."""
+def start_export(thoughts: str, pause_at_step: int | None = None, **options: Any) -> dict[str, Any]:
+    """POST Work-It's export form as the page's script would; returns the app's JSON plus ``status`` (HTTP code).
+
+    `options` are the export job's (``steps``, ``step_delay``, ``fail_at``). With `pause_at_step` the export stops
+    after that step, its progress saved, until ``resume(job)``: the export's ``hold_at`` (a hold named by the job's
+    id, ``support.rq_helpers.holds``), so that the notebook sees it there on any machine."""
     import requests
+
+    if pause_at_step is not None:
+        options["hold_at"] = pause_at_step
 
     response = requests.post(
         app.url() + "/exports", data={"thoughts": thoughts, **options}, headers={**JSON, **access.headers()}, timeout=30
@@ -52,13 +59,18 @@ def progress_of(job: Job) -> dict[str, int]:
 
 
 def wait_for_step(job: Job, step: int, timeout: float = 30.0) -> bool:
-    """Wait until the job has reported `step` steps done (a held job then waits there); True when it has."""
+    """Wait until the job has reported `step` steps done (a paused export then waits there); True when it has."""
     return processes.wait_until(lambda: progress_of(job).get("done", -1) >= step, timeout, 0.02)
 
 
-def release(job: Job) -> None:
-    """Let a job held at its ``hold_at`` step go on."""
+def resume(job: Job) -> None:
+    """Let an export paused at its step (``pause_at_step``, the job's ``hold_at``) go on."""
     holds.go(job.connection, job.id)
+
+
+def release(job: Job) -> None:
+    """``resume``, under the name ``benchmarks/results_page.py`` calls."""
+    resume(job)
 
 
 def clear_callback_log(connection: redis.Redis) -> None:
