@@ -208,11 +208,12 @@ class GifSenderJob(ActiveJob):
     @classmethod
     def perform_later(cls, email, thought, thought_id):
         args = [email, thought, thought_id]
+        path, description = job_path(cls), describe(cls, args)  # what ActiveJob's perform_later hands enqueue
         return queues.queue(cls.queue_as).enqueue(
             perform_job,
-            job_path(cls),
+            path,
             args,
-            description=describe(cls, args),
+            description=description,
             retry=Retry(max=3, interval=[1, 2, 4]),
             job_timeout=30,
             on_failure=Callback(report_failure),
