@@ -132,7 +132,7 @@ footprint: $(VENV)/.test-installed
 
 FLAKE_RUNS ?= 10
 FLAKE_IDLE_RUNS ?= 3
-# Only some notebooks (both editions): make flake FLAKE_NOTEBOOKS="08_results_and_progress 09_production_patterns"
+# Only some notebooks (both editions): make flake FLAKE_NOTEBOOKS="08_results_and_progress 09_reliability"
 FLAKE_NOTEBOOKS ?=
 flake: $(VENV)/.test-installed
 	$(PY) benchmarks/flake.py --runs $(FLAKE_RUNS) --idle-runs $(FLAKE_IDLE_RUNS) $(if $(FLAKE_NOTEBOOKS),--notebooks $(FLAKE_NOTEBOOKS))

@@ -2,7 +2,7 @@
 
     python benchmarks/flake.py --runs 10                 # 10 rounds under the hog, 3 idle rounds for comparison
     python benchmarks/flake.py --runs 2 --idle-runs 0    # a quick look under load only
-    python benchmarks/flake.py --notebooks 08_results_and_progress 09_production_patterns   # these, both editions
+    python benchmarks/flake.py --notebooks 08_results_and_progress 09_reliability 10_operations   # these, both editions
 
 One round is exactly what `make test-notebooks` runs, and the notebook part of `make test`: one chain in one state
 folder (conftest.py), the learner edition last notebook first from an empty folder, then the instructor edition in

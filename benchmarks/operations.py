@@ -1,4 +1,4 @@
-"""The figures of 09's operations sections, against real processes: clean-up runs with
+"""The figures of 10_operations, against real processes: clean-up runs with
 0, 1 and 2 ``rq cron`` processes, and how long a worker takes to exit after a warm and a cold shutdown.
 
     python benchmarks/operations.py            # 3 rounds of each (about a minute)

@@ -1,4 +1,4 @@
-"""09_production_patterns' figures, against real processes: enqueue-after-commit counts and RateLimit, measured.
+"""09_reliability's figures, against real processes: enqueue-after-commit counts and RateLimit, measured.
 
     python benchmarks/production.py                  # 12 requests per way, 8 calls of 0.5 s on 4 workers
     python benchmarks/production.py --requests 40    # more requests
@@ -82,7 +82,7 @@ def bench_rate_limit(n_workers: int, jobs: int, seconds: float, concurrency: int
         "wall_without_limit_s": round(free.wall, 3),
         "peak_with_limit": limited.peak,
         "wall_with_limit_s": round(limited.wall, 3),
-        "held_back_at_gate": limited.held_back_at_gate,
+        "held_back": limited.held_back,
     }
 
 

@@ -1,4 +1,4 @@
-"""The cron configuration of ``09_production_patterns``: what ``rq cron`` runs.
+"""The cron configuration of ``10_operations``: what ``rq cron`` runs.
 
 Start it as rq does: ``rq cron support.ops_cron_config`` (the course starts it with ``python -m rq.cli cron``, the Redis
 URL in the environment as RQ_REDIS_URL, never on the command line). ``rq cron`` imports this module, collects what

@@ -1,4 +1,4 @@
-"""Jobs of the operations sections of ``09_production_patterns``: the maintenance job
+"""Jobs of ``10_operations``: the maintenance job
 that ``rq cron`` runs, a job that holds in its slow step until the notebook lets it go on, and a job of a given
 length that may fail (a batch to watch).
 

@@ -1,4 +1,4 @@
-"""Jobs for ``09_production_patterns``. A worker imports them by this path, like every job.
+"""Jobs for ``09_reliability``. A worker imports them by this path, like every job.
 
 - ``deliver_thought(thought_id)`` reads the thought from the app's SQLite database (``services.thoughts_db``) and
   delivers it; a thought that is not there (rolled back, or not committed yet) fails the job with LookupError.

@@ -1,4 +1,4 @@
-"""The checks of 09_production_patterns, against real effects: rows committed (or not) in the app's SQLite file
+"""The checks of 09_reliability, against real effects: rows committed (or not) in the app's SQLite file
 when a real queue gets the job, RateLimit objects, and what Redis really holds for a job (JSON or a pickle)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The support code of notebook 09's operations sections, on real parts: real ``rq cron`` processes, real
+"""The support code of 10_operations, on real parts: real ``rq cron`` processes, real
 workers stopped with real signals, and the numbers of a real queue."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""09's support code against real parts: the SQLite file, Redis, and real worker processes."""
+"""09_reliability's support code against real parts: the SQLite file, Redis, and real worker processes."""
 
 from __future__ import annotations
 
@@ -189,10 +189,10 @@ def test_a_rate_limit_holds_back_the_jobs_over_it(redis_up: Path) -> None:
     try:
         rate_limits.reset_limit("test-limit")
         free = rate_limits.run_calls(q, jobs=4, seconds=0.2, at_once=2)
-        assert free.peak == 2 and free.at_gate == {"queued": 2, "started": 2}
+        assert free.peak == 2 and free.while_running == {"queued": 2, "started": 2}
         limited = rate_limits.run_calls(q, jobs=4, seconds=0.2, at_once=1, rate_limit=RateLimit("test-limit", 1))
-        assert limited.peak == 1 and limited.at_gate == {"rate_limited": 3, "started": 1}
-        assert (limited.on_queue_at_gate, limited.held_back_at_gate) == (0, 3)
+        assert limited.peak == 1 and limited.while_running == {"rate_limited": 3, "started": 1}
+        assert (limited.on_queue, limited.held_back) == (0, 3)
         assert limited.wall >= 4 * 0.2 and limited.statuses == {"finished": 4}
     finally:
         for service in started:

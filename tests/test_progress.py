@@ -112,7 +112,8 @@ def test_the_progress_command_prints_each_exercise_with_its_status(home: Path) -
         "06_scaling_and_scheduling",
         "07_check_for_understanding",
         "08_results_and_progress",
-        "09_production_patterns",
+        "09_reliability",
+        "10_operations",
     ]
     quiz = whole[whole.index("07_check_for_understanding") + 1 :][:4]
     assert quiz == [

@@ -28,8 +28,8 @@ NOTEBOOKS: dict[str, str] = {  # the check module -> the notebook whose exercise
     "quiz": "07_check_for_understanding",
     "quiz_after": "07_check_for_understanding",
     "results": "08_results_and_progress",
-    "production": "09_production_patterns",
-    "operations": "09_production_patterns",  # 09's operations sections: cron, stopping workers, watching
+    "production": "09_reliability",
+    "operations": "10_operations",
     "capstone": "11_capstone",
 }
 

@@ -1,18 +1,28 @@
-"""Exercises of the operations sections of 09_production_patterns: two cron processes,
-the order of a deploy's stop, and a percentile of job durations."""
+"""Exercises of ``10_operations``: two cron processes, the order of a deploy's stop, and which alerts fire on a queue
+(checked against real states of a scratch queue: a job failed by a real worker, a worker registered on the queue,
+a cron job's run recorded as ``rq cron`` records it)."""
 
 from __future__ import annotations
 
-import math
+import logging
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
-from ..rq_helpers import metrics
+from rq import Queue, SimpleWorker, Worker, cron_job_registry
+from rq.cron import CronJob, get_cron_job_history_key
 
-# --- Exercise 4: three servers, three cron processes -----------------------------------------------------------
+from .. import ops_jobs
+from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
+from ..rq_helpers import metrics, queues
+
+# --- Exercise 1: three servers, three cron processes -----------------------------------------------------------
 
 ex_two_crons = Choice(
-    "Exercise 4",
+    "Exercise 1",
     "Your app runs on 3 servers, and each server starts `rq cron` with the same config: the session clean-up every "
     "60 s. What happens?",
     {
@@ -34,7 +44,7 @@ ex_two_crons = Choice(
     title="Three servers, three cron processes",
 )
 
-# --- Exercise 5: the order of a deploy's stop -------------------------------------------------------------------
+# --- Exercise 2: the order of a deploy's stop -------------------------------------------------------------------
 
 STEPS = {
     "a": "send SIGTERM to each old worker process (not to its work horse)",
@@ -101,7 +111,7 @@ def check_deploy_order(value: Any) -> str:
 
 
 ex_deploy_order = Exercise(
-    "Exercise 5",
+    "Exercise 2",
     check_deploy_order,
     title="Stop the old workers in the right order",
     hints=[
@@ -112,74 +122,193 @@ ex_deploy_order = Exercise(
     reference=DEPLOY_ORDER,
 )
 
-# --- Exercise 6: a percentile --------------------------------------------------------------------------------------
+# --- Exercise 3: which alerts fire ---------------------------------------------------------------------------------
 
-CASES = [  # (values, p, the nearest-rank answer)
-    ([0.3, 0.1, 0.2, 0.4], 50, 0.2),
-    ([5.0, 1.0, 4.0, 2.0, 3.0], 95, 5.0),
-    ([2.0, 9.0, 4.0, 7.0, 1.0, 8.0, 3.0, 10.0, 6.0, 5.0], 90, 9.0),
-    ([2.0, 9.0, 4.0, 7.0, 1.0, 8.0, 3.0, 10.0, 6.0, 5.0], 91, 10.0),
-    ([0.7], 50, 0.7),
-]
+ALERTS = {
+    "old job": "the job at the head of the queue has waited more than max_wait seconds",
+    "new failures": "the queue's failed registry holds more jobs than failed_before",
+    "no worker": "no live worker listens on the queue",
+    "cron late": "the cron job cron_job last ran more than cron_within seconds ago, or never",
+}
 
 
-def check_percentile(fn: Any) -> str:
-    require_function(fn, "percentile", ("values", "p"))
-    for values, p, want in CASES:
-        given = list(values)
-        got = call(fn, given, p)
-        if given != values:
-            raise Incorrect(
-                f"percentile({values}, {p}) changed the list it was given into {given}: sort a copy "
-                "(sorted(values)), the caller still needs its list."
-            )
-        if got == want:
-            continue
-        if got in values:
-            ordered = sorted(values)
-            if got == ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)))]:
-                raise Incorrect(
-                    f"percentile({values}, {p}) gave {describe(got)}, one place too far: the rank is "
-                    f"counted from 1, so the value is sorted(values)[rank - 1]; the answer is {want}."
-                )
-            if got == values[max(1, math.ceil(p / 100 * len(values))) - 1]:
-                raise Incorrect(
-                    f"percentile({values}, {p}) gave {describe(got)}: the values come in any order; "
-                    f"sort them first. The answer is {want}."
-                )
-        elif isinstance(got, (int, float)) and min(values) <= got <= max(values):
-            raise Incorrect(
-                f"percentile({values}, {p}) gave {describe(got)}, which is not one of the values "
-                f"(an interpolation?). Use the nearest rank: the answer is {want}."
-            )
-        raise Incorrect(f"percentile({values}, {p}) gave {describe(got)}; the nearest-rank answer is {want}.")
-    try:
-        empty = call(fn, [], 50)
-    except Incorrect as exc:
-        raise Incorrect(f"{exc}: with no durations there is no percentile; return None for an empty list.") from None
-    if empty is not None:
+def alerts_reference(queue: Queue, failed_before: int, max_wait: float, cron_job: str, cron_within: float) -> set[str]:
+    firing = set()
+    age = metrics.oldest_age(queue)
+    if age is not None and age > max_wait:
+        firing.add("old job")
+    if queue.failed_job_registry.count > failed_before:
+        firing.add("new failures")
+    if not Worker.all(queue=queue):
+        firing.add("no worker")
+    last = metrics.last_cron_run(queue.connection, cron_job)
+    if last is None or time.time() - last > cron_within:
+        firing.add("cron late")
+    return firing
+
+
+_MISSED = {
+    "old job": "a job has waited {age} on the queue, longer than max_wait={max_wait}, and your answer did not report "
+    '"old job"',
+    "new failures": "the failed registry's count is {failed}, more than failed_before={failed_before}, and your answer "
+    'did not report "new failures"',
+    "no worker": '{workers}, and your answer did not report "no worker": count only the live workers that listen on '
+    "this queue (Worker.all(queue=queue))",
+    "cron late": '{cron}, and your answer did not report "cron late"',
+}
+_EXTRA = {
+    "old job": 'your answer reported "old job", but {age_text}: report it only when the oldest waiting job is older '
+    "than max_wait={max_wait}",
+    "new failures": 'your answer reported "new failures", but the failed registry\'s count is {failed} and '
+    "failed_before={failed_before}: report only growth since the last reading, not failures that were already there",
+    "no worker": 'your answer reported "no worker", but {workers}',
+    "cron late": 'your answer reported "cron late", but {cron}',
+}
+
+
+def _names(value: Any) -> set[str]:
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (set, frozenset, list, tuple)):
         raise Incorrect(
-            f"percentile([], 50) gave {describe(empty)}: with no durations there is no percentile; return None."
+            f"alerts(...) returned {describe(value)}: return the names of the alerts that fire, as a set (or a list) "
+            f"of strings from {', '.join(repr(a) for a in ALERTS)}."
         )
-    return "The nearest-rank percentile of values in any order, the list left as it was, and None for no values."
+    unknown = [v for v in value if v not in ALERTS]
+    if unknown:
+        raise Incorrect(
+            f"alerts(...) returned {', '.join(map(describe, unknown))}, which is not an alert's name: use "
+            f"{', '.join(repr(a) for a in ALERTS)}."
+        )
+    return set(value)
 
 
-ex_percentile = Exercise(
-    "Exercise 6",
-    check_percentile,
-    title="The percentile of job durations",
+def _ask(fn: Any, queue: Queue, failed_before: int, max_wait: float, cron_job: str, cron_within: float) -> None:
+    """Call the learner's function on the state the queue is in now, and compare with what fires."""
+    want = alerts_reference(queue, failed_before, max_wait, cron_job, cron_within)
+    got = _names(call(fn, queue, failed_before, max_wait, cron_job, cron_within))
+    if got == want:
+        return
+    age = metrics.oldest_age(queue)
+    last = metrics.last_cron_run(queue.connection, cron_job)
+    live = len(Worker.all(queue=queue))
+    facts = {
+        "age": f"{age:.1f} s" if age is not None else "no time",
+        "age_text": "the queue is empty" if age is None else f"the oldest job has waited only {age:.1f} s",
+        "max_wait": max_wait,
+        "failed": queue.failed_job_registry.count,
+        "failed_before": failed_before,
+        "workers": f"{live} live worker(s) listen on this queue"
+        if live
+        else "no live worker listens on this queue (one listens on another queue)",
+        "cron": f"the cron job {cron_job!r} has never run"
+        if last is None
+        else f"the cron job {cron_job!r} last ran {time.time() - last:.1f} s ago and cron_within={cron_within}",
+    }
+    problems = [_MISSED[name].format(**facts) for name in ALERTS if name in want - got]
+    problems += [_EXTRA[name].format(**facts) for name in ALERTS if name in got - want]
+    raise Incorrect(f"alerts(...) returned {sorted(got)}, expected {sorted(want)}: " + "; ".join(problems) + ".")
+
+
+def check_alerts(fn: Any) -> str:
+    require_function(fn, "alerts", ("queue", "failed_before", "max_wait", "cron_job", "cron_within"))
+    conn = queues.connection()
+    token = uuid.uuid4().hex[:8]
+    queue, other = (Queue(f"alerts-check-{token}{tail}", connection=conn) for tail in ("", "-other"))
+    cron_job = f"alerts-check-{token}"
+    registered: list[Worker] = []
+    try:
+        # one job fails for real, run by RQ's own worker (a SimpleWorker in this process): the failed registry holds 1
+        with _rq_quiet():
+            _fail_one_job(queue, f"{cron_job}-0")
+        # a worker listens on the queue, as RQ registers one when it starts (no process behind it: it takes nothing)
+        registered.append(_listening(queue, f"{cron_job}-1"))
+        # the cron job runs once, as rq cron would: it enqueues a job on the queue and records the time
+        with _rq_quiet():
+            CronJob(queue.name, func=ops_jobs.work_for, args=(0,), interval=60, name=cron_job).enqueue(conn)
+        _ask(fn, queue, 1, 3600, cron_job, 3600)  # all well: nothing fires
+        time.sleep(0.3)
+        _ask(fn, queue, 1, 0.2, cron_job, 3600)  # the job waits 0.3 s, max_wait 0.2 s
+        _ask(fn, queue, 0, 3600, cron_job, 3600)  # one more failure than the last reading
+        _ask(fn, queue, 1, 3600, cron_job, 0.2)  # the cron job ran 0.3 s ago, expected every 0.2 s
+        _ask(fn, queue, 1, 3600, f"{cron_job}-never", 3600)  # a cron job that never ran
+        queue.empty()
+        _ask(fn, queue, 1, 0, cron_job, 3600)  # an empty queue has no old job, even with max_wait=0
+        registered.pop().register_death()
+        registered.append(_listening(other, f"{cron_job}-2"))
+        _ask(fn, queue, 1, 3600, cron_job, 3600)  # the only live worker listens on another queue
+    finally:
+        for worker in registered:
+            worker.register_death()
+        for q in (queue, other):
+            queues.empty(q)
+            q.delete(delete_jobs=True)
+        conn.zrem(cron_job_registry.get_registry_key(), cron_job)
+        conn.delete(get_cron_job_history_key(cron_job), *conn.scan_iter(match=f"*alerts-check-{token}*"))
+    return (
+        "Each alert fired when its condition held, and only then: the oldest waiting job older than max_wait, "
+        "failures grown since the last reading, no live worker on the queue, the cron job late or never run."
+    )
+
+
+QUIET = ("rq.worker", "rq.job", "rq.cron")  # RQ's loggers a SimpleWorker and CronJob.enqueue write to
+
+
+@contextmanager
+def _rq_quiet() -> Iterator[None]:
+    """Silence RQ's log lines while the check builds its states (a SimpleWorker adds handlers: they go again)."""
+    saved = [(log, list(log.handlers), log.level, log.disabled) for log in map(logging.getLogger, QUIET)]
+    for log, *_ in saved:
+        log.disabled = True
+    try:
+        yield
+    finally:
+        for log, handlers, level, disabled in saved:
+            log.handlers[:] = handlers
+            log.setLevel(level)
+            log.disabled = disabled
+
+
+def _fail_one_job(queue: Queue, name: str) -> None:
+    """Enqueue a job that raises, and let a burst SimpleWorker (RQ's own worker, in this process) run it. The worker
+    installs its own SIGINT and SIGTERM handlers: the kernel's come back after it (an interrupt must still work)."""
+    queue.enqueue(ops_jobs.work_for, 0, True, failure_ttl=600)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        SimpleWorker([queue], connection=queue.connection, name=name).work(burst=True, with_scheduler=False)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _listening(queue: Queue, name: str) -> Worker:
+    worker = Worker([queue], connection=queue.connection, name=name)
+    worker.register_birth()
+    return worker
+
+
+ex_alerts = Exercise(
+    "Exercise 3",
+    check_alerts,
+    title="Which alerts fire",
     hints=[
-        "Sort a copy: ordered = sorted(values). The rank is ceil(p / 100 * n), at least 1.",
-        "The answer is ordered[rank - 1] (ranks count from 1, indexes from 0); return None when values is empty.",
+        "metrics.oldest_age(queue) is None for an empty queue; queue.failed_job_registry.count is the failed jobs now.",
+        "Worker.all(queue=queue) lists the live workers on that queue only; metrics.last_cron_run(queue.connection, "
+        "cron_job) is None when the cron job never ran.",
     ],
     solution="""\
-def percentile(values, p):
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]""",
-    reference=metrics.percentile,
+def alerts(queue, failed_before, max_wait, cron_job, cron_within):
+    firing = set()
+    age = metrics.oldest_age(queue)
+    if age is not None and age > max_wait:
+        firing.add("old job")
+    if queue.failed_job_registry.count > failed_before:
+        firing.add("new failures")
+    if not Worker.all(queue=queue):
+        firing.add("no worker")
+    last_run = metrics.last_cron_run(queue.connection, cron_job)
+    if last_run is None or time.time() - last_run > cron_within:
+        firing.add("cron late")
+    return firing""",
+    reference=alerts_reference,
 )
 
-__all__ = ["ex_two_crons", "ex_deploy_order", "ex_percentile", "STEPS"]
+__all__ = ["ALERTS", "STEPS", "ex_alerts", "ex_deploy_order", "ex_two_crons"]

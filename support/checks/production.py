@@ -1,4 +1,4 @@
-"""Exercises of ``09_production_patterns``: enqueue after commit; a rate limit for a provider; an id, as JSON."""
+"""Exercises of ``09_reliability``: enqueue after commit; a rate limit for a provider; an id, as JSON."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Enqueue after commit, for ``09_production_patterns``: a job that reads a row the request has not committed.
+"""Enqueue after commit, for ``09_reliability``: a job that reads a row the request has not committed.
 
 Each ``submit_*`` function is one way for the app's request to save a thought in SQLite
 (``services.thoughts_db``) and have ``support.production_jobs.deliver_thought`` deliver it; `roll_back` makes the

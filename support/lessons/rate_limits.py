@@ -1,4 +1,4 @@
-"""RQ 3's ``RateLimit``, measured, for ``09_production_patterns``: how many jobs that share a key run at once.
+"""RQ 3's ``RateLimit``, measured, for ``09_reliability``: how many jobs that share a key run at once.
 
 ``run_calls`` queues a batch of ``support.production_jobs.rate_limited_call`` jobs (each notes its start and end in
 Redis) on workers that are already running. Every call waits at a gate until the expected number of calls has
@@ -7,7 +7,7 @@ gate opens, each call takes its time, and the peak is computed from the calls' o
 
     run = rate_limits.run_calls(q, jobs=8, seconds=0.5, at_once=4)                              # no limit
     run = rate_limits.run_calls(q, jobs=8, seconds=0.5, at_once=2, rate_limit=RateLimit("mail", 2))
-    run.peak, run.wall, run.at_gate                  # 2, 2.1 (seconds after the gate opened), {"rate_limited": 6, ...}
+    run.peak, run.wall, run.while_running     # 2, 2.1 (seconds after the gate opened), {"rate_limited": 6, ...}
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ class CallRun:
     jobs: int
     peak: int
     wall: float  # seconds from the gate opening to the last call's end
-    at_gate: dict[str, int] = field(default_factory=dict)  # job statuses while the first calls waited at the gate
-    on_queue_at_gate: int = 0  # jobs on the queue itself then
-    held_back_at_gate: int = 0  # jobs the rate limiter held back then
+    while_running: dict[str, int] = field(default_factory=dict)  # job statuses once `at_once` calls ran (at the gate)
+    on_queue: int = 0  # jobs on the queue itself then
+    held_back: int = 0  # jobs the rate limiter held back then
     statuses: dict[str, int] = field(default_factory=dict)  # at the end
 
 
@@ -92,7 +92,7 @@ def run_calls(
     running = production_jobs.RUNNING + run
     if not wait_until(lambda: int(conn.get(running) or 0) >= at_once, timeout, 0.02):
         raise TimeoutError(f"only {int(conn.get(running) or 0)} calls started; expected {at_once}: enough workers?")
-    at_gate = job_watch.counts(batch)
+    while_running = job_watch.counts(batch)
     on_queue = q.count
     held_back = RateLimitRegistry(rate_limit.key, conn).get_rate_limited_job_count() if rate_limit else 0
     opened = time.time()
@@ -100,4 +100,4 @@ def run_calls(
     final = job_watch.wait_for_jobs(batch, timeout=timeout)
     noted = events(run, conn)
     wall = max(moment for moment, step in noted if step < 0) - opened
-    return CallRun(jobs, peak(noted), wall, at_gate, on_queue, held_back, final)
+    return CallRun(jobs, peak(noted), wall, while_running, on_queue, held_back, final)

@@ -1,4 +1,4 @@
-"""Recurring work for ``09_production_patterns``: ``rq cron`` processes that enqueue
+"""Recurring work for ``10_operations``: ``rq cron`` processes that enqueue
 the session clean-up (``support.ops_cron_config``), the sessions it expires, and the record of its runs.
 
 Each cron process is a real ``rq cron`` (``python -m rq.cli cron support.ops_cron_config``), started as a course

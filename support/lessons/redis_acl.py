@@ -1,4 +1,4 @@
-"""Who may do what in Redis, for ``09_production_patterns``: the serializer is not the security boundary.
+"""Who may do what in Redis, for ``09_reliability``: the serializer is not the security boundary.
 
 RQ finds a job's function from the dotted path stored with the job (``Job.func`` calls ``rq.utils.import_attribute``
 on it, with no allow-list), whatever the serializer: a JSON job that names ``os.system`` gets ``os.system``. So

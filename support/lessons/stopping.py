@@ -1,4 +1,4 @@
-"""Stopping a worker for ``09_production_patterns``: a real worker, a job held in its
+"""Stopping a worker for ``10_operations``: a real worker, a job held in its
 slow step (``support.ops_jobs.hold``), and the signals a deploy sends, timed.
 
 RQ 3 (``rq/worker/base.py``): the first SIGTERM or SIGINT is a *warm* shutdown request: a busy worker finishes the
@@ -41,7 +41,7 @@ def start_worker() -> Service:
 
 
 def enqueue_hold(queue: Queue | None = None) -> Job:
-    """Queue a job that holds in its slow step until ``release(job)``; a marker of its own names its Redis keys."""
+    """Queue a job that holds in its slow step until ``let_job_finish(job)``; its own marker names its Redis keys."""
     marker = f"hold-{uuid.uuid4().hex[:8]}"
     return (queue or queues.queue("default")).enqueue(ops_jobs.hold, marker, job_timeout=120, result_ttl=600)
 
@@ -68,9 +68,14 @@ def in_slow_step(job: Job, service: Service) -> bool:
     )
 
 
-def release(job: Job) -> None:
-    """Let `job` leave its slow step (it then works half a second more and finishes)."""
+def let_job_finish(job: Job) -> None:
+    """Let `job` leave its slow step (it then works half a second more and finishes): what the notebook calls."""
     holds.go(job.connection, _marker(job))
+
+
+def release(job: Job) -> None:
+    """The same as ``let_job_finish``, by the name the hold tests use (``tests/test_holds.py``)."""
+    let_job_finish(job)
 
 
 def send(service: Service, sig: signal.Signals = signal.SIGTERM) -> float:

@@ -1,4 +1,4 @@
-"""Watching a queue for ``09_production_patterns``: a batch of jobs of known lengths,
+"""Watching a queue for ``10_operations``: a batch of jobs of known lengths,
 some failing on purpose, run by real workers while ``support.widgets.metrics_view`` shows the queue live; then a
 static plot of what the live view saw.
 

@@ -1,5 +1,5 @@
 """The few numbers a team watches on a queue, read from Redis: how many jobs wait, how old the oldest one is, how
-many of the jobs that ended failed, and how long jobs take (percentiles of finished jobs).
+many of the jobs that ended failed, how long jobs take (percentiles of finished jobs), and when a cron job last ran.
 
 Everything comes from what RQ itself stores: the queue's list, each job's ``enqueued_at``, ``started_at`` and
 ``ended_at``, and the queue's finished and failed registries. Those registries forget: a finished job leaves its
@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rq import Queue
+from redis import Redis
+from rq import Queue, cron_job_registry
 from rq.job import Job
 
 
@@ -40,6 +41,15 @@ def oldest_age(queue: Queue, now: float | None = None) -> float | None:
     if job is None or job.enqueued_at is None:
         return None
     return (time.time() if now is None else now) - _timestamp(job.enqueued_at)
+
+
+def last_cron_run(connection: Redis, name: str) -> float | None:
+    """Unix time at which `rq cron` last enqueued the cron job called `name` (None: never, or too long ago).
+
+    rq 3.0's ``CronJob.enqueue`` records it in ``rq.cron_job_registry``, a sorted set scored by that time; the
+    registry drops a name whose last enqueue is older than the job history's TTL."""
+    score = connection.zscore(cron_job_registry.get_registry_key(), name)
+    return None if score is None else float(score)
 
 
 def durations(queue: Queue) -> list[float]:

@@ -1,4 +1,4 @@
-"""The Work-It app's own database for ``09_production_patterns``: a real SQLite file in the state folder.
+"""The Work-It app's own database for ``09_reliability``: a real SQLite file in the state folder.
 
 Three tables: ``meta`` (the file's random ``token``), ``thoughts`` (what a user submitted: email and text; a job reads
 a row by its id) and ``outbox`` (a job
