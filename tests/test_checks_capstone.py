@@ -313,3 +313,16 @@ def test_the_faults_judge_by_the_inbox(services: Path) -> None:
     assert (right.status, right.emails) == ("finished", 1)
     assert (twice.status, twice.emails) == ("finished", 2)
     assert rolled_back.job is not None and rolled_back.emails == 1
+
+
+@pytest.mark.slow
+def test_the_outage_is_outlasted_and_not_reported(services: Path) -> None:
+    """The reference's Retry outlasts the outage; its callback, called after the failed first try with retries left
+    (rq 3.0.0 BaseWorker._finalize_failure), leaves the job off workit:undelivered."""
+    worker = capstone.start_worker()
+    try:
+        outage = capstone.smtp_down_for_a_while(capstone.create, "right")
+    finally:
+        workers.stop_worker(worker)
+    assert outage.notes == ["After the first try: scheduled"]
+    assert (outage.status, outage.emails, outage.listed_undelivered) == ("finished", 1, False)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from rq import Callback, Retry
 from rq.job import Job
+from rq.utils import as_text
 
 from ..active_job import ActiveJob, describe, job_path, perform_job
 from ..rq_helpers import holds, job_watch, queues, recovery, workers
@@ -49,6 +50,7 @@ class Run:
     status: str = "no job"
     error: str = ""
     emails: int = 0
+    listed_undelivered: bool = False  # the failure callback put the job on workit:undelivered
     notes: list[str] = field(default_factory=list)
 
 
@@ -81,6 +83,8 @@ def _finish(run: Run, timeout: float = 20.0) -> Run:
     run.status = job_watch.wait_for_status(run.job, ("finished", "failed"), timeout=timeout)
     run.error = recovery.error_line(run.job) if run.status == "failed" else ""
     run.emails = _emails(run.email, wait=1.0 if run.status == "finished" else 0.0)
+    listed = queues.connection().lrange(UNDELIVERED, 0, -1)
+    run.listed_undelivered = run.job.id in [as_text(v) for v in listed]
     return run
 
 
