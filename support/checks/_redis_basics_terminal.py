@@ -44,9 +44,9 @@ def check_terminal() -> str:
     name_kind, todo_kind = _typed_keys(r)
     if (name_kind, todo_kind) == ("none", "none"):
         raise NotAttempted(
-            f"Redis holds no {NAME_KEY!r} and no {TODO_KEY!r} yet. Open a terminal (File > New > Terminal), type "
-            "the lines printed above, one by one, then run this cell again. No terminal? Run each command in a cell "
-            f"of its own after !{{cli}}, e.g. !{{cli}} SET {NAME_KEY} Ada"
+            f"Redis holds no {NAME_KEY!r} and no {TODO_KEY!r} yet. Open a terminal (File > New > Terminal, then "
+            "cd notebooks), type the lines printed above, one by one, then run this cell again. No terminal? "
+            f"Run each command in a cell of its own after !{{cli}}, e.g. !{{cli}} SET {NAME_KEY} Ada"
         )
     if name_kind == "none":
         raise Incorrect(
@@ -114,8 +114,9 @@ class TypedExercise(Exercise):
 
 
 HINTS = [
-    "Open a terminal (File > New > Terminal). If its prompt does not end in notebooks, type cd notebooks first; "
-    "then paste the first line printed above: it opens iredis on the course's Redis.",
+    "Open a terminal (File > New > Terminal). If its prompt does not end in notebooks, type cd notebooks first "
+    "(or right-click the notebooks folder, Open in Terminal); then paste the first line printed above: it opens "
+    "iredis on the course's Redis.",
     f"At the iredis prompt: SET {NAME_KEY} <your name>, EXPIRE {NAME_KEY} {NAME_SECONDS}, "
     f"LPUSH {TODO_KEY} <three words>, LRANGE {TODO_KEY} 0 -1, exit.",
 ]
