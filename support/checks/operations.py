@@ -4,20 +4,14 @@ a cron job's run recorded as ``rq cron`` records it)."""
 
 from __future__ import annotations
 
-import logging
-import signal
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from rq import Queue, SimpleWorker, Worker, cron_job_registry
-from rq.cron import CronJob, get_cron_job_history_key
+from rq import Queue, Worker
 
-from .. import ops_jobs
 from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
-from ..rq_helpers import metrics, queues
+from ..rq_helpers import metrics
+from ._operations_states import fail_one_job, record_cron_run, register_listener, scratch_queues
 
 # --- Exercise 1: three servers, three cron processes -----------------------------------------------------------
 
@@ -210,20 +204,10 @@ def _ask(fn: Any, queue: Queue, failed_before: int, max_wait: float, cron_job: s
 
 def check_alerts(fn: Any) -> str:
     require_function(fn, "alerts", ("queue", "failed_before", "max_wait", "cron_job", "cron_within"))
-    conn = queues.connection()
-    token = uuid.uuid4().hex[:8]
-    queue, other = (Queue(f"alerts-check-{token}{tail}", connection=conn) for tail in ("", "-other"))
-    cron_job = f"alerts-check-{token}"
-    registered: list[Worker] = []
-    try:
-        # one job fails for real, run by RQ's own worker (a SimpleWorker in this process): the failed registry holds 1
-        with _rq_quiet():
-            _fail_one_job(queue, f"{cron_job}-0")
-        # a worker listens on the queue, as RQ registers one when it starts (no process behind it: it takes nothing)
-        registered.append(_listening(queue, f"{cron_job}-1"))
-        # the cron job runs once, as rq cron would: it enqueues a job on the queue and records the time
-        with _rq_quiet():
-            CronJob(queue.name, func=ops_jobs.work_for, args=(0,), interval=60, name=cron_job).enqueue(conn)
+    with scratch_queues() as (queue, other, cron_job):
+        fail_one_job(queue)  # run by RQ's own worker: the failed registry holds 1
+        listener = register_listener(queue)  # a live worker on the queue, as RQ registers one
+        record_cron_run(queue, cron_job)  # as rq cron does: a job enqueued on the queue, the time recorded
         _ask(fn, queue, 1, 3600, cron_job, 3600)  # all well: nothing fires
         time.sleep(0.3)
         _ask(fn, queue, 1, 0.2, cron_job, 3600)  # the job waits 0.3 s, max_wait 0.2 s
@@ -232,57 +216,13 @@ def check_alerts(fn: Any) -> str:
         _ask(fn, queue, 1, 3600, f"{cron_job}-never", 3600)  # a cron job that never ran
         queue.empty()
         _ask(fn, queue, 1, 0, cron_job, 3600)  # an empty queue has no old job, even with max_wait=0
-        registered.pop().register_death()
-        registered.append(_listening(other, f"{cron_job}-2"))
+        listener.register_death()
+        register_listener(other)
         _ask(fn, queue, 1, 3600, cron_job, 3600)  # the only live worker listens on another queue
-    finally:
-        for worker in registered:
-            worker.register_death()
-        for q in (queue, other):
-            queues.empty(q)
-            q.delete(delete_jobs=True)
-        conn.zrem(cron_job_registry.get_registry_key(), cron_job)
-        conn.delete(get_cron_job_history_key(cron_job), *conn.scan_iter(match=f"*alerts-check-{token}*"))
     return (
         "Each alert fired when its condition held, and only then: the oldest waiting job older than max_wait, "
         "failures grown since the last reading, no live worker on the queue, the cron job late or never run."
     )
-
-
-QUIET = ("rq.worker", "rq.job", "rq.cron")  # RQ's loggers a SimpleWorker and CronJob.enqueue write to
-
-
-@contextmanager
-def _rq_quiet() -> Iterator[None]:
-    """Silence RQ's log lines while the check builds its states (a SimpleWorker adds handlers: they go again)."""
-    saved = [(log, list(log.handlers), log.level, log.disabled) for log in map(logging.getLogger, QUIET)]
-    for log, *_ in saved:
-        log.disabled = True
-    try:
-        yield
-    finally:
-        for log, handlers, level, disabled in saved:
-            log.handlers[:] = handlers
-            log.setLevel(level)
-            log.disabled = disabled
-
-
-def _fail_one_job(queue: Queue, name: str) -> None:
-    """Enqueue a job that raises, and let a burst SimpleWorker (RQ's own worker, in this process) run it. The worker
-    installs its own SIGINT and SIGTERM handlers: the kernel's come back after it (an interrupt must still work)."""
-    queue.enqueue(ops_jobs.work_for, 0, True, failure_ttl=600)
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        SimpleWorker([queue], connection=queue.connection, name=name).work(burst=True, with_scheduler=False)
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-
-
-def _listening(queue: Queue, name: str) -> Worker:
-    worker = Worker([queue], connection=queue.connection, name=name)
-    worker.register_birth()
-    return worker
 
 
 ex_alerts = Exercise(
