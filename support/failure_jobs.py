@@ -239,3 +239,16 @@ def send_once_then_fail(email: str, thought: str, key: str, fail_times: int = 1,
     message_id = send_once(email, thought, key, delay)
     _later_step(key, fail_times)
     return message_id
+
+
+# --- a job that gives up on purpose --------------------------------------------------------------------------------
+
+
+def send_login_code(email: str, code: str) -> str:
+    """Send a one-time login code. A code is worth nothing a minute later, so when the mail server does not answer
+    the job gives up for good: RuntimeError, raised from the ConnectionError (its traceback shows both; its last line
+    is the RuntimeError), and nobody should requeue it."""
+    try:
+        return jobs.send_gif_email(email, f"Your login code: {code}", 0)
+    except ConnectionError as exc:
+        raise RuntimeError("gave up: a login code is useless once it is late") from exc

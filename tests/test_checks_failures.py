@@ -139,6 +139,22 @@ def requeue_everything(queue):  # wrong: the job with a bug of its own goes back
     return len(ids)
 
 
+def requeue_if_mentioned(queue):  # wrong: "ConnectionError" anywhere in the traceback, not its last line
+    count = 0
+    for job_id in queue.failed_job_registry.get_job_ids():
+        if "ConnectionError" in queue.fetch_job(job_id).latest_result().exc_string:
+            queue.failed_job_registry.requeue(job_id)
+            count += 1
+    return count
+
+
+def requeue_and_delete_the_rest(queue):  # wrong: the other failed jobs are deleted, not left
+    count = requeue_reference(queue)
+    for job_id in queue.failed_job_registry.get_job_ids():
+        queue.fetch_job(job_id).delete()
+    return count
+
+
 def requeue_nothing_returned(queue):  # wrong: the count is not returned
     requeue_reference(queue)
 
@@ -172,10 +188,12 @@ def test_requeue_right_answers_pass(shared_course: Path, fn) -> None:
     [
         (requeue_as_new_jobs, "still failed (failed) in the failed registry of the queue your function was given"),
         (requeue_from_mailers, "from the queue you are given"),
-        (requeue_everything, "The job that failed with TypeError was requeued too"),
+        (requeue_everything, "The job that failed with TypeError was requeued too: it would only fail again"),
+        (requeue_if_mentioned, "RuntimeError was requeued too (its traceback mentions ConnectionError, but its error"),
+        (requeue_and_delete_the_rest, "The job that failed with TypeError is gone: leave the other failed jobs"),
         (requeue_nothing_returned, "returned None: return how many it requeued (2 here)"),
     ],
-    ids=["new-jobs", "other-queue", "everything", "no-count"],
+    ids=["new-jobs", "other-queue", "everything", "anywhere-in-traceback", "deleted", "no-count"],
 )
 def test_requeue_breaking_one_requirement_is_incorrect(shared_course: Path, fn, message: str) -> None:
     mailcatcher.start()

@@ -55,6 +55,7 @@ STORED_PATHS = [
     "support.failure_jobs.send_then_fail",
     "support.failure_jobs.send_once_then_fail",
     "support.failure_jobs.send_when_released",
+    "support.failure_jobs.send_login_code",  # 05 Exercise 1 (support.checks._failures_requeue)
     # 06 (support.lessons.scaling)
     "support.demo_jobs.one_second",
     "support.demo_jobs.noop",

@@ -1,7 +1,8 @@
 """Exercise 1 of ``05_when_things_fail`` (``support.checks.failures.ex_requeue``): requeue what the outage broke.
 
 The check fills a queue of its own, which no worker of the course listens to, with real failures: two emails sent
-while the mail catcher is stopped (ConnectionError) and one job called with a wrong argument (TypeError), each run
+while the mail catcher is stopped (ConnectionError), one job called with a wrong argument (TypeError) and one that
+gives up (RuntimeError, raised from a ConnectionError: its traceback mentions both), each run
 by a real ``rq worker --burst``. With the catcher back, it calls the learner's function on that queue, looks where
 each job is, and runs the worker once more: the requeued emails must reach the inbox.
 """
@@ -61,7 +62,12 @@ def _failed_queue() -> tuple[Queue, list[Job], list[Job], str]:
     mailcatcher.stop()
     try:
         emails = [queue.enqueue(jobs.send_gif_email, email, f"Sent after the outage ({n})", 0) for n in (1, 2)]
-        others = [queue.enqueue(failure_jobs.slow_job, "three")]  # a bug: time.sleep("three") raises TypeError
+        others = [
+            queue.enqueue(failure_jobs.slow_job, "three"),  # a bug: time.sleep("three") raises TypeError
+            queue.enqueue(
+                failure_jobs.send_login_code, "code-" + email, "123456"
+            ),  # gives up: RuntimeError from ConnectionError
+        ]
         work_burst(queue)
     finally:
         mailcatcher.start()  # the outage is over: the mail server is back
@@ -72,6 +78,7 @@ def _check_requeue(fn: Callable[..., Any]) -> str:
     require_function(fn, "requeue_outage_failures", ("queue",))
     queue, emails, others, email = _failed_queue()
     try:
+        errors = [recovery.error_line(job).split(":", 1)[0] for job in others]  # read before the function runs
         returned = call(fn, queue)
         registry = queue.failed_job_registry
         for job in emails:
@@ -82,11 +89,17 @@ def _check_requeue(fn: Callable[..., Any]) -> str:
                     f"the queue your function was given ({queue.name}): requeue each job whose error is a "
                     "ConnectionError, with registry.requeue(job_id) or job.requeue(), from the queue you are given."
                 )
-        for job in others:
-            if job.id not in registry or job_watch.status(job) != "failed":
+        for job, error, why in zip(others, errors, ("it would only fail again", "it gave up on purpose"), strict=True):
+            if job_watch.status(job) == "deleted":
                 raise Incorrect(
-                    f"The job that failed with {recovery.error_line(job).split(':', 1)[0]} was requeued too: it would "
-                    "only fail again. Requeue only the jobs whose error is a ConnectionError, leave the others."
+                    f"The job that failed with {error} is gone: leave the other failed jobs in the failed registry, "
+                    "for someone to read."
+                )
+            if job.id not in registry or job_watch.status(job) != "failed":
+                mentions = " (its traceback mentions ConnectionError, but its error, the last line, is not one)"
+                raise Incorrect(
+                    f"The job that failed with {error} was requeued too{mentions if error == 'RuntimeError' else ''}: "
+                    f"{why}. Requeue only the jobs whose error is a ConnectionError, leave the others."
                 )
         if isinstance(returned, bool) or returned != len(emails):
             raise Incorrect(
@@ -103,7 +116,7 @@ def _check_requeue(fn: Callable[..., Any]) -> str:
         queues.empty(queue)
     return (
         f"The {len(emails)} emails the outage broke went back on their queue and out to the inbox; the job that "
-        "failed with a TypeError stays in the failed registry; your function returned 2."
+        "failed with a TypeError and the one that gave up stay in the failed registry; your function returned 2."
     )
 
 
