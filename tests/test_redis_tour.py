@@ -138,3 +138,41 @@ def test_answered_writes_are_in_the_file_at_once_and_survive_a_kill(course_home:
     redis_server.start()
     r = connection()
     assert r.llen("tour:jobs") == 1000 and r.get("tour:note") == "two words"
+
+
+# --- typed by hand in a terminal (02's Exercise 2) ---------------------------------------------------------------
+
+
+def test_terminal_steps_typed_literally_in_a_checkouts_notebooks_folder(course_home: Path, tmp_path: Path) -> None:
+    """TERMINAL_STEPS as printed, in a folder laid out as a checkout (notebooks/, .venv/, .course/ side by side), run by
+    a shell whose standard input is a pipe: iredis opens, runs each line, and `exit` leaves it."""
+    redis_server.start()
+    redis_tour.terminal_steps()  # writes the state folder's iredisrc
+    checkout = tmp_path / "checkout"
+    (checkout / "notebooks").mkdir(parents=True)
+    (checkout / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    (checkout / ".course").symlink_to(course_home)
+    steps = redis_tour.TERMINAL_STEPS
+    done = subprocess.run(
+        ["sh", "-c", steps[0]],
+        cwd=checkout / "notebooks",
+        input="\n".join(steps[1:]) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["OK", "1", "600", "3", "watch-it-run", "start-a-worker", "write-a-job", "Goodbye!"]
+    assert connection().get(redis_tour.NAME_KEY) == "Ada"
+
+
+def test_terminal_steps_name_this_state_folder_and_open_from_notebooks(course_home: Path) -> None:
+    redis_server.start()
+    first, *rest = redis_tour.terminal_steps()
+    assert rest == redis_tour.TERMINAL_STEPS[1:] and rest[-1] == "exit"
+    program, *options = first.split()
+    assert (redis_tour.state.REPO_ROOT / "notebooks" / program).resolve() == Path(redis_tour.cli_program()).resolve()
+    assert options == ["--iredisrc", str(course_home / redis_tour.IREDIS_CONFIG), "-d", redis_tour.IREDIS_DSN]
+    assert redis_auth.password() not in first
+    answers = redis_tour.type_into_cli([first, "PING", "exit"])
+    assert answers.splitlines() == ["PONG", "Goodbye!"]
