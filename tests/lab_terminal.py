@@ -1,12 +1,15 @@
-"""A terminal in the JupyterLab page, used as a learner does: opened as the Launcher's *Terminal* tile opens it (in the
-file browser's folder), lines typed with the keyboard into xterm, its screen read, Ctrl+C pressed, ``exit`` typed.
+"""A terminal in the JupyterLab page, used as a learner does: the file browser goes to a folder, its *+* button opens
+a Launcher there, a click on the Launcher's *Terminal* tile opens a terminal in that folder; lines are typed with the
+keyboard into xterm, its screen is read, Ctrl+C pressed, ``exit`` typed.
 
-JupyterLab 4.6.6 (``@jupyterlab/terminal-extension``): the ``terminal:create-new`` command starts a terminal through
-the server's ``/api/terminals`` (jupyter_server_terminals 0.5.4; a relative ``cwd`` is taken from the server's
-root) and adds a ``MainAreaWidget`` whose ``content`` is a ``Terminal`` holding an xterm.js ``Terminal`` in ``_term``
-(read here: its buffer holds the text whichever renderer draws it). The shell is ``$SHELL -l`` (a login shell when the
-server's output is not a terminal, as here): ``PATH`` is the login shell's, so a program of the course's venv is
-named by its path. The terminal's environment is the server's (``COURSE_HOME`` among it).
+Measured in JupyterLab 4.6.6: the Launcher's Terminal tile starts the shell in the file browser's folder; *File > New >
+Terminal* starts it in Jupyter's root folder, wherever the file browser is. The tile runs ``terminal:create-new``
+with that ``cwd`` (``@jupyterlab/terminal-extension``), which starts a terminal through the server's
+``/api/terminals`` (jupyter_server_terminals 0.5.4) and adds a ``MainAreaWidget`` whose ``content`` is a ``Terminal``
+holding an xterm.js ``Terminal`` in ``_term`` (read here: its buffer holds the text whichever renderer draws it).
+The shell is ``$SHELL -l`` (jupyter_server_terminals adds ``-l`` when the server's output is not a terminal, as
+here): ``PATH`` is the login shell's, so a program of the course's venv is named by its path. The terminal's
+environment is the server's (``COURSE_HOME`` among it).
 """
 
 from __future__ import annotations
@@ -19,8 +22,14 @@ from typing import Any
 
 from lab_server import REPO, LabServer
 
-OPEN_JS = """async (cwd) => {
-  const main = await window.jupyterapp.commands.execute('terminal:create-new', cwd ? {cwd} : {});
+MAIN_IDS_JS = "() => [...window.jupyterapp.shell.widgets('main')].map(w => w.id)"
+
+# The new terminal tab (one not in `before`), once its shell is connected: kept in window.courseTerminals.
+NEW_TERMINAL_JS = """async (before) => {
+  const main = [...window.jupyterapp.shell.widgets('main')]
+    .find(w => !before.includes(w.id) && w.content && w.content.session && w.content.session.name !== undefined
+               && w.content._term !== undefined);
+  if (!main) return null;
   await main.content.ready;
   window.courseTerminals = window.courseTerminals || {};
   window.courseTerminals[main.id] = main;
@@ -75,10 +84,23 @@ class LabTerminal:
 
     # --- life cycle ------------------------------------------------------------------------------------------
 
-    def open(self, cwd: str = "", timeout: float = 30.0) -> LabTerminal:
-        """Open a terminal in folder `cwd` (relative to Jupyter's root; "" is the root), as the Launcher's Terminal
-        tile does with the file browser in that folder; wait for the shell's first prompt."""
-        self.id, self.name = self.page.evaluate(OPEN_JS, cwd)
+    def open(self, folder: str = "", timeout: float = 30.0) -> LabTerminal:
+        """Open a terminal in `folder` (relative to Jupyter's root; "" is the root) as a learner does: the file
+        browser goes there, its + button opens a Launcher, a click on the Terminal tile; wait for the first prompt."""
+        page = self.page
+        page.evaluate(
+            "async (path) => { await window.jupyterapp.commands.execute('filebrowser:go-to-path', {path}); }",
+            "/" + folder.strip("/"),
+        )
+        before = page.evaluate(MAIN_IDS_JS)
+        page.locator('.jp-FileBrowser [data-command="launcher:create"]').first.click()
+        page.locator('.jp-LauncherCard[title="Start a new terminal session"]:visible').last.click()
+        deadline = time.monotonic() + timeout
+        while (found := page.evaluate(NEW_TERMINAL_JS, before)) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no terminal opened within {timeout:.0f} s of a click on the Launcher's tile")
+            page.wait_for_timeout(100)
+        self.id, self.name = found
         self.wait_for(lambda text: bool(text.strip()), timeout, "the shell's first prompt")
         return self
 

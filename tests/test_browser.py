@@ -170,6 +170,7 @@ def type_steps(terminal: LabTerminal, steps: list[str], step: TerminalStep | Non
         terminal.type_line(line)
         terminal.wait_for(at_prompt(line), 30, f"the prompt after {line!r}")
     terminal.type_line(steps[-1])
+    terminal.wait_quiet(1.0)  # keys typed while the command line ends are read by it (and lost): wait, then ask
     terminal.run(":", timeout=30)  # the shell answers again: the command line has ended
 
 
@@ -214,6 +215,8 @@ def run_with_terminal_step(
         text = terminal.text()
         if step.keeps_running:
             terminal.interrupt()  # a warm shutdown: the worker finishes its job, then the shell's prompt is back
+            terminal.wait_for(lambda now: now != text, 30, "the worker's answer to Ctrl+C")
+            terminal.wait_quiet(1.0, timeout=60)
             terminal.run(":", timeout=60)
             left = rq_workers_under(lab)
             assert not left, f"{name}: an rq worker still runs after Ctrl+C in its terminal: {left}"
