@@ -4,7 +4,8 @@ A worker imports them by dotted path (``support.export_jobs.export_thoughts``), 
 never move or rename them. Every timing is an argument, so that demonstrations and tests are deterministic:
 `steps` and `step_delay` set the length, `fail_at` makes a step fail on purpose, and `hold_at` makes the job stop
 at that step and wait, its progress saved, until the notebook says go (a hold named by the job's id:
-``support.rq_helpers.holds``, ``support.lessons.results.release``).
+``support.rq_helpers.holds``; notebook 08 sees it as ``results.start_export(pause_at_step=...)`` and
+``results.resume``).
 """
 
 from __future__ import annotations
