@@ -196,3 +196,17 @@ def test_the_instructor_run_starts_the_command_once_and_stops_it(folder: Path) -
         assert terminal_worker.registered_workers() == []
     finally:
         terminal_worker.stop_workers_started_here()
+
+
+@pytest.mark.slow
+def test_the_instructor_runs_log_shows_this_workers_lines_only(folder: Path) -> None:
+    """The course's log file of rq-worker-1 is appended to, run after run: the widget starts at this run's worker."""
+    for _ in range(2):
+        service = terminal_worker.start_as_typed()
+        try:
+            worker = terminal_worker.TerminalWorker(terminal_worker.registered_workers()[-1], service)
+            assert processes.wait_until(lambda w=worker: any("Listening on" in x for x in w.log.lines), 10, 0.1)
+            started = [line for line in worker.log.lines if ": started with PID" in line]
+            assert len(started) == 1 and f"PID {service.pid}," in started[0]
+        finally:
+            terminal_worker.stop_workers_started_here()

@@ -177,16 +177,14 @@ class TerminalWorker:
         """Copy the log file's lines into the widget while the process runs (like ``tail -f``)."""
         assert self.service is not None
         with open(path, errors="replace") as log:
-            log.seek(0, os.SEEK_END)
-            log.seek(max(0, log.tell() - 8000))  # this worker's start (the file is appended to, run after run)
-            pending = ""
+            earlier = log.read()  # the file is appended to, run after run: show this process's lines only
+            start = earlier.rfind("\n", 0, max(0, earlier.rfind(f"started with PID {self.service.pid},"))) + 1
+            pending = earlier[start:]
             while True:
-                chunk = log.read()
-                if chunk:
-                    pending += chunk
-                    lines, _, pending = pending.rpartition("\n")
-                    if lines:
-                        self.log.append(lines)
+                pending += log.read()
+                lines, _, pending = pending.rpartition("\n")
+                if lines:
+                    self.log.append(lines)
                 elif not self.service.alive():
                     return
                 else:
