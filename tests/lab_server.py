@@ -183,10 +183,12 @@ class LabServer:
     def url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}{self.base_url}{path.lstrip('/')}"
 
-    def api(self, method: str, path: str, timeout: float = 10) -> Any:
-        request = urllib.request.Request(
-            self.url(path), method=method, headers={"Authorization": f"token {self.token}"}
-        )
+    def api(self, method: str, path: str, timeout: float = 10, body: Any = None) -> Any:
+        headers = {"Authorization": f"token {self.token}"}
+        data = None
+        if body is not None:
+            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        request = urllib.request.Request(self.url(path), data=data, method=method, headers=headers)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for 127.0.0.1
         with opener.open(request, timeout=timeout) as response:
             body = response.read()

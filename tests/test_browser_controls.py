@@ -1,7 +1,8 @@
 """The course's controls in the browser, on notebooks of the test's own in the same JupyterLab as ``test_browser.py``:
 mail with scripts in it shows as text and runs nothing; a failed job is requeued, and the Work-It form widget sent,
 with the keyboard alone; a Work-It mail passes axe on a page of its own; a JupyterLab terminal runs what is typed
-into it, stops at Ctrl+C and closes (``lab_terminal.py``, which drives 02's and 03's terminal steps).
+into it, stops at Ctrl+C and closes (``lab_terminal.py``, which drives 02's and 03's terminal steps); JupyterLab opens
+on the address ``make lab`` prints, 01 of the learner edition, without asking about the Jupyter news.
 
 Needs Chromium (``make test`` says how to install it; ``make test BROWSER=0`` skips these, saying so).
 """
@@ -287,3 +288,49 @@ def test_the_redis_tour_lines_typed_in_a_jupyterlab_terminal(chromium: Any, lab:
         terminal.close()
         with course_home(lab.home):  # 02 in the browser must find them written by its own terminal step
             client.delete(redis_tour.NAME_KEY, redis_tour.TODO_KEY)
+
+
+NOTIFICATION = "@jupyterlab/apputils-extension:notification"
+NEWS_PROMPT = "official Jupyter news"  # JupyterLab 4.6.6: "Would you like to get notified about official Jupyter news?"
+
+
+def _opens_on_01(context: Any, lab: LabServer) -> str:
+    """A fresh page on the address ``make lab`` prints (``/lab/tree/notebooks/01_slow_request.ipynb``); once 01 is
+    open and JupyterLab has started, the page's text."""
+    page = context.new_page()
+    try:
+        page.goto(lab.url(f"lab/tree/notebooks/01_slow_request.ipynb?reset&token={lab.token}"))
+        page.wait_for_function(
+            "() => !!(window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell"
+            ".currentWidget.context && window.jupyterapp.shell.currentWidget.context.path"
+            " === 'notebooks/01_slow_request.ipynb')",
+            timeout=60_000,
+            polling=100,
+        )
+        page.evaluate("async () => { await window.jupyterapp.restored; }")
+        page.wait_for_timeout(3000)  # the news prompt, when asked for, comes as JupyterLab starts
+        return page.inner_text("body")
+    finally:
+        page.close()
+
+
+def test_jupyterlab_opens_on_01_without_the_news_prompt(
+    chromium: Any, lab: LabServer, jupyter: LabPage, browser_context: Any
+) -> None:
+    """Item 7 of issue 24: with no setting of the learner's own, JupyterLab (its defaults changed by the course's
+    lab-settings/overrides.json, which make installs into the venv) opens the learner edition's 01 and asks nothing
+    about the Jupyter news. The same page, with the learner's setting "Ask" (JupyterLab's own default), shows the
+    prompt: the test can see it."""
+    context, _ = browser_context
+    path = f"/lab/api/settings/{NOTIFICATION}"
+    saved = lab.api("GET", path)["raw"]
+    try:
+        lab.api("PUT", path, body={"raw": '{"fetchNews": "none"}'})
+        assert NEWS_PROMPT in _opens_on_01(context, lab), "JupyterLab's own default did not show the news prompt"
+        lab.api("PUT", path, body={"raw": "{}"})
+        assert NEWS_PROMPT not in _opens_on_01(context, lab), (
+            "JupyterLab asked about the Jupyter news: is lab-settings/overrides.json installed into the venv's "
+            "share/jupyter/lab/settings/ (make .venv/.lab-installed)?"
+        )
+    finally:
+        lab.api("PUT", path, body={"raw": saved})
