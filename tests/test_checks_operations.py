@@ -172,7 +172,7 @@ def test_alerts_reference_and_answers_written_differently_are_correct(redis_up: 
         ("old job", any_waiting_job, 'your answer reported "old job", but the oldest job has waited only'),
         ("old job", age_or_zero, 'your answer reported "old job", but the queue is empty'),
         ("new failures", any_failure, "report only growth since the last reading"),
-        ("no worker", workers_anywhere, 'did not report "no worker": count only the live workers that listen on'),
+        ("no worker", workers_anywhere, 'did not report "no worker": count only the workers that listen on'),
         ("cron late", never_is_fine, 'has never run, and your answer did not report "cron late"'),
     ],
 )

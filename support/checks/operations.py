@@ -121,7 +121,7 @@ ex_deploy_order = Exercise(
 ALERTS = {
     "old job": "the job at the head of the queue has waited more than max_wait seconds",
     "new failures": "the queue's failed registry holds more jobs than failed_before",
-    "no worker": "no live worker listens on the queue",
+    "no worker": "no worker listens on the queue (Worker.all(queue=queue))",
     "cron late": "the cron job cron_job last ran more than cron_within seconds ago, or never",
 }
 
@@ -146,7 +146,7 @@ _MISSED = {
     '"old job"',
     "new failures": "the failed registry's count is {failed}, more than failed_before={failed_before}, and your answer "
     'did not report "new failures"',
-    "no worker": '{workers}, and your answer did not report "no worker": count only the live workers that listen on '
+    "no worker": '{workers}, and your answer did not report "no worker": count only the workers that listen on '
     "this queue (Worker.all(queue=queue))",
     "cron late": '{cron}, and your answer did not report "cron late"',
 }
@@ -190,9 +190,9 @@ def _ask(fn: Any, queue: Queue, failed_before: int, max_wait: float, cron_job: s
         "max_wait": max_wait,
         "failed": queue.failed_job_registry.count,
         "failed_before": failed_before,
-        "workers": f"{live} live worker(s) listen on this queue"
+        "workers": f"{live} worker(s) listen on this queue"
         if live
-        else "no live worker listens on this queue (one listens on another queue)",
+        else "no worker listens on this queue (one listens on another queue)",
         "cron": f"the cron job {cron_job!r} has never run"
         if last is None
         else f"the cron job {cron_job!r} last ran {time.time() - last:.1f} s ago and cron_within={cron_within}",
@@ -221,7 +221,7 @@ def check_alerts(fn: Any) -> str:
         _ask(fn, queue, 1, 3600, cron_job, 3600)  # the only live worker listens on another queue
     return (
         "Each alert fired when its condition held, and only then: the oldest waiting job older than max_wait, "
-        "failures grown since the last reading, no live worker on the queue, the cron job late or never run."
+        "failures grown since the last reading, no worker on the queue, the cron job late or never run."
     )
 
 
@@ -231,7 +231,8 @@ ex_alerts = Exercise(
     title="Which alerts fire",
     hints=[
         "metrics.oldest_age(queue) is None for an empty queue; queue.failed_job_registry.count is the failed jobs now.",
-        "Worker.all(queue=queue) lists the live workers on that queue only; metrics.last_cron_run(queue.connection, "
+        "Worker.all(queue=queue) lists the workers registered on that queue only; "
+        "metrics.last_cron_run(queue.connection, "
         "cron_job) is None when the cron job never ran.",
     ],
     solution="""\
