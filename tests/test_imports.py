@@ -73,10 +73,14 @@ STORED_PATHS = [
     "support.production_jobs.deliver_snapshot",
     "support.production_jobs.Thought",
     "support.production_jobs.rate_limited_call",
-    # 09's operations: what rq cron queues, a job held in its slow step, a batch to watch
+    # 10's operations: what rq cron queues, a job held in its slow step, a batch to watch
     "support.ops_jobs.expire_sessions",
     "support.ops_jobs.hold",
     "support.ops_jobs.work_for",
+    # 11: the capstone's reference job class, its failure callback and the hold after the send (lessons/capstone)
+    "support.lessons.capstone:GifSenderJob",
+    "support.lessons.capstone.report_failure",
+    "support.lessons.capstone.hold_after_send",
 ]
 CRON_CONFIG = "support.ops_cron_config"  # rq cron support.ops_cron_config (lessons/recurring.CONFIG)
 PROGRAMS = [

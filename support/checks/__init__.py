@@ -27,6 +27,7 @@ NOTEBOOKS: dict[str, str] = {  # the check module -> the notebook whose exercise
     "scaling": "06_scaling_and_scheduling",
     "quiz": "07_check_for_understanding",
     "quiz_after": "07_check_for_understanding",
+    "quiz_code": "07_check_for_understanding",
     "results": "08_results_and_progress",
     "production": "09_reliability",
     "operations": "10_operations",
@@ -35,9 +36,15 @@ NOTEBOOKS: dict[str, str] = {  # the check module -> the notebook whose exercise
 
 
 def notebook_of(exercise: Exercise) -> str | None:
-    """The notebook of a course exercise; None for one declared elsewhere (a test's own)."""
+    """The notebook of a course exercise; None for one declared elsewhere (a test's own). An exercise declared in a
+    check module's helper (``_failures_options``) belongs to that check module's notebook (``failures``)."""
     package, _, module = getattr(exercise, "module", "").rpartition(".")
-    return NOTEBOOKS.get(module) if package == __name__ else None
+    if package != __name__:
+        return None
+    if module.startswith("_"):
+        owners = [name for name in NOTEBOOKS if module[1:].startswith(name + "_")]
+        module = max(owners, key=len, default=module)
+    return NOTEBOOKS.get(module)
 
 
 def catalogue() -> list[tuple[str, str, str]]:
@@ -46,9 +53,12 @@ def catalogue() -> list[tuple[str, str, str]]:
     for module_name, notebook in NOTEBOOKS.items():
         module = importlib.import_module(f"{__name__}.{module_name}")
         for value in vars(module).values():
-            if isinstance(value, Exercise) and value.module == module.__name__:
+            if isinstance(value, Exercise) and notebook_of(value) == notebook:
                 found.setdefault((notebook, value.name), value.title)
-    return [(notebook, name, title) for (notebook, name), title in found.items()]
+    order = list(dict.fromkeys(NOTEBOOKS.values()))
+    number = lambda name: int("".join(c for c in name if c.isdigit()) or 0)  # noqa: E731  Exercise 2 before 10
+    ranked = sorted(found.items(), key=lambda item: (order.index(item[0][0]), number(item[0][1])))
+    return [(notebook, name, title) for (notebook, name), title in ranked]
 
 
 def _answer_text(values: tuple[object, ...]) -> str:
