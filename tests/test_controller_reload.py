@@ -91,3 +91,30 @@ def test_load_keeps_the_module_while_nothing_changed(folder: Path) -> None:
     finally:  # this process imported the files: forget them, for the tests that follow here
         sys.modules.pop("gif_sender_job", None)
         sys.path.remove(str(folder.resolve()))
+
+
+def test_the_controller_imports_the_job_module_beside_it_not_another_folders(tmp_path: Path) -> None:
+    """A routes file from another folder (04's, in the learner edition) once put that folder first on the app's
+    sys.path, and the instructor's controller then queued the learner's blank GifSenderJob ('Unknown queue ____')."""
+    import sys
+
+    from support.workit import controller, routes_loader
+
+    other, mine = tmp_path / "other", tmp_path / "mine"
+    for folder, word in ((other, "other"), (mine, "mine")):
+        folder.mkdir()
+        (folder / "neighbour_job.py").write_text(f"WORD = {word!r}\n")
+    (other / "routes.py").write_text("import neighbour_job\n\ndef draw(app):\n    pass\n")
+    (mine / "mailers_controller.py").write_text(
+        "import neighbour_job\n\ndef create(email, thought):\n    return neighbour_job.WORD\n"
+    )
+    saved = list(sys.path)
+    try:
+        routes_loader.draw(object(), other / "routes.py")  # type: ignore[arg-type]  # other/ first, its module imported
+        assert sys.modules["neighbour_job"].WORD == "other"
+        assert controller.load(mine / "mailers_controller.py").create("a", "b") == "mine"
+        routes_loader.draw(object(), other / "routes.py")  # type: ignore[arg-type]  # other/ first again
+        assert controller.load(mine / "mailers_controller.py").create("a", "b") == "mine"
+    finally:
+        sys.path[:] = saved
+        sys.modules.pop("neighbour_job", None)

@@ -203,3 +203,17 @@ def test_a_worker_of_another_machine_counts_as_alive(redis_up: Path, hostname: s
     )
     worker.hostname, worker.pid = hostname, 999_999_999
     assert not recovery.is_gone(worker)
+
+
+def test_cron_last_enqueue_reads_what_rqs_cron_registry_records(redis_up: Path) -> None:
+    from rq import cron_job_registry
+
+    conn = queues.connection()
+    name = "course-test-cron-last-enqueue"
+    try:
+        assert rq_internals.cron_last_enqueue(conn, name) is None
+        cron_job_registry.add(name, conn, enqueue_timestamp=1_700_000_000.5)  # what rq cron's CronJob.enqueue calls
+        assert name in cron_job_registry.get_names(conn, cleanup=False)
+        assert rq_internals.cron_last_enqueue(conn, name) == 1_700_000_000.5
+    finally:
+        conn.zrem(cron_job_registry.get_registry_key(), name)

@@ -179,10 +179,12 @@ def rolled_back_request(create: Callable[[str, str], Any], thought: str) -> Run:
         except sqlite3.Error as exc:
             run.notes.append(f"The request failed: {exc}")
     jobs = queued_for(run.email)
+    if not jobs:  # none, or one a worker is taking right now (off the queue, not yet in a registry): look again
+        run.emails = _emails(run.email, wait=1.0)
+        jobs = queued_for(run.email)
     if jobs:
         run.job = jobs[0]
         return _finish(run)
-    run.emails = _emails(run.email, wait=1.0)
     return run
 
 

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from redis import Redis
-from rq import Queue, cron_job_registry
+from rq import Queue
 from rq.job import Job
+
+from . import rq_internals
 
 
 def _timestamp(moment: datetime) -> float:
@@ -48,8 +50,7 @@ def last_cron_run(connection: Redis, name: str) -> float | None:
 
     rq 3.0's ``CronJob.enqueue`` records it in ``rq.cron_job_registry``, a sorted set scored by that time; the
     registry drops a name whose last enqueue is older than the job history's TTL."""
-    score = connection.zscore(cron_job_registry.get_registry_key(), name)
-    return None if score is None else float(score)
+    return rq_internals.cron_last_enqueue(connection, name)
 
 
 def durations(queue: Queue) -> list[float]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import redis
-from rq import Worker
+from rq import Worker, cron_job_registry
 from rq.defaults import RQ_KEY_PREFIX
 from rq.executions import Execution
 from rq.job import Job
@@ -134,3 +134,13 @@ def delete_rate_limit(conn: redis.Redis, key: str) -> None:
     registry = RateLimitRegistry(key, conn)
     conn.delete(registry.allowed_key, registry.rate_limited_key, registry.config_key)
     conn.srem(RateLimitRegistry.rl_keys_key, key)
+
+
+# --- rq cron's registry -------------------------------------------------------------------------------------------
+
+
+def cron_last_enqueue(conn: redis.Redis, name: str) -> float | None:
+    """Unix time of the cron job `name`'s last enqueue, or None: rq 3.0.0 ``rq/cron_job_registry.py`` ``add`` keeps a
+    sorted set of names scored by that time (its public ``get_names`` gives the names only)."""
+    score = conn.zscore(cron_job_registry.get_registry_key(), name)
+    return None if score is None else float(score)

@@ -49,11 +49,21 @@ def where(exc: BaseException, path: Path) -> str:
 
 
 def forget_neighbours(folder: Path) -> None:
-    """Drop the modules imported from `folder` (the learner's job modules), so that they are imported afresh."""
+    """Drop the modules imported from `folder` (the learner's job modules), so that they are imported afresh, and
+    any module of the same name as a file there imported from elsewhere (another folder's ``gif_sender_job``)."""
+    beside = {path.stem for path in folder.glob("*.py")}
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None)
-        if origin and Path(origin).parent == folder:
+        if origin and (Path(origin).parent == folder or name in beside):
             del sys.modules[name]
+
+
+def put_first_on_path(folder: str) -> None:
+    """`folder` first on ``sys.path``: its files win over same-named ones in a folder another file put there."""
+    if sys.path[:1] != [folder]:
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
 
 
 def folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -78,11 +88,11 @@ def load(path: str | Path) -> ModuleType:
     if not path.is_file():
         raise ControllerError(f"{path.name} does not exist: run the cell that writes it")
     folder = str(path.parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    moved = sys.path[:1] != [folder]
+    put_first_on_path(folder)
     stamp = folder_stamp(path.parent)
     known = _loaded.get(path)
-    if known is not None and known[0] == stamp:
+    if known is not None and known[0] == stamp and not moved:
         return known[1]
     _loaded.pop(path, None)
     forget_neighbours(path.parent)

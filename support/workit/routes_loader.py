@@ -20,13 +20,12 @@ from __future__ import annotations
 import html
 import importlib.util
 import os
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..services import state
-from .controller import folder_stamp, forget_neighbours, where
+from .controller import folder_stamp, forget_neighbours, put_first_on_path, where
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -79,9 +78,7 @@ def draw(app: Flask, path: Path) -> None:
     """Import `path` afresh and run its ``draw(app)``; RoutesError (naming the file and line) when either fails."""
     if not path.is_file():
         raise RoutesError(f"{path.name} does not exist: run the cell that writes it")
-    folder = str(path.parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    put_first_on_path(str(path.parent))
     forget_neighbours(path.parent)
     spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
     assert spec is not None and spec.loader is not None
