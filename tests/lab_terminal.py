@@ -151,12 +151,21 @@ class LabTerminal:
             if settle:
                 self.page.wait_for_timeout(settle * 1000)
 
-    def interrupt(self) -> None:
-        """Ctrl+C (with nothing selected, xterm sends it to the program: SIGINT from the terminal)."""
-        self.focus()
-        self.page.evaluate("(id) => window.courseTerminals[id].content._term.clearSelection()", self.id)
-        self.page.keyboard.press("Control+c")
-        self.typed.append("^C")
+    def interrupt(self, keyboard: bool = True) -> None:
+        """Ctrl+C (with nothing selected, xterm sends it to the program: SIGINT from the terminal). With
+        ``keyboard=False`` the same character goes straight into the terminal's session, as xterm sends a keystroke
+        (``session.send({type: "stdin"})``): for a second try when the page did not pass the key on."""
+        if keyboard:
+            self.focus()
+            self.page.evaluate("(id) => window.courseTerminals[id].content._term.clearSelection()", self.id)
+            self.page.keyboard.press("Control+c")
+            self.typed.append("^C")
+        else:
+            self.page.evaluate(
+                "(id) => window.courseTerminals[id].content.session.send({type: 'stdin', content: ['\\x03']})",
+                self.id,
+            )
+            self.typed.append("^C (through the session)")
 
     # --- the screen ----------------------------------------------------------------------------------------
 
