@@ -196,6 +196,74 @@ class NotebookPage:
         self.page.evaluate(RUN_REST_JS, [self.path, self.upto])
         return self._watch(timeout, on_tick, tick)
 
+    def start_rest(self) -> None:
+        """After ``run_before``: Run > Run Selected Cell and All Below, without waiting for the cells to end (for a
+        cell that runs until the kernel is interrupted, such as the worker notebook's). ``wait_for_output`` and
+        ``wait_done`` follow."""
+        self.wait_ready()
+        self.page.evaluate(RUN_REST_JS, [self.path, self.upto])
+
+    def wait_for_output(
+        self,
+        index: int,
+        wanted: str | Callable[[str], bool],
+        timeout: float,
+        on_tick: Callable[[dict[str, Any]], None] | None = None,
+        tick: float = 0.25,
+    ) -> str:
+        """Read the page every `tick` until the cell at `index` (0-based, markdown included) shows `wanted` (text it
+        contains, or a predicate on its output's text); returns that text. Fails on a dialog, when the cells end
+        first (nothing runs and the kernel is idle for a second), or after `timeout`."""
+        began = time.monotonic()
+        quiet = 0
+        while True:
+            snap = self.snapshot()
+            text = self.output_text(index)
+            self.history.append(
+                f"{time.monotonic() - began:6.2f} s: kernel {snap.get('kernel')}, "
+                f"[*] {snap.get('running')}/{snap.get('modelRunning')}, cell {index} shows {len(text)} chars"
+            )
+            if on_tick is not None:
+                on_tick(snap)
+            if wanted(text) if callable(wanted) else wanted in text:
+                return text
+            if snap.get("dialog"):
+                raise AssertionError(f"{self.path}: a dialog opened while running: {snap['dialog']!r}")
+            idle = snap.get("running") == 0 and snap.get("modelRunning") == 0 and snap.get("kernel") == "idle"
+            quiet = quiet + 1 if idle else 0
+            if quiet * tick >= 1:
+                raise AssertionError(
+                    f"{self.path}: the cells ended before cell {index} showed what was awaited; it shows:\n{text}"
+                )
+            if time.monotonic() - began > timeout:
+                raise AssertionError(
+                    f"{self.path}: cell {index} did not show what was awaited within {timeout:.0f} s; it shows:\n"
+                    f"{text}\nthe last looks:\n  " + "\n  ".join(self.history[-8:])
+                )
+            self.page.wait_for_timeout(tick * 1000)
+
+    def interrupt(self, timeout: float = 30.0) -> int:
+        """Press the notebook toolbar's Interrupt button (■, *Interrupt the kernel*), as a learner does; wait until
+        Jupyter has answered the request it sends (``POST .../api/kernels/ID/interrupt``). Returns the answer's HTTP
+        status (204: the kernel was sent SIGINT)."""
+        panel_id = self.page.evaluate("(path) => { " + FIND_JS + " return w ? w.id : null; }", self.path)
+        if panel_id is None:
+            raise AssertionError(f"{self.path}: the notebook is not open")
+        button = self.page.locator(f'[id="{panel_id}"] .jp-Toolbar [data-command="notebook:interrupt-kernel"]')
+        with self.page.expect_response(
+            lambda r: r.request.method == "POST" and r.url.split("?", 1)[0].endswith("/interrupt"),
+            timeout=timeout * 1000,
+        ) as answer:
+            button.click(timeout=timeout * 1000)
+        return answer.value.status
+
+    def wait_done(
+        self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None = None, tick: float = 0.25
+    ) -> dict[str, Any]:
+        """Wait until every cell has run and the kernel has been idle for a second (as ``run_all`` does after its
+        click); returns the last snapshot."""
+        return self._watch(timeout, on_tick, tick)
+
     def _watch(
         self, timeout: float, on_tick: Callable[[dict[str, Any]], None] | None, tick: float, upto: int | None = None
     ) -> dict[str, Any]:

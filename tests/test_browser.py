@@ -11,6 +11,9 @@ quarter second (live widgets change, and the notebooks' last cells may close the
 - the course's web pages open through Jupyter's proxy and work with the keyboard alone (01: the Work-It page;
   04: the embedded rq-dashboard with its stylesheets and scripts; 08: the export page, opened while its job holds
   at step 2, advancing its progress bar to the result);
+- the worker notebook (``worker.ipynb``) runs as a learner uses it: its worker cell runs until Interrupt (■) is
+  pressed; a job queued meanwhile shows in its log, and after Interrupt the cell ends with RQ's warm shutdown, and
+  no worker is left registered or running;
 - 02 and 03's terminal steps are typed into a JupyterLab terminal (``lab_terminal.py``) before the cell that checks
   them: 02's Redis command lines, 03's ``rq worker``, which runs the notebook's jobs and is stopped with Ctrl+C after
   the notebook's last cell; the check says Correct;
@@ -54,17 +57,16 @@ BROWSER_NOTEBOOKS = [
     "02_redis.ipynb",
     "03_jobs.ipynb",
     "04_dashboard.ipynb",
+    "05_when_things_fail.ipynb",
+    "06_scaling_and_scheduling.ipynb",
     "07_check_for_understanding.ipynb",
     "08_results_and_progress.ipynb",
     "09_reliability.ipynb",
     "10_operations.ipynb",
     "11_capstone.ipynb",
+    "worker.ipynb",  # its worker cell runs until Interrupt is pressed: see run_worker_notebook
 ]
-NOT_IN_BROWSER = {
-    "05_when_things_fail.ipynb": "its one live view is 04's dashboard widget, which runs here in 04",
-    "06_scaling_and_scheduling.ipynb": "80 s of timed waiting; its one widget is a question like 07's",
-    "worker.ipynb": "it runs a worker until Interrupt is pressed; 03 shows the same worker's log live here",
-}
+NOT_IN_BROWSER: dict[str, str] = {}  # a notebook the browser does not run, with the reason (none today)
 BROWSER_CELLS = "browser_cells"  # the user property the top-level conftest.py reads
 RUN_TIMEOUT = 240.0  # seconds for one notebook (01 alone waits ~15 s for its slow requests)
 SHARED_SERVICES = {"redis", "catcher", "app", "dashboard"}  # what may stay up between notebooks
@@ -215,7 +217,7 @@ def run_with_terminal_step(
         text = terminal.text()
         if step.keeps_running:
             for attempt in range(3):  # a warm shutdown: the worker finishes its job, then the shell's prompt is back
-                terminal.interrupt()  # pressed again, as a learner would, if a busy page lost the keystroke
+                terminal.interrupt(keyboard=attempt == 0)  # again, into the session, if the page lost the key
                 try:
                     terminal.wait_for(lambda now: now != text, 15, "the worker's answer to Ctrl+C")
                     break
@@ -229,6 +231,102 @@ def run_with_terminal_step(
         return final, text
     finally:
         terminal.close()
+
+
+# --- the worker notebook: a cell that runs until Interrupt -----------------------------------------------------
+
+WORKER_CELL = "run_in_notebook("  # the worker notebook's cell that runs a worker in its kernel
+WORKER_READY = "*** Listening on"  # RQ's line once the worker waits for jobs
+WARM_SHUTDOWN = "warm shut down requested"  # RQ's line when SIGINT (Interrupt) reaches an idle or busy worker
+WORKER_STARTED = re.compile(r"Worker (notebook-[0-9a-f-]+): started with PID (\d+)")
+
+
+def workers_on_lab_redis(lab: LabServer) -> list[str]:
+    """The names of the workers registered in the lab's Redis (rq's ``Worker.all``)."""
+    from rq import Worker
+
+    from support.services import redis_server
+
+    with course_home(lab.home):
+        return sorted(w.name for w in Worker.all(connection=redis_server.connect()))
+
+
+def live_children(pid: int) -> list[str]:
+    """The processes still running under `pid` (a forking worker's work horse), zombies left out."""
+    found = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"pid {child.pid}: {' '.join(child.cmdline())[:120]}")
+        except psutil.Error:
+            continue
+    return found
+
+
+def run_worker_notebook(lab: LabServer, notebook: NotebookPage, name: str, watch: Any) -> tuple[dict[str, Any], str]:
+    """The worker notebook, as a learner uses it: run the cells above its worker cell, run the rest; once the worker
+    cell shows RQ's "Listening on", queue a job on the lab's Redis (as another notebook would) and see its log line
+    appear in the cell; the worker is still running well past the idle limit the course's tests give it
+    (``COURSE_AUTORUN``, absent from the kernel's environment here); press the toolbar's Interrupt (■). The cell
+    must end with RQ's warm shutdown, the kernel idle, the worker gone from rq's list of workers (its death recorded)
+    and no work horse left.
+    Returns the last snapshot and the worker cell's text."""
+    from support import demo_jobs
+    from support.rq_helpers import queues, rq_internals
+    from support.rq_helpers.workers import AUTORUN_IDLE_SECONDS
+    from support.services import redis_server
+
+    index = next(c["index"] for c in notebook.all_cells() if c["type"] == "code" and WORKER_CELL in c["source"])
+    notebook.run_before(index, RUN_TIMEOUT, on_tick=watch)
+    notebook.start_rest()
+    shown = notebook.wait_for_output(index, WORKER_READY, 60, on_tick=watch)
+    listening = time.monotonic()
+    started = WORKER_STARTED.search(shown)
+    assert started, f"{name}: the worker's log names no worker and PID:\n{shown}"
+    rq_name, pid = started.group(1), int(started.group(2))
+    kernel = psutil.Process(pid)  # run_in_notebook runs the worker in the kernel's own process
+    assert "COURSE_AUTORUN" not in kernel.environ(), f"{name}: the kernel has COURSE_AUTORUN: its worker stops idle"
+    assert rq_name in workers_on_lab_redis(lab), f"{name}: {rq_name} is not registered in the lab's Redis"
+
+    with course_home(lab.home):
+        job = queues.queue("default", redis_server.connect()).enqueue(demo_jobs.noop)
+    shown = notebook.wait_for_output(
+        index, lambda text: any("Job OK" in line and job.id in line for line in text.splitlines()), 60, on_tick=watch
+    )
+    with course_home(lab.home):
+        assert job.get_status(refresh=True) == "finished", f"{name}: the job is {job.get_status()}"
+
+    still = AUTORUN_IDLE_SECONDS + 1 - (time.monotonic() - listening)  # past the idle limit of the tests' runs
+    if still > 0:
+        notebook.page.wait_for_timeout(still * 1000)
+    snap = notebook.snapshot()
+    shown = notebook.output_text(index)
+    assert snap.get("modelRunning") == 1 and "quitting" not in shown, (
+        f"{name}: the worker stopped by itself before Interrupt was pressed:\n{shown}"
+    )
+
+    status = notebook.interrupt()
+    assert status == 204, f"{name}: Jupyter answered the Interrupt with HTTP {status}"
+    final = notebook.wait_done(60, on_tick=watch)
+    shown = notebook.output_text(index)
+    after = shown.split(WARM_SHUTDOWN, 1)
+    assert len(after) == 2, f"{name}: the worker cell shows no {WARM_SHUTDOWN!r} after Interrupt:\n{shown}"
+    assert f"unsubscribing from channel rq:pubsub:{rq_name}" in after[1], (
+        f"{name}: the worker did not finish its warm shutdown:\n{shown}"
+    )
+    assert "cold shut down" not in shown, f"{name}: the worker had a cold shutdown:\n{shown}"
+    assert rq_name not in workers_on_lab_redis(lab), f"{name}: {rq_name} is still registered after Interrupt"
+    with course_home(lab.home):  # RQ keeps a stopped worker's hash for 60 s, with the time of its death
+        death = redis_server.connect().hget(rq_internals.worker_key(rq_name), "death")
+    assert death, f"{name}: {rq_name} did not register its death in Redis after Interrupt"
+    assert kernel.is_running(), f"{name}: the kernel went away with its worker"
+    left = live_children(pid) + rq_workers_under(lab)
+    assert not left, f"{name}: worker processes still run after Interrupt: {left}"
+    print(
+        f"{name}: {rq_name} listened, ran job {job.id}, and stopped on Interrupt (warm shutdown) "
+        f"{time.monotonic() - listening:.1f} s after it listened"
+    )
+    return final, shown
 
 
 # --- what is watched while a notebook runs ------------------------------------------------------------------
@@ -554,6 +652,8 @@ def test_notebook_in_the_browser(
             export_page_finished(export_page)
         elif name[:3] in TERMINAL_STEPS:  # the learner types a step in a terminal before its check cell
             final, terminal_text = run_with_terminal_step(jupyter, lab, notebook, name, watch)
+        elif name == "worker.ipynb":  # its worker cell runs until the learner presses Interrupt
+            final, _ = run_worker_notebook(lab, notebook, name, watch)
         else:
             final = notebook.run_all(RUN_TIMEOUT, on_tick=watch)
         print(
