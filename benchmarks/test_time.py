@@ -40,9 +40,13 @@ def fresh_clone(parent: Path) -> Path:
     return target
 
 
-def run(argv: list[str], cwd: Path, log: Path) -> tuple[float, int, str]:
-    """Run `argv` in `cwd` with its output in `log`; the wall time, the exit code and the output."""
-    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_HOME", "REDIS_URL", "VIRTUAL_ENV")}
+def run(argv: list[str], cwd: Path, log: Path, like_ci: bool = False) -> tuple[float, int, str]:
+    """Run `argv` in `cwd` with its output in `log`; the wall time, the exit code and the output. `like_ci`: the
+    environment CI gives, ``CI=true`` and no ``SHELL`` (so JupyterLab's terminals run ``sh``, dash on Debian)."""
+    dropped = ("COURSE_HOME", "REDIS_URL", "VIRTUAL_ENV") + (("SHELL",) if like_ci else ())
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    if like_ci:
+        env["CI"] = "true"
     started = time.perf_counter()
     with open(log, "w") as out:
         code = subprocess.run(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
@@ -75,7 +79,7 @@ def measure(what: str, parent: Path) -> dict[str, object]:
     clone = fresh_clone(parent / what)
     argv = {"test": ["make", "test"], "fast": ["make", "test-fast"], "ci": ["bash", ".ci/run"]}[what]
     print(f"{' '.join(argv)} in a fresh clone ...", file=sys.stderr, flush=True)
-    seconds, code, output = run(argv, clone, parent / f"{what}.log")
+    seconds, code, output = run(argv, clone, parent / f"{what}.log", like_ci=what == "ci")
     result: dict[str, object] = {"command": " ".join(argv), "seconds": round(seconds), "exit": code}
     if what == "fast":  # the loop while editing: the same command again, the venv now set up; the target is for it
         result["seconds with set-up"] = result.pop("seconds")
