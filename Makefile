@@ -20,7 +20,7 @@ BROWSER ?= 1
 
 CORE := 01_slow_request 02_redis 03_jobs 05_when_things_fail
 
-.PHONY: lab lab-instructor lint test test-fast test-unit test-notebooks test-core test-python check-browser doctor bench flake \
+.PHONY: lab lab-instructor hub-proxy lint test test-fast test-unit test-notebooks test-core test-python check-browser doctor bench flake \
         footprint notebooks check-editions down reset clean help
 
 help:
@@ -69,8 +69,18 @@ $(VENV)/.lab-installed: requirements.txt requirements-cli.txt pyproject.toml $(L
 $(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
 	@start=$$(date +%s); set -e; \
 	$(PY) $(PIP_INSTALL) -r requirements-test.txt; \
+	$(MAKE) --no-print-directory VENV=$(VENV) hub-proxy; \
 	touch $@; \
 	echo "Phase: set-up of the test tools took $$(( $$(date +%s) - start )) s"
+
+# The hub test's proxy (tests/test_hub.py): JupyterHub's configurable-http-proxy from npm, pinned, into the venv
+# (4.6 runs on Debian 12's Node 18; 5.x needs Node 20). Without npm the hub test is skipped, and says why.
+CHP_VERSION := 4.6.3
+hub-proxy:
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/hub-proxy configurable-http-proxy@$(CHP_VERSION) \
+	  || echo "npm could not install configurable-http-proxy: the hub test will be skipped"; \
+	else echo "No npm: the hub test will be skipped (Debian: apt-get install nodejs npm)"; fi
 
 # The URL JupyterLab prints, and the page it opens, is LabApp.default_url: the first notebook (ServerApp.default_url
 # would be replaced by LabApp's own "/lab"; a file named on the command line is opened, but the printed URL stays
