@@ -39,10 +39,32 @@ class _WatchingQueue(Queue):
         self.seen: list[tuple[Job, bool]] = []
 
     def enqueue_job(self, job: Job, *args: Any, **kwargs: Any) -> Job:
-        first = job.args[0] if job.args else None
-        committed = isinstance(first, int) and thoughts_db.get_thought(first) is not None
+        given = _id_given(job)
+        committed = isinstance(given, int) and thoughts_db.get_thought(given) is not None
         self.seen.append((job, committed))
         return super().enqueue_job(job, *args, **kwargs)
+
+
+def _id_given(job: Job) -> Any:
+    """The one argument deliver_thought takes, however it was passed (``enqueue(f, 17)`` or ``thought_id=17``);
+    None when the job got anything else besides or instead."""
+    args, kwargs = list(job.args), dict(job.kwargs)
+    if len(args) == 1 and not kwargs:
+        return args[0]
+    if not args and list(kwargs) == ["thought_id"]:
+        return kwargs["thought_id"]
+    return None
+
+
+def redis_reachable() -> None:
+    """Raise Incorrect saying that the CHECK could not reach Redis (not that the learner's code failed)."""
+    try:
+        queues.connection().ping()
+    except Exception as exc:  # noqa: BLE001 -- any failure to reach the server is the course's, not the answer's
+        raise Incorrect(
+            f"The check could not reach Redis ({type(exc).__name__}): run course.up() (the notebook's first cell), "
+            "then this check again."
+        ) from None
 
 
 def _thought_id(text: str) -> int | None:
@@ -62,10 +84,47 @@ def _is_open(db: sqlite3.Connection) -> bool:
     return True
 
 
+def _save_once(fn: Any, q: _WatchingQueue, marker: str, n: int) -> None:
+    """One successful save through the learner's function, judged on what the queue saw and the database holds."""
+    text = f"Check {marker} {n}"
+    before = len(q.seen)
+    job = call(fn, q, f"check-{marker}-{n}@example.com", text)
+    thought_id = _thought_id(text)
+    mine = q.seen[before:]
+    if not mine:
+        raise Incorrect("Your function queued no job. Enqueue deliver_thought with the thought's id.")
+    if len(mine) > 1:
+        raise Incorrect(
+            f"Your function queued {len(mine)} jobs for one thought: queue deliver_thought once, after the commit "
+            "(each job delivers the thought again)."
+        )
+    queued, committed = mine[0]
+    if queued.func_name != DELIVER:
+        raise Incorrect(f"Your job runs {queued.func_name}; the exercise asks for deliver_thought.")
+    if thought_id is None:
+        raise Incorrect(
+            "After your function returned, the thought is not in the database: the transaction "
+            "was never committed (use `with db:` around the insert)."
+        )
+    if _id_given(queued) != thought_id or type(_id_given(queued)) is not int:
+        shown = describe(tuple(queued.args)) + (f" and {describe(queued.kwargs)}" if queued.kwargs else "")
+        raise Incorrect(
+            f"Your job gets {shown}: pass only the thought's id, the number add_thought returned, and let the job "
+            "read the row."
+        )
+    if not committed:
+        raise Incorrect(
+            "When your function queued the job, the thought was not committed yet: a fast worker "
+            "finds no row. Enqueue only after the commit: after the `with db:` block has ended."
+        )
+    if not (isinstance(job, Job) and job.id == queued.id):
+        raise Incorrect(f"Your function returned {describe(job)}: return the job that enqueue gave you.")
+
+
 def _check_save_thought(fn: Any) -> str:
     require_function(fn, "save_thought", ("q", "email", "text"))
+    redis_reachable()
     marker = uuid.uuid4().hex[:10]
-    text = f"Check {marker}"
     q = _WatchingQueue("default", connection=queues.connection())
     opened: list[sqlite3.Connection] = []
     connect = thoughts_db.connect
@@ -77,30 +136,14 @@ def _check_save_thought(fn: Any) -> str:
 
     thoughts_db.connect = recording_connect  # records the learner's connections (and the check's own)
     try:
-        job = call(fn, q, f"check-{marker}@example.com", text)
-        thought_id = _thought_id(text)
-        if not q.seen:
-            raise Incorrect("Your function queued no job. Enqueue deliver_thought with the thought's id.")
-        queued, committed = q.seen[0]
-        if queued.func_name != DELIVER:
-            raise Incorrect(f"Your job runs {queued.func_name}; the exercise asks for deliver_thought.")
-        if thought_id is None:
+        _save_once(fn, q, marker, 1)
+        _save_once(fn, q, marker, 2)  # twice, with another address and text: one job each, each for its own row
+        if any(_is_open(db) for db in opened):
             raise Incorrect(
-                "After your function returned, the thought is not in the database: the transaction "
-                "was never committed (use `with db:` around the insert)."
+                "Your function left a database connection open (`with db:` commits or rolls back, but does not "
+                "close it): close the connection in every case, with `with closing(thoughts_db.connect()) as db:` "
+                "or a `finally`."
             )
-        if list(queued.args) != [thought_id] or queued.kwargs:
-            raise Incorrect(
-                f"Your job gets {describe(tuple(queued.args))}: pass only the thought's id, the number "
-                "add_thought returned, and let the job read the row."
-            )
-        if not committed:
-            raise Incorrect(
-                "When your function queued the job, the thought was not committed yet: a fast worker "
-                "finds no row. Enqueue after the `with db:` block has ended."
-            )
-        if not (isinstance(job, Job) and job.id == queued.id):
-            raise Incorrect(f"Your function returned {describe(job)}: return the job that enqueue gave you.")
         before = len(q.seen)
         try:
             returned = fn(q, f"check-{marker}@example.com", "")  # the CHECK constraint refuses an empty text
@@ -117,7 +160,7 @@ def _check_save_thought(fn: Any) -> str:
             if len(q.seen) > before:
                 raise Incorrect(
                     "Saving an empty thought failed and was rolled back, but your function still "
-                    "queued a job: a job for a row that does not exist."
+                    "queued a job: when the save fails, queue nothing (a job for a row that does not exist)."
                 )
             raise Incorrect(
                 f"Saving an empty thought failed, and your function returned {describe(returned)}: "
@@ -126,12 +169,12 @@ def _check_save_thought(fn: Any) -> str:
         if len(q.seen) > before:
             raise Incorrect(
                 "Saving an empty thought failed and was rolled back, but your function still queued a "
-                "job first: a job for a row that does not exist."
+                "job first: when the save fails, queue nothing (a job for a row that does not exist)."
             )
         if any(_is_open(db) for db in opened):
             raise Incorrect(
-                "Your function left a database connection open (`with db:` commits or rolls back, but does not "
-                "close it), at least when the save failed: close it in every case, with "
+                "Your function left a database connection open when the save failed (`with db:` rolls back, but "
+                "does not close it): close the connection in every case, the failed save included, with "
                 "`with closing(thoughts_db.connect()) as db:` or a `finally`."
             )
     finally:
@@ -141,8 +184,8 @@ def _check_save_thought(fn: Any) -> str:
         for seen_job, _ in q.seen:
             seen_job.delete()
     return (
-        "The row was committed before the job was queued, the job gets only its id, a failed save queues nothing, "
-        "and the connection is closed either way."
+        "Twice, the row was committed before its one job was queued, the job gets only its id, a failed save queues "
+        "nothing, and the connection is closed either way."
     )
 
 
@@ -174,29 +217,39 @@ def mail_limit_reference(email: str) -> RateLimit:
     return RateLimit(key="mail-provider", concurrency=PROVIDER_CONNECTIONS)
 
 
+# Addresses of other users, other providers' domains, lengths and cases: a key made from any part of the address
+# (the user, the domain, its length) gives two of them two keys.
+PROBE_ADDRESSES = ("ada@example.com", "grace.hopper@example.org", "LINUS@Mail.Example.NET", "ada@example.com")
+
+
 def _check_mail_limit(fn: Any) -> str:
     require_function(fn, "mail_limit", ("email",))
-    first, second = call(fn, "ada@example.com"), call(fn, "grace@example.com")
-    for limit in (first, second):
+    limits = [(email, call(fn, email)) for email in PROBE_ADDRESSES]
+    for email, limit in limits:
         if not isinstance(limit, RateLimit):
-            raise Incorrect(f"mail_limit returned {describe(limit)}; return an rq RateLimit(key=..., concurrency=...).")
-    if first.concurrency > PROVIDER_CONNECTIONS:
+            raise Incorrect(
+                f"mail_limit({email!r}) returned {describe(limit)}; return an rq RateLimit(key=..., concurrency=...)."
+            )
+    for _, limit in limits:
+        if limit.concurrency > PROVIDER_CONNECTIONS:
+            raise Incorrect(
+                f"concurrency={limit.concurrency} lets {limit.concurrency} sends run at once; the provider "
+                f"accepts {PROVIDER_CONNECTIONS} connections at once and refuses the rest: at most "
+                f"{PROVIDER_CONNECTIONS} mail jobs at once."
+            )
+        if limit.concurrency < PROVIDER_CONNECTIONS:
+            raise Incorrect(
+                f"concurrency={limit.concurrency} is safe but slower than needed: the provider accepts "
+                f"{PROVIDER_CONNECTIONS} connections at once."
+            )
+    if len({limit.key for _, limit in limits}) > 1:
+        shown = ", ".join(f"{email!r} got {limit.key!r}" for email, limit in limits)
         raise Incorrect(
-            f"concurrency={first.concurrency} lets {first.concurrency} sends run at once; the provider "
-            f"accepts {PROVIDER_CONNECTIONS} connections and refuses the rest."
+            f"Not every address got the same key ({shown}): each key has its own {PROVIDER_CONNECTIONS} slots, so "
+            f"ten users would open {10 * PROVIDER_CONNECTIONS} connections. The limit is the provider's, at most "
+            f"{PROVIDER_CONNECTIONS} mail jobs at once over all your users: one key for every mail job."
         )
-    if first.concurrency < PROVIDER_CONNECTIONS:
-        raise Incorrect(
-            f"concurrency={first.concurrency} is safe but slower than needed: the provider accepts "
-            f"{PROVIDER_CONNECTIONS} at once."
-        )
-    if first.key != second.key:
-        raise Incorrect(
-            f"Two addresses got two keys ({first.key!r}, {second.key!r}): each key has its own "
-            f"{PROVIDER_CONNECTIONS} slots, so ten users would open {10 * PROVIDER_CONNECTIONS} "
-            "connections. The provider's limit is one for the whole account: one key for every mail "
-            "job."
-        )
+    first = limits[0][1]
     return (
         f"Every mail job shares the key {first.key!r}: at most {PROVIDER_CONNECTIONS} of them run at once, "
         "however many workers there are."
@@ -231,9 +284,13 @@ def stored_payload(job: Job) -> Any:
         raise ValueError("not JSON") from exc
 
 
+JSON_QUEUE = "default"  # json_queue in 09: queues.queue("default", serializer="json")
+
+
 def _check_json_job(job: Any, thought: production_jobs.Thought) -> str:
     if not isinstance(job, Job):
         raise Incorrect(f"by_id is {describe(job)}; it should be the job that enqueue returns.")
+    redis_reachable()
     try:
         payload = stored_payload(job)
     except ValueError:
@@ -241,12 +298,20 @@ def _check_json_job(job: Any, thought: production_jobs.Thought) -> str:
             'Redis holds this job as a pickle: queue it on json_queue (the queue made with serializer="json").'
         ) from None
     func, _, args, kwargs = payload
-    if func != DELIVER:
-        raise Incorrect(f"The job runs {func}; deliver_thought reads the thought by its id: use that one.")
-    if args != [thought.id] or kwargs:
+    if job.origin != JSON_QUEUE:
         raise Incorrect(
-            f"The job's arguments are {describe(args)}: pass only thought.id, a number JSON "
-            "can hold, and let the job read the rest from the database."
+            f"The job went to the queue {job.origin!r}: queue it on json_queue, the JSON queue named "
+            f"{JSON_QUEUE!r} that the worker below listens to."
+        )
+    if func != DELIVER:
+        raise Incorrect(
+            f"The job runs {func}; the exercise asks for deliver_thought, which reads the thought by its id."
+        )
+    given = args[0] if len(args) == 1 and not kwargs else kwargs.get("thought_id") if not args else None
+    if given != thought.id or type(given) is not int or len(args) + len(kwargs) != 1:
+        raise Incorrect(
+            f"The job's arguments are {describe(args)}{f' and {describe(kwargs)}' if kwargs else ''}: pass only "
+            "thought.id, its id (a number JSON can hold), and let the job read the rest from the database."
         )
     return (
         "The job is stored as JSON (RQ compresses it with zlib before writing it to Redis): the function's path and "
