@@ -21,7 +21,7 @@ BROWSER ?= 1
 CORE := 01_slow_request 02_redis 03_jobs 05_when_things_fail
 
 .PHONY: lab lab-instructor hub-proxy lint test test-fast test-unit test-notebooks test-core test-python check-browser doctor bench flake \
-        footprint notebooks check-editions down reset clean help
+        footprint notebooks check-editions site down reset clean help
 
 help:
 	@echo "make lab             set up .venv and open the course (learner edition) in JupyterLab"
@@ -39,6 +39,7 @@ help:
 	@echo "make flake           run both editions FLAKE_RUNS times (default 10) under a CPU hog, and idle; count failures"
 	@echo "make footprint       one learner's memory, and 1, 4, 8 learners running 03 side by side (a classroom server)"
 	@echo "make notebooks       re-execute the instructor edition, then regenerate and execute the learner edition"
+	@echo "make site            the course as a website in _build/site/, from the notebooks as stored (offline)"
 	@echo "make down            stop every process the course started"
 	@echo "make reset           empty the inbox and the queues; make clean: stop everything and delete .course/"
 
@@ -66,7 +67,7 @@ $(VENV)/.lab-installed: requirements.txt requirements-cli.txt pyproject.toml $(L
 	touch $@; \
 	echo "Phase: set-up of $(VENV) took $$(( $$(date +%s) - start )) s"
 
-$(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
+$(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt requirements-site.txt
 	@start=$$(date +%s); set -e; \
 	$(PY) $(PIP_INSTALL) -r requirements-test.txt; \
 	$(MAKE) --no-print-directory VENV=$(VENV) hub-proxy; \
@@ -149,6 +150,14 @@ flake: $(VENV)/.test-installed
 
 notebooks: $(VENV)/.lab-installed
 	$(PY) tools/editions.py --execute-instructor
+
+# The course as a static website in _build/site/ (tools/site.py, site/conf.py): Sphinx + myst-nb render the
+# instructor edition as stored (never executed), warnings as errors, with nothing fetched from the network.
+$(VENV)/.site-installed: $(VENV)/.lab-installed requirements-site.txt
+	@$(PY) $(PIP_INSTALL) -r requirements-site.txt && touch $@
+
+site: $(VENV)/.site-installed
+	$(PY) tools/site.py
 
 down: $(VENV)/.lab-installed
 	$(PY) -m support down
