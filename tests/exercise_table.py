@@ -11,6 +11,7 @@ A test module declares ``TABLES = [Table(...), ...]`` and ends with ``test_requi
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from support.exercises import Exercise
+from support.exercises import Choice, Exercise
 from support.exercises.results import Result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ class Table:
     setup: Callable[[], Any] = lambda: None
     reference: str = ""
     equivalent: dict[str, str] = field(default_factory=dict)  # mutant id -> why it behaves as the reference does
+    choice: bool = False  # a multiple-choice question's generic table (choice_table): its mutants are its wrong answers
 
     @property
     def name(self) -> str:
@@ -115,6 +117,59 @@ def table_test(tables: Sequence[Table]) -> Callable[..., None]:
         case.run()
 
     return test
+
+
+def choice_table(exercise: Choice) -> Table:
+    """The generic table of a multiple-choice question (``Choice``, ``ManyChoice``): the right answer accepted in
+    every form the notebook allows (a letter in any case, with a bracket or spaces, letters separated by commas or
+    spaces, a list or a set as the widget gives); every answer that differs from it by one option rejected with that
+    option's own feedback (one other option alone, for a question with one right answer; one option added or left
+    out, for several); and two letters rejected where one is right. The requirements' texts are the options' texts."""
+    from support.checks._quiz_many_choice import ManyChoice
+
+    answer = sorted(exercise.answer)
+    right = [repr(" ".join(answer).upper()), repr(", ".join(f" {k})" for k in reversed(answer))), repr(answer[::-1])]
+    requirements = []
+    for key, text in exercise.options.items():
+        picks = sorted(set(answer) ^ {key})
+        if len(answer) == 1:
+            picks = [key]
+        if not picks or picks == answer:
+            continue
+        if key in exercise.answer:  # left out of several right ones
+            names = "1 more belongs" if isinstance(exercise, ManyChoice) else "wrong or missing"
+        else:
+            names = exercise.explanations.get(key) or ("wrong or missing" if len(answer) > 1 else "Think again")
+        requirements.append(Requirement(text, repr(" ".join(picks)), names))
+    if len(answer) == 1:
+        other = next(k for k in exercise.options if k not in exercise.answer)
+        requirements.append(Requirement("one right answer", repr(f"{answer[0]} {other}"), "Pick one letter"))
+
+    def submit(source: str) -> Result:
+        return exercise.check(ast.literal_eval(source))
+
+    return Table(exercise, submit, requirements, right, reference=repr(" ".join(answer)), choice=True)
+
+
+def course_exercises() -> list[Exercise]:
+    """Every exercise declared in support/checks (its helper modules too), once each, in module order."""
+    import importlib
+    import pkgutil
+
+    import support.checks as checks
+
+    found: dict[int, Exercise] = {}
+    for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{checks.__name__}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, Exercise) and checks.notebook_of(value) is not None:
+                found.setdefault(id(value), value)
+    return list(found.values())
+
+
+def choice_tables() -> list[Table]:
+    """The generic table of every multiple-choice question of the course."""
+    return [choice_table(ex) for ex in course_exercises() if isinstance(ex, Choice)]
 
 
 def quoted_in_notebook(table: Table, requirement: Requirement, notebook_text: str) -> bool:
