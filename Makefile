@@ -36,6 +36,8 @@ help:
 	@echo "make doctor          check this machine for the course: one line per problem, saying what to do"
 	@echo "                     (another Python: make PYTHON=python3.13 VENV=.venv-3.13 test-unit test-core)"
 	@echo "make bench           run the benchmarks; the last line printed is one JSON object"
+	@echo "make mutants         every exercise's reference mutated and run against its real check; score per exercise,"
+	@echo "                     written to tests/mutants_record.json (commit it)"
 	@echo "make flake           run both editions FLAKE_RUNS times (default 10) under a CPU hog, and idle; count failures"
 	@echo "make footprint       one learner's memory, and 1, 4, 8 learners running 03 side by side (a classroom server)"
 	@echo "make notebooks       re-execute the instructor edition, then regenerate and execute the learner edition"
@@ -137,6 +139,13 @@ doctor: $(VENV)/.lab-installed
 
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/run.py
+
+# Mutants of every exercise's reference solution, each run through its requirements table against the real check
+# (tests/mutants.py, issue 28): the score per exercise and notebook, and tests/mutants_record.json, which make test's
+# tests/test_mutants.py compares with. MUTANT_JOBS exercises at once, each in a state folder of its own.
+MUTANT_JOBS ?= 1
+mutants: $(VENV)/.test-installed
+	$(PY) tests/mutants.py --all --jobs $(MUTANT_JOBS) --write-record
 
 footprint: $(VENV)/.test-installed
 	$(PY) benchmarks/footprint.py
