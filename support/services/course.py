@@ -8,11 +8,12 @@ and the tests all go through here.
     course.down()                          # every process the course started, workers first, Redis last
 
 Starting is idempotent: services already running (started by another notebook, a terminal, a kernel that was
-restarted) are found and reused. What is printed names each service and its address, never a PID (in a kernel under
-a Jupyter server, the web pages' addresses through Jupyter's proxy, then clickable links carrying the learner's
-token: ``support.services.links``); and before that,
-when something on this machine is wrong (an old Python, no server program, widgets that cannot show), the problem
-lines of ``python -m support doctor``, each saying what to do.
+restarted) are found and reused. Services a kernel starts under a Jupyter server stop when that server stops
+(``server_watch``); those started from a terminal stay until ``down``. What is printed names each service and its
+address, never a PID (in a kernel under a Jupyter server, the web pages' addresses through Jupyter's proxy, then
+clickable links carrying the learner's token: ``support.services.links``); and before that, when something on
+this machine is wrong (an old Python, no server program, widgets that cannot show), the problem lines of ``python -m
+support doctor``, each saying what to do.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from . import app, doctor, links, mailcatcher, processes, redis_server, rq_dashboard, state
+from . import app, doctor, links, mailcatcher, processes, redis_server, rq_dashboard, server_watch, state
 from .ports import HOST
 from .processes import Service
 
@@ -46,6 +47,8 @@ def up(
     wanted = set(names) or {"redis", "catcher", "app"}
     for line in doctor.problem_lines(doctor.quick_checks()):  # nothing on a healthy machine
         print(line)
+    server = server_watch.kernel_server()  # a kernel under a Jupyter server: what it starts stops with the server
+    fresh = server is not None and not any(processes.running(name) for name in SERVICES)
     started: dict[str, Service] = {}
     if "redis" in wanted or ("app" in wanted and delivery != "inline") or "dashboard" in wanted:
         started["redis"] = redis_server.start()
@@ -55,6 +58,8 @@ def up(
         started["app"] = app.start(delivery=delivery, delay=delay, controller=controller)
     if "dashboard" in wanted:
         started["dashboard"] = rq_dashboard.start()
+    if server is not None:
+        server_watch.tie(server, started_here=fresh)
     if not quiet:
         under_jupyter = links.jupyter_base() is not None
         print(describe(started, delivery=delivery, delay=delay, browser=under_jupyter))
@@ -125,6 +130,7 @@ def down() -> list[str]:
     """Stop every process the course started (workers and kernels first, Redis last); returns the names stopped."""
     stopped = []
     with state.locked():
+        server_watch.release()  # nothing is tied to a Jupyter server any more
         names = list(state.read())
         names.sort(key=lambda n: -SERVICES.index(n) if n in SERVICES else -len(SERVICES))  # others, app ... redis
         for name in names:
