@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from rq.utils import as_text
 
 from .. import demo_jobs, jobs
 from ..exercises import Choice, Exercise, Incorrect, describe
-from ..lessons import scaling
+from ..lessons import queue_takers, scaling
 from ..rq_helpers import queues, workers
+from ._check_trouble import CheckCouldNot, redis_needed
 
 # --- Exercise 1: schedule the reminder ---------------------------------------------------------------------------
 
@@ -22,8 +25,13 @@ REMINDER_TO = "you@example.com"
 REMINDER_THOUGHT = "Time to stretch"
 REMINDER_FUNC = "support.jobs.send_gif_email"
 DELAY_SECONDS = 2
-# RQ keeps a due time in whole seconds (rounded down), so "2 s from now" is due between 1 and 2 s after the job
-# was created. Seen from created_at, enqueue_in(timedelta(seconds=d)) is due in (d - 1, d] seconds.
+# RQ keeps a due time in whole seconds, rounded down: enqueue_in(timedelta(seconds=2)) reads the clock (r), then
+# creates the job (created_at, c, a fraction of a millisecond later: 0.2 ms at most measured on a busy machine) and
+# files it due at floor(r + 2). So the due time is floor(c) + 2, or floor(c) + 1 when the second turned between r and
+# c. CLOCK_SLACK is how close to a whole second c must be for the second case to count: an answer of 1 s passes
+# only when its job happens to be created in those first 3 ms of a second (0.3 % of the runs).
+CLOCK_SLACK = 0.003
+TOGETHER = 1.0  # reminders created less than this apart came from one run of the cell: it scheduled more than one
 
 
 def schedule_reference() -> Job:
@@ -33,12 +41,45 @@ def schedule_reference() -> Job:
     )
 
 
+def _seconds_asked(created: datetime, due: datetime) -> int | None:
+    """The whole seconds after `created` that a job due at `due` was scheduled for (see DELAY_SECONDS' note), or
+    None when it is due DELAY_SECONDS after its creation."""
+    whole = math.floor(created.timestamp())
+    ahead = round(due.timestamp()) - whole
+    if ahead == DELAY_SECONDS or (ahead == DELAY_SECONDS - 1 and created.timestamp() - whole < CLOCK_SLACK):
+        return None
+    return ahead
+
+
+def _other_reminders(job: Job) -> list[Job]:
+    """Reminders (send_gif_email to the same address) waiting in the ScheduledJobRegistry of mailers beside `job`
+    that were created within TOGETHER seconds of it: the same run of the cell scheduled them."""
+    registry = ScheduledJobRegistry("mailers", connection=job.connection)
+    ids = [i for i in registry.get_job_ids() if i != job.id]
+    return [
+        other
+        for other in Job.fetch_many(ids, connection=job.connection)
+        if other is not None
+        and other.func_name == REMINDER_FUNC
+        and other.args[:1] == job.args[:1]
+        and abs(scaling.seconds_between(job.created_at, other.created_at)) < TOGETHER
+    ]
+
+
+@redis_needed
 def check_schedule(job: Any) -> str:
     if not isinstance(job, Job):
         raise Incorrect(
-            f"reminder is {describe(job)}; it should be the job that enqueue_in returns: "
-            "reminder = mailers.enqueue_in(...)."
+            f"reminder is {describe(job)}: keep the job in reminder, the Job that enqueue_in returns "
+            "(reminder = mailers.enqueue_in(...))."
         )
+    try:  # what Redis has, not what this kernel's object says
+        job = Job.fetch(job.id, connection=job.connection)
+    except NoSuchJobError:
+        raise Incorrect(
+            "Redis has no such job: reminder was never scheduled (a Job made by hand is not saved). "
+            "Schedule it with mailers.enqueue_in(...)."
+        ) from None
     if job.func_name != REMINDER_FUNC:
         raise Incorrect(f"That job runs {job.func_name}; the reminder is an email: schedule send_gif_email.")
     if len(job.args) < 2:
@@ -49,7 +90,9 @@ def check_schedule(job: Any) -> str:
     if str(email).strip().lower() != REMINDER_TO:
         raise Incorrect(f"Your reminder goes to {describe(email)}; the exercise sends it to {REMINDER_TO}.")
     if thought != REMINDER_THOUGHT:
-        raise Incorrect(f"Your reminder's thought is {describe(thought)}; the exercise asks for {REMINDER_THOUGHT!r}.")
+        raise Incorrect(
+            f"Your reminder's thought is {describe(thought)}; the exercise asks for the thought {REMINDER_THOUGHT!r}."
+        )
     delay = rest[0] if rest else job.kwargs.get("delay")
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay != 0:
         given = "no delay, so the mailer takes its slow default" if delay is None else f"a delay of {describe(delay)}"
@@ -58,29 +101,33 @@ def check_schedule(job: Any) -> str:
         )
     if job.origin != "mailers":
         raise Incorrect(
-            f"You scheduled it on the {job.origin!r} queue; the reminder is an email, so it belongs on "
-            "mailers (use the mailers queue object)."
+            f"You scheduled it on the {job.origin!r} queue; the reminder is an email: schedule it on the mailers "
+            "queue (the mailers object)."
         )
     status = job.get_status()
     due = scaling.scheduled_time(job)
     if due is not None:
-        delay = scaling.seconds_between(job.created_at, due)
-        asked = math.ceil(delay - 1e-7)  # the whole number of seconds the learner asked for
-        # (the 10 ms of slack cover the moment between enqueue_in reading the clock and the job being created)
-        if not DELAY_SECONDS - 1 - 0.01 < delay <= DELAY_SECONDS + 0.01:
+        asked = _seconds_asked(job.created_at, due)
+        if asked is not None:
             raise Incorrect(
-                f"It waits in the ScheduledJobRegistry of mailers, but due about {asked} s after you "
-                "created it; the reminder should be due 2 s after: timedelta(seconds=2)."
+                f"It waits in the ScheduledJobRegistry of mailers, but due {asked} s after you created it; the "
+                "reminder should be due 2 seconds from now: timedelta(seconds=2)."
             )
-        return "The reminder waits in the ScheduledJobRegistry of mailers, due 2 s after you created it."
+        others = _other_reminders(job)
+        if others:
+            raise Incorrect(
+                f"Your cell scheduled {len(others) + 1} reminders to {REMINDER_TO} at once (they wait together in "
+                "the ScheduledJobRegistry of mailers): schedule one job, and the scheduler sends one email."
+            )
+        return "The reminder waits in the ScheduledJobRegistry of mailers, due 2 seconds after you created it."
     if status == JobStatus.DEFERRED:
         raise Incorrect("That job is deferred (it waits for another job to finish), not scheduled at a time.")
     waited = scaling.seconds_between(job.created_at, job.enqueued_at) if job.enqueued_at else 0.0
-    if waited < 0.9:
+    if waited < DELAY_SECONDS - 1 - CLOCK_SLACK:
         raise Incorrect(
             f"That job went straight onto the mailers queue (status {getattr(status, 'value', status)}): "
-            "enqueue() hands it to the next free worker at once. Use enqueue_in(timedelta(seconds=2), "
-            "...) so that it waits in the ScheduledJobRegistry first."
+            "enqueue() hands it to the next free worker at once, and it will not wait. Schedule it 2 seconds from "
+            "now with enqueue_in(timedelta(seconds=2), ...), so that it waits in the ScheduledJobRegistry first."
         )
     return (
         "It was scheduled, and a scheduler has already moved it onto the mailers queue (it is no longer in the "
@@ -119,8 +166,20 @@ SCENARIO = [
 def run_scenario() -> dict[str, list[str]]:
     """Run ``SCENARIO`` for real: its jobs (``support.demo_jobs.note_run``) enqueued in order on the course's
     queues, emptied first; then worker A and worker B started as burst SimpleWorkers on their queues, and stopped
-    when both have run out of work. Returns, per worker, the jobs it ran in the order it started them."""
+    when both have run out of work. Returns, per worker, the jobs it ran in the order it started them.
+
+    Raises :class:`CheckCouldNot` when a worker the check did not start listens to these queues (it would take
+    some of the jobs), or when the check's workers do not finish."""
     conn = queues.connection()
+    names = sorted({name for listened in WORKERS.values() for name in listened})
+    others = queue_takers.live_workers(names, conn)
+    if others:
+        raise CheckCouldNot(
+            "run the six jobs with only workers A and B",
+            f"{len(others)} other worker(s) listen to {', '.join(names)} ({', '.join(w.name for w in others)}) "
+            "and would take some of the jobs",
+            "stop them (a worker in a terminal: Ctrl+C; the worker notebook: its Stop cell), then run the check again",
+        )
     for name in queues.QUEUE_NAMES:
         queues.empty(queues.queue(name, conn))
     log = f"course:run-order:{uuid.uuid4().hex}"
@@ -132,17 +191,27 @@ def run_scenario() -> dict[str, list[str]]:
         for name, names in WORKERS.items()
     }
     try:
-        for service in started.values():
-            scaling.wait_until_stopped(service)
+        stopped = all([scaling.wait_until_stopped(service) for service in started.values()])
     finally:
         for service in started.values():
             workers.stop_worker(service)
     by_rq_name = {service.rq_name: name for name, service in started.items()}
     ran: dict[str, list[str]] = {name: [] for name in WORKERS}
+    strangers = []
     for entry in conn.lrange(log, 0, -1):
         rq_name, label = as_text(entry).split("|", 1)
-        ran[by_rq_name.get(rq_name, rq_name)].append(label)
+        if rq_name in by_rq_name:
+            ran[by_rq_name[rq_name]].append(label)
+        else:
+            strangers.append(f"{label} (by {rq_name})")
     conn.delete(log)
+    if strangers or not stopped:
+        why = f"a worker it did not start ran {', '.join(strangers)}" if strangers else "its two burst workers "
+        raise CheckCouldNot(
+            "run the six jobs with only workers A and B",
+            why if strangers else why + "were still running after 30 s",
+            "stop any other worker on the course's queues, then run the check again",
+        )
     return ran
 
 
@@ -156,6 +225,7 @@ def _shown(ran: dict[str, list[str]]) -> str:
     return "; ".join(f"{name} ran {', '.join(labels) or 'nothing'}" for name, labels in ran.items())
 
 
+@redis_needed
 def check_order(prediction: Any, ran: dict[str, list[str]] | None = None) -> str:
     """Compare `prediction` (worker -> the jobs it runs, in order) with a real run (`ran`, else ``run_scenario()``),
     requirement by requirement: the keys, every job once, each job under its worker, each worker's order."""
@@ -174,25 +244,36 @@ def check_order(prediction: Any, ran: dict[str, list[str]] | None = None) -> str
     listed = [label for labels in said.values() for label in labels]
     twice = sorted({label for label in listed if listed.count(label) > 1})
     if twice:
-        raise Incorrect(f"You listed {', '.join(twice)} more than once: each job runs once, on one worker.")
+        raise Incorrect(
+            f"You listed {', '.join(twice)} more than once: every job that runs is in exactly one list (each "
+            "job runs once, on one worker)."
+        )
     unknown = sorted(set(listed) - set(actual))
     if unknown:
-        raise Incorrect(f"No job called {', '.join(unknown)} ran. The jobs that ran: {', '.join(sorted(actual))}.")
+        raise Incorrect(
+            f"No job called {', '.join(unknown)} ran: list the jobs that run, and only those. The jobs that "
+            f"ran: {', '.join(sorted(actual))}."
+        )
     missing = sorted(set(actual) - set(listed))
     if missing:
         why = " (d1 queued u2 on urgent while it ran: a job that queues a job)" if "u2" in missing else ""
-        raise Incorrect(f"You left out {', '.join(missing)}, which ran too{why}. The real run: {_shown(ran)}.")
+        raise Incorrect(
+            f"You left out {', '.join(missing)}, which ran too{why}: every job that runs is in exactly one list. "
+            f"The real run: {_shown(ran)}."
+        )
     for name, labels in said.items():
         for label in labels:
             if actual[label] != name:
                 raise Incorrect(
                     f"You put {label} under {name}, but worker {actual[label]} ran it: worker {name} takes jobs "
-                    f"only from {' and '.join(WORKERS[name])}. The real run: {_shown(ran)}."
+                    f"only from {' and '.join(WORKERS[name])}, and each job goes in the list of the worker that "
+                    f"runs it. The real run: {_shown(ran)}."
                 )
     for name, labels in said.items():
         if labels != ran[name]:
             raise Incorrect(
-                f"Worker {name} ran {', '.join(ran[name])}, in that order; you said {', '.join(labels)}. Between "
+                f"Worker {name} ran {', '.join(ran[name])}, in that order; you said {', '.join(labels)}: list the jobs "
+                f"in the order it starts them. Between "
                 f"two jobs a worker asks its queues in its order ({', '.join(WORKERS[name])}) and takes the first "
                 "job it finds: an urgent job that arrives while a default job runs waits for that job, then goes "
                 "before the default jobs still queued."
