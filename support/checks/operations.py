@@ -10,7 +10,7 @@ from typing import Any
 from rq import Queue, Worker
 
 from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
-from ..rq_helpers import metrics
+from ..rq_helpers import metrics, queues
 from ._operations_states import fail_one_job, record_cron_run, register_listener, scratch_queues
 
 # --- Exercise 1: three servers, three cron processes -----------------------------------------------------------
@@ -178,7 +178,13 @@ def _names(value: Any) -> set[str]:
 def _ask(fn: Any, queue: Queue, failed_before: int, max_wait: float, cron_job: str, cron_within: float) -> None:
     """Call the learner's function on the state the queue is in now, and compare with what fires."""
     want = alerts_reference(queue, failed_before, max_wait, cron_job, cron_within)
+    state = (queue.count, queue.failed_job_registry.count)
     got = _names(call(fn, queue, failed_before, max_wait, cron_job, cron_within))
+    if (queue.count, queue.failed_job_registry.count) != state:
+        raise Incorrect(
+            f"alerts(...) changed the queue (waiting jobs and failed jobs: {state[0]} and {state[1]} before, "
+            f"{queue.count} and {queue.failed_job_registry.count} after): an alert only reads what the queue holds."
+        )
     if got == want:
         return
     age = metrics.oldest_age(queue)
@@ -204,15 +210,23 @@ def _ask(fn: Any, queue: Queue, failed_before: int, max_wait: float, cron_job: s
 
 def check_alerts(fn: Any) -> str:
     require_function(fn, "alerts", ("queue", "failed_before", "max_wait", "cron_job", "cron_within"))
+    try:
+        queues.connection().ping()
+    except Exception as exc:  # noqa: BLE001 -- the course's Redis, not the answer
+        raise Incorrect(
+            f"The check could not reach Redis ({type(exc).__name__}): run course.up() (the notebook's first cell), "
+            "then this check again."
+        ) from None
     with scratch_queues() as (queue, other, cron_job):
         fail_one_job(queue)  # run by RQ's own worker: the failed registry holds 1
         listener = register_listener(queue)  # a live worker on the queue, as RQ registers one
         record_cron_run(queue, cron_job)  # as rq cron does: a job enqueued on the queue, the time recorded
         _ask(fn, queue, 1, 3600, cron_job, 3600)  # all well: nothing fires
-        time.sleep(0.3)
-        _ask(fn, queue, 1, 0.2, cron_job, 3600)  # the job waits 0.3 s, max_wait 0.2 s
+        time.sleep(0.1)  # ages only grow: from here on the job has waited, and the cron job ran, 0.1 s ago or more
+        _ask(fn, queue, 1, 0.05, cron_job, 3600)  # the job waits 0.1 s, max_wait 0.05 s
+        _ask(fn, queue, 5, 60, cron_job, 60)  # 0.1 s is no minute (100 ms are more than 60); fewer failures than before
         _ask(fn, queue, 0, 3600, cron_job, 3600)  # one more failure than the last reading
-        _ask(fn, queue, 1, 3600, cron_job, 0.2)  # the cron job ran 0.3 s ago, expected every 0.2 s
+        _ask(fn, queue, 1, 3600, cron_job, 0.05)  # the cron job ran 0.1 s ago, expected every 0.05 s
         _ask(fn, queue, 1, 3600, f"{cron_job}-never", 3600)  # a cron job that never ran
         queue.empty()
         _ask(fn, queue, 1, 0, cron_job, 3600)  # an empty queue has no old job, even with max_wait=0
