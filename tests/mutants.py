@@ -46,12 +46,14 @@ from typing import Any
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-for _path in (str(ROOT), str(TESTS)):  # tests/ first: its conftest, exercise_table and test modules
-    while _path in sys.path:
-        sys.path.remove(_path)
-    sys.path.insert(0, _path)
+if str(TESTS) not in sys.path:  # run as a script, tests/ is already first; imported, it may not be there
+    sys.path.insert(0, str(TESTS))
+if str(ROOT) not in sys.path:  # after tests/: tests/conftest.py is the one _reset imports
+    sys.path.append(str(ROOT))
 
 from exercise_table import Table, choice_tables  # noqa: E402
+
+from support.exercises import Exercise  # noqa: E402
 
 RECORD = TESTS / "mutants_record.json"
 TIMEOUT = 120.0  # seconds one mutant may take before it counts as killed (a check that waits forever rejects it)
@@ -321,18 +323,17 @@ def table_modules() -> list[str]:
     return sorted(path.stem for path in TESTS.glob("test_checks_*.py"))
 
 
-def variable_name(table: Table) -> str:
-    """The name the exercise has in its check module (``ex_route_urgent``), or its own name if none."""
-    module = sys.modules.get(table.exercise.module)
-    for name, value in vars(module or object()).items():
-        if value is table.exercise:
-            return name
-    return table.exercise.name
+def exercise_key(exercise: Exercise) -> str:
+    """An exercise's name in the record and on the command line: ``<check module>.<variable>``, as
+    ``jobs.ex_route_urgent`` (its own name, ``Exercise 2``, if no variable of its module holds it)."""
+    module = sys.modules.get(exercise.module)
+    variable = next((n for n, v in vars(module or object()).items() if v is exercise), exercise.name)
+    return f"{exercise.module.rsplit('.', 1)[-1]}.{variable}"
 
 
 def key(table: Table) -> str:
-    """The exercise's name in the record and on the command line: ``jobs.ex_route_urgent``."""
-    return f"{table.exercise.module.rsplit('.', 1)[-1]}.{variable_name(table)}"
+    """The table's exercise's key (``exercise_key``)."""
+    return exercise_key(table.exercise)
 
 
 def load_tables(modules: Sequence[str] | None = None) -> dict[str, Table]:
