@@ -4,6 +4,8 @@ queue's registries from RQ's API; requeue a failed job yourself."""
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,9 @@ from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, is_pl
 from ..rq_helpers import job_watch, queues, recovery
 from ..rq_helpers.failed_jobs import requeue_failed
 from ..services import app, inbox
+from ..services.processes import wait_until
 from ..workit import routes_loader
-from ._dashboard_filled_queue import CHECK_QUEUE, filled_queue
+from ._dashboard_filled_queue import CHECK_QUEUE, OTHER_QUEUE, filled_queues
 from ._dashboard_mount import verify_mounted
 
 # --- Exercise 1: mount rq-dashboard inside Work-It ----------------------------------------------------------
@@ -104,12 +107,8 @@ def summary_reference(queue: Queue) -> dict[str, int]:
     }
 
 
-def _check_summary(fn: Any) -> str:
-    require_function(fn, "summary", ("queue",))
-    with filled_queue() as q:
-        expected = summary_reference(q)
-        got = call(fn, q)
-        mailers = summary_reference(queues.queue("mailers"))
+def _shape(got: Any) -> dict[str, int]:
+    """`got` as the exercise asks for it (a dict of six int counts); Incorrect naming what is not."""
     if not isinstance(got, dict):
         raise Incorrect(f"summary(queue) returned {describe(got)}; it should return a dict of counts.")
     missing = [s for s in STATES if s not in got]
@@ -122,15 +121,51 @@ def _check_summary(fn: Any) -> str:
         value = got[column]
         if not isinstance(value, int) or isinstance(value, bool):
             raise Incorrect(f"summary(queue)['{column}'] is {describe(value)}: it should be a count (an int).")
-    if got != expected and got == mailers:
-        raise Incorrect(
-            f"summary returned the counts of mailers for the queue {q.name!r}: summarise the queue it is given."
+    return got
+
+
+def _check_summary(fn: Any) -> str:
+    require_function(fn, "summary", ("queue",))
+    with ExitStack() as stack:
+        try:
+            main, other = stack.enter_context(filled_queues())
+        except Exception as exc:  # noqa: BLE001 -- the check's own set-up, not the learner's code
+            raise Incorrect(
+                f"The check could not fill its queues with jobs ({type(exc).__name__}: {exc}). Is Redis running? "
+                "course.up() starts it; then run this cell again."
+            ) from None
+        expected = {main.name: summary_reference(main), other.name: summary_reference(other)}
+        got = {main.name: call(fn, main), other.name: call(fn, other)}
+        mailers = summary_reference(queues.queue("mailers"))
+    for name in (main.name, other.name):
+        _shape(got[name])
+    together = {s: expected[main.name][s] + expected[other.name][s] for s in STATES}
+    for name, rest in ((main.name, other.name), (other.name, main.name)):
+        if got[name] == expected[name]:
+            continue
+        if got[name] == got[rest]:
+            raise Incorrect(
+                f"summary gave the same counts, {got[name]}, for two queues holding different jobs: describe the "
+                "queue it is given, whatever its name."
+            )
+        if got[name] == mailers and any(mailers.values()):
+            raise Incorrect(
+                f"summary returned the counts of mailers for the queue {name!r}: describe the queue it is given, "
+                "whatever its name."
+            )
+        if got[name] in (expected[rest], together):
+            raise Incorrect(
+                f"summary counted the jobs of other queues for the queue {name!r}: describe the queue it is given, "
+                "whatever its name."
+            )
+        shown = "; ".join(
+            f"{s}: {got[name][s]}, Redis holds {expected[name][s]}" for s in STATES if got[name][s] != expected[name][s]
         )
-    wrong = [s for s in STATES if got[s] != expected[s]]
-    if wrong:
-        shown = "; ".join(f"{s}: {got[s]}, Redis holds {expected[s]}" for s in wrong)
-        raise Incorrect(f"For a queue the check filled with jobs in every state, summary(queue) was wrong for {shown}.")
-    return f"Right for a queue holding jobs in every state: {got}."
+        raise Incorrect(
+            f"For a queue the check filled with jobs in every state ({name}), summary(queue) was wrong for {shown}. "
+            "Take each count from RQ: queue.count, and the count of each of the queue's registries."
+        )
+    return f"Right for two queues holding jobs in every state: {got[main.name]} and {got[other.name]}."
 
 
 ex_summary = Exercise(
@@ -183,8 +218,62 @@ def _failed_before(job: Job) -> bool:
     return _failures(job) > 0
 
 
+def _first_failure(job: Job) -> datetime:
+    """When the job first failed (its oldest failed result)."""
+    return min(result.created_at for result in job.results() if result.type == Result.Type.FAILED)
+
+
 def _in_failed_registry(job: Job, conn: redis.Redis) -> bool:
     return any(job.id in q.failed_job_registry for q in queues.all_queues(conn))
+
+
+def _jobs_around(job: Job, conn: redis.Redis) -> list[Job]:
+    """Every job of the course's queues (and the job's own): waiting, or in any registry; the job itself left out."""
+    names = dict.fromkeys([*(q.name for q in queues.all_queues(conn)), job.origin])
+    ids: set[str] = set()
+    for name in names:
+        q = Queue(name, connection=conn)
+        ids.update(q.get_job_ids())
+        for registry in (
+            q.started_job_registry,
+            q.finished_job_registry,
+            q.failed_job_registry,
+            q.scheduled_job_registry,
+            q.deferred_job_registry,
+        ):
+            ids.update(registry.get_job_ids())
+    ids.discard(job.id)
+    return [found for found in Job.fetch_many(sorted(ids), connection=conn) if found is not None]
+
+
+def _extra_work(job: Job, conn: redis.Redis) -> None:
+    """Incorrect when, besides requeueing `job`, something enqueued a new job with its call, or requeued other
+    failed jobs, after `job` failed."""
+    failed_at = _first_failure(job)
+    around = _jobs_around(job, conn)
+    copies = [
+        j
+        for j in around
+        if j.created_at is not None
+        and j.created_at >= failed_at
+        and (j.func_name, j.args, j.kwargs) == (job.func_name, job.args, job.kwargs)
+    ]
+    if copies:
+        raise Incorrect(
+            f"Besides {job.id}, a new job with the same call was enqueued ({copies[0].id}): the reader gets the email "
+            "twice. Requeue down_job itself, and enqueue nothing new."
+        )
+    others = [j for j in around if j.enqueued_at is not None and j.enqueued_at > failed_at and _failed_before(j)]
+    if others:
+        raise Incorrect(
+            f"{len(others)} other failed job{'s' if len(others) > 1 else ''} went back on a queue too "
+            f"({', '.join(j.id for j in others[:3])}): requeue down_job only. A job that failed for a reason of its "
+            "own fails again; it waits in the failed registry for someone to fix or delete it."
+        )
+
+
+def _emails_since(address: str, since: datetime) -> int:
+    return sum(1 for m in inbox.to_address(address) if m.received is not None and m.received >= since)
 
 
 def _check_requeued(value: Any, timeout: float = 10.0) -> str:
@@ -204,6 +293,7 @@ def _check_requeued(value: Any, timeout: float = 10.0) -> str:
         if _failures(job) > 1:  # requeued, and a worker failed it again before this check looked
             raise failed_again
         raise Incorrect("The job is still in the failed-job registry: nothing has requeued it yet.")
+    _extra_work(job, conn)
     try:
         final = job_watch.wait_for_status(job, ("finished", "failed"), timeout=timeout)
     except TimeoutError as exc:
@@ -215,11 +305,16 @@ def _check_requeued(value: Any, timeout: float = 10.0) -> str:
             "Is the mail catcher running? mailcatcher.start() brings it back."
         )
     address = str(job.args[0]) if job.args else ""
-    try:
-        inbox.wait_for(1, match=lambda m: address.lower() in (a.lower() for a in m.to), timeout=5)
-    except TimeoutError:
-        raise Incorrect(f"The job finished, but no email to {address} reached the inbox.") from None
-    return "The job left the failed registry, ran again on a worker, and its email arrived."
+    since = _first_failure(job)
+    if not wait_until(lambda: _emails_since(address, since) > 0, 5, 0.05):
+        raise Incorrect(f"The job finished, but no email to {address} reached the inbox.")
+    sent = _emails_since(address, since)
+    if sent > 1:
+        raise Incorrect(
+            f"{sent} emails to {address} reached the inbox since the job failed: the reader wants it once. Requeue "
+            "down_job, and send nothing besides."
+        )
+    return "The job left the failed registry, ran again on a worker, and its email arrived, once."
 
 
 def requeue_for_the_learner(failed_job: Job | None = None) -> Job:
@@ -246,4 +341,4 @@ ex_requeue = Exercise(
     fallback_note="Using the reference solution for Exercise 3: the failed job was requeued for you.",
 )
 
-__all__ = ["CHECK_QUEUE", "ex_mount", "ex_requeue", "ex_summary", "summary_reference"]
+__all__ = ["CHECK_QUEUE", "OTHER_QUEUE", "ex_mount", "ex_requeue", "ex_summary", "summary_reference"]
