@@ -45,7 +45,39 @@ def _problem(worker: SeenWorker) -> str | None:
             "Your worker runs without its scheduler: jobs queued to run later (enqueue_in, a Retry's wait) would "
             "never be moved to their queue. Stop it with Ctrl+C and start it again with --with-scheduler."
         )
+    if not _settings_given(worker.command):
+        return (
+            "Your worker reached the course's Redis through an address typed on its command line: its password is "
+            "now in your terminal's history. Stop it with Ctrl+C and start it with "
+            f"-c {terminal_worker.SETTINGS_MODULE}, which gives it the address without showing it."
+        )
+    stops = [arg for arg in worker.command if arg.split("=")[0] in STOPS_BY_ITSELF]
+    if stops:
+        return (
+            f"Your worker was started with {stops[0]}: it stops by itself ({STOPS_BY_ITSELF[stops[0].split('=')[0]]})"
+            ", and the jobs queued after that wait for nobody. Leave it running: stop it with Ctrl+C and start it "
+            f"again without {stops[0].split('=')[0]}."
+        )
     return None
+
+
+STOPS_BY_ITSELF = {  # rq 3.0.0 rq/cli/workers.py: the options that end a worker without Ctrl+C
+    "--burst": "once its queues are empty",
+    "-b": "once its queues are empty",
+    "--max-jobs": "after that many jobs",
+    "--max-idle-time": "after that many seconds without a job",
+}
+
+
+def _settings_given(command: list[str]) -> bool:
+    """Was the settings module named with -c / --config (not the Redis address typed in)?"""
+    module = terminal_worker.SETTINGS_MODULE
+    for i, arg in enumerate(command):
+        if arg in ("-c", "--config") and command[i + 1 : i + 2] == [module]:
+            return True
+        if arg in (f"--config={module}", f"-c{module}"):
+            return True
+    return False
 
 
 def check_terminal_worker() -> str:
