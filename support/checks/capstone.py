@@ -13,7 +13,6 @@ import inspect
 import sqlite3
 import textwrap
 import uuid
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -21,46 +20,33 @@ from rq import Queue
 from rq.job import Job
 from rq.utils import as_text
 
-from ..active_job import ActiveJob, perform_job
 from ..exercises import Exercise, Incorrect, NotAttempted, call, is_placeholder, load_module_from
 from ..lessons import capstone
 from ..rq_helpers import queues, recovery
-from ..services import thoughts_db
-from ..workit import mailer
+from ._capstone_runs import (
+    connections_opened,
+    create_once,
+    job_class,
+    keys_for,
+    left_open,
+    perform_twice_at_once,
+    probe_job,
+    probe_thought_id,
+    queued,
+    raised,
+    redis_reachable,
+    run_perform,
+)
 
 DAY, UNDELIVERED = capstone.DAY, capstone.UNDELIVERED
 JOB_FILE, CONTROLLER_FILE = "capstone_job.py", "capstone_controller.py"
-
-# --- reading the learner's files ----------------------------------------------------------------------------------
-
-
-def _job_class(path: Any) -> type[ActiveJob]:
-    if is_placeholder(path):
-        raise NotAttempted()
-    module = load_module_from(Path(path))
-    cls = getattr(module, "GifSenderJob", None)
-    if not (isinstance(cls, type) and issubclass(cls, ActiveJob)):
-        raise Incorrect(f"{Path(path).name} defines no GifSenderJob(ActiveJob): keep 03's class, and harden it.")
-    return cls
-
-
-def _queued(cls: Any) -> Job:
-    """The job perform_later queues for a probe, read back from Redis and deleted (no worker gets to run it)."""
-    job = call(cls.perform_later, "probe@example.com", "a probe of the check", 1)
-    if not isinstance(job, Job):
-        for stray in capstone.queued_for("probe@example.com"):
-            stray.delete()
-        raise Incorrect("perform_later did not return the job it queued: return what enqueue gives back.")
-    stored = Job.fetch(job.id, connection=queues.connection())
-    job.delete()
-    return stored
-
+FIRST_PAUSE_AT_MOST = 5  # seconds: the proof's outage ends after the first try, and it waits 20 s for the retry
 
 # --- Exercise 1: Retry with backoff, and a job_timeout ----------------------------------------------------------
 
 
 def _check_retry_timeout(path: Any) -> str:
-    job = _queued(_job_class(path))
+    job = queued(job_class(path))
     if not job.retries_left:
         raise Incorrect("The job has no retries: hand enqueue retry=Retry(...), or an outage fails every email.")
     pauses = recovery.retry_intervals(job)  # RQ's own rule: Job.get_retry_interval
@@ -73,6 +59,11 @@ def _check_retry_timeout(path: Any) -> str:
         raise Incorrect(
             f"The pauses between tries are {pauses} s: that is no backoff. Give pauses that grow, "
             "for instance interval=[1, 2, 4], so that a longer outage is not hammered."
+        )
+    if pauses[0] > FIRST_PAUSE_AT_MOST:
+        raise Incorrect(
+            f"The first pause is {pauses[0]} s: a short outage keeps the email waiting that long (Retry's interval "
+            f"is in seconds). Make the first pause {FIRST_PAUSE_AT_MOST} s at most, then let them grow."
         )
     if job.timeout in (None, Queue.DEFAULT_TIMEOUT):
         raise Incorrect(
@@ -102,71 +93,65 @@ ex_retry_timeout = Exercise(
 # --- Exercise 2: the idempotency key ----------------------------------------------------------------------------
 
 
-def _run_perform(cls: Any, thought_id: int, fail: bool = False) -> tuple[list[tuple[Any, Any]], BaseException | None]:
-    sent: list[tuple[Any, Any]] = []
-
-    def record(email: Any, thought: Any, delay: Any = None) -> str:
-        if fail:
-            raise ConnectionError("the mail server did not answer (the check made it fail)")
-        sent.append((email, thought))
-        return "<probe@course>"
-
-    with mailer.stand_in(record):
-        error = _raised(ConnectionError, cls().perform, f"probe-{thought_id}@example.com", "a probe", thought_id)
-    return sent, error
-
-
-def _raised(expected: type[BaseException], fn: Any, *args: Any) -> BaseException | None:
-    """The `expected` exception the learner's `fn` raised, or None; any other is reported as ``call`` does."""
-    caught: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            fn(*args)
-        except expected as exc:
-            caught.append(exc)
-
-    call(run)
-    return caught[0] if caught else None
-
-
-def _keys_for(thought_id: int) -> list[str]:
-    return [as_text(k) for k in queues.connection().scan_iter(match=f"*{thought_id}*")]
-
-
 def _check_send_once(path: Any) -> str:
-    cls = _job_class(path)
+    cls = job_class(path)
     params = list(inspect.signature(cls.__dict__.get("perform", cls.perform)).parameters)
     if params != ["self", "email", "thought", "thought_id"]:
         raise Incorrect(
             f"perform({', '.join(params)}): the exercise asks for perform(self, email, thought, thought_id)."
         )
-    base = uuid.uuid4().int % 10**12 + 10**12
-    first, _ = _run_perform(cls, base)
-    if len(first) != 1:
-        raise Incorrect(f"perform sent {len(first)} emails for one thought: send it once.")
-    again, _ = _run_perform(cls, base)
-    if again:
-        raise Incorrect("perform ran a second time for the same thought_id and sent it again: claim a key first.")
-    other, _ = _run_perform(cls, base + 1)
-    if len(other) != 1:
-        raise Incorrect("A second thought (another thought_id) sent nothing: the key must name the thought_id.")
-    conn = queues.connection()
-    ttl = max((conn.ttl(k) for k in _keys_for(base)), default=-2)
-    if not 0 < ttl <= DAY:
-        raise Incorrect("The key for a sent thought never expires (or lives over a day): give it ex=24 * 60 * 60.")
-    _, error = _run_perform(cls, base + 2, fail=True)
-    if error is None:
-        raise Incorrect("When deliver raised ConnectionError, perform did not raise it: RQ retries only a failure.")
-    retried, _ = _run_perform(cls, base + 2)
-    if len(retried) != 1:
-        raise Incorrect(
-            "After a send that failed, the retry sent nothing: the key stayed claimed. Delete it when deliver "
-            "raises, then raise again."
-        )
-    for k in _keys_for(base) + _keys_for(base + 1) + _keys_for(base + 2):
-        conn.delete(k)
-    return "One email per thought_id, the key expires within a day, and a failed send leaves the key for the retry."
+    base = probe_thought_id()
+    ids = [base + n for n in range(5)]
+    try:
+        first, _ = run_perform(cls, base)
+        if len(first.sent) != 1:
+            raise Incorrect(f"perform sent {len(first.sent)} emails for one thought: send it once.")
+        again, _ = run_perform(cls, base)
+        if again.sent:
+            raise Incorrect("perform ran a second time for the same thought_id and sent it again: claim a key first.")
+        other, _ = run_perform(cls, base + 1)  # the same address, another thought
+        if len(other.sent) != 1:
+            raise Incorrect(
+                "A second thought of the same address (another thought_id) sent nothing: the key must name the "
+                "thought_id, not the address."
+            )
+        if first.unclaimed:
+            raise Incorrect(
+                "perform sent the email before any Redis key named the thought_id: claim the key with SET NX before "
+                "deliver (a key set after the send leaves a window in which a second try sends again)."
+            )
+        conn = queues.connection()
+        ttl = max((conn.ttl(k) for k in keys_for(base)), default=-2)
+        if not 0 < ttl <= DAY:
+            raise Incorrect(
+                "The key for a sent thought never expires (or lives over a day): expiring within a day, "
+                "give it ex=24 * 60 * 60."
+            )
+        for thought_id, failure in ((base + 2, ConnectionError), (base + 3, TimeoutError)):
+            _, error = run_perform(cls, thought_id, fail=failure)
+            if error is None:
+                raise Incorrect(
+                    f"When deliver raised {failure.__name__}, perform did not raise it: raise again, RQ retries only "
+                    "a failure."
+                )
+            retried, _ = run_perform(cls, thought_id)
+            if len(retried.sent) != 1:
+                raise Incorrect(
+                    f"After a send that failed ({failure.__name__}), the retry sent nothing: the key stayed claimed. "
+                    "When deliver raises (whatever it raises), delete the key and raise again."
+                )
+        if perform_twice_at_once(cls, base + 4) != 1:
+            raise Incorrect(
+                "Two tries of one thought at once both sent it: each read the key before either set it. Claim the "
+                "key with SET NX (r.set(key, ..., nx=True, ...)): Redis lets only one of them claim it."
+            )
+    finally:
+        for k in [k for thought_id in ids for k in keys_for(thought_id)]:
+            queues.connection().delete(k)
+    return (
+        "One email per thought_id, claimed with SET NX before the send (two tries at once sent one), the key expires "
+        "within a day, and a failed send leaves the key for the retry."
+    )
 
 
 ex_send_once = Exercise(
@@ -183,44 +168,45 @@ ex_send_once = Exercise(
 # --- Exercise 3: the failure callback ---------------------------------------------------------------------------
 
 
-def _probe_job(retries_left: int | None) -> Job:
-    job = Job.create(perform_job, args=["x:y", []], connection=queues.connection(), id=f"probe-{uuid.uuid4().hex}")
-    job.retries_left = retries_left
-    return job
-
-
-def _listed(conn: Any) -> list[str]:
-    return [as_text(v) for v in conn.lrange(UNDELIVERED, 0, -1)]
+def _listed(conn: Any, job: Job) -> int:
+    """How often `job`'s id is on the list, removed from it again."""
+    count = [as_text(v) for v in conn.lrange(UNDELIVERED, 0, -1)].count(job.id)
+    conn.lrem(UNDELIVERED, 0, job.id)
+    return count
 
 
 def _check_on_failure(path: Any) -> str:
-    cls = _job_class(path)
+    cls = job_class(path)
     module = load_module_from(Path(path))
     callback = getattr(module, "report_failure", None)
     if callback is None or is_placeholder(callback):
         raise NotAttempted("report_failure is missing, or still has a ____ in it: fill it in, then run its cell again.")
     conn = queues.connection()
     error = ConnectionError("the mail server did not answer")
-    with_retries = _probe_job(2)
-    call(callback, with_retries, conn, ConnectionError, error, None)
-    listed = _listed(conn)
-    if with_retries.id in listed:
-        conn.lrem(UNDELIVERED, 0, with_retries.id)
-        raise Incorrect(
-            "report_failure listed a job that RQ will try again (retries_left 2): RQ calls on_failure after "
-            "every failed try, so report only when job.retries_left is 0 or None."
-        )
-    last = _probe_job(0)
-    call(callback, last, conn, ConnectionError, error, None)
-    if last.id not in _listed(conn):
-        raise Incorrect(f"After the last try failed, job.id is not in the Redis list {UNDELIVERED}: rpush it.")
-    conn.lrem(UNDELIVERED, 0, last.id)
-    job = _queued(cls)
-    if not (job.failure_callback and job.failure_callback.__name__ == "report_failure"):
+    for retries_left in (2, 1):
+        job = probe_job(retries_left)
+        call(callback, job, conn, ConnectionError, error, None)
+        if _listed(conn, job):
+            raise Incorrect(
+                f"report_failure listed a job that RQ will try again (retries_left {retries_left}): RQ calls "
+                "on_failure after every failed try, so report only when job.retries_left is 0 or None."
+            )
+    for last in (0, None):
+        job = probe_job(last)
+        call(callback, job, conn, ConnectionError, error, None)
+        times = _listed(conn, job)
+        if times != 1:
+            raise Incorrect(
+                f"After the last try failed (retries_left {last}), job.id is on the Redis list {UNDELIVERED} "
+                f"{times} times: when job.retries_left is 0 or None, rpush it once."
+            )
+    job = queued(cls)
+    given = job.failure_callback
+    if getattr(given, "__name__", None) != "report_failure" or getattr(given, "__module__", None) != module.__name__:
         raise Incorrect(
             "perform_later does not hand RQ your callback: add on_failure=Callback(report_failure) to enqueue."
         )
-    return "report_failure lists a job only when its last try failed, and every GifSenderJob carries it."
+    return "report_failure lists a job once, only when its last try failed, and every GifSenderJob carries it."
 
 
 ex_on_failure = Exercise(
@@ -242,34 +228,35 @@ ex_on_failure = Exercise(
 def _check_controller(path: Any) -> str:
     if is_placeholder(path):
         raise NotAttempted()
+    redis_reachable()
     fn = getattr(load_module_from(Path(path)), "create", None)
     if fn is None or is_placeholder(fn):
         raise NotAttempted(f"{Path(path).name}: create is missing, or still has a ____ in it: fill it in first.")
-    email, text = capstone.address("check"), f"Check {uuid.uuid4().hex[:8]}"
-    job = call(fn, email, text)
-    if not isinstance(job, Job):
-        for stray in capstone.queued_for(email):
-            stray.delete()
-        raise Incorrect("create did not return the job: return what perform_later gives back.")
-    stored = Job.fetch(job.id, connection=queues.connection())
-    job.delete()
-    args = list(stored.args[1]) if len(stored.args) > 1 else []
-    if len(args) != 3 or args[:2] != [email, text]:
-        raise Incorrect(f"The job got {args}: call GifSenderJob.perform_later(email, thought, thought_id).")
-    with closing(thoughts_db.connect()) as db:
-        row = db.execute("SELECT id FROM thoughts WHERE text = ?", (text,)).fetchone()
-    if row is None or args[2] != row[0]:
-        raise Incorrect("The job's thought_id is not the id of a saved thought: save it with add_thought first.")
-    with capstone.commits_fail():
-        if _raised(sqlite3.Error, fn, email, text + " rolled back") is None:
-            raise Incorrect("When the commit failed, create returned anyway: let the error out.")
-    if capstone.queued_for(email) or any(email in repr(j.args) for j in queues.queue("mailers").get_jobs()):
-        for stray in capstone.queued_for(email):
-            stray.delete()
+    create_once(fn, 1)
+    create_once(fn, 2)  # another address and thought: a constant cannot pass
+    email, text = capstone.address("check"), f"Check {uuid.uuid4().hex[:8]} rolled back"
+    with capstone.commits_fail(), connections_opened() as opened:
+        error = raised(sqlite3.Error, fn, email, text)
+        still_open = left_open(opened)
+    strays = capstone.queued_for(email)
+    for stray in strays:
+        stray.delete()
+    if strays:
         raise Incorrect(
-            "A request whose transaction was rolled back still queued a job: enqueue after the `with db:` block."
+            "A request whose transaction was rolled back still queued a job: when the transaction fails, queue "
+            "nothing (enqueue only after the `with db:` block)."
         )
-    return "create saves the thought, commits, and only then queues a GifSenderJob with its id."
+    if error is None:
+        raise Incorrect("When the commit failed, create returned anyway: let the error out.")
+    if still_open:
+        raise Incorrect(
+            "create left its database connection open when the commit failed: on a connection closed at the end, "
+            "as in 09 (with closing(thoughts_db.connect()) as db:)."
+        )
+    return (
+        "create saves the thought, commits, and only then queues one GifSenderJob with its id, twice; a failed "
+        "commit queues nothing, and the connection is closed either way."
+    )
 
 
 class ControllerExercise(Exercise):
