@@ -2,37 +2,46 @@
 
 The learner changes one line of ``mailers_controller.py`` (the counterpart of ``MailersController#create``) from
 sending the email inside the request to ``GifSenderJob.perform_later(email, thought)``. The check runs that file in
-the real app (``support.workit.controller``), submits the form once as a user would, and reads the job it queued
-back from Redis. (The notebook's other exercises are in ``support.checks.jobs``.)
+the real app (``support.workit.controller``) and submits the form twice, as two users would, each time with an
+address and a thought of its own: it reads the job the app got back from Redis, counts every job in Redis that holds
+the submission (exactly one) and the emails the catcher got for it (none sent inside the request), then deletes its
+jobs that no worker took yet. (The notebook's other exercises are in ``support.checks.jobs``.)
 """
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 from rq.job import Job
 
 from ..exercises import Exercise, Incorrect, NotAttempted, is_placeholder
-from ..rq_helpers import queues
+from ..rq_helpers import job_watch, queues
 from ..services import app
-from .jobs import PERFORM_JOB, ex_write_job
+from . import _jobs_effects as effects
+from ._check_trouble import redis_needed
+from .jobs import ex_write_job
 
 CONTROLLER_FILE = "mailers_controller.py"
 REFERENCE_CONTROLLER = "mailers_controller_reference.py"  # written beside the learner's file by use()
-PROBE = ("you@example.com", "The check submitted this one")  # one real submission, as a user would make it
+APP_DELAY = 5.0  # the app's mailer delay while the check runs it (the notebook's app uses the same)
 
 
-def _queued_probe(email: str, thought: str) -> Job | None:
-    """A job on any course queue whose arguments hold this submission (a job queued but not returned)."""
-    conn = queues.connection()
-    for queue in queues.all_queues(conn):
-        for job in queue.get_jobs():
-            if email in repr(job.args) and thought in repr(job.args):
-                return job
-    return None
+def _probes() -> list[tuple[str, str]]:
+    """Two fresh submissions, as two users would make them: no job or email of anyone else's holds them."""
+    tag = uuid.uuid4().hex[:8]
+    return [(f"check-{n}-{tag}@example.com", f"The check submitted this one ({tag}, {n})") for n in (1, 2)]
 
 
+def _drop(found: list[Job]) -> None:
+    """The check's own jobs, not yet taken by a worker, go: nobody wants their email."""
+    for job in found:
+        if job_watch.status(job) in ("queued", "scheduled", "deferred"):
+            job.delete()
+
+
+@redis_needed
 def _check_controller(path: Any) -> str:
     if is_placeholder(path):
         raise NotAttempted()
@@ -45,19 +54,34 @@ def _check_controller(path: Any) -> str:
             f"{file.name} still sends the email inside the request (deliver(...)): change that line "
             "to queue a GifSenderJob, run its cell, then this check."
         )
-    email, thought = PROBE
-    app.start(delivery="controller", controller=file)
+    try:
+        app.start(delivery="controller", controller=file, delay=APP_DELAY)
+    except Exception as exc:  # noqa: BLE001 -- the app is the check's tool: its failure to start is not the answer's
+        raise Incorrect(f"The check could not start the Work-It app ({type(exc).__name__}: {exc}).") from None
+    seconds = [_submit(email, thought) for email, thought in _probes()]
+    return (
+        f"The app queued your GifSenderJob on mailers and answered in ⏱ {max(seconds) * 1000:.0f} ms; a "
+        "worker sends the email."
+    )
+
+
+def _submit(email: str, thought: str) -> float:
+    """Submit the form once with this email and thought; raise Incorrect unless create() queued exactly one
+    GifSenderJob with them on mailers, returned it, and sent nothing itself. Returns the app's answer time."""
     answer = app.post_thought(email, thought)
+    if answer["status"] == 400:
+        raise Incorrect(f"The check's own submission was refused by the app: {answer.get('error')}")
     if answer["status"] != 200:
         raise Incorrect(
             f"The app could not run your controller (HTTP {answer['status']}): "
             f"{answer.get('error') or answer.get('message')}"
         )
+    sent = effects.emails(email, thought)  # before the job's status: a worker's email only comes after it started
+    queued = effects.jobs_holding(email, thought)
     job_id = answer.get("job_id")
     if not job_id:
-        stray = _queued_probe(email, thought)
-        if stray is not None:
-            stray.cancel()
+        _drop(queued)
+        if queued:
             raise Incorrect(
                 "create() queued a job but did not return it, so the app told the user the email was "
                 "already sent. Return what perform_later gives back: return GifSenderJob.perform_later(...)."
@@ -67,15 +91,22 @@ def _check_controller(path: Any) -> str:
             "the email inside the request. Queue it instead, with GifSenderJob.perform_later."
         )
     job = Job.fetch(job_id, connection=queues.connection())
-    path_in_job = job.args[0] if job.func_name == PERFORM_JOB and job.args else None
-    if path_in_job != "gif_sender_job:GifSenderJob":
+    try:
+        _judge(job, queued, sent, email, thought, answer["seconds"])
+    finally:
+        _drop(queued)
+    return float(answer["seconds"])
+
+
+def _judge(job: Job, queued: list[Job], sent: list[Any], email: str, thought: str, seconds: float) -> None:
+    if effects.job_path(job) != "gif_sender_job:GifSenderJob":
         raise Incorrect(
             f"The app queued {job.description or job.func_name}, not your GifSenderJob from "
             "gif_sender_job.py. The job a worker should run is the class you wrote in Exercise 1."
         )
-    if list(job.args[1]) != [email, thought]:
+    if effects.perform_args(job) != [email, thought]:
         raise Incorrect(
-            f"The form sent ({email!r}, {thought!r}), but the job got {tuple(job.args[1])!r}: hand "
+            f"The form sent ({email!r}, {thought!r}), but the job got {tuple(effects.perform_args(job))!r}: hand "
             "perform_later the email and the thought, in that order."
         )
     if job.origin != "mailers":
@@ -83,10 +114,21 @@ def _check_controller(path: Any) -> str:
             f"The job went into the {job.origin!r} queue; GifSenderJob's own queue is mailers. Call "
             "GifSenderJob.perform_later(...) without .set(queue=...)."
         )
-    return (
-        f"The app queued your GifSenderJob on mailers and answered in ⏱ {answer['seconds'] * 1000:.0f} ms; a "
-        "worker sends the email."
-    )
+    if len(queued) > 1:
+        shown = ", ".join(str(other.description or other.func_name) for other in queued)
+        raise Incorrect(
+            f"One submission queued {len(queued)} jobs ({shown}): the user would get as many emails. create() queues "
+            "one GifSenderJob."
+        )
+    # Emails read before the status: while the job waits, any email is the request's own; once a worker took it,
+    # one may be the worker's. A request that took the mailer's delay and left an email sent it itself.
+    expected = 0 if job_watch.status(job) in ("queued", "scheduled", "deferred") else 1
+    if len(sent) > expected or (sent and seconds >= APP_DELAY):
+        raise Incorrect(
+            f"create() queued the job and sent the email inside the request too: the user waited {seconds:.1f} s, "
+            "and gets two emails, the request's and the worker's. Instead of sending, queue the job: the worker "
+            "sends the email."
+        )
 
 
 class ControllerExercise(Exercise):

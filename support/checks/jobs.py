@@ -3,8 +3,9 @@ send an email through a worker.
 
 Each check looks at what really happened: the module file is imported afresh and its class inspected (that check,
 Exercise 1's, is in ``_jobs_job_file``); the worker is looked for in Redis and the process table (Exercise 3:
-``_jobs_terminal_worker``); the job is read back from Redis (its queue, its status, the worker that ran
-it); the email is looked for in the mail catcher.
+``_jobs_terminal_worker``); the job is read back from Redis (its queue, its status, the worker that ran it), with
+every other job the same cell queued beside it (``_jobs_effects``); the emails are counted in the mail catcher
+(Exercise 4: ``_jobs_send_later``).
 
 The reference solutions live here too, as classes a worker can import (``support.checks.jobs:GifSenderJob``): when
 an exercise is left blank, ``use()`` falls back to them so that the rest of the notebook still runs.
@@ -13,23 +14,22 @@ an exercise is left blank, ``use()`` falls back to them so that the rest of the 
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from ..active_job import ActiveJob, ConfiguredJob
-from ..exercises import Exercise, Incorrect, NotAttempted, describe, is_placeholder, load_module_from
+from ..active_job import ActiveJob
+from ..exercises import Exercise, Incorrect, load_module_from
 from ..lessons import terminal_worker
-from ..rq_helpers import job_watch, queues, recovery
-from ..services import inbox
+from ..rq_helpers import job_watch
 from ..workit.mailer import deliver
+from . import _jobs_effects as effects
+from ._check_trouble import redis_needed
 from ._jobs_job_file import check_job_file
+from ._jobs_send_later import SendLaterExercise
 from ._jobs_terminal_worker import TerminalWorkerExercise, check_terminal_worker, worker_in_a_second_kernel
 
-PERFORM_JOB = "support.active_job.perform_job"
 # --- the reference solutions ---------------------------------------------------------------------------------
 
 
@@ -91,51 +91,9 @@ ex_write_job = JobFileExercise(
 # --- Exercise 2: one job to the urgent queue -----------------------------------------------------------------
 
 
-def _stored(job: Job) -> Job:
-    """The job as Redis has it now."""
-    try:
-        return Job.fetch(job.id, connection=queues.connection())
-    except NoSuchJobError:
-        raise Incorrect(
-            "That job is no longer in Redis (was it deleted?). Run your cell again to queue a new one."
-        ) from None
-
-
-def _as_active_job(value: Any, class_name: str, method: str) -> Job:
-    """The learner's value as an RQ job of the ActiveJob `class_name`, or Incorrect saying what it is instead."""
-    if is_placeholder(value):
-        raise NotAttempted()
-    if isinstance(value, ConfiguredJob):
-        raise Incorrect(
-            f"That is {value!r}: the job set up for a queue, but nothing was queued yet. Call .{method}(...) on it."
-        )
-    if isinstance(value, type):
-        raise Incorrect(
-            f"That is {describe(value)} itself. Call {value.__name__}.{method}(...): it returns the job it queued."
-        )
-    if not isinstance(value, Job):
-        got = "None" if value is None else "a str" if isinstance(value, str) else describe(value)
-        raise Incorrect(
-            f"You got {got} back, not a job. perform_now runs the job here and returns what "
-            "perform returns; perform_later puts the job in a queue and returns that job."
-        )
-    path = value.args[0] if value.func_name == PERFORM_JOB and value.args else None
-    if not (isinstance(path, str) and path.endswith(f":{class_name}")):
-        raise Incorrect(f"That job runs {value.description or value.func_name}, not a {class_name}.")
-    return value
-
-
-def _perform_args(job: Job) -> list[Any]:
-    """The arguments perform_later handed over, as stored with the job."""
-    return list(job.args[1]) if len(job.args) > 1 and isinstance(job.args[1], (list, tuple)) else []
-
-
-def _listed(args: list[Any]) -> str:
-    return ", ".join(describe(a) for a in args)
-
-
+@redis_needed
 def _check_urgent(value: Any) -> str:
-    job = _stored(_as_active_job(value, "PasswordResetJob", "perform_later"))
+    job = effects.stored(effects.as_active_job(value, "PasswordResetJob", "perform_later"))
     if job.origin != "urgent":
         raise Incorrect(
             f"Your job went into the {job.origin!r} queue: that is what PasswordResetJob's queue_as "
@@ -148,12 +106,16 @@ def _check_urgent(value: Any) -> str:
             f"PasswordResetJob.queue_as is now {queue_as!r}: you changed the class, so every password "
             "reset would go there. Leave the class as it was and choose the queue for this one call."
         )
-    args = _perform_args(job)
+    args = effects.perform_args(job)
     if [str(a).strip().lower() for a in args] != ["ada@example.com"]:
         raise Incorrect(
-            f"Your job was queued with perform_later({_listed(args)}): it should reset Ada's password, "
+            f"Your job was queued with perform_later({effects.listed(args)}): it should reset Ada's password, "
             "ada@example.com, as the exercise says."
         )
+    status = job_watch.status(job)
+    if status in ("scheduled", "deferred", "canceled", "stopped"):
+        raise Incorrect(f"Your job is {status}, not waiting in the urgent queue: queue it with perform_later.")
+    effects.one_job(job, "PasswordResetJob")
     return (
         "Your PasswordResetJob went into the urgent queue (its origin in Redis): a worker takes it before "
         "anything waiting in mailers or default."
@@ -203,84 +165,6 @@ ex_start_worker = TerminalWorkerExercise(
 
 
 # --- Exercise 4: perform_later, and the worker sends the email -----------------------------------------------
-
-
-def _received_after(message: inbox.Message, moment: datetime | None) -> bool:
-    if moment is None or message.received is None:
-        return True
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return message.received >= moment - timedelta(seconds=2)  # file times are coarse; allow a little slack
-
-
-def _wait_until_done(job: Job, timeout: float) -> str:
-    """The job's final status, or the one it still has after `timeout` seconds."""
-    try:
-        return job_watch.wait_for_status(job, job_watch.DONE, timeout=timeout)
-    except TimeoutError:
-        return job_watch.status(job)
-
-
-class SendLaterExercise(Exercise):
-    """Exercise 4: queue a GifSenderJob; the check waits for a worker to run it and for its email to arrive.
-
-    ``use(job)`` only needs a queued GifSenderJob job to go on with (it does not wait): your job when it is one,
-    else a reference job queued now. The full check, which waits, runs later with ``check(job)``.
-    """
-
-    wait_seconds = 30.0  # how long check() waits for the worker, then for the email
-
-    def evaluate(self, value: Any) -> str:
-        job = _stored(_as_active_job(value, "GifSenderJob", "perform_later"))
-        args = _perform_args(job)
-        if len(args) != 2:
-            raise Incorrect(
-                f"Your job was queued with perform_later({_listed(args)}): it needs the email and the "
-                "thought, perform_later(email, thought)."
-            )
-        if "@" not in str(args[0]) and "@" in str(args[1]):
-            raise Incorrect(
-                f"Your job was queued with perform_later({_listed(args)}): the thought first. Hand over the "
-                "email first, then the thought: perform_later(email, thought)."
-            )
-        status = _wait_until_done(job, self.wait_seconds)
-        job.refresh()  # everything the worker wrote: who ran it, when, its result
-        if status == "failed":
-            raise Incorrect(f"Your job failed on the worker: {recovery.error_line(job)}")
-        if status == "queued":
-            raise Incorrect(
-                f"Your job is still waiting in the {job.origin!r} queue after {self.wait_seconds:g} s: "
-                "no worker took it. Start the worker (Exercise 3), then run this check again."
-            )
-        if status == "started":
-            raise Incorrect(
-                f"A worker is still running your job after {self.wait_seconds:g} s. Run this check again in a moment."
-            )
-        if status != "finished":
-            raise Incorrect(f"Your job ended as {status!r}, so it never sent its email. Queue a new one.")
-        if not job.worker_name:
-            raise Incorrect("Your job finished, but no worker is recorded for it: did it run in this notebook?")
-        email, thought = (list(job.args[1]) + ["", ""])[:2] if len(job.args) > 1 else ("", "")
-        try:
-            inbox.wait_for(
-                1,
-                match=lambda m: (
-                    str(email).lower() in [a.lower() for a in m.to]
-                    and str(thought) in m.text
-                    and _received_after(m, job.enqueued_at)
-                ),
-                timeout=self.wait_seconds,
-            )
-        except TimeoutError:
-            raise Incorrect(
-                f"A worker ran your job, but no email to {email} with your thought reached the mail "
-                "catcher. Does perform send it (deliver(email, thought))?"
-            ) from None
-        return f"A worker ran your job (not this notebook), and its email to {email} reached the inbox."
-
-    def accept(self, value: Any) -> Job:
-        """Any queued GifSenderJob job will do to go on with (no waiting for the worker)."""
-        return _as_active_job(value, "GifSenderJob", "perform_later")
 
 
 ex_send_later = SendLaterExercise(
