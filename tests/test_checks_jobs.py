@@ -1,29 +1,50 @@
-"""The checks of 03_jobs, called as the notebook calls them: on real module files, real jobs in the course's Redis,
-a real worker process and the real mail catcher.
+"""The checks of 03_jobs, held to the exercises' texts (issue 28): one requirements table per exercise (Exercises 1
+to 4 in ``support.checks.jobs``, Exercise 5 in ``support.checks.controller``), each answer run as the notebook runs
+it, on real module files, real jobs in the course's Redis, a real worker process, the real app and the real mail
+catcher; beside them, what the tables cannot say (a blank answer, the fallbacks, a check without its worker).
 
-The job module under test is the notebook's own ``%%writefile gif_sender_job.py`` cell: its instructor version
-(the reference) and its learner version (the blanks), made by the same tool that makes the learner edition.
+The job module under test is the notebook's own ``%%writefile gif_sender_job.py`` cell, its instructor version (the
+reference) and its learner version (the blanks); so are ``quick_jobs.py``, ``worker_settings.py`` and the
+controller. Every answer runs in one notebook folder of this process (``in_notebook``), with a 0.2 s mailer.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shlex
+import shutil
+import subprocess
 import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from exercise_table import Requirement, Table, define, table_test
+from rq import Worker
 from rq.job import Job
 
 from support import active_job
 from support.active_job import ActiveJob
+from support.checks import _jobs_terminal_worker, controller
 from support.checks import jobs as checks
-from support.checks.jobs import ex_route_urgent, ex_send_later, ex_write_job
+from support.checks.controller import ex_controller
+from support.checks.jobs import ex_route_urgent, ex_send_later, ex_start_worker, ex_write_job
 from support.exercises import ____, load_module_from
+from support.exercises.results import Result
+from support.lessons import terminal_worker
 from support.rq_helpers import queues, workers
-from support.services import inbox, mailcatcher
+from support.services import inbox, processes, redis_server
+from support.workit.controller import TEMPLATE
 from tools.solutions import strip_solutions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DELAY = "0.2"  # the mailer's delay in this process and the worker's (WORKIT_DELAY)
 
 
 def writefile_cell(name: str) -> str:
@@ -36,158 +57,530 @@ def writefile_cell(name: str) -> str:
     raise AssertionError(f"no %%writefile {name} cell in instructor/03_jobs.ipynb")
 
 
-REFERENCE_MODULE = writefile_cell("gif_sender_job.py")
-BLANK_MODULE = strip_solutions(REFERENCE_MODULE)
+def solved(cell: str) -> str:
+    """A cell as the instructor solved it: the solution markers and placeholder lines out."""
+    marks = ("# BEGIN SOLUTION", "# END SOLUTION", "# PLACEHOLDER:")
+    return "".join(line for line in cell.splitlines(keepends=True) if not line.strip().startswith(marks))
 
 
-@pytest.fixture
-def job_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A folder like the notebook's: job modules are written there and imported from there."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("gif_sender_job", "quick_jobs"):
+REFERENCE_MODULE = solved(writefile_cell("gif_sender_job.py"))
+BLANK_MODULE = strip_solutions(writefile_cell("gif_sender_job.py"))
+QUICK_JOBS = writefile_cell("quick_jobs.py")
+SETTINGS = writefile_cell("worker_settings.py")
+REFERENCE_CONTROLLER = solved(writefile_cell("mailers_controller.py"))
+INLINE = "    return deliver(email, thought)  # inline: the request waits for the slow mailer"
+QUEUED = "    return GifSenderJob.perform_later(email, thought)  # a worker sends it"
+assert INLINE in TEMPLATE and REFERENCE_CONTROLLER == TEMPLATE.replace(INLINE, QUEUED)
+
+_folder: list[Path] = []
+
+
+def notebook_folder() -> Path:
+    """This process's notebook folder (made on first use, removed at exit): the answers' files are written there."""
+    if not _folder:
+        folder = Path(tempfile.mkdtemp(prefix="notebook03-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _folder.append(folder)
+    return _folder[0]
+
+
+MODULES = ("gif_sender_job", "quick_jobs", "mailers_controller", "worker_settings")
+
+
+@contextmanager
+def in_notebook() -> Iterator[Path]:
+    """Inside the block, as in the notebook's kernel: its folder is the working directory and first on sys.path,
+    the job modules are imported afresh, the mailer takes 0.2 s, perform_later queues on Redis."""
+    folder, cwd, delay = notebook_folder(), os.getcwd(), os.environ.get("WORKIT_DELAY")
+    os.chdir(folder)
+    sys.path.insert(0, str(folder))
+    os.environ["WORKIT_DELAY"] = DELAY
+    for name in MODULES:
         sys.modules.pop(name, None)
     active_job.set_queue_adapter("rq")
-    yield tmp_path
-    for name in ("gif_sender_job", "quick_jobs"):
-        sys.modules.pop(name, None)
+    try:
+        yield folder
+    finally:
+        os.chdir(cwd)
+        sys.path.remove(str(folder))
+        if delay is None:
+            os.environ.pop("WORKIT_DELAY", None)
+        else:
+            os.environ["WORKIT_DELAY"] = delay
+        for name in MODULES:
+            sys.modules.pop(name, None)
+        active_job.set_queue_adapter("rq")
 
 
-def write_job(folder: Path, text: str) -> str:
+def write_job(folder: Path, text: str = REFERENCE_MODULE) -> str:
     (folder / "gif_sender_job.py").write_text(text)
     return "gif_sender_job.py"
+
+
+def fresh_start() -> None:
+    """What an earlier answer left goes: its jobs and its emails (each answer is judged on its own)."""
+    queues.empty_all()
+    inbox.clear()
 
 
 # --- Exercise 1: the job as a module file ---------------------------------------------------------------------
 
 
-def test_write_job_reference_passes(job_dir: Path) -> None:
-    result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE))
-    assert result.kind == "correct", result
-    assert "queue_as = 'mailers'" in result.message and "gif_sender_job:GifSenderJob" in result.message
-    cls = ex_write_job.use("gif_sender_job.py")
-    assert cls.__module__ == "gif_sender_job" and active_job.job_path(cls) == "gif_sender_job:GifSenderJob"
+def submit_job_file(source: str) -> Result:
+    with in_notebook() as folder:
+        return ex_write_job.check(write_job(folder, source))
 
 
-def test_write_job_with_the_arguments_swapped_is_incorrect(job_dir: Path) -> None:
-    wrong = REFERENCE_MODULE.replace("def perform(self, email, thought):", "def perform(self, thought, email):")
-    assert wrong != REFERENCE_MODULE
-    result = ex_write_job.check(write_job(job_dir, wrong))
-    assert result.kind == "incorrect"
-    assert "perform takes (thought, email) after self" in result.message and "in that order" in result.message
+def _module(old: str, new: str) -> str:
+    assert old in REFERENCE_MODULE, old
+    return REFERENCE_MODULE.replace(old, new)
 
 
-def test_write_job_left_blank_is_not_attempted(job_dir: Path) -> None:
+BODY = "        deliver(email, thought)\n"
+WRITE_JOB = Table(
+    ex_write_job,
+    submit_job_file,
+    reference=REFERENCE_MODULE,
+    requirements=[
+        Requirement(
+            "waits in the `mailers` queue, where the Rails lesson puts mail jobs",
+            _module('queue_as = "mailers"', 'queue_as = "default"'),
+            "where the Rails lesson puts mail jobs",
+        ),
+        Requirement(
+            "takes an `email` and a `thought`, in that order",
+            _module("def perform(self, email, thought):", "def perform(self, thought, email):"),
+            "in that order",
+        ),
+        Requirement(
+            "`perform(self, email, thought)` is what runs when the job runs",
+            _module("def perform(self, email, thought):", "def perform(email, thought):"),
+            "self comes first",
+        ),
+        Requirement(
+            "sends the email once with `deliver(email, thought)`",
+            _module(BODY, "        print(email, thought)\n"),
+            "sent no email",
+        ),
+        Requirement(
+            "sends the email once with `deliver(email, thought)`",
+            _module(BODY, BODY + BODY),
+            "send the email once",
+        ),
+        Requirement(
+            "sends the email once with `deliver(email, thought)`",
+            _module(BODY, "        deliver(thought, email)\n"),
+            "hand deliver the job's email, then its thought",
+        ),
+        Requirement(  # a constant: the check's first made-up thought, typed in
+            "sends the email once with `deliver(email, thought)`",
+            _module(BODY, "        deliver(email, 'a thought the check made up')\n"),
+            "hand deliver the job's email, then its thought",
+        ),
+        Requirement(  # the job queues itself again instead of sending
+            "sends the email once with `deliver(email, thought)`",
+            _module(BODY, "        GifSenderJob.perform_later(email, thought)\n"),
+            "perform sends the email",
+        ),
+        Requirement(
+            "the same slow mailer the app used in 01",
+            _module(BODY, "        deliver(email, thought, 0)  # no need to wait\n"),
+            "the same slow mailer",
+        ),
+        Requirement(
+            "importing the file sends nothing",
+            REFERENCE_MODULE + '\n\nGifSenderJob.perform_now("you@example.com", "Does my job work?")\n',
+            "importing it sends nothing",
+        ),
+        Requirement(
+            "importing the file sends nothing",
+            REFERENCE_MODULE + '\n\nGifSenderJob.perform_later("you@example.com", "Try it")\n',
+            "importing it sends nothing",
+        ),
+    ],
+    right=[
+        _module(
+            "def perform(self, email, thought):\n" + BODY,
+            "def perform(self, address, text):\n        return deliver(address, text)\n",
+        ),
+        _module("from support.workit.mailer import deliver", "from support.workit import mailer").replace(
+            BODY, "        mailer.deliver(email=email, thought=thought, delay=5)\n"
+        ),
+        _module(BODY, "        message_id = deliver(email, thought)\n        print('sent', message_id)\n"),
+    ],
+)
+
+
+# --- Exercise 2: one job through the urgent queue --------------------------------------------------------------
+
+
+def submit_route_urgent(source: str) -> Result:
+    fresh_start()
+    with in_notebook() as folder:
+        (folder / "quick_jobs.py").write_text(QUICK_JOBS)
+        quick_jobs = load_module_from(folder / "quick_jobs.py")  # the notebook's cell, as it runs it
+        names = {
+            "quick_jobs": quick_jobs,
+            "NightlyReportJob": quick_jobs.NightlyReportJob,
+            "PasswordResetJob": quick_jobs.PasswordResetJob,
+            "queues": queues,
+            "active_job": active_job,
+            "Job": Job,
+            "report_job": quick_jobs.NightlyReportJob.perform_later("Monday"),  # the cell before the exercise
+        }
+        return ex_route_urgent.check(define(source, "reset_job", names))
+
+
+URGENT = 'reset_job = PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")'
+ROUTE_URGENT = Table(
+    ex_route_urgent,
+    submit_route_urgent,
+    requirements=[
+        Requirement(
+            "Queue one `PasswordResetJob` for `ada@example.com`",
+            URGENT.replace("ada@", "bob@"),
+            "ada@example.com",
+        ),
+        Requirement(
+            "Queue one `PasswordResetJob` for `ada@example.com`",
+            URGENT.replace("PasswordResetJob", "NightlyReportJob"),
+            "not a PasswordResetJob",
+        ),
+        Requirement(
+            "Queue one `PasswordResetJob` for `ada@example.com`",
+            'PasswordResetJob.perform_later("ada@example.com")\n' + URGENT,
+            "Queue one job",
+        ),
+        Requirement(
+            "Queue one `PasswordResetJob` for `ada@example.com`",
+            'reset_job = PasswordResetJob.set(queue="urgent").perform_now("ada@example.com")',
+            "not a job",
+        ),
+        Requirement(
+            "on the **urgent** queue",
+            'reset_job = PasswordResetJob.perform_later("ada@example.com")',
+            "Choose the queue for this one job",
+        ),
+        Requirement(
+            "without changing the class",
+            'PasswordResetJob.queue_as = "urgent"\nreset_job = PasswordResetJob.perform_later("ada@example.com")',
+            "you changed the class",
+        ),
+        Requirement("keep the job in `reset_job`", URGENT + ".id", "keep the job itself"),
+        Requirement(
+            "keep the job in `reset_job`", 'reset_job = PasswordResetJob.set(queue="urgent")', "nothing was queued"
+        ),
+    ],
+    right=[
+        'urgent_reset = PasswordResetJob.set(queue="urgent")\n'
+        'reset_job = urgent_reset.perform_later("ada@example.com")',
+        'reset_job = queues.queue("urgent").enqueue(\n'
+        '    active_job.perform_job, active_job.job_path(PasswordResetJob), ["ada@example.com"]\n)',
+        'ada = "ada@example.com"\nreset_job = PasswordResetJob.set(queue="urgent").perform_later(ada)',
+    ],
+)
+
+
+# --- Exercise 3: the worker, started in a terminal (the answers are command lines) ------------------------------
+
+
+def _argv(command: str) -> list[str]:
+    """The command line as the terminal in notebooks/ would run it: the course's rq and python."""
+    argv = shlex.split(command.replace("{redis_url}", redis_server.url()))
+    if argv and Path(argv[0]).name == "rq":
+        argv[0] = terminal_worker.rq_program()
+    elif argv and Path(argv[0]).name.startswith("python"):
+        argv[0] = sys.executable
+    return argv
+
+
+def submit_terminal_worker(command: str) -> Result:
+    """Run the command as the instructor edition does (a process in the notebook's folder), wait until its worker
+    registered (or the process ended), check, and stop it."""
+    with in_notebook() as folder:
+        (folder / "worker_settings.py").write_text(SETTINGS)
+        proc = subprocess.Popen(
+            _argv(command), cwd=folder, env=processes.course_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        conn = queues.connection()
+        wait, _jobs_terminal_worker.WAIT_SECONDS = _jobs_terminal_worker.WAIT_SECONDS, 0.5
+        try:
+            processes.wait_until(
+                lambda: proc.poll() is not None or any(w.pid == proc.pid for w in Worker.all(connection=conn)), 20, 0.1
+            )
+            return ex_start_worker.check()
+        finally:
+            _jobs_terminal_worker.WAIT_SECONDS = wait
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+COMMAND = terminal_worker.COMMAND
+START_WORKER = Table(
+    ex_start_worker,
+    submit_terminal_worker,
+    requirements=[
+        Requirement(
+            "works for the course's Redis, through `-c worker_settings`",
+            COMMAND.replace("-c worker_settings", "--url {redis_url}"),
+            "-c worker_settings",
+        ),
+        Requirement(
+            "listens to `urgent`, `mailers` and `default`, in that order",
+            COMMAND.replace("urgent mailers default", "default mailers urgent"),
+            "in the wrong order",
+        ),
+        Requirement(
+            "listens to `urgent`, `mailers` and `default`, in that order",
+            COMMAND.replace("urgent mailers default", "urgent mailers"),
+            "all three queues",
+        ),
+        Requirement(
+            "runs RQ's scheduler beside it, `--with-scheduler`",
+            COMMAND.replace(" --with-scheduler", ""),
+            "--with-scheduler",
+        ),
+        Requirement("Leave it running", COMMAND + " --max-jobs 10", "Leave it running"),
+    ],
+    right=[
+        "../.venv/bin/rq worker --with-scheduler --config worker_settings urgent mailers default",
+        "../.venv/bin/python -m rq.cli worker -s -c worker_settings urgent mailers default",
+    ],
+)
+
+
+# --- Exercise 4: perform_later, a real worker, a real email ----------------------------------------------------
+
+
+def setup_worker() -> None:
+    """A worker on the three queues that imports the notebook folder's job modules, with a 0.2 s mailer."""
+    if workers.running_workers():
+        return
+    with in_notebook() as folder:
+        workers.start_worker(path=folder, with_scheduler=False)
+
+
+def submit_send_later(source: str) -> Result:
+    fresh_start()
+    with in_notebook() as folder:
+        GifSenderJob = load_module_from(folder / write_job(folder)).GifSenderJob  # Exercise 1, as the notebook has it
+        names = {
+            "GifSenderJob": GifSenderJob,
+            "email": "you@example.com",
+            "thought": f"Coffee first, then code ({uuid.uuid4().hex[:6]})",
+            "time": time,
+            "active_job": active_job,
+        }
+        exec(compile(source, "<answer job>", "exec"), names)  # noqa: S102 -- the learner's cell, as the notebook runs it
+        return ex_send_later.check(names.get("job", ____), names["email"], names["thought"])
+
+
+LATER = "job = GifSenderJob.perform_later(email, thought)"
+SEND_LATER = Table(
+    ex_send_later,
+    submit_send_later,
+    setup=setup_worker,
+    requirements=[
+        Requirement(
+            "one `perform_later` call that queues a `GifSenderJob`",
+            "job = GifSenderJob.perform_now(email, thought)",
+            "perform_later puts the job in a queue",
+        ),
+        Requirement(
+            "one `perform_later` call that queues a `GifSenderJob`",
+            "GifSenderJob.perform_later(email, thought)\n" + LATER,
+            "Queue one job",
+        ),
+        Requirement(
+            "for `email` and `thought` (the variables above)",
+            'job = GifSenderJob.perform_later("you@example.com", "Coffee first, then code")',
+            "email and thought, the variables",
+        ),
+        Requirement(
+            "for `email` and `thought` (the variables above)",
+            "job = GifSenderJob.perform_later(thought, email)",
+            "Hand over the email first",
+        ),
+        Requirement("keep what it returns in `job`", LATER + ".id", "keep the job itself"),
+        Requirement(
+            "The cell sends nothing itself: the worker sends the email",
+            "GifSenderJob.perform_now(email, thought)\n" + LATER,
+            "Only queue the job",
+        ),
+        Requirement(
+            "The cell sends nothing itself: the worker sends the email",
+            LATER + "\nGifSenderJob.perform_now(email, thought)",
+            "Only queue the job",
+        ),
+    ],
+    right=[
+        "queued = GifSenderJob.perform_later(email, thought)\njob = queued",
+        'job = GifSenderJob.set(queue="mailers").perform_later(email, thought)',
+        "started = time.perf_counter()\njob = GifSenderJob.perform_later(*[email, thought])",
+    ],
+)
+
+
+# --- Exercise 5 (support.checks.controller): the app's controller queues the job --------------------------------
+
+
+def submit_controller(source: str) -> Result:
+    fresh_start()
+    with in_notebook() as folder:
+        write_job(folder)
+        (folder / controller.CONTROLLER_FILE).write_text(source)
+        delay, controller.APP_DELAY = controller.APP_DELAY, 0.5  # the app's mailer: half a second, not five
+        try:
+            return ex_controller.check(controller.CONTROLLER_FILE)
+        finally:
+            controller.APP_DELAY = delay
+
+
+def _controller(line: str, imports: str = "from gif_sender_job import GifSenderJob") -> str:
+    return TEMPLATE.replace(INLINE, line).replace("from gif_sender_job import GifSenderJob", imports)
+
+
+CONTROLLER = Table(
+    ex_controller,
+    submit_controller,
+    reference=REFERENCE_CONTROLLER,
+    requirements=[
+        Requirement(
+            "queues one `GifSenderJob`, yours from `gif_sender_job.py`, with `perform_later`",
+            _controller("    return deliver(email, thought)  # TODO perform_later"),
+            "queued nothing",
+        ),
+        Requirement(
+            "queues one `GifSenderJob`, yours from `gif_sender_job.py`, with `perform_later`",
+            _controller(QUEUED, "from support.checks.jobs import GifSenderJob"),
+            "not your GifSenderJob",
+        ),
+        Requirement(
+            "queues one `GifSenderJob`, yours from `gif_sender_job.py`, with `perform_later`",
+            _controller("    GifSenderJob.perform_later(email, thought)\n" + QUEUED),
+            "create() queues one GifSenderJob",
+        ),
+        Requirement(
+            "for `email` and `thought`, in that order",
+            _controller("    return GifSenderJob.perform_later(thought, email)"),
+            "in that order",
+        ),
+        Requirement(  # the notebook's address, typed in: every user's email would go there
+            "for `email` and `thought`, in that order",
+            _controller('    return GifSenderJob.perform_later("you@example.com", thought)'),
+            "in that order",
+        ),
+        Requirement(
+            "on the job's own queue (its `queue_as`)",
+            _controller("    return GifSenderJob.set(queue='urgent').perform_later(email, thought)"),
+            "GifSenderJob's own queue is mailers",
+        ),
+        Requirement(  # the issue's example: the user waits for the mailer and gets two emails
+            "no longer sends the email itself: the worker does",
+            _controller("    deliver(email, thought)\n" + QUEUED),
+            "Instead of sending, queue the job",
+        ),
+        Requirement(
+            "no longer sends the email itself: the worker does",
+            _controller(
+                "    job = GifSenderJob.perform_later(email, thought)\n    deliver(email, thought)\n    return job"
+            ),
+            "Instead of sending, queue the job",
+        ),
+        Requirement(
+            "returns the job that `perform_later` gives back",
+            _controller("    GifSenderJob.perform_later(email, thought)"),
+            "did not return it",
+        ),
+        Requirement(
+            "returns the job that `perform_later` gives back",
+            _controller("    return GifSenderJob.perform_later(email, thought).id"),
+            "did not return it",
+        ),
+    ],
+    right=[
+        _controller("    job = GifSenderJob.perform_later(email, thought)\n    return job"),
+        _controller("    return gif_sender_job.GifSenderJob.perform_later(email, thought)", "import gif_sender_job"),
+        _controller("    return GifSenderJob.set(queue=GifSenderJob.queue_as).perform_later(email, thought)"),
+    ],
+)
+
+TABLES = [WRITE_JOB, ROUTE_URGENT, START_WORKER, SEND_LATER, CONTROLLER]
+test_requirements_table = table_test(TABLES)
+
+
+# --- What the tables do not say -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def notebook(shared_course: Path) -> Iterator[Path]:
+    with in_notebook() as folder:
+        yield folder
+
+
+def test_write_job_left_blank_is_not_attempted_and_use_goes_on_with_the_reference(notebook: Path) -> None:
     assert "____" in BLANK_MODULE and "deliver(email, thought)" not in BLANK_MODULE
-    result = ex_write_job.check(write_job(job_dir, BLANK_MODULE))
-    assert result.kind == "not_attempted", result
+    assert ex_write_job.check(write_job(notebook, BLANK_MODULE)).kind == "not_attempted"
     assert ex_write_job.check(____).kind == "not_attempted"
     assert ex_write_job.use("gif_sender_job.py", quiet=True) is checks.GifSenderJob  # the reference, to go on
+    result = ex_write_job.check(write_job(notebook))
+    assert result.correct and "gif_sender_job:GifSenderJob" in result.message
+    cls = ex_write_job.use("gif_sender_job.py")
+    assert cls.__module__ == "gif_sender_job" and active_job.job_path(cls) == "gif_sender_job:GifSenderJob"
 
 
 @pytest.mark.parametrize(
     "change, message",
     [
         (('queue_as = "mailers"', 'queue_as = "mail"'), "queue_as is 'mail', which is not one of the course's queues"),
-        (("def perform(self, email, thought):", "def perform(email, thought):"), "has no self"),
         (("class GifSenderJob(ActiveJob):", "class GifSenderJob:"), "not a subclass of ActiveJob"),
         (("class GifSenderJob(", "class GifSender("), "defines no class GifSenderJob (it defines GifSender)"),
-        (("        deliver(email, thought)", "        pass"), "perform does not call anything yet"),
         (("def perform(self, email, thought):", "def perform(self, email, thought)"), "syntax error on line"),
     ],
 )
-def test_write_job_other_mistakes_say_what_is_wrong(job_dir: Path, change: tuple[str, str], message: str) -> None:
-    old, new = change
-    assert old in REFERENCE_MODULE
-    result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE.replace(old, new)))
+def test_write_job_a_file_that_is_no_job_says_what_is_wrong(
+    notebook: Path, change: tuple[str, str], message: str
+) -> None:
+    result = ex_write_job.check(write_job(notebook, _module(*change)))
     assert result.kind == "incorrect" and message in result.message, result
+    (notebook / "gif_sender_job.py").unlink()
+    missing = ex_write_job.check("gif_sender_job.py")
+    assert missing.kind == "incorrect" and "There is no file gif_sender_job.py yet" in missing.message
 
 
-def test_write_job_file_missing_is_incorrect(job_dir: Path) -> None:
-    result = ex_write_job.check("gif_sender_job.py")
-    assert result.kind == "incorrect" and "There is no file gif_sender_job.py yet" in result.message
+def test_write_job_check_sends_and_queues_nothing(notebook: Path) -> None:
+    """The check runs perform with deliver recorded and the inline adapter: nothing reaches the inbox or Redis, not
+    even from a file that queues its job at import."""
+    text = REFERENCE_MODULE + '\n\nGifSenderJob.perform_later("you@example.com", "Try it")\n'
+    assert ex_write_job.check(write_job(notebook, text)).kind == "incorrect"
+    assert ex_write_job.check(write_job(notebook)).correct
+    assert sum(q.count for q in queues.all_queues()) == 0 and inbox.count() == 0
+    assert active_job.queue_adapter() == "rq"
 
 
-# --- Exercise 2: one job through the urgent queue --------------------------------------------------------------
-
-
-def test_route_urgent_reference_passes(shared_course: Path) -> None:
-    job = checks.PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")
-    result = ex_route_urgent.check(job)
-    assert result.kind == "correct", result
-    assert Job.fetch(job.id, connection=queues.connection()).origin == "urgent"
-    assert queues.queue("urgent").job_ids == [job.id]
-
-
-def test_route_urgent_on_the_class_queue_is_incorrect(shared_course: Path) -> None:
-    job = checks.PasswordResetJob.perform_later("ada@example.com")  # forgot .set(queue="urgent")
-    result = ex_route_urgent.check(job)
-    assert result.kind == "incorrect"
-    assert "Your job went into the 'default' queue" in result.message and 'set(queue="urgent")' in result.message
-
-
-def test_route_urgent_left_blank_is_not_attempted(shared_course: Path) -> None:
+def test_route_urgent_left_blank_is_not_attempted_and_falls_back(shared_course: Path) -> None:
     assert ex_route_urgent.check(____).kind == "not_attempted"
+    assert "the class PasswordResetJob itself" in ex_route_urgent.check(checks.PasswordResetJob).message
     fallback = ex_route_urgent.use(____, quiet=True)  # the notebook goes on with a reference job on urgent
     assert Job.fetch(fallback.id, connection=queues.connection()).origin == "urgent"
+    fallback.delete()
+    assert "no longer in Redis" in ex_route_urgent.check(fallback).message
 
 
-def test_route_urgent_other_mistakes_say_what_is_wrong(shared_course: Path) -> None:
-    configured = checks.PasswordResetJob.set(queue="urgent")
-    assert "nothing was queued yet" in ex_route_urgent.check(configured).message
-    assert "You got a str back, not a job" in ex_route_urgent.check(configured.perform_now("ada@example.com")).message
-    assert "the class PasswordResetJob itself" in ex_route_urgent.check(checks.PasswordResetJob).message
-    other = checks.GifSenderJob.set(queue="urgent").perform_later("ada@example.com", "hi")
-    assert "not a PasswordResetJob" in ex_route_urgent.check(other).message
-    other.delete()
-    gone = checks.PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")
-    gone.delete()
-    assert "no longer in Redis" in ex_route_urgent.check(gone).message
+def test_route_urgent_a_second_try_later_is_not_a_second_job(shared_course: Path) -> None:
+    """A learner who first queued on default, read the message and queued again on urgent: the earlier job is not
+    this cell's (it was queued more than two seconds before)."""
+    first = checks.PasswordResetJob.perform_later("ada@example.com")
+    Job.fetch(first.id, connection=queues.connection())
+    queues.connection().hset(first.key, "enqueued_at", "2020-01-01T00:00:00.000000Z")  # as if queued long ago
+    assert ex_route_urgent.check(checks.PasswordResetJob.set(queue="urgent").perform_later("ada@example.com")).correct
 
 
-# --- Exercise 3: perform_later, a real worker, a real email ----------------------------------------------------
-
-
-@pytest.fixture
-def quick_mailer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The notebook's job module as it is, with a 0.2 s mailer (the worker inherits the setting)."""
-    monkeypatch.setenv("WORKIT_DELAY", "0.2")
-
-
-def test_send_later_reference_passes(shared_course: Path, job_dir: Path, quick_mailer: None) -> None:
-    mailcatcher.start()
-    GifSenderJob = ex_write_job.use(write_job(job_dir, REFERENCE_MODULE))
-    worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
-    try:
-        job = GifSenderJob.perform_later("you@example.com", "Coffee first, then code (test)")
-        assert ex_send_later.use(job) is job  # a queued GifSenderJob job: go on with it, no waiting
-        result = ex_send_later.check(job)
-    finally:
-        workers.stop_worker(worker)
-    assert result.kind == "correct", result
-    assert result.message == (
-        "A worker ran your job (not this notebook), and its email to you@example.com reached the inbox."
-    )
-    stored = Job.fetch(job.id, connection=queues.connection())
-    assert stored.get_status() == "finished" and stored.worker_name == worker.rq_name
-    assert inbox.to_address("you@example.com")[0].text.count("Coffee first, then code (test)") == 1
-
-
-def test_send_later_with_perform_now_is_incorrect(shared_course: Path, job_dir: Path, quick_mailer: None) -> None:
-    mailcatcher.start()
-    GifSenderJob = ex_write_job.use(
-        write_job(
-            job_dir,
-            REFERENCE_MODULE.replace("        deliver(email, thought)", "        return deliver(email, thought)"),
-        )
-    )
-    sent_here = GifSenderJob.perform_now("you@example.com", "sent from the notebook")  # the email's Message-ID
-    result = ex_send_later.check(sent_here)
-    assert result.kind == "incorrect"
-    assert result.message.startswith("You got a str back, not a job. perform_now runs the job here")
-
-
-def test_send_later_left_blank_is_not_attempted(shared_course: Path) -> None:
+def test_send_later_left_blank_is_not_attempted_and_falls_back(shared_course: Path) -> None:
     assert ex_send_later.check(____).kind == "not_attempted"
     fallback = ex_send_later.use(____, quiet=True)  # the notebook goes on with a reference job, queued now
     stored = Job.fetch(fallback.id, connection=queues.connection())
@@ -198,148 +591,26 @@ def test_send_later_left_blank_is_not_attempted(shared_course: Path) -> None:
 def test_send_later_without_a_worker_says_so(shared_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ex_send_later, "wait_seconds", 0.5)
     job = checks.GifSenderJob.perform_later("you@example.com", "nobody will send this")
-    result = ex_send_later.check(job)
+    result = ex_send_later.check(job, "you@example.com", "nobody will send this")
     assert result.kind == "incorrect"
     assert "still waiting in the 'mailers' queue" in result.message and "Start the worker" in result.message
 
 
-@pytest.mark.slow
-def test_send_later_job_that_sends_nothing_is_incorrect(
-    shared_course: Path, job_dir: Path, quick_mailer: None, monkeypatch: pytest.MonkeyPatch
+def test_send_later_a_job_that_fails_or_sends_nothing_on_the_worker(
+    shared_course: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ex_send_later, "wait_seconds", 2.0)
-    mailcatcher.start()
-    silent = REFERENCE_MODULE.replace("        deliver(email, thought)", "        print(email, thought)")
-    GifSenderJob = load_module_from(write_job(job_dir, silent)).GifSenderJob  # Exercise 1's check refuses it
-    assert GifSenderJob.__module__ == "gif_sender_job"
-    worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
-    try:
-        result = ex_send_later.check(GifSenderJob.perform_later("you@example.com", "lost in the worker"))
-    finally:
-        workers.stop_worker(worker)
-    assert result.kind == "incorrect"
-    assert "A worker ran your job, but no email to you@example.com" in result.message
-
-
-def test_send_later_job_that_fails_on_the_worker_shows_the_error(shared_course: Path, job_dir: Path) -> None:
-    mailcatcher.start()
-    broken = REFERENCE_MODULE.replace("        deliver(email, thought)", "        deliver(email)")
-    GifSenderJob = load_module_from(write_job(job_dir, broken)).GifSenderJob  # Exercise 1's check refuses it
-    worker = workers.start_worker(["mailers"], path=job_dir, with_scheduler=False)
-    try:
-        result = ex_send_later.check(GifSenderJob.perform_later("you@example.com", "oops"))
-    finally:
-        workers.stop_worker(worker)
-    assert result.kind == "incorrect"
-    assert result.message.startswith("Your job failed on the worker: TypeError")
+    setup_worker()
+    with in_notebook() as folder:
+        broken = load_module_from(folder / write_job(folder, _module(BODY, "        deliver(email)\n"))).GifSenderJob
+        failed = ex_send_later.check(broken.perform_later("you@example.com", "oops"), "you@example.com", "oops")
+        silent = load_module_from(folder / write_job(folder, _module(BODY, "        print(email)\n"))).GifSenderJob
+        lost = ex_send_later.check(silent.perform_later("you@example.com", "lost"), "you@example.com", "lost")
+    assert failed.kind == "incorrect" and failed.message.startswith("Your job failed on the worker: TypeError")
+    assert lost.kind == "incorrect" and "A worker ran your job, but no email to you@example.com" in lost.message
 
 
 def test_the_reference_classes_are_active_jobs_a_worker_can_import() -> None:
     for cls in (checks.GifSenderJob, checks.PasswordResetJob):
         assert issubclass(cls, ActiveJob) and active_job.job_path(cls).startswith("support.checks.jobs:")
     assert checks.PasswordResetJob().perform("ada@example.com") == "reset link for ada@example.com sent"
-
-
-# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
-
-
-def test_write_job_on_another_course_queue_is_incorrect(job_dir: Path) -> None:
-    result = ex_write_job.check(
-        write_job(job_dir, REFERENCE_MODULE.replace('queue_as = "mailers"', 'queue_as = "default"'))
-    )
-    assert result.kind == "incorrect"
-    assert "queue_as is 'default', so your emails would wait in the default queue" in result.message
-    assert "where the Rails lesson puts mail jobs" in result.message and "mailers" not in result.message
-
-
-@pytest.mark.parametrize(
-    "body, message",
-    [
-        (
-            "print(email, thought)",
-            "GifSenderJob().perform('probe@example.com', 'a thought the check made up') sent no "
-            "email: perform should call deliver(email, thought).",
-        ),
-        (
-            "deliver(thought, email)",
-            "called deliver('a thought the check made up', 'probe@example.com'): hand deliver "
-            "the job's email, then its thought.",
-        ),
-        ("deliver(email, 'Hello')", "called deliver('probe@example.com', 'Hello')"),
-        ("deliver(email, thought)\n        deliver(email, thought)", "called deliver 2 times: send the email once."),
-    ],
-)
-def test_write_job_that_does_not_deliver_email_then_thought_is_incorrect(
-    job_dir: Path, body: str, message: str
-) -> None:
-    result = ex_write_job.check(write_job(job_dir, REFERENCE_MODULE.replace("deliver(email, thought)", body, 1)))
-    assert result.kind == "incorrect" and message in result.message, result
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        (
-            "def perform(self, email, thought):\n        deliver(email, thought)",
-            "def perform(self, address, text):\n        return deliver(address, text)",
-        ),
-        ("deliver(email, thought)", "deliver(email=email, thought=thought)"),
-        ("from support.workit.mailer import deliver", "from support import jobs"),
-    ],
-    ids=["other-names", "keywords", "send_gif_email"],
-)
-def test_write_job_written_differently_passes(job_dir: Path, change: tuple[str, str]) -> None:
-    old, new = change
-    text = REFERENCE_MODULE.replace(old, new)
-    if "from support import jobs" in text:
-        text = text.replace("        deliver(email, thought)", "        jobs.send_gif_email(email, thought)")
-    assert text != REFERENCE_MODULE
-    result = ex_write_job.check(write_job(job_dir, text))
-    assert result.correct, result
-
-
-def test_route_urgent_for_another_address_is_incorrect(shared_course: Path) -> None:
-    job = checks.PasswordResetJob.set(queue="urgent").perform_later("bob@example.com")
-    result = ex_route_urgent.check(job)
-    assert result.kind == "incorrect"
-    assert "queued with perform_later('bob@example.com')" in result.message and "Ada's password" in result.message
-
-
-def test_route_urgent_by_changing_the_class_is_incorrect(shared_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checks.PasswordResetJob, "queue_as", "urgent")  # the class changed, for every reset
-    job = checks.PasswordResetJob.perform_later("ada@example.com")
-    result = ex_route_urgent.check(job)
-    assert result.kind == "incorrect"
-    assert "PasswordResetJob.queue_as is now 'urgent': you changed the class" in result.message
-
-
-def test_route_urgent_written_differently_passes(shared_course: Path) -> None:
-    job = checks.PasswordResetJob.set(queue="urgent").perform_later("Ada@example.com")
-    assert ex_route_urgent.check(job).correct
-    by_hand = queues.queue("urgent").enqueue(
-        active_job.perform_job, "support.checks.jobs:PasswordResetJob", ["ada@example.com"]
-    )
-    assert ex_route_urgent.check(by_hand).correct
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (
-            ("The thought first", "you@example.com"),
-            "queued with perform_later('The thought first', 'you@example.com'): "
-            "the thought first. Hand over the email first",
-        ),
-        (("you@example.com",), "queued with perform_later('you@example.com'): it needs the email and the thought"),
-    ],
-)
-def test_send_later_with_the_wrong_arguments_is_incorrect_at_once(shared_course: Path, args, message: str) -> None:
-    job = checks.GifSenderJob.perform_later(*args)  # no worker runs: the check need not wait to see it
-    result = ex_send_later.check(job)
-    assert result.kind == "incorrect" and message in result.message, result
-
-
-def test_send_later_of_another_job_is_incorrect(shared_course: Path) -> None:
-    job = checks.PasswordResetJob.perform_later("you@example.com")
-    result = ex_send_later.check(job)
-    assert result.kind == "incorrect" and "not a GifSenderJob" in result.message
