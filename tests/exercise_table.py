@@ -12,6 +12,7 @@ A test module declares ``TABLES = [Table(...), ...]`` and ends with ``test_requi
 from __future__ import annotations
 
 import ast
+import linecache
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +104,9 @@ def define(source: str, name: str, namespace: dict[str, Any] | None = None) -> A
     from support.exercises import ____
 
     space: dict[str, Any] = dict(namespace or {})
-    exec(compile(source, f"<answer {name}>", "exec"), space)
+    filename = f"<answer {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # its lines in messages
+    exec(compile(source, filename, "exec"), space)
     return space.get(name, ____)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from exercise_table import define
 
 from support.exercises import (
     Choice,
@@ -22,6 +23,7 @@ from support.exercises import (
     load_module_from,
     note,
 )
+from support.services import mailcatcher, redis_server
 
 NOT_ATTEMPTED = "Not attempted: replace ____ with your answer, then run the check again."
 
@@ -90,15 +92,15 @@ def test_wrong_answer_says_what_the_learner_produced(ex):
 
 
 def test_a_raising_learner_function_is_reported_not_raised(ex):
-    result = ex.check(lambda n: n / 0)
+    result = ex.check(define("def double(n):\n    return n / 0\n", "double"))
     assert str(result) == (
-        "Incorrect: Your function raised ZeroDivisionError: division by zero (when called as <lambda>(21))"
+        "Incorrect: Your function raised ZeroDivisionError: division by zero (when called as double(21)); "
+        "line 2 of your code: `return n / 0`"
     )
 
 
 def test_exceptions_escaping_a_check_never_reach_the_cell():
-    def learner(n):
-        return {}[n]
+    learner = define("def learner(n):\n    return {}[n]\n", "learner")
 
     def naive_check(fn):  # no call(): the learner's KeyError escapes the check function
         assert fn(1) == 2
@@ -106,10 +108,114 @@ def test_exceptions_escaping_a_check_never_reach_the_cell():
     def broken_check(fn):
         return [][1]
 
-    assert str(Exercise("E", naive_check).check(learner)) == "Incorrect: Your code raised KeyError: 1"
-    assert str(Exercise("E", broken_check).check(learner)) == (
-        "Incorrect: Checking your answer raised IndexError: list index out of range"
+    assert str(Exercise("E", naive_check).check(learner)) == (
+        "Incorrect: Your code raised KeyError: 1 (line 2 of your code: `return {}[n]`)"
     )
+    message = Exercise("E", broken_check).check(learner).message
+    assert message.startswith(
+        "The check itself failed: its own code raised IndexError: list index out of range (test_exercises.py, line "
+    )
+    assert (
+        "in broken_check). That is not your answer's fault, and your answer was not judged: run the check " in message
+    )
+
+
+# ------------------------------------------------------------------------------------------------- blame
+# Whose fault an exception is (issue 28): the learner's code (with its line), the check's own code or data, or a
+# service that is not running, whichever code raised it.
+
+
+def test_a_library_raising_for_the_learner_s_call_is_the_learner_s_fault():
+    learner = define("import json\n\ndef parse(text):\n    return json.loads(text)\n", "parse")
+    message = Exercise("E", lambda fn: call(fn, "{")).check(learner).message
+    assert message.startswith("Your function raised JSONDecodeError: Expecting property name")
+    assert message.endswith("; line 4 of your code: `return json.loads(text)`")
+
+
+def test_the_check_s_own_data_failing_is_not_blamed_on_the_learner():
+    def check_greeting(fn):
+        people = [{"name": "Ada"}, {"nmae": "Grace"}]  # the check's made-up data, with a typo
+
+        def name_of(i):  # handed to the learner's function, which calls it as the exercise says
+            return people[i]["name"]
+
+        return [call(fn, name_of, i) for i in range(2)]
+
+    learner = define("def greet(name_of, i):\n    return 'Hello ' + name_of(i)\n", "greet")
+    message = Exercise("E", check_greeting).check(learner).message
+    assert message.startswith("The check itself failed: its own code raised KeyError: 'name' (test_exercises.py")
+    assert "in name_of). That is not your answer's fault" in message and "Your" not in message
+
+
+def test_a_failure_the_check_makes_on_purpose_is_what_the_learner_s_code_let_out():
+    def check(fn):
+        def deliver(to):  # the check's stand-in for a mail server that is down
+            raise ConnectionError("the mail server did not answer (the check made it fail)")
+
+        call(fn, deliver, "a@example.com")
+
+    learner = define("def send(deliver, to):\n    return deliver(to)\n", "send")
+    assert (
+        Exercise("E", check)
+        .check(learner)
+        .message.startswith(
+            "Your function raised ConnectionError: the mail server did not answer (the check made it fail)"
+        )
+    )
+
+
+def test_a_connection_error_the_learner_raises_while_the_services_run_is_theirs(services):
+    learner = define("def send(to):\n    raise ConnectionError('my mail server is down')\n", "send")
+    assert (
+        Exercise("E", lambda fn: call(fn, "a@example.com"))
+        .check(learner)
+        .message.startswith(
+            "Your function raised ConnectionError: my mail server is down (when called as send('a@example.com'))"
+        )
+    )
+
+
+def test_a_stopped_redis_is_named_whichever_code_raised(redis_up):
+    r = redis_server.connect(socket_connect_timeout=1)  # a plain client: it does not start Redis again
+    push = define("def push(r, key):\n    r.lpush(key, 'job')\n", "push")
+
+    def through_the_learner(fn):
+        call(fn, r, "check:blame")
+
+    def the_check_itself(fn):
+        r.llen("check:blame")
+
+    assert Exercise("E", through_the_learner).check(push).correct
+    redis_server.stop()
+    for check in (through_the_learner, the_check_itself):
+        message = Exercise("E", check).check(push).message
+        assert message.startswith("The check could not run: the course's Redis is not running (ConnectionError: ")
+        assert "That is not your answer's fault: start it with course.up('redis')" in message
+
+
+def test_a_real_check_says_when_its_redis_server_is_gone(redis_up, monkeypatch):
+    from support.checks.redis_basics import ex_send
+
+    monkeypatch.setenv("REDIS_URL", redis_server.url())  # the learner's own server, which the course never starts
+    redis_server.stop()
+    result = ex_send.check(define("def send(r, key, items):\n    r.lpush(key, *items)\n", "send"))
+    assert result.kind != "correct"
+    assert result.message.startswith("The check could not run: REDIS_URL is set to redis://")
+    assert "but that server does not answer" in result.message and "Your" not in result.message
+
+
+def test_a_stopped_mail_catcher_is_named(services):
+    port = mailcatcher.status().port
+    send = define(
+        "import smtplib\n\ndef send(port):\n    with smtplib.SMTP('127.0.0.1', port, timeout=2) as smtp:\n"
+        "        smtp.sendmail('a@example.com', ['b@example.com'], 'Subject: hi\\n\\nhi')\n",
+        "send",
+    )
+    assert Exercise("E", lambda fn: call(fn, port)).check(send).correct
+    mailcatcher.stop()
+    message = Exercise("E", lambda fn: call(fn, port)).check(send).message
+    assert message.startswith("The check could not run: the mail catcher is not running (ConnectionRefusedError")
+    assert "start it with course.up('catcher')" in message
 
 
 def test_check_function_return_styles():
@@ -305,7 +411,8 @@ def test_module_exercise_from_placeholder_to_correct(tmp_path):
     assert str(ex.check("greet_job.py")) == "Incorrect: greet('Ada') returned 'Hi Ada'."
     path.write_text("def greet(name):\n    return 'Hello, ' + nme\n")
     assert str(ex.check("greet_job.py")) == (
-        "Incorrect: Your function raised NameError: name 'nme' is not defined (when called as greet('Ada'))"
+        "Incorrect: Your function raised NameError: name 'nme' is not defined (when called as greet('Ada')); "
+        "line 2 of greet_job.py: `return 'Hello, ' + nme`"
     )
     path.write_text("def greet(name)\n    return 1\n")
     assert str(ex.check("greet_job.py")) == "Incorrect: greet_job.py has a syntax error on line 1: expected ':'"

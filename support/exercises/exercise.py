@@ -9,7 +9,7 @@ from types import FrameType
 from typing import Any
 
 from . import events
-from .calls import _blame, _is_blank_name_error
+from .calls import _is_blank_name_error, blame
 from .placeholder import describe, is_placeholder
 from .results import Incorrect, Message, NotAttempted, Result, box, correct, incorrect, not_attempted, note
 
@@ -86,10 +86,10 @@ class Exercise:
             result = incorrect(str(exc))
         except NotAttempted as exc:
             result = not_attempted(str(exc)) if str(exc) else not_attempted()
-        except (Exception, SystemExit) as exc:
-            blame = _blame(exc, self._checker or self.evaluate)
-            message = f"{blame} {type(exc).__name__}: {exc}"
-            result = not_attempted() if _is_blank_name_error(exc) else incorrect(message)
+        except (Exception, SystemExit) as exc:  # whose fault it is, said: the learner's code, a service, the check
+            result = (
+                not_attempted() if _is_blank_name_error(exc) else incorrect(blame(exc, self._checker or self.evaluate))
+            )
         result = Result(result.kind, result.message, self.label)
         self.last_result, self._last_values = result, values
         events.emit(self, "check", _OUTCOME[result.kind], values)
