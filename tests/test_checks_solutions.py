@@ -11,15 +11,11 @@ from typing import Any
 
 import pytest
 
-from support import jobs
-from support.checks.dashboard import ex_summary
-from support.checks.failures import ex_requeue, ex_send_once
 from support.checks.redis_basics import ex_send, ex_take
 from support.checks.results import ex_report, ex_status
 from support.checks.scaling import ex_order
 from support.checks.slow_request import TOO_SLOW, ex_time_form
 from support.exercises import Exercise
-from support.rq_helpers import queues
 from support.services import app, mailcatcher
 
 # exercise, the function its solution defines, what the notebook has defined by then (besides the course's imports)
@@ -28,9 +24,6 @@ CASES = [
     (ex_order, "prediction", dict),
     (ex_send, "send", dict),
     (ex_take, "take", dict),
-    (ex_summary, "summary", dict),
-    (ex_requeue, "requeue_outage_failures", dict),
-    (ex_send_once, "send_once", lambda: {"r": queues.connection(), "jobs": jobs}),
     (ex_report, "report", dict),
     (ex_status, "export_status", dict),
 ]
