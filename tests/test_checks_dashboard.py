@@ -68,6 +68,17 @@ MOUNT = Table(
     exercise=ex_mount,
     submit=submit_mount,
     setup=setup_mount,
+    equivalent={
+        # rq-dashboard 0.9.0's setup_rq_connection first runs legacy_config.upgrade_config, which copies the older
+        # setting REDIS_URL into RQ_DASHBOARD_REDIS_URL when that is not set (with a deprecation warning): Work-It's
+        # app.config["REDIS_URL"] is the course's Redis, so without the line the dashboard reads the same Redis.
+        "L2 Delete Assign": "rq-dashboard falls back to app.config['REDIS_URL'] (legacy_config.upgrade_config)",
+        "L2 Constant 'RQ_DASHBOARD_REDIS_URL'->''": "the setting left unset: the same fallback to REDIS_URL",
+        "L2 Constant 'RQ_DASHBOARD_REDIS_URL'->'RQ_DASHBOARD_REDIS_...'": "unset: the same fallback to REDIS_URL",
+        "L2 Constant 'RQ_DASHBOARD_REDIS_URL'->None": "the setting left unset: the same fallback to REDIS_URL",
+        # setup_rq_connection only sets app.redis_conn from the setting: a second call sets the same connection
+        "L3 Twice call": "setup_rq_connection sets app.redis_conn again, to the same Redis",
+    },
     requirements=[
         Requirement(
             "rq-dashboard's blueprint is registered on the app that draw receives (Work-It's own app, not an app of "
