@@ -1,204 +1,188 @@
-"""The checks of 05_when_things_fail, against real effects: enqueue options as RQ stores them in Redis and run against
-a real outage (the mail catcher stopped), and emails counted in the real mail catcher."""
+"""The checks of 05_when_things_fail, against real effects: failures made by a real rq worker on queues of the check's
+own, enqueue options as RQ stores them in Redis and run against a real outage (the mail catcher stopped), emails
+counted in the real mail catcher. Each exercise's requirements are a table (``tests/exercise_table.py``); the tests
+after the tables test what the tables do not (fallbacks, blanks, what a check leaves behind)."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-import time
-from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-import pytest
+from exercise_table import Requirement, Table, define, table_test
 from rq import Retry
 
 from support import jobs
-from support.checks._failures_requeue import requeue_reference
 from support.checks.failures import ex_options, ex_requeue, ex_send_once, stored_options
-from support.exercises import ____
+from support.exercises import Result, ____
 from support.rq_helpers import queues
 from support.services import mailcatcher
 
-# --- Exercise 2: the options of the welcome email (run against a real outage) --------------------------------------
 
-WEEK = 7 * 24 * 60 * 60
-LEFT_OUT = object()  # an option the answer does not give
-REFERENCE = {"retry": Retry(max=3, interval=[1, 2, 4]), "job_timeout": 3, "result_ttl": 60, "failure_ttl": WEEK}
-
-
-def _catcher_up() -> None:
+def setup_catcher() -> None:
+    """The mail catcher running, as 05 leaves it before its exercises."""
     mailcatcher.start()
 
 
-@pytest.mark.slow
-def test_options_reference_is_correct_and_leaves_the_catcher_up(shared_course: Path) -> None:
-    _catcher_up()
-    result = ex_options.check(REFERENCE)
-    assert result.correct, result
-    assert "the email went out once" in result.message and "your 3 s timeout (JobTimeoutException)" in result.message
-    assert "finished job 60 s at most and the failed one 7 days" in result.message
-    assert mailcatcher.status() is not None
-    assert not [k for k in queues.connection().scan_iter(match="rq:job:*")]  # the jobs were deleted again
+def notebook_names() -> dict[str, Any]:
+    """What 05 has defined by its exercises (its first cell's imports, and r)."""
+    import time
 
+    from support import failure_jobs
+    from support.rq_helpers import recovery
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "options",
-    [
-        # other numbers, a string timeout, result_ttl=0, and a dict built by keywords
-        dict(retry=Retry(max=2, interval=[2, 4]), job_timeout="2s", result_ttl=0, failure_ttl=14 * 24 * 3600),
-        {"failure_ttl": 30 * 24 * 60 * 60, "result_ttl": 30, "job_timeout": 5, "retry": Retry(max=4, interval=1)},
-    ],
-    ids=["keywords-string-timeout", "month-and-four-retries"],
-)
-def test_options_written_differently_pass(shared_course: Path, options: dict) -> None:
-    _catcher_up()
-    result = ex_options.check(options)
-    assert result.correct, result
-
-
-def test_stored_options_reads_back_what_rq_keeps(shared_course: Path) -> None:
-    stored = stored_options(REFERENCE)
-    assert (stored.timeout, stored.result_ttl, stored.failure_ttl) == (3, 60, WEEK)
-    assert (stored.retries_left, stored.retry_intervals) == (3, [1, 2, 4])
-
-
-@pytest.mark.parametrize(
-    "changes, message",
-    [
-        # the email gets out after the outage
-        ({"retry": None}, "a failed send is never tried again"),
-        ({"retry": Retry(max=3)}, "tries again 0 s, 0 s, 0 s after the first failure"),
-        ({"retry": Retry(max=2, interval=1)}, "the last try must be due 3 s or more after the first failure"),
-        # ... and not much later than needed
-        ({"retry": Retry(max=2, interval=[1, 30])}, "the reader waits 29 s longer than needed"),
-        # a hung send is stopped within 5 s
-        ({"job_timeout": None}, "The job's timeout is 180 s"),
-        ({"job_timeout": 10}, "Give job_timeout 5 s or less"),
-        ({"job_timeout": -1}, "-1, no timeout at all"),
-        # ... and a normal send has room
-        ({"job_timeout": 1}, "at least 2 s"),
-        # a finished email: at most a minute
-        ({"result_ttl": 500}, "stays in Redis for 500 s"),
-        ({"result_ttl": -1}, "stays in Redis for -1, for ever"),
-        # a failed email: a week, at most 30 days
-        ({"failure_ttl": 3600}, "too short. Keep it at least a week"),
-        ({"failure_ttl": LEFT_OUT}, "RQ's default, a year: Redis is not an archive"),
-        ({"failure_ttl": 60 * 24 * 3600}, "60 days: Redis is not an archive"),
-        ({"failure_ttl": -1}, "-1, for ever"),
-        # only the four options
-        ({"ttl": 60}, "options has 'ttl'"),
-    ],
-)
-def test_options_breaking_one_requirement_are_incorrect(shared_course: Path, changes: dict, message: str) -> None:
-    options = {k: v for k, v in {**REFERENCE, **changes}.items() if v is not LEFT_OUT}
-    result = ex_options.check(options)
-    assert result.kind == "incorrect" and message in result.message, result
-
-
-def test_options_not_a_dict_is_incorrect(shared_course: Path) -> None:
-    assert "make it a dict" in ex_options.check(Retry(max=3, interval=[1, 2, 4])).message
-
-
-def test_options_blank_is_not_attempted_and_use_gives_the_reference(shared_course: Path) -> None:
-    assert ex_options.check(____).kind == "not_attempted"
-    assert ex_options.use(____, quiet=True) is ex_options.reference
+    return {
+        "time": time,
+        "Retry": Retry,
+        "jobs": jobs,
+        "failure_jobs": failure_jobs,
+        "queues": queues,
+        "recovery": recovery,
+        "mailcatcher": mailcatcher,
+        "____": ____,
+        "r": queues.connection(),
+    }
 
 
 # --- Exercise 1: requeue what the outage broke (real failures, a real rq worker --burst) ------------------------------
 
 
-def requeue_by_job(queue):  # right, written differently: job.requeue(), the error read from exc_info
-    count = 0
-    for job in queue.failed_job_registry.get_job_ids():
-        job = queue.fetch_job(job)
-        if job.latest_result().exc_string.strip().splitlines()[-1].split(":")[0] == "ConnectionError":
-            job.requeue()
-            count += 1
-    return count
+def submit_requeue(source: str) -> Result:
+    return ex_requeue.check(define(source, "requeue_outage_failures", notebook_names()))
 
 
-def requeue_with_rq_jobs(queue):  # right, written differently: Job.fetch_many, a list comprehension
-    from rq.job import Job
-
-    registry = queue.failed_job_registry
-    broken = [
-        job
-        for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection)
-        if job and "ConnectionError:" in job.latest_result().exc_string.strip().splitlines()[-1]
-    ]
-    for job in broken:
-        registry.requeue(job)
-    return len(broken)
-
-
-def requeue_everything(queue):  # wrong: the job with a bug of its own goes back too
-    ids = queue.failed_job_registry.get_job_ids()
-    for job_id in ids:
-        queue.failed_job_registry.requeue(job_id)
-    return len(ids)
-
-
-def requeue_if_mentioned(queue):  # wrong: "ConnectionError" anywhere in the traceback, not its last line
-    count = 0
-    for job_id in queue.failed_job_registry.get_job_ids():
-        if "ConnectionError" in queue.fetch_job(job_id).latest_result().exc_string:
-            queue.failed_job_registry.requeue(job_id)
-            count += 1
-    return count
-
-
-def requeue_and_delete_the_rest(queue):  # wrong: the other failed jobs are deleted, not left
-    count = requeue_reference(queue)
-    for job_id in queue.failed_job_registry.get_job_ids():
-        queue.fetch_job(job_id).delete()
-    return count
-
-
-def requeue_nothing_returned(queue):  # wrong: the count is not returned
-    requeue_reference(queue)
-
-
-def requeue_from_mailers(queue):  # wrong: not the queue it was given
-    return requeue_reference(queues.queue("mailers"))
-
-
-def requeue_as_new_jobs(queue):  # wrong: new jobs, the failed ones stay failed
-    count = 0
-    for job_id in queue.failed_job_registry.get_job_ids():
-        job = queue.fetch_job(job_id)
-        if "ConnectionError" in job.latest_result().exc_string:
-            queue.enqueue(job.func, *job.args)
-            count += 1
-    return count
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("fn", [requeue_reference, requeue_by_job, requeue_with_rq_jobs])
-def test_requeue_right_answers_pass(shared_course: Path, fn) -> None:
-    mailcatcher.start()
-    result = ex_requeue.check(fn)
-    assert result.correct, result
-    assert mailcatcher.status() is not None
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "fn, message",
-    [
-        (requeue_as_new_jobs, "still failed (failed) in the failed registry of the queue your function was given"),
-        (requeue_from_mailers, "from the queue you are given"),
-        (requeue_everything, "The job that failed with TypeError was requeued too: it would only fail again"),
-        (requeue_if_mentioned, "RuntimeError was requeued too (its traceback mentions ConnectionError, but its error"),
-        (requeue_and_delete_the_rest, "The job that failed with TypeError is gone: leave the other failed jobs"),
-        (requeue_nothing_returned, "returned None: return how many it requeued (2 here)"),
+REQUEUE_HEAD = "def requeue_outage_failures(queue):\n"
+REQUEUE = Table(
+    exercise=ex_requeue,
+    submit=submit_requeue,
+    setup=setup_catcher,
+    requirements=[
+        Requirement(  # new jobs: the failed ones stay failed
+            "requeue every job in queue's failed registry whose error is a ConnectionError",
+            REQUEUE_HEAD + "    count = 0\n"
+            "    for job_id in queue.failed_job_registry.get_job_ids():\n"
+            "        job = queue.fetch_job(job_id)\n"
+            "        if job.latest_result().exc_string.strip().splitlines()[-1].startswith('ConnectionError'):\n"
+            "            queue.enqueue(job.func, *job.args)\n"
+            "            count += 1\n"
+            "    return count\n",
+            "still failed",
+        ),
+        Requirement(  # only the first one
+            "requeue every job in queue's failed registry whose error is a ConnectionError",
+            REQUEUE_HEAD + "    for job_id in queue.failed_job_registry.get_job_ids():\n"
+            "        job = queue.fetch_job(job_id)\n"
+            "        if job.latest_result().exc_string.strip().splitlines()[-1].startswith('ConnectionError'):\n"
+            "            queue.failed_job_registry.requeue(job_id)\n"
+            "            return 1\n"
+            "    return 0\n",
+            "still failed",
+        ),
+        Requirement(  # the failed job deleted, a new one enqueued in its place
+            "the same job back on its queue",
+            REQUEUE_HEAD + "    count = 0\n"
+            "    for job_id in queue.failed_job_registry.get_job_ids():\n"
+            "        job = queue.fetch_job(job_id)\n"
+            "        if job.latest_result().exc_string.strip().splitlines()[-1].startswith('ConnectionError'):\n"
+            "            queue.enqueue(job.func, *job.args)\n"
+            "            job.delete()\n"
+            "            count += 1\n"
+            "    return count\n",
+            "the same job back on its queue",
+        ),
+        Requirement(  # everything back
+            "leave every other failed job in the failed registry",
+            REQUEUE_HEAD + "    ids = queue.failed_job_registry.get_job_ids()\n"
+            "    for job_id in ids:\n"
+            "        queue.failed_job_registry.requeue(job_id)\n"
+            "    return len(ids)\n",
+            "Requeue only the jobs whose error is a ConnectionError",
+        ),
+        Requirement(  # "ConnectionError" anywhere in the traceback, not its last line
+            "the last line of job.latest_result().exc_string starts with ConnectionError",
+            REQUEUE_HEAD + "    count = 0\n"
+            "    for job_id in queue.failed_job_registry.get_job_ids():\n"
+            "        if 'ConnectionError' in queue.fetch_job(job_id).latest_result().exc_string:\n"
+            "            queue.failed_job_registry.requeue(job_id)\n"
+            "            count += 1\n"
+            "    return count\n",
+            "its error, the last line, is not one",
+        ),
+        Requirement(  # the others deleted, not left
+            "leave every other failed job in the failed registry",
+            ex_requeue.solution_code.replace(
+                "    return requeued",
+                "    for job_id in registry.get_job_ids():\n"
+                "        queue.fetch_job(job_id).delete()\n"
+                "    return requeued",
+            ),
+            "leave the other failed jobs in the failed registry",
+        ),
+        Requirement(
+            "return how many jobs you requeued",
+            ex_requeue.solution_code.replace("    return requeued", "    print(requeued)"),
+            "return how many it requeued",
+        ),
+        Requirement(  # how many are left, not how many went back (2 and 2 at first)
+            "return how many jobs you requeued",
+            ex_requeue.solution_code.replace("    return requeued", "    return registry.count"),
+            "return how many it requeued (0 there)",
+        ),
+        Requirement(  # a constant: the count the learner saw
+            "return how many jobs you requeued",
+            ex_requeue.solution_code.replace("    return requeued", "    return 2"),
+            "return how many it requeued (0 there)",
+        ),
+        Requirement(
+            "work on the queue it is given, whichever it is",
+            ex_requeue.solution_code.replace(
+                "def requeue_outage_failures(queue):\n",
+                "def requeue_outage_failures(queue):\n    queue = queues.queue('mailers')\n",
+            ),
+            "from the queue you are given",
+        ),
+        Requirement(  # every queue of Redis
+            "work on the queue it is given, whichever it is",
+            "from rq import Queue\n\n" + REQUEUE_HEAD + "    requeued = 0\n"
+            "    for q in Queue.all(connection=queue.connection):\n"
+            "        for job_id in q.failed_job_registry.get_job_ids():\n"
+            "            job = q.fetch_job(job_id)\n"
+            "            if job.latest_result().exc_string.strip().splitlines()[-1].startswith('ConnectionError'):\n"
+            "                q.failed_job_registry.requeue(job_id)\n"
+            "                requeued += 1 if q.name == queue.name else 0\n"
+            "    return requeued\n",
+            "work on the queue your function is given",
+        ),
     ],
-    ids=["new-jobs", "other-queue", "everything", "anywhere-in-traceback", "deleted", "no-count"],
+    right=[
+        # job.requeue(), the error's name compared
+        REQUEUE_HEAD + "    count = 0\n"
+        "    for job in queue.failed_job_registry.get_job_ids():\n"
+        "        job = queue.fetch_job(job)\n"
+        "        if job.latest_result().exc_string.strip().splitlines()[-1].split(':')[0] == 'ConnectionError':\n"
+        "            job.requeue()\n"
+        "            count += 1\n"
+        "    return count\n",
+        # Job.fetch_many, a list comprehension, the registry given jobs
+        "from rq.job import Job\n\n" + REQUEUE_HEAD + "    registry = queue.failed_job_registry\n"
+        "    broken = [\n"
+        "        job\n"
+        "        for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection)\n"
+        "        if job and 'ConnectionError:' in job.latest_result().exc_string.strip().splitlines()[-1]\n"
+        "    ]\n"
+        "    for job in broken:\n"
+        "        registry.requeue(job)\n"
+        "    return len(broken)\n",
+        # the course's recovery.error_line, the job removed from the registry and enqueued again by hand
+        REQUEUE_HEAD + "    registry = queue.failed_job_registry\n"
+        "    done = 0\n"
+        "    for job in [queue.fetch_job(i) for i in registry.get_job_ids()]:\n"
+        "        if recovery.error_line(job).startswith('ConnectionError'):\n"
+        "            registry.remove(job)\n"
+        "            queue.enqueue_job(job)\n"
+        "            done += 1\n"
+        "    return done\n",
+    ],
 )
-def test_requeue_breaking_one_requirement_is_incorrect(shared_course: Path, fn, message: str) -> None:
-    mailcatcher.start()
-    result = ex_requeue.check(fn)
-    assert result.kind == "incorrect" and message in result.message, result
 
 
 def test_requeue_blank_or_not_a_function(shared_course: Path) -> None:
@@ -206,178 +190,304 @@ def test_requeue_blank_or_not_a_function(shared_course: Path) -> None:
     assert "should be a function" in ex_requeue.check(3).message
 
 
+# --- Exercise 2: the options of the welcome email (run against a real outage) --------------------------------------
+
+WEEK = 7 * 24 * 60 * 60
+REFERENCE_OPTIONS = ex_options.solution_code
+
+
+def _options_with(old: str, new: str) -> str:
+    """The reference options with one line changed."""
+    assert old in REFERENCE_OPTIONS, old
+    return REFERENCE_OPTIONS.replace(old, new)
+
+
+def submit_options(source: str) -> Result:
+    return ex_options.check(define(source, "options", notebook_names()))
+
+
+OPTIONS = Table(
+    exercise=ex_options,
+    submit=submit_options,
+    setup=setup_catcher,
+    requirements=[
+        Requirement(
+            "retry: the email still goes out when the provider is back 2 s after the first failure",
+            _options_with('    "retry": Retry(max=3, interval=[1, 2, 4]),\n', ""),
+            "never tried again",
+        ),
+        Requirement(  # no pauses
+            "retry: the email still goes out when the provider is back 2 s after the first failure",
+            _options_with("Retry(max=3, interval=[1, 2, 4])", "Retry(max=3)"),
+            "the last try must be due 3 s or more after the first failure",
+        ),
+        Requirement(  # due at 2 s: may start at 1 s, before the provider is back
+            "retry: the email still goes out when the provider is back 2 s after the first failure",
+            _options_with("Retry(max=3, interval=[1, 2, 4])", "Retry(max=2, interval=1)"),
+            "the last try must be due 3 s or more after the first failure",
+        ),
+        Requirement(
+            "the first try that is sure to start after that moment is due at most 10 s after it",
+            _options_with("Retry(max=3, interval=[1, 2, 4])", "Retry(max=2, interval=[1, 30])"),
+            "waits 29 s longer than needed",
+        ),
+        Requirement(  # in minutes
+            "the first try that is sure to start after that moment is due at most 10 s after it",
+            _options_with("Retry(max=3, interval=[1, 2, 4])", "Retry(max=3, interval=[60, 120, 240])"),
+            "longer than needed",
+        ),
+        Requirement(
+            "job_timeout: a send that hangs holds a worker 5 s at most",
+            _options_with('    "job_timeout": 3,\n', ""),
+            "Give job_timeout 5 s or less",
+        ),
+        Requirement(  # in milliseconds
+            "job_timeout: a send that hangs holds a worker 5 s at most",
+            _options_with('"job_timeout": 3,', '"job_timeout": 3000,'),
+            "Give job_timeout 5 s or less",
+        ),
+        Requirement(  # RQ's -1: no timeout at all
+            "job_timeout: a send that hangs holds a worker 5 s at most",
+            _options_with('"job_timeout": 3,', '"job_timeout": -1,'),
+            "no timeout at all",
+        ),
+        Requirement(
+            "a normal send takes up to 1 s, so allow at least 2 s",
+            _options_with('"job_timeout": 3,', '"job_timeout": 1,'),
+            "at least 2 s",
+        ),
+        Requirement(
+            "result_ttl: nobody reads a sent email's result (its Message-ID): keep a finished job a minute at most",
+            _options_with('    "result_ttl": 60,\n', ""),
+            "60 s at most (result_ttl)",
+        ),
+        Requirement(  # in milliseconds
+            "result_ttl: nobody reads a sent email's result (its Message-ID): keep a finished job a minute at most",
+            _options_with('"result_ttl": 60,', '"result_ttl": 60 * 1000,'),
+            "60 s at most (result_ttl)",
+        ),
+        Requirement(  # RQ's -1: for ever
+            "result_ttl: nobody reads a sent email's result (its Message-ID): keep a finished job a minute at most",
+            _options_with('"result_ttl": 60,', '"result_ttl": -1,'),
+            "60 s at most (result_ttl)",
+        ),
+        Requirement(  # in days
+            "failure_ttl: keep a failed email at least a week",
+            _options_with('"failure_ttl": 7 * 24 * 60 * 60,', '"failure_ttl": 7,'),
+            "at least a week",
+        ),
+        Requirement(  # an hour
+            "failure_ttl: keep a failed email at least a week",
+            _options_with('"failure_ttl": 7 * 24 * 60 * 60,', '"failure_ttl": 60 * 60,'),
+            "at least a week",
+        ),
+        Requirement(  # RQ's -1: for ever
+            "at most 30 days: Redis is not an archive",
+            _options_with('"failure_ttl": 7 * 24 * 60 * 60,', '"failure_ttl": -1,'),
+            "for ever",
+        ),
+        Requirement(  # RQ's default, a year
+            "at most 30 days: Redis is not an archive",
+            _options_with('    "failure_ttl": 7 * 24 * 60 * 60,\n', ""),
+            "Redis is not an archive",
+        ),
+        Requirement(
+            "at most 30 days: Redis is not an archive",
+            _options_with('"failure_ttl": 7 * 24 * 60 * 60,', '"failure_ttl": 60 * 24 * 60 * 60,'),
+            "Redis is not an archive",
+        ),
+        Requirement(  # Job's own name for it, not enqueue's
+            "with these four keys",
+            _options_with('"job_timeout": 3,', '"timeout": 3,'),
+            "give only retry, job_timeout, result_ttl, failure_ttl",
+        ),
+        Requirement(
+            "with these four keys",
+            "options = Retry(max=3, interval=[1, 2, 4])\n",
+            "make it a dict",
+        ),
+    ],
+    right=[
+        # other numbers, a string timeout, result_ttl=0, and a dict built by keywords
+        "options = dict(retry=Retry(max=2, interval=[2, 4]), job_timeout='2s', result_ttl=0,\n"
+        "               failure_ttl=14 * 24 * 3600)\n",
+        # thirty days, four retries a second apart, another order
+        "options = {'failure_ttl': 30 * 24 * 60 * 60, 'result_ttl': 30, 'job_timeout': 5,\n"
+        "           'retry': Retry(max=4, interval=1)}\n",
+    ],
+)
+
+
+def test_options_reference_leaves_the_catcher_up_and_nothing_behind(shared_course: Path) -> None:
+    setup_catcher()
+    result = submit_options(REFERENCE_OPTIONS)
+    assert result.correct, result
+    assert "the email went out once" in result.message and "your 3 s timeout (JobTimeoutException)" in result.message
+    assert "finished job 60 s at most and the failed one 7 days" in result.message
+    assert mailcatcher.status() is not None
+    assert not [k for k in queues.connection().scan_iter(match="rq:job:*")]  # the jobs were deleted again
+
+
+def test_stored_options_reads_back_what_rq_keeps(shared_course: Path) -> None:
+    stored = stored_options(ex_options.reference)
+    assert (stored.timeout, stored.result_ttl, stored.failure_ttl) == (3, 60, WEEK)
+    assert (stored.retries_left, stored.retry_intervals) == (3, [1, 2, 4])
+
+
+def test_options_blank_is_not_attempted_and_use_gives_the_reference(shared_course: Path) -> None:
+    assert ex_options.check(____).kind == "not_attempted"
+    assert ex_options.use(____, quiet=True) is ex_options.reference
+
+
 # --- Exercise 3: send each email once ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def catcher(shared_course: Path) -> None:
-    mailcatcher.start()
+def submit_send_once(source: str) -> Result:
+    return ex_send_once.check(define(source, "send_once", notebook_names()))
 
 
-def test_send_once_reference_is_correct(catcher: None) -> None:
-    r = queues.connection()
-
-    def send_once(email, thought, key):
-        if not r.set(f"workit:sent:{key}", "sent", nx=True, ex=24 * 60 * 60):
-            return None
-        try:
-            return jobs.send_gif_email(email, thought, delay=0)
-        except Exception:
-            r.delete(f"workit:sent:{key}")
-            raise
-
-    result = ex_send_once.check(send_once)
-    assert result.correct, result
-    assert "sent 1 email" in result.message and "expires in about 24 h" in result.message
+REFERENCE_SEND_ONCE = ex_send_once.solution_code
 
 
-def test_the_reference_of_send_once_is_correct(catcher: None) -> None:
-    assert ex_send_once.check(ex_send_once.reference).correct
+def _send_once_with(old: str, new: str) -> str:
+    """The reference send_once with one piece changed."""
+    assert old in REFERENCE_SEND_ONCE, old
+    return REFERENCE_SEND_ONCE.replace(old, new)
 
 
-@pytest.mark.slow
-def test_a_send_without_a_key_is_incorrect(catcher: None) -> None:
-    def send_once(email, thought, key):
-        return jobs.send_gif_email(email, thought, delay=0)
+SEND_ONCE_HEAD = "def send_once(email, thought, key):\n"
+SEND_ONCE = Table(
+    exercise=ex_send_once,
+    submit=submit_send_once,
+    setup=setup_catcher,
+    requirements=[
+        Requirement(  # kept in this kernel: another worker cannot see it
+            "claim the key",
+            "sent = set()\n\n" + SEND_ONCE_HEAD + "    if key in sent:\n"
+            "        return None\n"
+            "    sent.add(key)\n"
+            "    return jobs.send_gif_email(email, thought, delay=0)\n",
+            "not in a Python variable",
+        ),
+        Requirement(  # one claim for every email
+            "claim the key",
+            _send_once_with('f"workit:sent:{key}"', '"workit:sent"'),
+            "each key must get its own email",
+        ),
+        Requirement(  # the address claimed, not the key
+            "claim the key",
+            _send_once_with('f"workit:sent:{key}"', 'f"workit:sent:{email}"'),
+            "each key must get its own email",
+        ),
+        Requirement(  # the thought claimed, not the key
+            "claim the key",
+            _send_once_with('f"workit:sent:{key}"', 'f"workit:sent:{thought}"'),
+            "each key must get its own email",
+        ),
+        Requirement(
+            "for a day",
+            _send_once_with(", ex=24 * 60 * 60", ""),
+            "never expires",
+        ),
+        Requirement(  # in hours
+            "for a day",
+            _send_once_with("ex=24 * 60 * 60", "ex=24"),
+            "keep the claim a day",
+        ),
+        Requirement(  # milliseconds given as seconds' number
+            "for a day",
+            _send_once_with("ex=24 * 60 * 60", "px=24 * 60 * 60"),
+            "keep the claim a day",
+        ),
+        Requirement(  # no NX: every call claims
+            "nx=True",
+            _send_once_with("nx=True, ", ""),
+            "sent 2 emails",
+        ),
+        Requirement(  # look, then claim: two workers at once both get in
+            "nx=True",
+            SEND_ONCE_HEAD + "    name = f'workit:sent:{key}'\n"
+            "    if r.exists(name):\n"
+            "        return None\n"
+            "    r.set(name, 'sent', ex=24 * 60 * 60)\n"
+            "    try:\n"
+            "        return jobs.send_gif_email(email, thought, delay=0)\n"
+            "    except Exception:\n"
+            "        r.delete(name)\n"
+            "        raise\n",
+            "threads at once with one key",
+        ),
+        Requirement(  # send first, claim after
+            "if the claim works, send",
+            SEND_ONCE_HEAD + "    message_id = jobs.send_gif_email(email, thought, delay=0)\n"
+            "    if r.set(f'workit:sent:{key}', 'sent', nx=True, ex=24 * 60 * 60):\n"
+            "        return message_id\n"
+            "    return None\n",
+            "sent 2 emails",
+        ),
+        Requirement(  # the default delay, the app's slow 5 s
+            "send with jobs.send_gif_email(email, thought, delay=0)",
+            _send_once_with("jobs.send_gif_email(email, thought, delay=0)", "jobs.send_gif_email(email, thought)"),
+            "with delay=0",
+        ),
+        Requirement(
+            "and return what it returns",
+            _send_once_with(
+                "        return jobs.send_gif_email(email, thought, delay=0)",
+                "        jobs.send_gif_email(email, thought, delay=0)\n        return True",
+            ),
+            "return what send_gif_email returns",
+        ),
+        Requirement(
+            "otherwise send nothing and return None",
+            _send_once_with("        return None  # an earlier attempt", "        return False  # an earlier attempt"),
+            "return None when the key was claimed already",
+        ),
+        Requirement(
+            "If the send raises, delete the key again",
+            _send_once_with(
+                '        r.delete(f"workit:sent:{key}")  # it did not go out', "        pass  # it did not go out"
+            ),
+            "the key stayed claimed",
+        ),
+        Requirement(
+            "and let the error out (raise)",
+            _send_once_with("        raise", "        return None"),
+            "let the error out",
+        ),
+    ],
+    right=[
+        # other names, a hashed key, a timedelta in milliseconds, BaseException
+        "import hashlib\nfrom datetime import timedelta\n\n"
+        "def send_once(address, text, idempotency_key):\n"
+        "    claim = 'workit:sent:' + hashlib.sha256(idempotency_key.encode()).hexdigest()\n"
+        "    if r.set(claim, 1, nx=True, px=int(timedelta(days=1).total_seconds() * 1000)) is None:\n"
+        "        return None\n"
+        "    try:\n"
+        "        return jobs.send_gif_email(address, text, 0)\n"
+        "    except BaseException:\n"
+        "        r.delete(claim)\n"
+        "        raise\n",
+        # SETNX then EXPIRE (each call atomic), the send's value kept, a timedelta
+        "from datetime import timedelta\n\n" + SEND_ONCE_HEAD + "    name = 'sent-email:' + key\n"
+        "    if r.setnx(name, email):\n"
+        "        r.expire(name, timedelta(days=1))\n"
+        "        try:\n"
+        "            message_id = jobs.send_gif_email(email, thought, delay=0)\n"
+        "        except ConnectionError:\n"
+        "            r.delete(name)\n"
+        "            raise\n"
+        "        return message_id\n",
+    ],
+)
 
-    result = ex_send_once.check(send_once)
-    assert result.kind == "incorrect"
-    assert "your function sent 2 emails" in result.message
 
-
-def test_a_claim_kept_in_python_only_is_incorrect(catcher: None) -> None:
-    sent = set()
-
-    def send_once(email, thought, key):
-        if key in sent:
-            return None
-        sent.add(key)
-        return jobs.send_gif_email(email, thought, delay=0)
-
-    result = ex_send_once.check(send_once)
-    assert result.kind == "incorrect" and "not in a Python variable" in result.message
-
-
-def test_a_claim_that_never_expires_is_incorrect(catcher: None) -> None:
-    r = queues.connection()
-
-    def send_once(email, thought, key):
-        if r.set(f"workit:sent:{key}", "sent", nx=True):
-            return jobs.send_gif_email(email, thought, delay=0)
-        return None
-
-    result = ex_send_once.check(send_once)
-    assert result.kind == "incorrect" and "never expires (TTL -1)" in result.message
-
-
-def test_one_key_for_every_email_is_incorrect(catcher: None) -> None:
-    r = queues.connection()
-
-    def send_once(email, thought, key):
-        if r.set("workit:sent", "sent", nx=True, ex=60):
-            return jobs.send_gif_email(email, thought, delay=0)
-        return None
-
-    result = ex_send_once.check(send_once)
-    assert result.kind == "incorrect" and "Called with a new key, your function sent nothing" in result.message
-
-
-def test_a_function_that_sends_nothing_is_incorrect(catcher: None) -> None:
-    def send_once(email, thought, key):
-        return None
-
-    result = ex_send_once.check(send_once)
-    assert result.kind == "incorrect" and "sent no email at all" in result.message
-
-
-def test_the_wrong_arguments_are_incorrect(catcher: None) -> None:
-    def send_once(email, thought):
-        return None
-
-    result = ex_send_once.check(send_once)
+def test_send_once_checks_the_wrong_arguments_and_blanks(shared_course: Path) -> None:
+    result = submit_send_once("def send_once(email, thought):\n    return None\n")
     assert result.kind == "incorrect" and "(email, thought, key)" in result.message
-
-
-def test_send_once_blank_is_not_attempted(catcher: None) -> None:
-    def send_once(email, thought, key):
-        ____
-
-    assert ex_send_once.check(send_once).kind == "not_attempted"
+    assert submit_send_once("def send_once(email, thought, key):\n    ____\n").kind == "not_attempted"
     assert ex_send_once.check(____).kind == "not_attempted"
 
 
-# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
-
-
-def _reference_with(claim=None, sent_return=None, skipped=None, delay=0, on_failure="delete"):
-    """The reference send_once with one thing changed."""
-    r = queues.connection()
-
-    def send_once(email, thought, key):
-        name = f"workit:sent:{key}"
-        if not (claim or (lambda: r.set(name, "sent", nx=True, ex=86400)))():
-            return skipped
-        try:
-            message_id = jobs.send_gif_email(email, thought, delay=delay)
-        except Exception:
-            if on_failure == "swallow":
-                r.delete(name)
-                return None
-            if on_failure == "delete":
-                r.delete(name)
-            raise
-        return message_id if sent_return is None else sent_return
-
-    return send_once
-
-
-@pytest.mark.parametrize(
-    "changes, message",
-    [
-        ({"sent_return": "sent!"}, "The call that sent the email returned 'sent!': return what send_gif_email returns"),
-        ({"skipped": False}, "The second call with the same key sent nothing, right, but returned False: return None"),
-        ({"delay": None}, "sent with ("),
-        ({"on_failure": "keep"}, "the retry with the same key sent nothing: the key stayed claimed"),
-        ({"on_failure": "swallow"}, "When the mail server was down, your function returned None: let the error out"),
-    ],
-    ids=["return-message-id", "return-none", "delay-0", "release-claim", "raise-on-failure"],
-)
-def test_send_once_breaking_one_stated_rule_is_incorrect(catcher: None, changes, message) -> None:
-    result = ex_send_once.check(_reference_with(**changes))
-    assert result.kind == "incorrect" and message in result.message, result
-
-
-def test_send_once_with_a_separate_check_and_claim_is_incorrect(catcher: None) -> None:
-    r = queues.connection()
-
-    def send_once(email, thought, key):
-        if r.exists(f"workit:sent:{key}"):  # look, then claim: another worker can get in between
-            return None
-        time.sleep(0.3)
-        r.set(f"workit:sent:{key}", "sent", ex=86400)
-        try:
-            return jobs.send_gif_email(email, thought, delay=0)
-        except Exception:
-            r.delete(f"workit:sent:{key}")
-            raise
-
-    result = ex_send_once.check(send_once)
-    assert result.kind == "incorrect"
-    assert re.search(r"6 threads at once with one key, your function sent [2-6] emails", result.message), result
-
-
-def test_send_once_written_differently_passes(catcher: None) -> None:
-    r = queues.connection()
-
-    def send_once(address, text, idempotency_key):  # other names, a hashed key, a timedelta, px
-        claim = "workit:sent:" + hashlib.sha256(idempotency_key.encode()).hexdigest()
-        if r.set(claim, 1, nx=True, px=int(timedelta(days=1).total_seconds() * 1000)) is None:
-            return None
-        try:
-            return jobs.send_gif_email(address, text, 0)
-        except BaseException:
-            r.delete(claim)
-            raise
-
-    result = ex_send_once.check(send_once)
-    assert result.correct, result
+TABLES = [REQUEUE, OPTIONS, SEND_ONCE]
+test_requirements_table = table_test(TABLES)

@@ -4,18 +4,21 @@ and brought back, a job that hangs, and the TTLs Redis then gives the finished a
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from rq import Retry
+from rq import Queue, Retry
 from rq.job import Job
 
 from .. import failure_jobs
 from ..exercises import Exercise, Incorrect, describe
-from ..rq_helpers import job_watch, queues, recovery, workers
-from ..services import inbox, mailcatcher
+from ..rq_helpers import job_watch, queues, recovery
+from ..services import inbox, mailcatcher, redis_server, state
 from ..services.processes import wait_until
 
 OUTAGE = 2  # seconds the mail server is down in Exercise 1
@@ -26,6 +29,7 @@ NORMAL_SEND = 1  # a normal send takes up to this long; the timeout must leave r
 RESULT_TTL_MAX = 60  # a finished email's job: kept at most a minute
 DAY = 24 * 60 * 60
 FAILURE_TTL_MIN, FAILURE_TTL_MAX = 7 * DAY, 30 * DAY  # a failed email: kept a week, at most a month
+MAIL_QUEUE, HANG_QUEUE = "options-check-mail", "options-check-hang"  # the real run's queues, its own
 OPTIONS = ("retry", "job_timeout", "result_ttl", "failure_ttl")
 REFERENCE_OPTIONS = {
     "retry": Retry(max=3, interval=[1, 2, 4]),
@@ -187,29 +191,48 @@ class OutageRun:
     hung_error: str
 
 
+def _rq_worker(queue_name: str, with_scheduler: bool) -> subprocess.Popen:
+    """RQ's own worker (``rq worker``, a SimpleWorker) on a queue of the check's own, the Redis URL in its environment
+    (never on its command line)."""
+    env = {**os.environ, "RQ_REDIS_URL": redis_server.client_url(redis_server.start())}
+    argv = [sys.executable, "-m", "rq.cli", "worker", "-w", "rq.worker.SimpleWorker", queue_name]
+    argv += ["--with-scheduler"] if with_scheduler else []
+    return subprocess.Popen(argv, cwd=state.REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _stopped(worker: subprocess.Popen) -> None:
+    worker.terminate()  # SIGTERM: RQ's warm shutdown
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
 def outage_run(options: dict[str, Any]) -> OutageRun:
     """Run the welcome email with `options` for real, and a job that hangs with the same timeout and TTLs.
 
-    Two SimpleWorkers of its own (mailers with the scheduler; default), the mail catcher stopped, the email enqueued
-    (``failure_jobs.tracked_send``, which notes its tries), the catcher started again within ``OUTAGE`` s of the
-    first failure; ``failure_jobs.slow_job(30)`` on default. Incorrect when the email is not out once, the hung job
-    is not stopped by its timeout, or Redis keeps either job longer (or shorter) than the options say. Everything it
-    started is stopped, and the catcher left running, however it ends."""
+    Two queues of its own (``MAIL_QUEUE``, ``HANG_QUEUE``: no worker of the learner's takes their jobs, and the
+    check's workers take none of the learner's), each with RQ's own SimpleWorker (the mail queue's with the
+    scheduler); the mail catcher stopped, the email enqueued (``failure_jobs.tracked_send``, which notes its tries),
+    the catcher started again within ``OUTAGE`` s of the first failure; ``failure_jobs.slow_job(30)`` on the other
+    queue. Incorrect when the email is not out once, the hung job is not stopped by its timeout, or Redis keeps either
+    job longer (or shorter) than the options say. Everything it started is stopped, its queues emptied, and the
+    catcher left running, however it ends."""
     conn = queues.connection()
     email = f"welcome-{uuid.uuid4().hex[:10]}@example.com"
     stored = stored_options(options)
     times = recovery.retry_times((stored.retries_left, stored.retry_intervals))
-    started = []
-    jobs: list[Job] = []
+    mail_queue, hang_queue = Queue(MAIL_QUEUE, connection=conn), Queue(HANG_QUEUE, connection=conn)
+    for q in (mail_queue, hang_queue):
+        queues.empty(q)
+    started = [_rq_worker(MAIL_QUEUE, with_scheduler=True), _rq_worker(HANG_QUEUE, with_scheduler=False)]
     try:
-        started.append(workers.start_worker(["mailers"], simple=True, with_scheduler=True))
-        started.append(workers.start_worker(["default"], simple=True, with_scheduler=False))
         mailcatcher.stop()
         without_retry = {key: value for key, value in options.items() if key != "retry"}
-        hang = queues.queue("default", conn).enqueue(failure_jobs.slow_job, 30, **without_retry)
-        send = queues.queue("mailers", conn).enqueue(failure_jobs.tracked_send, email, "Welcome!", **options)
-        jobs += [hang, send]
-        first = failure_jobs.wait_for_attempts(send, 1, timeout=10)[0]
+        hang = hang_queue.enqueue(failure_jobs.slow_job, 30, **without_retry)
+        send = mail_queue.enqueue(failure_jobs.tracked_send, email, "Welcome!", **options)
+        first = failure_jobs.wait_for_attempts(send, 1, timeout=15)[0]
         back_at = first.ended + OUTAGE - 0.5  # back within OUTAGE s of the first failure, whatever the machine
         wait_until(lambda: time.time() >= back_at, OUTAGE + 1, 0.02)
         mailcatcher.start()
@@ -223,20 +246,20 @@ def outage_run(options: dict[str, Any]) -> OutageRun:
         if sent != 1:
             raise Incorrect(f"Run for real, the email went out {sent} times: once is what the reader wants.")
         _check_kept(conn.ttl(send.key), stored.result_ttl, "finished", "result_ttl")
-        job_watch.wait_for_status(hang, "failed", timeout=(stored.timeout or 0) + 5)
+        job_watch.wait_for_status(hang, "failed", timeout=(stored.timeout or 0) + 10)
         hung_error = recovery.error_line(hang)
         if "JobTimeoutException" not in hung_error:
             raise Incorrect(f"The job that hung failed, but not by its timeout: {hung_error}")
         _check_kept(conn.ttl(hang.key), stored.failure_ttl, "failed", "failure_ttl")
         return OutageRun(len(failure_jobs.attempts(send)), hung_error.split(":", 1)[0].rsplit(".", 1)[-1])
     finally:
-        for service in started:
-            workers.stop_worker(service)
+        for worker in started:
+            _stopped(worker)
         if mailcatcher.status() is None:
             mailcatcher.start()
-        for job in jobs:
-            if conn.exists(job.key):  # a job with result_ttl=0 is gone already
-                job.delete()
+        for q in (mail_queue, hang_queue):
+            queues.empty(q)
+            q.delete(delete_jobs=True)
 
 
 def _check_kept(ttl: int, wanted: int | None, what: str, option: str) -> None:

@@ -12,7 +12,7 @@ from ..failure_jobs import send_once
 from ..rq_helpers import queues, rq_internals
 from ..services import inbox
 from ..workit import mailer
-from ._failures_options import OUTAGE, ex_options, stored_options
+from ._failures_options import DAY, OUTAGE, ex_options, stored_options
 from ._failures_requeue import ex_requeue
 
 # --- Exercise 3: an idempotent send ----------------------------------------------------------------------------
@@ -46,6 +46,10 @@ def _new_keys(conn: Any, before: set[bytes]) -> list[bytes]:
     return sorted(k for k in set(conn.scan_iter(count=1000)) - before if not rq_internals.is_rq_key(k))
 
 
+THOUGHT = "Only once, please"
+CLAIM_MIN, CLAIM_MAX = DAY - 60 * 60, DAY + 60 * 60  # "a day": within an hour of it
+
+
 def _check_send_once(fn: Any) -> str:
     require_function(fn, "send_once", ("email", "thought", "key"))
     marker = uuid.uuid4().hex[:10]
@@ -57,8 +61,9 @@ def _check_send_once(fn: Any) -> str:
         return len([m for m in inbox.to_address(email) if thought is None or thought in m.text])
 
     with _Mailer() as recorder:
-        first = call(fn, email, "Only once, please", key)
-        second = call(fn, email, "Only once, please", key)
+        first = call(fn, email, THOUGHT, key)
+        claimed = {k: conn.ttl(k) for k in _new_keys(conn, before)}  # read at once: a claim may expire soon
+        second = call(fn, email, THOUGHT, key)
     twice = sent()  # one read of the inbox for both questions
     if twice == 0:
         raise Incorrect("Called twice with the same key, your function sent no email at all: the first call must send.")
@@ -67,10 +72,10 @@ def _check_send_once(fn: Any) -> str:
             f"Called twice with the same key, your function sent {twice} emails. Claim the key in Redis "
             "with SET ... NX first, and send only when the claim succeeds."
         )
-    if recorder.sends and recorder.sends[0] != (email, "Only once, please", 0):
+    if recorder.sends and recorder.sends[0] != (email, THOUGHT, 0):
         shown = ", ".join(map(describe, recorder.sends[0]))
         raise Incorrect(
-            f"send_once({email!r}, 'Only once, please', key) sent with ({shown}): send the email and "
+            f"send_once({email!r}, {THOUGHT!r}, key) sent with ({shown}): send the email and "
             "thought it was given, with delay=0."
         )
     if not (isinstance(first, str) and first and first in inbox.to_address(email)[0].raw.decode(errors="replace")):
@@ -83,23 +88,27 @@ def _check_send_once(fn: Any) -> str:
             f"The second call with the same key sent nothing, right, but returned {describe(second)}: "
             "return None when the key was claimed already."
         )
-    call(fn, email, "A different thought", other_key)
+    call(fn, email, THOUGHT, other_key)
     if sent() != 2:
         raise Incorrect(
-            "Called with a new key, your function sent nothing: each key must get its own email. Put "
-            "the key into the name of the Redis key you claim."
+            "Called with a new key (the same email, the same thought), your function sent nothing: each key must "
+            "get its own email. Put the key, and only the key, into the name of the Redis key you claim."
         )
-    found = _new_keys(conn, before)
-    if not found:
+    if not claimed:
         raise Incorrect(
             "No new Redis key appeared when your function claimed a key, so a worker in another process "
             "could not know the email was sent. Keep the claim in Redis, not in a Python variable."
         )
-    ttl = min(conn.ttl(k) for k in found)
-    if ttl is None or ttl < 0:
+    name, ttl = min(claimed.items(), key=lambda item: item[1])
+    if ttl < 0:
         raise Incorrect(
-            f"The Redis key {found[0].decode()!r} never expires (TTL {ttl}). Pass ex=... to SET so Redis "
-            "forgets old claims (a day is plenty)."
+            f"The Redis key {name.decode()!r} never expires (TTL {ttl}). Pass ex=... to SET so Redis "
+            "forgets old claims: keep the claim a day."
+        )
+    if not CLAIM_MIN <= ttl <= CLAIM_MAX:
+        raise Incorrect(
+            f"The Redis key {name.decode()!r} expires in {_about(ttl)}: keep the claim a day (ex=24 * 60 * 60, in "
+            "seconds), longer than any retry takes."
         )
     if recorder.sends:
         _check_failed_send(fn, email, f"check-down-{marker}", sent)
