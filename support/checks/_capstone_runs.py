@@ -5,11 +5,9 @@ database connections a ``create`` opened."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +20,10 @@ from ..lessons import capstone
 from ..rq_helpers import queues
 from ..services import thoughts_db
 from ..workit import mailer
+from ._production_runs import connections_opened, left_open, redis_reachable
 
 PROBE_EMAIL = "probe@example.com"  # one address for every probe thought: a key must name the thought, not the address
 HOLD_WRITES_MS = 200  # how long Redis holds writes back while two tries of one thought run at once
-
-
-def redis_reachable() -> None:
-    """Raise Incorrect saying that the CHECK could not reach Redis (not that the learner's code failed)."""
-    try:
-        queues.connection().ping()
-    except Exception as exc:  # noqa: BLE001 -- any failure to reach the server is the course's, not the answer's
-        raise Incorrect(
-            f"The check could not reach Redis ({type(exc).__name__}): run course.up() (the notebook's first cell), "
-            "then this check again."
-        ) from None
 
 
 def job_class(path: Any) -> type[ActiveJob]:
@@ -155,37 +143,6 @@ def probe_job(retries_left: int | None) -> Job:
     job = Job.create(perform_job, args=["x:y", []], connection=queues.connection(), id=f"probe-{uuid.uuid4().hex}")
     job.retries_left = retries_left
     return job
-
-
-@contextmanager
-def connections_opened() -> Iterator[list[sqlite3.Connection]]:
-    """The connections ``thoughts_db.connect()`` gives inside the block (whatever it is now: ``commits_fail``'s
-    too), to see whether the learner's code closed them; every one is closed when the block ends."""
-    connect: Callable[..., sqlite3.Connection] = thoughts_db.connect
-    opened: list[sqlite3.Connection] = []
-
-    def recording(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        db = connect(*args, **kwargs)
-        opened.append(db)
-        return db
-
-    thoughts_db.connect = recording
-    try:
-        yield opened
-    finally:
-        thoughts_db.connect = connect
-        for db in opened:
-            db.close()
-
-
-def left_open(opened: list[sqlite3.Connection]) -> bool:
-    for db in opened:
-        try:
-            db.total_changes  # noqa: B018 -- a closed connection raises here
-        except sqlite3.ProgrammingError:
-            continue
-        return True
-    return False
 
 
 def create_once(fn: Any, n: int) -> None:

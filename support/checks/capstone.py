@@ -24,19 +24,17 @@ from ..exercises import Exercise, Incorrect, NotAttempted, call, is_placeholder,
 from ..lessons import capstone
 from ..rq_helpers import queues, recovery
 from ._capstone_runs import (
-    connections_opened,
     create_once,
     job_class,
     keys_for,
-    left_open,
     perform_twice_at_once,
     probe_job,
     probe_thought_id,
     queued,
     raised,
-    redis_reachable,
     run_perform,
 )
+from ._production_runs import connections_opened, left_open, redis_reachable
 
 DAY, UNDELIVERED = capstone.DAY, capstone.UNDELIVERED
 JOB_FILE, CONTROLLER_FILE = "capstone_job.py", "capstone_controller.py"

@@ -10,8 +10,9 @@ from typing import Any
 from rq import Queue, Worker
 
 from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
-from ..rq_helpers import metrics, queues
+from ..rq_helpers import metrics
 from ._operations_states import fail_one_job, record_cron_run, register_listener, scratch_queues
+from ._production_runs import redis_reachable
 
 # --- Exercise 1: three servers, three cron processes -----------------------------------------------------------
 
@@ -210,13 +211,7 @@ def _ask(fn: Any, queue: Queue, failed_before: int, max_wait: float, cron_job: s
 
 def check_alerts(fn: Any) -> str:
     require_function(fn, "alerts", ("queue", "failed_before", "max_wait", "cron_job", "cron_within"))
-    try:
-        queues.connection().ping()
-    except Exception as exc:  # noqa: BLE001 -- the course's Redis, not the answer
-        raise Incorrect(
-            f"The check could not reach Redis ({type(exc).__name__}): run course.up() (the notebook's first cell), "
-            "then this check again."
-        ) from None
+    redis_reachable()
     with scratch_queues() as (queue, other, cron_job):
         fail_one_job(queue)  # run by RQ's own worker: the failed registry holds 1
         listener = register_listener(queue)  # a live worker on the queue, as RQ registers one

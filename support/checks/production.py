@@ -17,8 +17,7 @@ from .. import production_jobs
 from ..exercises import Exercise, Incorrect, NotAttempted, call, describe, require_function
 from ..rq_helpers import queues
 from ..services import thoughts_db
-
-DELIVER = "support.production_jobs.deliver_thought"
+from ._production_runs import DELIVER, WatchingQueue, connections_opened, left_open, redis_reachable, save_once
 
 # --- Exercise 1: save, commit, then enqueue ----------------------------------------------------------------------
 
@@ -30,157 +29,55 @@ def save_thought_reference(q: Queue, email: str, text: str) -> Job:
     return q.enqueue(production_jobs.deliver_thought, thought_id)
 
 
-class _WatchingQueue(Queue):
-    """A real queue that notes, for each job handed to it, whether its first argument was a committed thought at
-    that moment (read on a connection of its own, as a worker would)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.seen: list[tuple[Job, bool]] = []
-
-    def enqueue_job(self, job: Job, *args: Any, **kwargs: Any) -> Job:
-        given = _id_given(job)
-        committed = isinstance(given, int) and thoughts_db.get_thought(given) is not None
-        self.seen.append((job, committed))
-        return super().enqueue_job(job, *args, **kwargs)
-
-
-def _id_given(job: Job) -> Any:
-    """The one argument deliver_thought takes, however it was passed (``enqueue(f, 17)`` or ``thought_id=17``);
-    None when the job got anything else besides or instead."""
-    args, kwargs = list(job.args), dict(job.kwargs)
-    if len(args) == 1 and not kwargs:
-        return args[0]
-    if not args and list(kwargs) == ["thought_id"]:
-        return kwargs["thought_id"]
-    return None
-
-
-def redis_reachable() -> None:
-    """Raise Incorrect saying that the CHECK could not reach Redis (not that the learner's code failed)."""
-    try:
-        queues.connection().ping()
-    except Exception as exc:  # noqa: BLE001 -- any failure to reach the server is the course's, not the answer's
-        raise Incorrect(
-            f"The check could not reach Redis ({type(exc).__name__}): run course.up() (the notebook's first cell), "
-            "then this check again."
-        ) from None
-
-
-def _thought_id(text: str) -> int | None:
-    db = thoughts_db.connect()
-    try:
-        row = db.execute("SELECT id FROM thoughts WHERE text = ?", (text,)).fetchone()
-        return int(row[0]) if row else None
-    finally:
-        db.close()
-
-
-def _is_open(db: sqlite3.Connection) -> bool:
-    try:
-        db.total_changes  # noqa: B018 -- a closed connection raises here
-    except sqlite3.ProgrammingError:
-        return False
-    return True
-
-
-def _save_once(fn: Any, q: _WatchingQueue, marker: str, n: int) -> None:
-    """One successful save through the learner's function, judged on what the queue saw and the database holds."""
-    text = f"Check {marker} {n}"
-    before = len(q.seen)
-    job = call(fn, q, f"check-{marker}-{n}@example.com", text)
-    thought_id = _thought_id(text)
-    mine = q.seen[before:]
-    if not mine:
-        raise Incorrect("Your function queued no job. Enqueue deliver_thought with the thought's id.")
-    if len(mine) > 1:
-        raise Incorrect(
-            f"Your function queued {len(mine)} jobs for one thought: queue deliver_thought once, after the commit "
-            "(each job delivers the thought again)."
-        )
-    queued, committed = mine[0]
-    if queued.func_name != DELIVER:
-        raise Incorrect(f"Your job runs {queued.func_name}; the exercise asks for deliver_thought.")
-    if thought_id is None:
-        raise Incorrect(
-            "After your function returned, the thought is not in the database: the transaction "
-            "was never committed (use `with db:` around the insert)."
-        )
-    if _id_given(queued) != thought_id or type(_id_given(queued)) is not int:
-        shown = describe(tuple(queued.args)) + (f" and {describe(queued.kwargs)}" if queued.kwargs else "")
-        raise Incorrect(
-            f"Your job gets {shown}: pass only the thought's id, the number add_thought returned, and let the job "
-            "read the row."
-        )
-    if not committed:
-        raise Incorrect(
-            "When your function queued the job, the thought was not committed yet: a fast worker "
-            "finds no row. Enqueue only after the commit: after the `with db:` block has ended."
-        )
-    if not (isinstance(job, Job) and job.id == queued.id):
-        raise Incorrect(f"Your function returned {describe(job)}: return the job that enqueue gave you.")
-
-
 def _check_save_thought(fn: Any) -> str:
     require_function(fn, "save_thought", ("q", "email", "text"))
     redis_reachable()
     marker = uuid.uuid4().hex[:10]
-    q = _WatchingQueue("default", connection=queues.connection())
-    opened: list[sqlite3.Connection] = []
-    connect = thoughts_db.connect
-
-    def recording_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        db = connect(*args, **kwargs)
-        opened.append(db)
-        return db
-
-    thoughts_db.connect = recording_connect  # records the learner's connections (and the check's own)
+    q = WatchingQueue("default", connection=queues.connection())
     try:
-        _save_once(fn, q, marker, 1)
-        _save_once(fn, q, marker, 2)  # twice, with another address and text: one job each, each for its own row
-        if any(_is_open(db) for db in opened):
-            raise Incorrect(
-                "Your function left a database connection open (`with db:` commits or rolls back, but does not "
-                "close it): close the connection in every case, with `with closing(thoughts_db.connect()) as db:` "
-                "or a `finally`."
-            )
-        before = len(q.seen)
-        try:
-            returned = fn(q, f"check-{marker}@example.com", "")  # the CHECK constraint refuses an empty text
-        except sqlite3.IntegrityError:
-            pass
-        except NotAttempted:
-            raise
-        except Exception as exc:  # noqa: BLE001 -- the learner's own error, reported
-            raise Incorrect(
-                f"Saving an empty thought raised {type(exc).__name__}: {exc}; let the database's "
-                "own error (sqlite3.IntegrityError) out."
-            ) from None
-        else:
+        with connections_opened() as opened:  # the learner's connections (and the check's own, closed at once)
+            save_once(fn, q, marker, 1)
+            save_once(fn, q, marker, 2)  # another address and text: one job each, each for its own row
+            if left_open(opened):
+                raise Incorrect(
+                    "Your function left a database connection open (`with db:` commits or rolls back, but does not "
+                    "close it): close the connection in every case, with `with closing(thoughts_db.connect()) as "
+                    "db:` or a `finally`."
+                )
+            before = len(q.seen)
+            try:
+                returned = fn(q, f"check-{marker}@example.com", "")  # the CHECK constraint refuses an empty text
+            except sqlite3.IntegrityError:
+                pass
+            except NotAttempted:
+                raise
+            except Exception as exc:  # noqa: BLE001 -- the learner's own error, reported
+                raise Incorrect(
+                    f"Saving an empty thought raised {type(exc).__name__}: {exc}; let the database's "
+                    "own error (sqlite3.IntegrityError) out."
+                ) from None
+            else:
+                if len(q.seen) > before:
+                    raise Incorrect(
+                        "Saving an empty thought failed and was rolled back, but your function still "
+                        "queued a job: when the save fails, queue nothing (a job for a row that does not exist)."
+                    )
+                raise Incorrect(
+                    f"Saving an empty thought failed, and your function returned {describe(returned)}: "
+                    "let the error out, so the request knows it failed."
+                )
             if len(q.seen) > before:
                 raise Incorrect(
-                    "Saving an empty thought failed and was rolled back, but your function still "
-                    "queued a job: when the save fails, queue nothing (a job for a row that does not exist)."
+                    "Saving an empty thought failed and was rolled back, but your function still queued a "
+                    "job first: when the save fails, queue nothing (a job for a row that does not exist)."
                 )
-            raise Incorrect(
-                f"Saving an empty thought failed, and your function returned {describe(returned)}: "
-                "let the error out, so the request knows it failed."
-            )
-        if len(q.seen) > before:
-            raise Incorrect(
-                "Saving an empty thought failed and was rolled back, but your function still queued a "
-                "job first: when the save fails, queue nothing (a job for a row that does not exist)."
-            )
-        if any(_is_open(db) for db in opened):
-            raise Incorrect(
-                "Your function left a database connection open when the save failed (`with db:` rolls back, but "
-                "does not close it): close the connection in every case, the failed save included, with "
-                "`with closing(thoughts_db.connect()) as db:` or a `finally`."
-            )
+            if left_open(opened):
+                raise Incorrect(
+                    "Your function left a database connection open when the save failed (`with db:` rolls back, "
+                    "but does not close it): close the connection in every case, the failed save included, with "
+                    "`with closing(thoughts_db.connect()) as db:` or a `finally`."
+                )
     finally:
-        thoughts_db.connect = connect
-        for db in opened:
-            db.close()
         for seen_job, _ in q.seen:
             seen_job.delete()
     return (
