@@ -439,19 +439,6 @@ def test_a_check_that_cannot_reach_redis_says_so(shared_course: Path, monkeypatc
         assert result.kind == "incorrect" and "The check could not reach Redis" in result.message, result
 
 
-@pytest.mark.parametrize("table", TABLES, ids=[t.name for t in TABLES])
-def test_the_tables_quote_the_notebook(table: Table) -> None:
-    """Until the suite's own meta test covers it: every requirement is quoted from 11's text."""
-    import json
-
-    from exercise_table import quoted_in_notebook
-
-    text = (Path(__file__).resolve().parent.parent / "instructor" / "11_capstone.ipynb").read_text()
-    notebook = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
-    for requirement in table.requirements:
-        assert quoted_in_notebook(table, requirement, notebook), requirement.text
-
-
 # --- the proof's faults tell a wrong answer from a right one --------------------------------------------------------
 
 

@@ -240,16 +240,3 @@ def test_alerts_check_that_cannot_reach_redis_says_so(shared_course: Path, monke
 
 TABLES = [DEPLOY_ORDER_TABLE, ALERTS_TABLE]
 test_requirements_table = table_test(TABLES)
-
-
-@pytest.mark.parametrize("table", TABLES, ids=[t.name for t in TABLES])
-def test_the_tables_quote_the_notebook(table: Table) -> None:
-    """Until the suite's own meta test covers it: every requirement is quoted from 10's text."""
-    import json
-
-    from exercise_table import quoted_in_notebook
-
-    text = (Path(__file__).resolve().parent.parent / "instructor" / "10_operations.ipynb").read_text()
-    notebook = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
-    for requirement in table.requirements:
-        assert quoted_in_notebook(table, requirement, notebook), requirement.text

@@ -404,16 +404,3 @@ def test_json_job_blank_is_not_attempted_and_use_makes_the_reference(redis_up: P
 
 TABLES = [SAVE_THOUGHT, MAIL_LIMIT, JSON_ID]
 test_requirements_table = table_test(TABLES)
-
-
-@pytest.mark.parametrize("table", TABLES, ids=[t.name for t in TABLES])
-def test_the_tables_quote_the_notebook(table: Table) -> None:
-    """Until the suite's own meta test covers it: every requirement is quoted from 09's text."""
-    from exercise_table import quoted_in_notebook
-
-    text = (Path(__file__).resolve().parent.parent / "instructor" / "09_reliability.ipynb").read_text()
-    import json
-
-    notebook = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
-    for requirement in table.requirements:
-        assert quoted_in_notebook(table, requirement, notebook), requirement.text

@@ -14,6 +14,7 @@ from rq import Queue
 from rq.job import Job
 
 from ..exercises import Incorrect, call, describe
+from ..exercises.calls import CheckFailed
 from ..rq_helpers import queues
 from ..services import thoughts_db
 
@@ -47,13 +48,13 @@ def id_given(job: Job) -> Any:
 
 
 def redis_reachable() -> None:
-    """Raise Incorrect saying that the CHECK could not reach Redis (not that the learner's code failed)."""
+    """Raise CheckFailed saying that the CHECK could not reach Redis (not that the learner's code failed)."""
     try:
         queues.connection().ping()
     except Exception as exc:  # noqa: BLE001 -- any failure to reach the server is the course's, not the answer's
-        raise Incorrect(
-            f"The check could not reach Redis ({type(exc).__name__}): run course.up() (the notebook's first cell), "
-            "then this check again."
+        raise CheckFailed(
+            f"The check could not reach Redis ({type(exc).__name__}): that is not your answer's fault, and your answer "
+            "was not judged. Run course.up() (the notebook's first cell), then this check again."
         ) from None
 
 
