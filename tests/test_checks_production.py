@@ -77,6 +77,11 @@ SAVE_THOUGHT = Table(
             "never committed",
         ),
         Requirement(
+            "save the thought with `thoughts_db.add_thought(db, email, text)`",
+            REFERENCE_SAVE.replace("add_thought(db, email, text)", "add_thought(db, 'ada@example.com', text)"),
+            "add_thought(db, email, text)",
+        ),
+        Requirement(
             "only **after the commit**, queue `deliver_thought` on `q`",
             save_variant(
                 "    with closing(thoughts_db.connect()) as db:\n"
@@ -294,6 +299,10 @@ MAIL_LIMIT = Table(
             "return an rq RateLimit",
         ),
     ],
+    equivalent={
+        "L2 Constant 'mail-provider'->'mail-providerx'": "any key that every mail job shares meets the requirement: "
+        "the text names no key, and the limit works the same under any name",
+    },
     right=[
         'PROVIDER_LIMIT = RateLimit("smtp-account", 2)\n\n\ndef mail_limit(email):\n    return PROVIDER_LIMIT\n',
         "def mail_limit(email):\n"

@@ -58,11 +58,12 @@ def redis_reachable() -> None:
         ) from None
 
 
-def _thought_id(text: str) -> int | None:
+def _saved(text: str) -> tuple[int, str] | None:
+    """The id and address of the committed thought with this text, None when there is none."""
     db = thoughts_db.connect()
     try:
-        row = db.execute("SELECT id FROM thoughts WHERE text = ?", (text,)).fetchone()
-        return int(row[0]) if row else None
+        row = db.execute("SELECT id, email FROM thoughts WHERE text = ?", (text,)).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
     finally:
         db.close()
 
@@ -71,8 +72,10 @@ def save_once(fn: Any, q: WatchingQueue, marker: str, n: int) -> None:
     """One successful save through the learner's function, judged on what the queue saw and the database holds."""
     text = f"Check {marker} {n}"
     before = len(q.seen)
-    job = call(fn, q, f"check-{marker}-{n}@example.com", text)
-    thought_id = _thought_id(text)
+    email = f"check-{marker}-{n}@example.com"
+    job = call(fn, q, email, text)
+    saved = _saved(text)
+    thought_id = saved[0] if saved else None
     mine = q.seen[before:]
     if not mine:
         raise Incorrect("Your function queued no job. Enqueue deliver_thought with the thought's id.")
@@ -88,6 +91,11 @@ def save_once(fn: Any, q: WatchingQueue, marker: str, n: int) -> None:
         raise Incorrect(
             "After your function returned, the thought is not in the database: the transaction "
             "was never committed (use `with db:` around the insert)."
+        )
+    if saved and saved[1] != email:
+        raise Incorrect(
+            f"The saved thought has the address {saved[1]!r}, not the email your function was given ({email!r}): "
+            "save it with thoughts_db.add_thought(db, email, text)."
         )
     if id_given(queued) != thought_id or type(id_given(queued)) is not int:
         shown = describe(tuple(queued.args)) + (f" and {describe(queued.kwargs)}" if queued.kwargs else "")
