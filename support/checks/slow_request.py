@@ -1,14 +1,19 @@
 """Exercises of 01_slow_request: time the real form yourself and decide from the time, predict three users in line,
 and sort work into "background" or "request".
 
-Exercise 1's check submits Work-It's real form through the learner's function twice (a good address, whose email it
-then counts in the real inbox, and a malformed one), and holds each returned field to what really happened.
+Exercise 1's check submits Work-It's real form through the learner's function three times: a good address (its email
+counted in the real inbox, its thought read in it), the malformed 'ada@' sent while that first request is still
+running (refused, but only after waiting in line: slow), and 'ada@' alone (refused at once). It holds each returned
+field to what really happened, on its own clock around each call: a constant, or a verdict read from the status,
+cannot pass.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..exercises import (
@@ -21,14 +26,18 @@ from ..exercises import (
     is_placeholder,
     require_function,
 )
-from ..services import app, inbox
+from ..services import app, inbox, mailcatcher
+from ._check_trouble import CheckCouldNot
 
 # --- Exercise 1: time the form yourself -------------------------------------------------------------------------
 
 TOO_SLOW = 1.0  # seconds: a page that keeps its user waiting longer has work that belongs in the background
 MALFORMED = "ada@"  # an address Work-It refuses at once, before anything slow runs
+REFUSED_THOUGHT = "This one should never be sent"
 FIELDS = ("status", "seconds", "background")
 SLACK = 0.05  # seconds: what the check's own clock may read beyond the learner's around the same call
+LINE_AFTER = 0.3  # seconds after the good address's call starts that the check sends 'ada@', to wait in line behind it
+IN_LINE = "the malformed address 'ada@', sent while Work-It was busy with another request (it waited in line)"
 
 
 def reference_time_form(email: str, thought: str) -> dict[str, Any]:
@@ -37,6 +46,25 @@ def reference_time_form(email: str, thought: str) -> dict[str, Any]:
     reply = app.post_thought(email, thought)
     seconds = time.perf_counter() - start
     return {"status": reply["status"], "seconds": seconds, "background": seconds > TOO_SLOW}
+
+
+def _services() -> float:
+    """The mailer's delay of the running Work-It; the check says what to run when Work-It (sending inline) or the
+    mail catcher is not running, before any of the learner's code runs."""
+    service = app.status()
+    if service is None or mailcatcher.status() is None:
+        raise CheckCouldNot(
+            "submit Work-It's form",
+            "Work-It and the mail catcher are not both running",
+            'run this notebook\'s first cell (course.up("app")), then this check again',
+        )
+    if service.delivery != "inline":
+        raise CheckCouldNot(
+            "time Work-It sending inline",
+            f"Work-It runs with delivery {service.delivery!r} now (another notebook restarted it)",
+            'run this notebook\'s first cell again (course.up("app")), then this check',
+        )
+    return float(service.delay)
 
 
 def _timed(time_form: Any, email: str, thought: str) -> tuple[dict[str, Any], float]:
@@ -52,11 +80,30 @@ def _timed(time_form: Any, email: str, thought: str) -> tuple[dict[str, Any], fl
     return out, outer
 
 
-def _emails_to(address: str) -> int:
-    try:  # sent inline, the email is in the inbox before the answer: a short wait covers a slow disk
-        return len(inbox.wait_for(1, match=lambda m: address in m.to, timeout=2))
+def _in_line(time_form: Any, first: Callable[[], Any]) -> tuple[Any, tuple[dict[str, Any], float]]:
+    """Run first() (a slow request), and LINE_AFTER seconds later time_form('ada@', ...), which waits in line behind
+    it (Work-It serves one request at a time); what first() gave (or raised), then the 'ada@' call's answer."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    ahead = pool.submit(first)
+    try:
+        time.sleep(LINE_AFTER)
+        try:
+            behind: Any = _timed(time_form, MALFORMED, REFUSED_THOUGHT)
+        except (Incorrect, NotAttempted) as exc:
+            behind = exc
+    finally:
+        pool.shutdown(wait=True)
+    value = ahead.result()  # what the call ahead raised comes first: it came first
+    if isinstance(behind, Exception):
+        raise behind
+    return value, behind
+
+
+def _emails_to(address: str) -> list[Any]:
+    try:  # sent inline, the email is in the inbox before Work-It answers: a short wait covers a slow disk
+        return inbox.wait_for(1, match=lambda m: address in m.to, timeout=1)
     except TimeoutError:
-        return 0
+        return []
 
 
 def _check_status(out: dict[str, Any], expected: int, what: str) -> None:
@@ -68,29 +115,32 @@ def _check_status(out: dict[str, Any], expected: int, what: str) -> None:
         )
     if status != expected:
         raise Incorrect(
-            f"Work-It answered HTTP {expected} for {what}, but 'status' says {status}: return the status of "
-            "this very reply, not a fixed number."
+            f"Work-It answered HTTP {expected} for {what}, but 'status' says {status}: return the HTTP status "
+            "Work-It answered, this very reply's, not a fixed number."
         )
 
 
 def _check_seconds(out: dict[str, Any], outer: float, what: str) -> float:
     seconds = out["seconds"]
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise Incorrect(f"'seconds' is {describe(seconds)} for {what}; it should be a number of seconds.")
+        raise Incorrect(
+            f"'seconds' is {describe(seconds)} for {what}; it should be the seconds the user waited, a number."
+        )
     if outer > 0.5 and abs(seconds / 1000 - outer) <= 0.2 * outer:
         raise Incorrect(
             f"'seconds' is {seconds:.0f} for {what}, which took ⏱ {outer:.2f} s: that looks like milliseconds. "
-            "Return seconds, the plain difference of two time.perf_counter() readings."
+            "Return the seconds the user waited, the plain difference of two time.perf_counter() readings."
         )
     if seconds > outer + SLACK:
         raise Incorrect(
             f"'seconds' is {seconds:.2f} for {what}, yet the whole call of time_form took ⏱ {outer:.2f} s: "
-            "return the difference of two clock readings, one just before the request and one just after it."
+            "return the seconds the user waited, the difference of two clock readings, one just before the "
+            "request and one once the answer is back."
         )
     if seconds < 0.8 * outer - SLACK:
         raise Incorrect(
             f"'seconds' is {seconds:.2f} for {what}, which kept its user waiting ⏱ {outer:.2f} s: read the clock "
-            "just before you submit the form and again once its answer is back."
+            "just before the request and again once the answer is back."
         )
     return float(seconds)
 
@@ -101,36 +151,55 @@ def _check_background(out: dict[str, Any], seconds: float, what: str) -> None:
         raise Incorrect(f"'background' is {describe(verdict)} for {what}; make it True or False.")
     if verdict != (seconds > TOO_SLOW):
         raise Incorrect(
-            f"{what.capitalize()} took {seconds:.2f} s by your own clock, and 'background' says {verdict}: it "
-            f"should be True exactly when the user waited more than {TOO_SLOW:g} s (seconds > {TOO_SLOW:g})."
+            f"{what[0].upper() + what[1:]} took {seconds:.2f} s by your own clock, and 'background' says {verdict}: "
+            f"it should be True when the user waited more than TOO_SLOW ({TOO_SLOW:g} second), else False "
+            f"(seconds > TOO_SLOW), whatever the status."
         )
 
 
 def _check_time_form(time_form: Any) -> str:
     require_function(time_form, "time_form", ("email", "thought"))
-    address = f"timing-{uuid.uuid4().hex[:8]}@example.com"
-    good, outer = _timed(time_form, address, "Timing my own request")
+    delay = _services()
+    token = uuid.uuid4().hex[:8]
+    address, thought = f"timing-{token}@example.com", f"Timing my own request, number {token}"
+    # The good address, and behind it in line the malformed one: Work-It serves one request at a time.
+    (good, outer), (behind, behind_outer) = _in_line(time_form, lambda: _timed(time_form, address, thought))
     sent = _emails_to(address)
-    if sent == 0:
+    if not sent:
         raise Incorrect(
             "No email reached the inbox for the address time_form was given: submit Work-It's form with "
             "app.post_thought(email, thought), with the email and thought it receives."
         )
-    if sent > 1:
+    if len(sent) > 1:
         raise Incorrect(
-            f"time_form submitted the form {sent} times for one call (the inbox got {sent} emails): submit it "
-            "once, and time that one request. A slow request must not run twice."
+            f"time_form submitted the form {len(sent)} times for one call (the inbox got {len(sent)} emails): "
+            "submit it once, and time that one request. A slow request must not run twice."
+        )
+    if thought not in sent[0].text:
+        raise Incorrect(
+            f"time_form was given the thought {thought!r}, but the email Work-It sent is about another one: "
+            "submit the form with app.post_thought(email, thought), the email and the thought it receives."
         )
     _check_status(good, 200, "a good address")
     slow = _check_seconds(good, outer, "a good address")
     _check_background(good, slow, "a good address")
-    refused, outer = _timed(time_form, MALFORMED, "This one should never be sent")
+    # If 'ada@' got in ahead of the good address (a busy machine), it waits in line behind a request of the check's.
+    blocker = f"line-{token}@example.com"
+    for _ in range(2):
+        if behind_outer > TOO_SLOW + 0.1 or delay < TOO_SLOW + LINE_AFTER + 0.3:
+            break
+        _, (behind, behind_outer) = _in_line(time_form, lambda: app.post_thought(blocker, "Ahead of you in line"))
+    _check_status(behind, 400, IN_LINE)
+    waited = _check_seconds(behind, behind_outer, IN_LINE)
+    _check_background(behind, waited, IN_LINE)
+    refused, outer = _timed(time_form, MALFORMED, REFUSED_THOUGHT)
     _check_status(refused, 400, f"the malformed address {MALFORMED!r}")
     fast = _check_seconds(refused, outer, f"the malformed address {MALFORMED!r}")
     _check_background(refused, fast, f"the malformed address {MALFORMED!r}")
     return (
         f"A good address: HTTP 200 after ⏱ {slow:.2f} s, background {good['background']}. The malformed "
-        f"{MALFORMED!r}: HTTP 400 after ⏱ {fast:.3f} s, background {refused['background']}."
+        f"{MALFORMED!r}, in line behind it: HTTP 400 after ⏱ {waited:.2f} s, background {behind['background']}; "
+        f"alone: HTTP 400 after ⏱ {fast:.3f} s, background {refused['background']}."
     )
 
 
@@ -231,11 +300,13 @@ def _check_sort(answers: Any) -> str:
     unknown = [task for task in answers if task not in TASKS]
     if unknown:
         raise Incorrect(
-            f"{unknown[0]!r} is not one of the tasks: keep the keys as they were given and only fill in the values."
+            f"{unknown[0]!r} is not one of the tasks: keep the task names as they are, and only fill in the values."
         )
     missing = [task for task in TASKS if task not in answers]
     if missing:
-        raise Incorrect(f"The task {missing[0]!r} is missing from your dict: put it back with its answer.")
+        raise Incorrect(
+            f"The task {missing[0]!r} is missing from your dict: write 'background' or 'request' for each task."
+        )
     blanks = [task for task, value in answers.items() if is_placeholder(value)]
     if blanks:
         raise NotAttempted(
@@ -252,7 +323,8 @@ def _check_sort(answers: Any) -> str:
         first = wrong[0]
         verb = "is" if len(wrong) == 1 else "are"
         raise Incorrect(
-            f"{len(wrong)} of {len(TASKS)} {verb} in the wrong column. Look again at {first!r}: {TASKS[first][1]}"
+            f"{len(wrong)} of {len(TASKS)} {verb} in the wrong column (a task stays in the request when the page "
+            f"needs its result). Look again at {first!r}: {TASKS[first][1]}"
         )
     return (
         "All 8 sorted. Background work is slow, and nobody is waiting on this page for its result; "
