@@ -1,13 +1,16 @@
-"""The checks of 02_redis against the course's real Redis (a state folder of each test's own)."""
+"""The checks of 02_redis against the course's real Redis. Each exercise's requirements, quoted from the notebook,
+with a wrong answer that breaks each one and right answers written differently, are its Table
+(tests/exercise_table.py); the tests below the tables check what a table does not."""
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
+from exercise_table import Requirement, Table, define, table_test
 
 from support.checks import _redis_basics_probes
 from support.checks._redis_basics_probes import connection
@@ -22,70 +25,186 @@ from support.checks.redis_basics import (
     reference_take,
 )
 from support.exercises import ____
+from support.exercises.results import Result
 from support.lessons import redis_tour
+from support.services import course
+from support.services.ports import free_port
+
+
+def redis_up() -> None:
+    course.up("redis", quiet=True)
+
 
 # --- Exercise 1: a session that expires -----------------------------------------------------------------------
 
 
-def test_session_reference_passes(shared_course: Path) -> None:
+def submit_session(source: str) -> Result:
+    """The cell: `r.delete("session:ada")` (given, to start from nothing), then the learner's line; then the check."""
     r = connection()
-    r.set(SESSION_KEY, "logged-in", ex=60)
-    result = ex_session.check()
-    assert result.kind == "correct", result
-    assert "within 60 s" in result.message
+    r.delete(SESSION_KEY)
+    exec(compile(source, "<answer session>", "exec"), {"r": r, "time": time, "____": ____})
+    return ex_session.check()
 
 
-def test_session_without_expiry_is_incorrect(shared_course: Path) -> None:
-    connection().set(SESSION_KEY, "logged-in")
-    result = ex_session.check()
-    assert result.kind == "incorrect"
-    assert "has no expiry" in result.message and "ex=60" in result.message
-
-
-def test_session_with_milliseconds_mistaken_for_seconds_or_a_wrong_value_is_incorrect(shared_course: Path) -> None:
-    r = connection()
-    r.set(SESSION_KEY, "logged-in", ex=60_000)
-    assert "px counts milliseconds" in ex_session.check().message
-    r.set(SESSION_KEY, "yes", ex=60)
-    assert "it should hold 'logged-in'" in ex_session.check().message
+SESSION = Table(
+    exercise=ex_session,
+    submit=submit_session,
+    setup=redis_up,
+    requirements=[
+        Requirement('Store the value "logged-in"', "r.set('session:ada', 'logged in', ex=60)\n", "'logged-in'"),
+        Requirement('under the key "session:ada"', "r.set('session:Ada', 'logged-in', ex=60)\n", "'session:ada'"),
+        Requirement(
+            'under the key "session:ada"', "r.rpush('session:ada', 'logged-in')\n", "store the value 'logged-in'"
+        ),
+        Requirement(
+            "so that Redis deletes it after **60 seconds**", "r.set('session:ada', 'logged-in')\n", "60 seconds"
+        ),
+        Requirement(
+            "so that Redis deletes it after **60 seconds**", "r.set('session:ada', 'logged-in', ex=6)\n", "60 seconds"
+        ),
+        Requirement(
+            "so that Redis deletes it after **60 seconds**", "r.set('session:ada', 'logged-in', ex=600)\n", "60 seconds"
+        ),
+        Requirement(  # milliseconds for seconds: gone before the check looks
+            "so that Redis deletes it after **60 seconds**", "r.set('session:ada', 'logged-in', px=60)\n", "60 seconds"
+        ),
+    ],
+    right=[
+        "r.setex('session:ada', 60, 'logged-in')\n",
+        "r.set('session:ada', 'logged-in', px=60_000)\n",
+        "from datetime import timedelta\nr.set('session:ada', 'logged-in', ex=timedelta(minutes=1))\n",
+        "r.set('session:ada', 'logged-in')\nr.expire('session:ada', 60)\n",
+        # a look at the key before the check: GET resets its idle time, and the check must not mind
+        "r.set('session:ada', 'logged-in', ex=60)\ntime.sleep(2.2)\nprint(r.get('session:ada'))\n",
+    ],
+)
 
 
 def test_session_blank_is_not_attempted(shared_course: Path) -> None:
-    connection().delete(SESSION_KEY)
-    result = ex_session.check()
+    result = submit_session("____\n")
     assert result.kind == "not_attempted"
     assert "there is no key 'session:ada'" in result.message
 
 
+@pytest.mark.slow
+def test_session_checked_again_later_still_passes(shared_course: Path) -> None:
+    r = connection()
+    r.set(SESSION_KEY, "logged-in", ex=60)
+    assert ex_session.check().correct
+    r.set("demo:greeting", "hello")  # another write: the session's is no longer the file's last
+    time.sleep(2.2)
+    r.get(SESSION_KEY)
+    result = ex_session.check()
+    assert result.correct, result
+
+
+def test_session_that_cannot_be_timed_says_so(shared_course: Path) -> None:
+    r = connection()
+    r.set(SESSION_KEY, "logged-in", ex=60)
+    r.set("demo:greeting", "hello")  # written after it: the file does not tell when the session was
+    result = ex_session.check()  # idle time 0 and 60 s left: still a lifetime of 60 s at least, so it passes
+    assert result.correct, result
+    r.set(SESSION_KEY, "logged-in", ex=30)
+    r.set("demo:greeting", "hello")
+    result = ex_session.check()
+    assert result.kind == "not_attempted" and "The check cannot tell when your cell set 'session:ada'" in result.message
+
+
+def test_session_that_expired_before_the_check_says_so(shared_course: Path) -> None:
+    connection().set(SESSION_KEY, "logged-in", ex=1)  # stands for ex=60 and a check run a minute later
+    time.sleep(1.3)
+    result = ex_session.check()
+    assert result.kind == "incorrect", result
+    assert "'session:ada' has expired" in result.message and "run your cell again, then the check" in result.message
+
+
 # --- Exercise 2: by hand, in a terminal ----------------------------------------------------------------------
-# The lines go through the real iredis (its standard input a pipe, as the instructor edition runs them); each wrong
-# answer breaks one stated requirement: a key of your own, its expiry (600 s at most), a list of 3 or more, LPUSH.
+# The lines go through the real iredis (its standard input a pipe, as the instructor edition runs them).
 
 NAME, TODO = redis_tour.NAME_KEY, redis_tour.TODO_KEY
 
 
-def _typed(*lines: str) -> str:
-    """Type `lines` into iredis on the course's Redis, from nothing, as a learner does in a terminal."""
+def submit_terminal(source: str) -> Result:
+    """Type the answer's lines into iredis on the course's Redis, from nothing (the cell before deletes both keys),
+    opened as the first line of the reference opens it, in this state folder; then the check."""
+    lines = [line for line in source.splitlines() if line.strip() and "iredis" not in line and line != "exit"]
     connection().delete(NAME, TODO)
-    return redis_tour.type_into_cli([redis_tour.terminal_steps()[0], *lines, "exit"])
+    redis_tour.type_into_cli([redis_tour.terminal_steps()[0], *lines, "exit"])
+    return ex_terminal.check()
 
 
-def test_terminal_reference_lines_pass(shared_course: Path) -> None:
+def typed(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+TERMINAL = Table(
+    exercise=ex_terminal,
+    submit=submit_terminal,
+    setup=redis_up,
+    requirements=[
+        Requirement(
+            "SET tour:name Ada stores a string under the key tour:name",
+            typed(f"LPUSH {NAME} Ada", f"LPUSH {TODO} a b c"),
+            "not a string",
+        ),
+        Requirement(
+            "SET tour:name Ada stores a string under the key tour:name",
+            typed(f"LPUSH {TODO} a b c"),
+            f"There is no key '{NAME}'",
+        ),
+        Requirement(
+            "a value of your own",
+            typed(f'SET {NAME} ""', f"EXPIRE {NAME} 600", f"LPUSH {TODO} a b c"),
+            "a value of your own",
+        ),
+        Requirement(
+            "EXPIRE tour:name 600 gives the key a lifetime of 600 seconds",
+            typed(f"SET {NAME} Ada", f"LPUSH {TODO} a b c"),
+            "has no expiry",
+        ),
+        Requirement(
+            "give it 600 at most",
+            typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 6000", f"LPUSH {TODO} a b c"),
+            "600 s at most",
+        ),
+        Requirement(
+            "pushes the items onto the list tour:todo",
+            typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"SET {TODO} a"),
+            "not a list",
+        ),
+        Requirement(
+            "push at least three",
+            typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"LPUSH {TODO} a b"),
+            "push at least three",
+        ),
+        Requirement(
+            "with LPUSH",
+            typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"RPUSH {TODO} a b c"),
+            "push them with LPUSH",
+        ),
+        Requirement(  # the last push a left one does not make the others so
+            "with LPUSH",
+            typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"RPUSH {TODO} a b c", f"LPUSH {TODO} d"),
+            "push them with LPUSH",
+        ),
+    ],
+    right=[
+        # a quoted value, the expiry given with SET, items pushed one by one
+        typed(f'SET {NAME} "Grace Hopper" EX 300', f"LPUSH {TODO} one", f"LPUSH {TODO} two", f"LPUSH {TODO} three"),
+        # lower case commands, EXPIRE before the push, a shorter lifetime, five items at once
+        typed(f"set {NAME} Linus", f"expire {NAME} 60", f"lpush {TODO} a b c d e"),
+        # a list started with RPUSH, deleted, and pushed again with LPUSH: the check reads the list as it is now
+        typed(f"SETEX {NAME} 600 Ada", f"RPUSH {TODO} x", f"DEL {TODO}", f"LPUSH {TODO} x y z"),
+    ],
+)
+
+
+def test_terminal_reference_lines_pass_and_iredis_answers(shared_course: Path) -> None:
     answers = redis_tour.type_into_cli(redis_tour.terminal_steps())
     assert answers.splitlines()[:3] == ["OK", "1", "600"] and answers.endswith("Goodbye!")
     result = ex_terminal.check()
     assert result.kind == "correct", result
     assert "'tour:name' = 'Ada'" in result.message and "with 3 items" in result.message
-
-
-def test_terminal_lines_written_differently_pass(shared_course: Path) -> None:
-    # a quoted value, the expiry given with SET, items pushed one by one
-    _typed(f'SET {NAME} "Grace Hopper" EX 300', f"LPUSH {TODO} one", f"LPUSH {TODO} two", f"LPUSH {TODO} three")
-    assert ex_terminal.check().correct
-    # lower case commands, EXPIRE before the push, a shorter lifetime, five items at once
-    _typed(f"set {NAME} Linus", f"expire {NAME} 60", f"lpush {TODO} a b c d e")
-    result = ex_terminal.check()
-    assert result.correct and "with 5 items" in result.message, result
 
 
 def test_terminal_nothing_typed_is_not_attempted_and_says_what_to_type(shared_course: Path) -> None:
@@ -97,52 +216,10 @@ def test_terminal_nothing_typed_is_not_attempted_and_says_what_to_type(shared_co
     assert time.perf_counter() - started < 4  # it waits a moment for a line on its way, no more
 
 
-def test_terminal_without_the_key_is_incorrect(shared_course: Path) -> None:
-    _typed(f"LPUSH {TODO} a b c")
-    result = ex_terminal.check()
-    assert result.kind == "incorrect" and "There is no key 'tour:name'" in result.message
-
-
-def test_terminal_key_of_another_type_or_empty_is_incorrect(shared_course: Path) -> None:
-    _typed(f"LPUSH {NAME} Ada", f"LPUSH {TODO} a b c")
-    assert "'tour:name' is a Redis list, not a string" in ex_terminal.check().message
-    _typed(f'SET {NAME} ""', f"EXPIRE {NAME} 600", f"LPUSH {TODO} a b c")
-    assert "holds an empty string" in ex_terminal.check().message
-
-
-def test_terminal_key_without_expiry_is_incorrect(shared_course: Path) -> None:
-    _typed(f"SET {NAME} Ada", f"LPUSH {TODO} a b c")
-    result = ex_terminal.check()
-    assert result.kind == "incorrect" and "has no expiry (TTL -1)" in result.message
-    assert "EXPIRE tour:name 600" in result.message
-
-
-def test_terminal_expiry_too_long_is_incorrect(shared_course: Path) -> None:
-    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600000", f"LPUSH {TODO} a b c")
-    result = ex_terminal.check()
-    assert result.kind == "incorrect" and "600 s at most" in result.message
-
-
-def test_terminal_without_the_list_or_with_too_few_items_is_incorrect(shared_course: Path) -> None:
-    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600")
-    assert "There is no list 'tour:todo'" in ex_terminal.check().message
-    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"LPUSH {TODO} a b")
-    result = ex_terminal.check()
-    assert result.kind == "incorrect" and "holds 2 item(s)" in result.message and "at least 3" in result.message
-    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"SET {TODO} a")
-    assert "'tour:todo' is a Redis string, not a list" in ex_terminal.check().message
-
-
-def test_terminal_list_pushed_with_rpush_is_incorrect(shared_course: Path) -> None:
-    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"RPUSH {TODO} a b c")
-    result = ex_terminal.check()
-    assert result.kind == "incorrect" and "Your last push onto 'tour:todo' was RPUSH" in result.message
-
-
 def test_terminal_use_goes_on_with_what_was_typed_or_types_the_reference(shared_course: Path) -> None:
-    _typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"LPUSH {TODO} x y z")
-    typed = connection().lrange(TODO, 0, -1)
-    assert ex_terminal.use(typed, quiet=True) == ["z", "y", "x"]
+    submit_terminal(typed(f"SET {NAME} Ada", f"EXPIRE {NAME} 600", f"LPUSH {TODO} x y z"))
+    typed_items = connection().lrange(TODO, 0, -1)
+    assert ex_terminal.use(typed_items, quiet=True) == ["z", "y", "x"]
     connection().delete(NAME, TODO)
     ex_terminal.check()  # not attempted
     assert ex_terminal.use([], quiet=True) == ["watch-it-run", "start-a-worker", "write-a-job"]
@@ -158,76 +235,187 @@ def test_terminal_steps_open_iredis_from_notebooks_and_leave_it() -> None:
 # --- Exercise 3: send -----------------------------------------------------------------------------------------
 
 
-def test_send_reference_passes_and_leaves_nothing_behind(shared_course: Path) -> None:
+def submit_send(source: str) -> Result:
+    return ex_send.check(define(source, "send"))
+
+
+SEND = Table(
+    exercise=ex_send,
+    submit=submit_send,
+    setup=redis_up,
+    requirements=[
+        Requirement(
+            "it puts each item of the list items onto the Redis list key",
+            "def send(r, key, items):\n    for item in items:\n        r.lpush('my-queue', item)\n",
+            "onto the Redis list key",
+        ),
+        Requirement(
+            "it puts each item of the list items onto the Redis list key",
+            "def send(r, key, items):\n    r.delete(key)\n    for item in items:\n        r.lpush(key, item)\n",
+            "onto the Redis list key",
+        ),
+        Requirement(
+            "it puts each item of the list items onto the Redis list key",
+            "def send(r, key, items):\n    r.lpush(key, 'first', 'second', 'third')\n",
+            "each item of the list items",
+        ),
+        Requirement(
+            "it puts each item of the list items onto the Redis list key",
+            "def send(r, key, items):\n    r.lpush(key, ' '.join(items))\n",
+            "each item of the list items",
+        ),
+        Requirement(
+            "it puts each item of the list items onto the Redis list key",
+            "def send(r, key, items):\n    for item in items + items:\n        r.lpush(key, item)\n",
+            "each item of the list items once",
+        ),
+        Requirement(
+            "with LPUSH",
+            "def send(r, key, items):\n    for item in items:\n        r.rpush(key, item)\n",
+            "with LPUSH",
+        ),
+        Requirement(  # the same list on an empty key; a queue that already holds work shows the difference
+            "with LPUSH",
+            "def send(r, key, items):\n    r.rpush(key, *reversed(items))\n",
+            "with LPUSH",
+        ),
+        Requirement(
+            "in the order given, so the first item is the oldest",
+            "def send(r, key, items):\n    for item in reversed(items):\n        r.lpush(key, item)\n",
+            "in the order given, so the first item is the oldest",
+        ),
+        Requirement(
+            "It returns nothing",
+            "def send(r, key, items):\n    return r.lpush(key, *items)\n",
+            "it returns nothing",
+        ),
+        Requirement(
+            "does not change items",
+            "def send(r, key, items):\n    while items:\n        r.lpush(key, items.pop(0))\n",
+            "it does not change items",
+        ),
+    ],
+    right=[
+        "def send(conn, name, things):\n    conn.lpush(name, *things)\n",
+        "def send(r, key, items):\n    pipe = r.pipeline()\n    for item in items:\n        pipe.lpush(key, item)\n"
+        "    pipe.execute()\n",
+        "def send(r, key, items):\n    for i in range(len(items)):\n        r.execute_command('LPUSH', key, items[i])\n"
+        "    return None\n",
+    ],
+)
+
+
+def test_send_leaves_nothing_behind_and_a_blank_is_not_attempted(shared_course: Path) -> None:
     r = connection()
     keys_before = set(r.keys("check:*"))
-    result = ex_send.check(reference_send)
-    assert result.kind == "correct", result
+    assert ex_send.check(reference_send).correct
     assert set(r.keys("check:*")) == keys_before
+    assert submit_send("def send(r, key, items):\n    ____\n").kind == "not_attempted"
 
 
-def test_send_with_rpush_is_incorrect(shared_course: Path) -> None:
+def test_send_without_redis_says_so_before_running_the_learners_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
     def send(r, key, items):
-        for item in items:
-            r.rpush(key, item)
+        calls.append(key)
 
+    nowhere = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    monkeypatch.setattr(_redis_basics_probes, "connection", lambda retry=True: nowhere)
     result = ex_send.check(send)
-    assert result.kind == "incorrect"
-    assert "you added at the right end (RPUSH)" in result.message
-
-
-def test_send_to_the_wrong_key_or_in_one_piece_is_incorrect(shared_course: Path) -> None:
-    def fixed_key(r, key, items):
-        for item in items:
-            r.lpush("my-queue", item)
-
-    def one_piece(r, key, items):
-        r.lpush(key, " ".join(items))
-
-    assert "there is nothing at key" in ex_send.check(fixed_key).message
-    assert "push each item on its own" in ex_send.check(one_piece).message
-
-
-def test_send_blank_is_not_attempted(shared_course: Path) -> None:
-    def send(r, key, items):
-        ____
-
-    assert ex_send.check(send).kind == "not_attempted"
+    assert result.kind == "incorrect" and result.message.startswith("The check could not talk to the course's Redis")
+    assert "ConnectionError" in result.message and calls == []
 
 
 # --- Exercise 4: take -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_take_reference_passes(shared_course: Path) -> None:
-    result = ex_take.check(reference_take)
-    assert result.kind == "correct", result
-    assert "waited" in result.message
+def submit_take(source: str) -> Result:
+    return ex_take.check(define(source, "take"))
 
 
-def test_take_with_blpop_is_a_stack_and_incorrect(shared_course: Path) -> None:
-    def take(r, key, n):
-        return [r.blpop(key, timeout=2)[1] for _ in range(n)]
-
-    result = ex_take.check(take)
-    assert result.kind == "incorrect"
-    assert "That is a stack, not a queue" in result.message
-
-
-def test_take_that_does_not_wait_is_incorrect(shared_course: Path) -> None:
-    def take(r, key, n):
-        return [r.rpop(key) for _ in range(n)]
-
-    result = ex_take.check(take)
-    assert result.kind == "incorrect"
-    assert "A consumer must wait for work: use BRPOP" in result.message
+def take_with(loop: str) -> str:
+    """A take() whose loop body (after `popped = r.brpop(key, timeout=2)`) is `loop`."""
+    body = "".join(f"        {line}\n" for line in loop.strip("\n").splitlines())
+    return (
+        "def take(r, key, n):\n    taken = []\n    for _ in range(n):\n"
+        "        popped = r.brpop(key, timeout=2)\n" + body + "    return taken\n"
+    )
 
 
-def test_take_that_keeps_the_pairs_is_incorrect(shared_course: Path) -> None:
-    def take(r, key, n):
-        return [r.brpop(key, timeout=2) for _ in range(n)]
-
-    assert "Keep only the item, the second one" in ex_take.check(take).message
+TAKE = Table(
+    exercise=ex_take,
+    submit=submit_take,
+    setup=redis_up,
+    requirements=[
+        Requirement(
+            "it takes n items",
+            "def take(r, key, n):\n    taken = []\n    while (popped := r.brpop(key, timeout=2)) is not None:\n"
+            "        taken.append(popped[1])\n    return taken\n",
+            "it takes n items, no more",
+        ),
+        Requirement(
+            "off the right end of the list key",
+            "def take(r, key, n):\n    taken = [r.blpop(key, timeout=2) for _ in range(n)]\n"
+            "    return [popped[1] for popped in reversed(taken) if popped]\n",
+            "off the right end",
+        ),
+        Requirement(
+            "off the right end of the list key",
+            "def take(r, key, n):\n    return r.lrange(key, -n, -1)[::-1]\n",
+            "take the items off the list",
+        ),
+        Requirement(
+            "with r.brpop(key, timeout=2)",
+            "def take(r, key, n):\n    taken = []\n    for _ in range(n):\n        item = r.rpop(key)\n"
+            "        if item is None:\n            break\n        taken.append(item)\n    return taken\n",
+            "r.brpop(key, timeout=2)",
+        ),
+        Requirement(
+            "with r.brpop(key, timeout=2)",
+            take_with("if popped is None:\n    break\ntaken.append(popped[1])").replace("timeout=2", "timeout=1"),
+            "r.brpop(key, timeout=2)",
+        ),
+        Requirement(
+            "with r.brpop(key, timeout=2)",
+            take_with("if popped is None:\n    break\ntaken.append(popped[1])").replace("timeout=2", "timeout=3"),
+            "r.brpop(key, timeout=2)",
+        ),
+        Requirement(
+            "returns them in a Python list",
+            take_with("if popped is None:\n    break\ntaken.append(popped[1])").replace(
+                "    return taken", "    return tuple(taken)"
+            ),
+            "in a Python list",
+        ),
+        Requirement(
+            "oldest first",
+            take_with("if popped is None:\n    break\ntaken.insert(0, popped[1])"),
+            "oldest first",
+        ),
+        Requirement(
+            "BRPOP answers a pair (list name, item)",
+            take_with("if popped is None:\n    break\ntaken.append(popped)"),
+            "a pair (list name, item)",
+        ),
+        Requirement(
+            "or None if nothing came within the timeout: then stop early",
+            take_with("if popped is not None:\n    taken.append(popped[1])"),
+            "stop early",
+        ),
+        Requirement(
+            "or None if nothing came within the timeout: then stop early",
+            take_with("taken.append(popped[1])"),
+            "stop early",
+        ),
+    ],
+    right=[
+        "def take(conn, name, count):\n    items = []\n"
+        "    while len(items) < count and (popped := conn.brpop([name], 2)):\n"
+        "        _, item = popped\n        items.append(item)\n    return items\n",
+        "def take(r, key, n):\n    out = []\n    while n > 0:\n        got = r.brpop(key, timeout=2)\n"
+        "        if not got:\n            return out\n        out.append(got[1])\n        n -= 1\n    return out\n",
+    ],
+)
 
 
 def test_take_that_never_returns_is_stopped(shared_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -256,7 +444,7 @@ def test_take_blank_is_not_attempted(shared_course: Path) -> None:
     assert ex_take.use(take, quiet=True) is reference_take
 
 
-# --- Exercise 5: predict the crash ----------------------------------------------------------------------------
+# --- Exercise 5: predict the crash (a Choice: its table is the generic one of tests/test_exercise_tables.py) ----
 
 
 def test_crash_prediction_right_answer() -> None:
@@ -283,154 +471,6 @@ def test_crash_prediction_blank_is_not_attempted() -> None:
     assert q_crash.check(____).kind == "not_attempted"
 
 
-# --- Every stated requirement, one wrong answer each; right answers written differently -------------------------
-
-
-def test_session_with_a_short_expiry_is_incorrect(shared_course: Path) -> None:
-    connection().set(SESSION_KEY, "logged-in", ex=5)  # deleted after 5 s, not 60
-    result = ex_session.check()
-    assert result.kind == "incorrect"
-    assert "about 5 s to live" in result.message and "60 s after you set it" in result.message
-
-
-@pytest.mark.slow
-def test_session_checked_again_later_still_passes(shared_course: Path) -> None:
-    connection().set(SESSION_KEY, "logged-in", ex=60)
-    assert ex_session.check().correct
-    time.sleep(2.2)  # the first check read the key; Redis's idle time restarted then
-    result = ex_session.check()
-    assert result.correct, result
-
-
-@pytest.mark.parametrize(
-    "write",
-    [
-        lambda r: r.execute_command("SETEX", SESSION_KEY, 60, "logged-in"),
-        lambda r: r.set(SESSION_KEY, "logged-in", px=60_000),
-        lambda r: r.set(SESSION_KEY, "logged-in", ex=timedelta(seconds=60)),
-        lambda r: (r.set(SESSION_KEY, "logged-in"), r.expire(SESSION_KEY, 60)),
-    ],
-    ids=["setex", "px", "timedelta", "expire-after"],
-)
-def test_session_written_differently_passes(shared_course: Path, write) -> None:
-    write(connection())
-    result = ex_session.check()
-    assert result.correct, result
-
-
-def test_session_that_expired_before_the_check_says_so(shared_course: Path) -> None:
-    connection().set(SESSION_KEY, "logged-in", ex=1)  # stands for ex=60 and a check run a minute later
-    time.sleep(1.3)
-    result = ex_session.check()
-    assert result.kind == "incorrect", result
-    assert "'session:ada' has expired" in result.message and "run your cell again, then the check" in result.message
-
-
-def test_session_of_another_type_is_incorrect(shared_course: Path) -> None:
-    connection().rpush(SESSION_KEY, "logged-in")
-    result = ex_session.check()
-    assert result.kind == "incorrect" and "is a Redis list, not a string" in result.message
-
-
-def test_send_that_returns_something_is_incorrect(shared_course: Path) -> None:
-    def send(r, key, items):
-        return r.lpush(key, *items)  # right list, but the exercise says it returns nothing
-
-    result = ex_send.check(send)
-    assert result.kind == "incorrect"
-    assert "send returned 3: it should return nothing" in result.message
-
-
-def test_send_that_makes_another_type_is_incorrect(shared_course: Path) -> None:
-    def send(r, key, items):
-        r.set(key, ",".join(items))
-
-    assert "send made key a Redis string, not a list" in ex_send.check(send).message
-
-
-@pytest.mark.parametrize(
-    "code",
-    [
-        "def send(conn, name, things):\n    conn.lpush(name, *things)\n",
-        "def send(r, key, items):\n    pipe = r.pipeline()\n    for item in items:\n        pipe.lpush(key, item)\n"
-        "    pipe.execute()\n",
-    ],
-    ids=["one-call-other-names", "pipeline"],
-)
-def test_send_written_differently_passes(shared_course: Path, code: str) -> None:
-    namespace: dict = {}
-    exec(code, namespace)
-    result = ex_send.check(namespace["send"])
-    assert result.correct, result
-
-
-def test_take_that_reads_without_popping_is_incorrect(shared_course: Path) -> None:
-    def take(r, key, n):
-        return r.lrange(key, -n, -1)[::-1]
-
-    result = ex_take.check(take)
-    assert result.kind == "incorrect" and "still holds 3 item(s): pop them" in result.message
-
-
-@pytest.mark.slow
-def test_take_that_takes_more_than_n_is_incorrect(shared_course: Path) -> None:
-    def take(r, key, n):  # ignores n: takes until nothing comes
-        taken = []
-        while (popped := r.brpop(key, timeout=2)) is not None:
-            taken.append(popped[1])
-        return taken
-
-    result = ex_take.check(take)
-    assert result.kind == "incorrect"
-    assert "take(r, key, 1) returned ['one', 'two'] and left 0 item(s): take n items, no more" in result.message
-
-
-@pytest.mark.slow
-def test_take_that_does_not_stop_when_nothing_comes_is_incorrect(shared_course: Path) -> None:
-    def crashes(r, key, n):
-        return [r.brpop(key, timeout=2)[1] for _ in range(n)]
-
-    def keeps_none(r, key, n):
-        return [popped[1] if popped else None for popped in (r.brpop(key, timeout=2) for _ in range(n))]
-
-    result = ex_take.check(crashes)
-    assert result.kind == "incorrect"
-    assert result.message.startswith(
-        "When nothing comes within the timeout, BRPOP answers None, and then: Your function raised TypeError"
-    )
-    result = ex_take.check(keeps_none)
-    assert result.kind == "incorrect"
-    assert "take(r, key, 2) returned ['only', None]" in result.message and "stop early" in result.message
-
-
-def test_take_with_another_timeout_is_incorrect(shared_course: Path) -> None:
-    def take(r, key, n):
-        taken = []
-        for _ in range(n):
-            popped = r.brpop(key, timeout=1)
-            if popped is None:
-                break
-            taken.append(popped[1])
-        return taken
-
-    result = ex_take.check(take)
-    assert result.kind == "incorrect"
-    assert "wait up to 2 s for each item: r.brpop(key, timeout=2)" in result.message
-
-
-@pytest.mark.slow
-def test_take_written_differently_passes(shared_course: Path) -> None:
-    def take(conn, name, count):
-        items = []
-        while len(items) < count and (popped := conn.brpop([name], 2)):
-            _, item = popped
-            items.append(item)
-        return items
-
-    result = ex_take.check(take)
-    assert result.correct, result
-
-
 @pytest.mark.parametrize("answer", ["b", "B", " b ", "b)", "(b)", ["b"], "b, b"])
 def test_crash_prediction_letter_read_leniently(answer) -> None:
     assert q_crash.check(answer).correct
@@ -454,3 +494,7 @@ def test_crash_prediction_unknown_or_several_letters_are_incorrect(answer, messa
 def test_crash_prediction_empty_answer_is_not_attempted(answer) -> None:
     result = q_crash.check(answer)
     assert result.kind == "not_attempted" and "your answer is empty" in result.message
+
+
+TABLES = [SESSION, TERMINAL, SEND, TAKE]
+test_requirements_table = table_test(TABLES)

@@ -1,29 +1,33 @@
 """How the checks of 02_redis (``support.checks.redis_basics``) look into the course's real Redis: a client that
-answers with str like the notebook's ``r``, scratch keys, a learner's take() run on a list under a deadline (and its
-check, ``check_take``), and when a key was written and when it expired (its idle time, the append-only file).
+answers with str like the notebook's ``r`` (``reach`` says so when Redis does not answer, before any of the learner's
+code runs), scratch keys, a learner's take() run on a list under a deadline (and its check, ``check_take``), and
+when a key was written and when it expired (the append-only file: a read such as GET leaves no trace there).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from rq.utils import as_text
 
 from ..exercises import Incorrect, call, call_with_deadline, describe, require_function
+from ..lessons import redis_tour
 from ..services import redis_server
+from ._check_trouble import START_REDIS, CheckCouldNot, redis_needed
 
 ITEMS = ["first", "second", "third"]  # what a producer sent, oldest first
 TAKE_TIMEOUT = 10.0  # seconds a learner's take() may run in a check before it is stopped
 LATE_AFTER = 0.3  # seconds after which the check pushes an item to a take() that should be waiting
 TIMEOUT = 2.0  # seconds take() waits for each item (BRPOP's timeout, as the exercise asks)
+# How long a take() that got one item of three may wait for the second before it stops early: one BRPOP timeout,
+# and no more (a take that goes on after None waits a second timeout). A BRPOP answers when its timeout is up.
+EARLY_WITHIN = (TIMEOUT - 0.3, TIMEOUT + 0.9)
+EARLY_DEADLINE = 2 * TIMEOUT + 2.5  # a take that waits two timeouts still returns, and hears what it did
 
 
 def connection(retry: bool = True) -> redis.Redis:
@@ -34,6 +38,17 @@ def connection(retry: bool = True) -> redis.Redis:
     if retry:
         return redis.Redis.from_url(redis_server.url(), decode_responses=True)
     return redis.Redis.from_url(redis_server.url(), decode_responses=True, retry=Retry(NoBackoff(), 0))
+
+
+def reach(retry: bool = True) -> redis.Redis:
+    """A client of the course's Redis (see ``connection``) that has answered PING; when Redis does not answer, the
+    check says so (before any of the learner's code runs), never that the learner's code failed."""
+    r = connection(retry)
+    try:
+        r.ping()
+    except redis.RedisError as exc:
+        raise CheckCouldNot("talk to the course's Redis", f"{type(exc).__name__}: {exc}", START_REDIS) from None
+    return r
 
 
 def scratch_key(what: str) -> str:
@@ -66,33 +81,37 @@ def probe(take: Any, r: redis.Redis, items: list[str], n: int, timeout: float) -
         r.delete(key)
 
 
+@redis_needed
 def check_take(take: Any) -> str:
     """02's Exercise 4: take(r, key, n) on real lists: oldest first, all popped, waiting for a late item, n at most,
-    stopping early when BRPOP times out."""
+    and, when nothing comes, one BRPOP timeout (2 s) and no more before it stops early."""
     require_function(take, "take", ("r", "key", "n"))
-    r = connection(retry=False)
+    r = reach(retry=False)
     got, _, left = probe(take, r, ITEMS, 3, TAKE_TIMEOUT)  # a producer sent 'first', then 'second', then 'third'
     if got is None:
-        raise Incorrect("take returned None: collect the items in a list and return the list.")
+        raise Incorrect("take returned None: collect the items and return them in a Python list.")
     if not isinstance(got, list):
-        raise Incorrect(f"take returned {describe(got)}; return a list of the items.")
+        raise Incorrect(f"take returned {describe(got)}; it returns the items in a Python list.")
     if got and all(isinstance(g, (tuple, list)) and len(g) == 2 for g in got):
         raise Incorrect(
-            "Each item you returned is a pair (list name, item): BRPOP answers with both. "
+            "Each item you returned is a pair (list name, item): BRPOP answers a pair (list name, item). "
             "Keep only the item, the second one."
         )
     if got == ITEMS[::-1]:
         raise Incorrect(
-            "You took ['third', 'second', 'first']: newest first. That is a stack, not a queue. "
-            "LPUSH adds at the left, so take from the right end: BRPOP, not BLPOP."
+            "You took ['third', 'second', 'first']: newest first. That is a stack, not a queue. LPUSH adds at "
+            "the left, so take the items off the right end, oldest first: BRPOP, not BLPOP."
         )
     if got != ITEMS:
         raise Incorrect(
-            f"take(r, key, 3) returned {describe(got)} from a list that a producer filled with "
-            "'first', 'second', 'third' (in that order). Take n items, oldest first, with BRPOP."
+            f"take(r, key, 3) returned {describe(got)} from a list that a producer filled with 'first', "
+            "'second', 'third' (in that order). It takes n items off the right end, oldest first, with BRPOP."
         )
     if left:
-        raise Incorrect(f"After take(r, key, 3) the list still holds {left} item(s): pop them, do not just read.")
+        raise Incorrect(
+            f"After take(r, key, 3) the list still holds {left} item(s): take the items off the list (BRPOP pops "
+            "them), do not just read them."
+        )
     late_key = scratch_key("late")
     pusher = threading.Timer(LATE_AFTER, lambda: connection().lpush(late_key, "late"))
     pusher.start()
@@ -104,72 +123,129 @@ def check_take(take: Any) -> str:
         r.delete(late_key)
     if got != ["late"]:
         raise Incorrect(
-            f"On an empty list, take(r, key, 1) returned {describe(got)} at once; the item came "
-            f"{LATE_AFTER} s later. A consumer must wait for work: use BRPOP (blocking) with a "
-            "timeout of a few seconds, not RPOP."
+            f"On an empty list, take(r, key, 1) returned {describe(got)} at once; the item came {LATE_AFTER} s "
+            "later. A consumer must wait for work: r.brpop(key, timeout=2) blocks until an item comes (RPOP "
+            "does not wait)."
         )
     more, _, left = probe(take, r, ["one", "two"], 1, TAKE_TIMEOUT)
+    if more == ["two"]:
+        raise Incorrect(
+            "From a list holding 'one', then 'two', take(r, key, 1) returned ['two'], the newest: take the items "
+            "off the right end, where the oldest waits (BRPOP)."
+        )
     if more != ["one"] or left != 1:
         raise Incorrect(
             f"From a list holding 'one', then 'two', take(r, key, 1) returned {describe(more)} and left "
-            f"{left} item(s): take n items, no more."
+            f"{left} item(s): it takes n items, no more."
         )
     try:
-        early, waited, _ = probe(take, r, ["only"], 2, TAKE_TIMEOUT)
+        early, waited, _ = probe(take, r, ["only"], 3, EARLY_DEADLINE)
     except Incorrect as exc:
         raise Incorrect(
-            f"When nothing comes within the timeout, BRPOP answers None, and then: {exc}. Stop early "
-            "there and return what you took."
+            f"From a list holding one item, take(r, key, 3): when nothing comes within the timeout, BRPOP answers "
+            f"None, and then: {exc} Then stop early, and return what you took."
         ) from None
     if early != ["only"]:
         raise Incorrect(
-            f"From a list holding one item, take(r, key, 2) returned {describe(early)}: when BRPOP "
-            "answers None (nothing came within the timeout), stop early and return what you took."
+            f"From a list holding one item, take(r, key, 3) returned {describe(early)}: when BRPOP answers None "
+            "(nothing came within the timeout), stop early and return what you took."
         )
-    if not TIMEOUT - 0.5 <= waited <= TIMEOUT + 3:
+    low, high = EARLY_WITHIN
+    if waited < low:
         raise Incorrect(
-            f"take(r, key, 2) waited ⏱ {waited:.1f} s for a second item that never came; wait up to "
-            f"{TIMEOUT:g} s for each item: r.brpop(key, timeout={TIMEOUT:g})."
+            f"take(r, key, 3) returned ['only'] after ⏱ {waited:.1f} s: wait up to {TIMEOUT:g} s for each item, "
+            f"r.brpop(key, timeout={TIMEOUT:g}), before you stop early."
+        )
+    if waited > high:
+        raise Incorrect(
+            f"take(r, key, 3) got 'only' at once, then returned after ⏱ {waited:.1f} s. Wait up to {TIMEOUT:g} s "
+            f"for each item (r.brpop(key, timeout={TIMEOUT:g}): seconds), and once BRPOP answers None, stop early: "
+            f"{TIMEOUT:g} s after the last item, no more."
         )
     return (
-        f"take returned ['first', 'second', 'third'] (oldest first), and on an empty list it waited "
-        f"⏱ {seconds:.2f} s for the next item instead of giving up."
+        f"take returned ['first', 'second', 'third'] (oldest first), on an empty list it waited ⏱ {seconds:.2f} s "
+        f"for the next item instead of giving up, and when nothing came it stopped after ⏱ {waited:.1f} s."
     )
 
 
 # --- a key's life: when it was written, when it expired ---------------------------------------------------------
 
-
-def written_for(r: redis.Redis, seen_key: str, now_ms: int, pttl: int, idle: int) -> float:
-    """Seconds between the write of the key and its expiry: TTL left plus idle time, as a check first saw it (the
-    check records that at `seen_key`)."""
-    expire_at, written = now_ms + pttl, now_ms - idle * 1000
-    seen = (r.get(seen_key) or "").split()
-    if len(seen) == 2 and abs(int(seen[0]) - expire_at) <= 50:  # the same write, seen by an earlier check
-        written = int(seen[1])
-    else:
-        r.set(seen_key, f"{expire_at} {written}", px=pttl + 3_600_000)
-    return (expire_at - written) / 1000
+NOT_WRITES = {"SELECT", "MULTI", "EXEC"}  # lines of the append-only file around the writes
 
 
-def expired_ago(r: redis.Redis, key_name: str, now_ms: int) -> float | None:
-    """Seconds since the key `key_name` expired, read from the append-only file (the only record of an expired
-    key), or None when its last write there had no expiry, or was deleted, or the file cannot be read."""
-    try:
-        folder = Path(as_text(r.config_get("dir")["dir"] or ""))  # Redis always reports its dir
-        data = b"".join(f.read_bytes() for f in sorted(folder.glob("**/*.aof")))
-    except (OSError, KeyError, redis.RedisError):
+def aof_tail(limit: int = 1 << 20) -> tuple[list[list[str]], int] | None:
+    """The write commands at the end of the course Redis's append-only file (its newest file, the last `limit`
+    bytes), and when that file was last written (epoch ms): the moment of its last command, since Redis appends
+    each write and fsyncs it before it answers (appendfsync always). None when there is no file to read (REDIS_URL
+    points at another server) or it keeps changing while it is read."""
+    files = redis_tour.aof_files()
+    if not files:
         return None
-    key = re.escape(key_name.encode())  # SET ... EX, SETEX and EXPIRE reach the file as SET ... PXAT, PEXPIREAT
+    path = files[-1]
+    for _ in range(3):
+        try:
+            before = path.stat()
+            with path.open("rb") as file:
+                file.seek(max(0, before.st_size - limit))
+                data = file.read()
+            after = path.stat()
+        except OSError:
+            return None
+        if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns):
+            commands = [c for c in redis_tour.parse_commands(data) if c and c[0].upper() not in NOT_WRITES]
+            return commands, after.st_mtime_ns // 1_000_000
+    return None
+
+
+def expiry_in(command: list[str]) -> int | None:
+    """The expiry (epoch ms) a command of the append-only file gives its key: ``SET ... PXAT`` (what SET with EX or
+    PX, SETEX and PSETEX become there) or ``PEXPIREAT`` (what EXPIRE, PEXPIRE, EXPIREAT and GETEX become); else
+    None."""
+    verb = command[0].upper()
+    words = [part.upper() for part in command]
+    if verb == "PEXPIREAT" and len(command) >= 3:
+        at = command[2]
+    elif verb == "SET" and "PXAT" in words[3:-1]:
+        at = command[words.index("PXAT", 3) + 1]
+    else:
+        return None
+    return int(at) if at.isdigit() else None
+
+
+def written_at(key: str, expire_at: int) -> int | None:
+    """When (epoch ms) the write that gave `key` its expiry at `expire_at` was made, known when that write is the
+    append-only file's last one: the file was last modified then. A read since (GET, TTL) leaves no trace in the
+    file; another write since, to any key, leaves the moment unknown: None."""
+    tail = aof_tail()
+    if tail is None or not tail[0]:
+        return None
+    commands, modified = tail
+    last = commands[-1]
+    at = expiry_in(last) if len(last) >= 2 and last[1] == key else None
+    return modified if at is not None and abs(at - expire_at) <= 20 else None
+
+
+def last_set_of(value: str, besides: str) -> str | None:
+    """The key that the append-only file's latest ``SET key value`` with this value wrote, unless it is `besides`."""
+    tail = aof_tail()
+    for command in reversed(tail[0] if tail else []):
+        if command[0].upper() == "SET" and len(command) >= 3 and command[2] == value:
+            return None if command[1] == besides else command[1]
+    return None
+
+
+def expired_ago(key: str, now_ms: int) -> float | None:
+    """Seconds since `key` expired, read from the append-only file (the only record of an expired key), or None
+    when its last write there gave it no expiry, or the data was flushed since, or the file cannot be read. (A key
+    that expires reaches the file as a DEL too, so a DEL does not end its record.)"""
+    tail = aof_tail()
     expire_at = None
-    for m in re.finditer(
-        rb"\*\d+\r\n\$\d+\r\n(SET|PEXPIREAT|PERSIST)\r\n\$\d+\r\n" + key + rb"\r\n"
-        rb"(?:\$\d+\r\n([^\r]*)\r\n)?(?:\$4\r\nPXAT\r\n\$\d+\r\n(\d+)\r\n)?",
-        data,
-        re.IGNORECASE,
-    ):
-        command, arg, pxat = m.group(1).upper(), m.group(2), m.group(3)
-        expire_at = int(pxat if command == b"SET" else arg) if (pxat or command == b"PEXPIREAT") else None
+    for command in tail[0] if tail else []:
+        verb = command[0].upper()
+        if verb in ("FLUSHALL", "FLUSHDB"):
+            expire_at = None
+        elif command[1:2] == [key] and verb not in ("DEL", "UNLINK"):
+            expire_at = expiry_in(command)
     if expire_at is None or expire_at > now_ms + 100:
         return None
     return (now_ms - expire_at) / 1000

@@ -14,7 +14,8 @@ from rq.utils import as_text
 
 from ..exercises import Exercise, Incorrect, NotAttempted, describe
 from ..lessons import redis_tour
-from ._redis_basics_probes import connection
+from ._check_trouble import redis_needed
+from ._redis_basics_probes import aof_tail, connection, reach
 
 NAME_KEY, TODO_KEY, NAME_SECONDS = redis_tour.NAME_KEY, redis_tour.TODO_KEY, redis_tour.NAME_SECONDS
 MIN_ITEMS = 3
@@ -31,16 +32,29 @@ def _typed_keys(r: redis.Redis) -> tuple[str, str]:
         time.sleep(0.1)
 
 
-def _last_push(key: str) -> str | None:
-    """The verb of the last push onto `key` in the append-only file (LPUSH, RPUSH...), None when none is there."""
-    pushes = [
-        line.split()[0].upper() for line in redis_tour.aof_commands(f" {key} ") if "PUSH" in line.split()[0].upper()
-    ]
-    return pushes[-1] if pushes else None
+LEFT_PUSHES = {"LPUSH", "LPUSHX"}
+LIST_WRITES = ("PUSH", "LINSERT", "LSET")  # what puts items on a list (besides LMOVE and RPOPLPUSH onto it)
 
 
+def _other_pushes(key: str) -> list[str]:
+    """The commands other than LPUSH that put items on the list `key` since it was last created, as Redis's
+    append-only file recorded them (DEL, UNLINK or its expiry start it anew); empty when the file cannot be read."""
+    tail = aof_tail()
+    others: list[str] = []
+    for command in tail[0] if tail else []:
+        verb = command[0].upper()
+        if verb in ("DEL", "UNLINK") and key in command[1:]:
+            others = []
+        elif verb in ("LMOVE", "RPOPLPUSH") and command[2:3] == [key]:
+            others.append(verb)
+        elif command[1:2] == [key] and any(word in verb for word in LIST_WRITES) and verb not in LEFT_PUSHES:
+            others.append(verb)
+    return others
+
+
+@redis_needed
 def check_terminal() -> str:
-    r = connection()
+    r = reach()
     name_kind, todo_kind = _typed_keys(r)
     if (name_kind, todo_kind) == ("none", "none"):
         raise NotAttempted(
@@ -51,7 +65,7 @@ def check_terminal() -> str:
     if name_kind == "none":
         raise Incorrect(
             f"There is no key {NAME_KEY!r} (never set, or its time ran out): type SET {NAME_KEY} and a value of "
-            "your own (one word), then EXPIRE it."
+            "your own (your name, say), then EXPIRE it."
         )
     if name_kind != "string":
         raise Incorrect(f"{NAME_KEY!r} is a Redis {name_kind}, not a string: DEL {NAME_KEY}, then SET it.")
@@ -79,14 +93,15 @@ def check_terminal() -> str:
     items = r.lrange(TODO_KEY, 0, -1)
     if len(items) < MIN_ITEMS:
         raise Incorrect(
-            f"{TODO_KEY!r} holds {len(items)} item(s), {describe(items)}: push at least {MIN_ITEMS} "
+            f"{TODO_KEY!r} holds {len(items)} item(s), {describe(items)}: push at least three "
             f"(LPUSH {TODO_KEY} one two three)."
         )
-    pushed_with = _last_push(TODO_KEY)
-    if pushed_with is not None and pushed_with != "LPUSH":
+    others = _other_pushes(TODO_KEY)
+    if others:
         raise Incorrect(
-            f"Your last push onto {TODO_KEY!r} was {pushed_with} (Redis's append-only file says so). The queue of "
-            f"this notebook adds at the left end: DEL {TODO_KEY}, then LPUSH {TODO_KEY} your items."
+            f"You put items on {TODO_KEY!r} with {others[0]} (Redis's append-only file says so): push them with "
+            f"LPUSH, which adds at the left end, as the queue of this notebook does. DEL {TODO_KEY}, then "
+            f"LPUSH {TODO_KEY} your items."
         )
     return (
         f"Redis holds {NAME_KEY!r} = {value!r}, which it deletes by itself within {NAME_SECONDS} s, and "

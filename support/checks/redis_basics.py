@@ -15,56 +15,102 @@ from rq.utils import as_text
 
 from ..exercises import Choice, Exercise, Incorrect, NotAttempted, call, describe, require_function
 from ..lessons import redis_tour
-from ._redis_basics_probes import ITEMS, check_take, connection, expired_ago, scratch_key, written_for
+from ._check_trouble import redis_needed
+from ._redis_basics_probes import ITEMS, check_take, expired_ago, last_set_of, reach, scratch_key, written_at
 from ._redis_basics_terminal import FALLBACK_NOTE, HINTS, TypedExercise, check_terminal, type_the_reference_lines
 
 # --- Exercise 1: a session that expires by itself ---------------------------------------------------------------
 
 SESSION_KEY, SESSION_VALUE, SESSION_SECONDS = "session:ada", "logged-in", 60
-SEEN_KEY = "check:seen:session:ada"  # when a check first saw this very write of the key (its own GET resets idle)
-SLACK = 1.5  # seconds: Redis counts a key's idle time in whole seconds
+SEEN_KEY = "check:seen:session:ada"  # how long this very write of the key gave it to live, as a check first found
+# How many seconds short of SESSION_SECONDS a lifetime may fall, by how it was found: read from the append-only
+# file ("exact"; "whole" when the expiry is a whole second, as EXAT gives it), or from the idle time ("at-least":
+# Redis counts it in whole seconds).
+SHORT_BY = {"exact": 0.9, "whole": 1.0, "at-least": 1.5}
 
 
+def _lifetime(r: redis.Redis, now_ms: int, pttl: int, idle: int) -> tuple[float, str] | None:
+    """(seconds between the write of SESSION_KEY and its expiry, how it was found: a key of SHORT_BY), or None when
+    the check cannot tell. Exact: the write is the append-only file's last, so the file's modification time is its
+    moment (a GET since leaves no trace there). Else a lower bound: the TTL left plus the idle time (a GET resets
+    it). A first finding is kept at SEEN_KEY for this very write (its expiry), so a check run again finds it."""
+    expire_at = now_ms + pttl
+    seen = as_text(r.get(SEEN_KEY) or "").split()
+    if len(seen) == 3 and seen[2] in SHORT_BY and abs(int(seen[0]) - expire_at) <= 20:  # the same write, judged by an earlier check
+        return int(seen[1]) / 1000, seen[2]
+    written = written_at(SESSION_KEY, expire_at)
+    if written is not None:
+        found = (expire_at - written, "whole" if expire_at % 1000 == 0 else "exact")
+    elif pttl + idle * 1000 >= (SESSION_SECONDS - SHORT_BY["at-least"]) * 1000:
+        found = (pttl + idle * 1000, "at-least")
+    else:
+        return None
+    r.set(SEEN_KEY, f"{expire_at} {found[0]} {found[1]}", px=pttl + 3_600_000)
+    return found[0] / 1000, found[1]
+
+
+@redis_needed
 def _check_session() -> str:
-    r = connection()
+    r = reach()
     pipe = r.pipeline(transaction=True)
     pipe.time()
-    pipe.object("idletime", SESSION_KEY)
+    pipe.object("idletime", SESSION_KEY)  # before the GET below, which resets it
     pipe.pttl(SESSION_KEY)
     pipe.get(SESSION_KEY)
     (seconds, micros), idle, pttl, value = pipe.execute(raise_on_error=False)
     now_ms = seconds * 1000 + micros // 1000
     if value is None:
-        ago = expired_ago(r, SESSION_KEY, now_ms)
+        ago = expired_ago(SESSION_KEY, now_ms)
         if ago is not None:
             raise Incorrect(
-                f"{SESSION_KEY!r} has expired ({ago:.0f} s ago), so there is nothing left to check: "
-                "run your cell again, then the check."
+                f"{SESSION_KEY!r} has expired ({ago:.0f} s ago), so there is nothing left to check. If your cell "
+                f"ran just now, it gave the key far less than {SESSION_SECONDS} seconds (ex counts seconds, px "
+                "milliseconds); else run your cell again, then the check."
+            )
+        elsewhere = last_set_of(SESSION_VALUE, SESSION_KEY)
+        if elsewhere is not None and r.exists(elsewhere):
+            raise Incorrect(
+                f"There is no key {SESSION_KEY!r}, but your cell stored {SESSION_VALUE!r} under the key "
+                f"{elsewhere!r}: store it under the key {SESSION_KEY!r}, spelt exactly so."
             )
         raise NotAttempted(
             f"there is no key {SESSION_KEY!r} in Redis yet: write the command that sets it, run "
             "that cell, then run the check again."
         )
     if isinstance(value, Exception):
-        raise Incorrect(f"{SESSION_KEY!r} is a Redis {as_text(r.type(SESSION_KEY))}, not a string: use r.set(...).")
+        raise Incorrect(
+            f"{SESSION_KEY!r} is a Redis {as_text(r.type(SESSION_KEY))}, not a string: store the value "
+            f"{SESSION_VALUE!r} with r.set(...)."
+        )
     if value != SESSION_VALUE:
-        raise Incorrect(f"{SESSION_KEY!r} holds {describe(value)}; it should hold {SESSION_VALUE!r}.")
+        raise Incorrect(f"{SESSION_KEY!r} holds {describe(value)}; store the value {SESSION_VALUE!r}.")
     if pttl == -1:
         raise Incorrect(
-            f"{SESSION_KEY!r} has no expiry, so it would stay in Redis forever (TTL -1). "
-            f"Pass ex={SESSION_SECONDS} to r.set(...), or call r.expire(...) after it."
+            f"{SESSION_KEY!r} has no expiry, so it would stay in Redis forever (TTL -1): Redis should delete it "
+            f"after {SESSION_SECONDS} seconds. Pass ex={SESSION_SECONDS} to r.set(...), or call r.expire(...) "
+            "after it."
         )
-    ttl = round(pttl / 1000)
-    if ttl > SESSION_SECONDS:
+    if round(pttl / 1000) > SESSION_SECONDS:
         raise Incorrect(
-            f"{SESSION_KEY!r} expires in {ttl} s; make it {SESSION_SECONDS} s (ex={SESSION_SECONDS} "
-            "counts seconds, px counts milliseconds)."
+            f"{SESSION_KEY!r} expires in {pttl / 1000:.0f} s: Redis should delete it after {SESSION_SECONDS} "
+            f"seconds (ex={SESSION_SECONDS} counts seconds, px counts milliseconds)."
         )
-    lifetime = written_for(r, SEEN_KEY, now_ms, pttl, idle if isinstance(idle, int) else 0)
-    if lifetime < SESSION_SECONDS - SLACK:
+    found = _lifetime(r, now_ms, pttl, idle if isinstance(idle, int) else 0)
+    if found is None:
+        raise NotAttempted(
+            f"The check cannot tell when your cell set {SESSION_KEY!r}: Redis has been written to since, and the key "
+            f"read since, and {pttl / 1000:.0f} s are left. Run your cell again, then this check right after it."
+        )
+    lifetime, how = found
+    if lifetime < SESSION_SECONDS - SHORT_BY[how]:
         raise Incorrect(
-            f"Your cell gave {SESSION_KEY!r} about {lifetime:.0f} s to live ({pttl / 1000:.0f} s are "
-            f"left now): Redis should delete it {SESSION_SECONDS} s after you set it."
+            f"Your cell gave {SESSION_KEY!r} about {lifetime:.1f} s to live ({pttl / 1000:.0f} s are left now): "
+            f"Redis should delete it after {SESSION_SECONDS} seconds."
+        )
+    if how != "at-least" and lifetime > SESSION_SECONDS + 0.5:
+        raise Incorrect(
+            f"Your cell gave {SESSION_KEY!r} about {lifetime:.1f} s to live: Redis should delete it after "
+            f"{SESSION_SECONDS} seconds."
         )
     return f"{SESSION_KEY!r} holds {SESSION_VALUE!r}, and Redis will delete it by itself within {SESSION_SECONDS} s."
 
@@ -103,47 +149,87 @@ def reference_send(r: redis.Redis, key: str, items: list[str]) -> None:
         r.lpush(key, item)
 
 
-def _check_send(send: Any) -> str:
-    require_function(send, "send", ("r", "key", "items"))
-    r, key = connection(), scratch_key("send")
+WAITING = "waiting"  # an item already on the list when send() is called: work a producer sent earlier
+MORE = ["fourth", "fifth"]  # what the second call sends, after WAITING
+
+
+def _sent(send: Any, r: redis.Redis, before: list[str], items: list[str]) -> dict[str, Any]:
+    """send(r, key, items) on a scratch list holding `before`: what it returned, what key became (its Redis type,
+    its items from left to right), and whether the list it was given is as it was."""
+    key, given = scratch_key("send"), list(items)
     try:
-        returned = call(send, r, key, list(ITEMS))
-        kind, stored = as_text(r.type(key)), None
-        if kind == "list":
-            stored = r.lrange(key, 0, -1)
+        if before:
+            r.lpush(key, *before)
+        returned = call(send, r, key, given)
+        kind = as_text(r.type(key))
+        stored = r.lrange(key, 0, -1) if kind == "list" else None
     finally:
         r.delete(key)
-    if kind == "none":
+    return {"returned": returned, "kind": kind, "stored": stored, "changed": given != items}
+
+
+@redis_needed
+def _check_send(send: Any) -> str:
+    require_function(send, "send", ("r", "key", "items"))
+    r = reach()
+    first = _sent(send, r, [], ITEMS)  # onto an empty list
+    if first["kind"] == "none":
         raise Incorrect(
-            "After send(r, key, ['first', 'second', 'third']) there is nothing at key in Redis. "
-            "Push onto the list named by the argument key, with r.lpush(key, item)."
+            "After send(r, key, ['first', 'second', 'third']) there is nothing at key in Redis: put each item "
+            "onto the Redis list key, the one named by the argument key, with r.lpush(key, item)."
         )
-    if stored is None:
-        raise Incorrect(f"send made key a Redis {kind}, not a list: use r.lpush(key, item).")
-    if stored == ITEMS:
+    if first["stored"] is None:
         raise Incorrect(
-            "The list holds ['first', 'second', 'third'] from left to right: you added at the right "
-            "end (RPUSH). The consumer takes from the right with BRPOP, so it would take 'third' "
-            "first. Add at the left end with LPUSH."
+            f"send made key a Redis {first['kind']}, not a list: put each item onto it with r.lpush(key, item)."
         )
-    if stored == ITEMS[::-1] and returned is not None:
+    second = _sent(send, r, [WAITING], MORE)  # onto a list where an item sent earlier waits
+    stored, later = first["stored"], second["stored"]
+    if later is not None and later[-1:] == [WAITING] and later[:-1] == MORE:
         raise Incorrect(
-            f"send returned {describe(returned)}: it should return nothing. A producer hands the work "
-            "over and goes on; no answer comes back."
+            f"The list holds {describe(stored)} after send(r, key, ['first', 'second', 'third']): you pushed the "
+            "items at the left end in reverse. Push them in the order given, so the first item is the oldest, "
+            "at the right end: ['third', 'second', 'first']."
         )
-    if stored == ITEMS[::-1]:
+    if later is not None and WAITING in later and later[-1] != WAITING:
+        raise Incorrect(
+            f"On a list where {WAITING!r} was already waiting, send(r, key, {MORE}) made {describe(later)}: the new "
+            "items went in at the right end, where BRPOP takes from, so they would be taken before the older "
+            "one. Add them at the left end, with LPUSH."
+        )
+    if later is None or WAITING not in later:
+        raise Incorrect(
+            f"On a list where {WAITING!r} was already waiting, send(r, key, {MORE}) left {describe(later)}: the "
+            f"older item is gone. Put each item onto the Redis list key (LPUSH adds to it), never replace it."
+        )
+    if stored == ITEMS[::-1] and later == [*MORE[::-1], WAITING]:
+        if first["returned"] is not None or second["returned"] is not None:
+            returned = first["returned"] if first["returned"] is not None else second["returned"]
+            raise Incorrect(
+                f"send returned {describe(returned)}: it returns nothing. A producer hands the work over and goes "
+                "on; no answer comes back."
+            )
+        if first["changed"] or second["changed"]:
+            raise Incorrect(
+                "send emptied or changed the list items it was given: it does not change items (the caller may "
+                "still need it). Read the items; do not pop or reverse them in place."
+            )
         return (
-            "The list holds ['third', 'second', 'first']: the oldest item waits at the right end, where "
-            "BRPOP takes from."
+            "The list holds ['third', 'second', 'first']: the oldest item waits at the right end, where BRPOP "
+            f"takes from; and sent onto a list where {WAITING!r} waited, the new items went in behind it."
         )
     if len(stored) == 1:
         raise Incorrect(
-            f"The list holds one item, {describe(stored[0])}: push each item on its own "
+            f"The list holds one item, {describe(stored[0])}: put each item of the list items onto it, one by one "
             "(a loop, or r.lpush(key, *items))."
         )
+    if stored == ITEMS[::-1] or later[:-1] == ITEMS[::-1]:
+        raise Incorrect(
+            f"send(r, key, {MORE}) made the list {describe(later)}: it pushed ['first', 'second', 'third'] "
+            "again, whatever it was given. Put each item of the list items, the argument, onto the list."
+        )
     raise Incorrect(
-        f"The list holds {describe(stored)}; it should hold the three items, newest at the left: "
-        "['third', 'second', 'first']."
+        f"After send(r, key, ['first', 'second', 'third']) the list holds {describe(stored)}; it should hold each "
+        "item of the list items once, newest at the left: ['third', 'second', 'first']."
     )
 
 
