@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from ..exercises import Exercise, Incorrect, NotAttempted
 from ..lessons import terminal_worker
 from ..lessons.terminal_worker import SeenWorker
@@ -45,10 +47,10 @@ def _problem(worker: SeenWorker) -> str | None:
             "Your worker runs without its scheduler: jobs queued to run later (enqueue_in, a Retry's wait) would "
             "never be moved to their queue. Stop it with Ctrl+C and start it again with --with-scheduler."
         )
-    if not _settings_given(worker.command):
+    if not _settings_given(worker):
         return (
-            "Your worker reached the course's Redis through an address typed on its command line: its password is "
-            "now in your terminal's history. Stop it with Ctrl+C and start it with "
+            "Your worker reached the course's Redis through an address you typed: its password is now in your "
+            "terminal's history. Stop it with Ctrl+C and start it with "
             f"-c {terminal_worker.SETTINGS_MODULE}, which gives it the address without showing it."
         )
     stops = [arg for arg in worker.command if arg.split("=")[0] in STOPS_BY_ITSELF]
@@ -69,15 +71,19 @@ STOPS_BY_ITSELF = {  # rq 3.0.0 rq/cli/workers.py: the options that end a worker
 }
 
 
-def _settings_given(command: list[str]) -> bool:
-    """Was the settings module named with -c / --config (not the Redis address typed in)?"""
-    module = terminal_worker.SETTINGS_MODULE
+def _settings_given(worker: SeenWorker) -> bool:
+    """Was the settings module named, with -c / --config or RQ_CONFIG (rq 3.0.0 rq/cli/helpers.py: the option's
+    envvar), rather than the Redis address typed in?"""
+    module, command = terminal_worker.SETTINGS_MODULE, worker.command
     for i, arg in enumerate(command):
         if arg in ("-c", "--config") and command[i + 1 : i + 2] == [module]:
             return True
         if arg in (f"--config={module}", f"-c{module}"):
             return True
-    return False
+    try:
+        return psutil.Process(worker.pid).environ().get("RQ_CONFIG") == module
+    except psutil.Error:
+        return False
 
 
 def check_terminal_worker() -> str:
