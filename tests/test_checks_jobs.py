@@ -198,6 +198,11 @@ WRITE_JOB = Table(
             "importing it sends nothing",
         ),
     ],
+    equivalent={
+        "L1 Constant 'GifSenderJob: one G...'->''": "the module's docstring: documentation, the job runs the same",
+        "L1 Constant 'GifSenderJob: one G...'->'GifSenderJob: one G...'": "the module's docstring, one letter more",
+        "L1 Constant 'GifSenderJob: one G...'->None": "the docstring replaced by the statement None: does nothing",
+    },
     right=[
         _module(
             "def perform(self, email, thought):\n" + BODY,
@@ -284,14 +289,18 @@ ROUTE_URGENT = Table(
 # --- Exercise 3: the worker, started in a terminal (the answers are command lines) ------------------------------
 
 
-def _argv(command: str) -> list[str]:
-    """The command line as the terminal in notebooks/ would run it: the course's rq and python."""
-    argv = shlex.split(command.replace("{redis_url}", redis_server.url()))
+def _argv(command: str) -> tuple[list[str], dict[str, str]]:
+    """The command line as the terminal in notebooks/ would run it (the course's rq and python), and its
+    environment (with the NAME=value words the line starts with)."""
+    argv, env = shlex.split(command.replace("{redis_url}", redis_server.url())), processes.course_env()
+    while argv and "=" in argv[0] and not argv[0].startswith("-"):
+        name, _, value = argv.pop(0).partition("=")
+        env[name] = value
     if argv and Path(argv[0]).name == "rq":
         argv[0] = terminal_worker.rq_program()
     elif argv and Path(argv[0]).name.startswith("python"):
         argv[0] = sys.executable
-    return argv
+    return argv, env
 
 
 def submit_terminal_worker(command: str) -> Result:
@@ -299,9 +308,8 @@ def submit_terminal_worker(command: str) -> Result:
     registered (or the process ended), check, and stop it."""
     with in_notebook() as folder:
         (folder / "worker_settings.py").write_text(SETTINGS)
-        proc = subprocess.Popen(
-            _argv(command), cwd=folder, env=processes.course_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        argv, env = _argv(command)
+        proc = subprocess.Popen(argv, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         conn = queues.connection()
         wait, _jobs_terminal_worker.WAIT_SECONDS = _jobs_terminal_worker.WAIT_SECONDS, 0.5
         try:
@@ -349,6 +357,7 @@ START_WORKER = Table(
     right=[
         "../.venv/bin/rq worker --with-scheduler --config worker_settings urgent mailers default",
         "../.venv/bin/python -m rq.cli worker -s -c worker_settings urgent mailers default",
+        "RQ_CONFIG=worker_settings ../.venv/bin/rq worker urgent mailers default --with-scheduler",
     ],
 )
 
@@ -502,6 +511,14 @@ CONTROLLER = Table(
             "did not return it",
         ),
     ],
+    equivalent={
+        "L1 Constant \"Work-It's controlle...\"->''": "the module's docstring: documentation, create() runs the same",
+        'L1 Constant "Work-It\'s controlle..."->"Work-It\'s controlle..."': "the module's docstring, one letter more",
+        'L1 Constant "Work-It\'s controlle..."->None': "the docstring replaced by the statement None: does nothing",
+        "L7 Constant 'Handle one form sub...'->''": "create()'s docstring: documentation, create() runs the same",
+        "L7 Constant 'Handle one form sub...'->'Handle one form sub...'": "create()'s docstring, one letter more",
+        "L7 Constant 'Handle one form sub...'->None": "the docstring replaced by the statement None: does nothing",
+    },
     right=[
         _controller("    job = GifSenderJob.perform_later(email, thought)\n    return job"),
         _controller("    return gif_sender_job.GifSenderJob.perform_later(email, thought)", "import gif_sender_job"),
