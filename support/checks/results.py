@@ -12,12 +12,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from rq import Queue
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.utils import as_text
 
 from .. import export_jobs
 from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
 from ..rq_helpers import queues
 from ..workit import export_status
+from ._check_trouble import redis_needed
 
 PROBE_QUEUE = "course-check-results"  # no worker listens to it: a job put there stays queued
 
@@ -36,6 +39,10 @@ def _probe_jobs() -> Iterator[list[Job]]:
         Queue(PROBE_QUEUE, connection=queues.connection()).delete(delete_jobs=True)
 
 
+REPORTS = ((2, 5), (3, 7))  # two calls: a constant done or total cannot pass both
+
+
+@redis_needed
 def check_report(fn: Any) -> str:
     require_function(fn, "report", ("job", "done", "total"))
     conn = queues.connection()
@@ -43,23 +50,24 @@ def check_report(fn: Any) -> str:
         job = Job.create(export_jobs.count_words, args=("probe",), connection=conn, meta={"owner": "ada"})
         job.save()
         made.append(job)
-        for done, total in ((2, 5), (3, 5)):
+        for done, total in REPORTS:
             call(fn, job, done, total)
             stored = Job.fetch(job.id, connection=conn).meta
             if stored.get("progress") != {"done": done, "total": total}:
                 if job.meta.get("progress") == {"done": done, "total": total}:
                     raise Incorrect(
-                        "job.meta has the progress in this process, but Redis does not: the page reads "
-                        "Redis. Save it with job.save_meta()."
+                        "job.meta has the progress in this process, but Redis does not: the page reads Redis. "
+                        "Save it to Redis after you set it: job.save_meta()."
                     )
                 raise Incorrect(
                     f"After report(job, {done}, {total}) Redis has job.meta['progress'] = "
-                    f"{describe(stored.get('progress'))}; it should be {{'done': {done}, 'total': {total}}}."
+                    f"{describe(stored.get('progress'))}; put {{'done': {done}, 'total': {total}}} into "
+                    "job.meta['progress']."
                 )
             if stored.get("owner") != "ada":
                 raise Incorrect(
-                    "The job's other meta ('owner': 'ada') is gone: you replaced job.meta. Set one key, "
-                    "job.meta['progress'] = {...}, and keep the rest."
+                    "The job's other meta ('owner': 'ada') is gone: you replaced job.meta. Keep whatever else the "
+                    "job's meta holds: set one key, job.meta['progress'] = {...}."
                 )
     return "Redis has the progress after each call, and the job's other meta is still there."
 
@@ -85,19 +93,22 @@ def _status_probes(made: list[Job]) -> list[tuple[str, Job | None]]:
     """One real job in each state the page meets, and None (an expired or unknown id)."""
     conn = queues.connection()
     queued = Queue(PROBE_QUEUE, connection=conn).enqueue(export_jobs.count_words, "waiting")
-    started = Job.create(
-        export_jobs.count_words, args=("busy",), connection=conn, meta={"progress": {"done": 2, "total": 3}}
-    )  # 66.7 %: round() gives 67, int() or // give 66
-    started.save()
-    started.set_status(JobStatus.STARTED)
+    started, begun = (
+        Job.create(export_jobs.count_words, args=(text,), connection=conn, meta={"progress": progress})
+        for text, progress in (("busy", {"done": 2, "total": 3}), ("begun", {"done": 1, "total": 3}))
+    )  # 66.7 %: round() gives 67, int() or // give 66; 33.3 %: round() gives 33, math.ceil() 34
+    for job in (started, begun):
+        job.save()
+        job.set_status(JobStatus.STARTED)
     inline = Queue(PROBE_QUEUE, connection=conn, is_async=False)  # runs each job here and now
     finished = inline.enqueue(export_jobs.export_thoughts, ["probe"], steps=2, step_delay=0)
     failed = inline.enqueue(export_jobs.export_thoughts, ["probe"], steps=2, step_delay=0, fail_at=1)
     deferred = Queue(PROBE_QUEUE, connection=conn).enqueue(export_jobs.count_words, "later", depends_on=queued)
-    made += [queued, started, finished, failed, deferred]
+    made += [queued, started, begun, finished, failed, deferred]
     return [
         ("a queued job", queued),
         ("a started job 2 steps of 3 in", started),
+        ("a started job 1 step of 3 in", begun),
         ("a job deferred until another finishes", deferred),
         ("a finished export", finished),
         ("a failed export", failed),
@@ -105,6 +116,7 @@ def _status_probes(made: list[Job]) -> list[tuple[str, Job | None]]:
     ]
 
 
+@redis_needed
 def check_status(fn: Any) -> str:
     require_function(fn, "export_status", ("job",))
     with _probe_jobs() as made:
@@ -116,25 +128,40 @@ def check_status(fn: Any) -> str:
                 raise Incorrect(
                     f"For {what} it returned {describe(got)}; return a dict with state, percent, result and error."
                 )
+            missing = [key for key in ("state", "percent", "result", "error") if key not in got]
+            if job is not None and missing:
+                raise Incorrect(
+                    f"For {what} the dict has no {' and no '.join(map(repr, missing))}: return a dict with state, "
+                    "percent, result and error."
+                )
+            if job is None and got.get("state") != "expired":
+                raise Incorrect(
+                    f"For {what}, state is {describe(got.get('state'))}; it should be 'expired': when job is None, "
+                    "state 'expired' and a message in error that the page can show."
+                )
             for key, rule in (
                 ("state", "the job's status as a string (job.get_status().value)"),
-                ("percent", "round(100 * done / total) from job.meta['progress']; 0 before the job reports"),
-                ("result", "job.return_value() when finished, else None"),
-                ("error", "the last line of job.latest_result().exc_string when failed, else None"),
+                ("percent", "from job.meta['progress'], round(100 * done / total); 0 before the job has reported"),
+                ("result", "job.return_value() when the job finished, else None"),
+                ("error", "the last line of job.latest_result().exc_string when it failed, else None"),
             ):
                 if job is None and key in ("percent", "result"):
                     continue  # for an expired job only the state and a message matter
                 if job is None and key == "error":
                     if not isinstance(got.get("error"), str) or not got["error"].strip():
                         raise Incorrect(
-                            "For None (an expired or unknown id) give an error message the page can show, not a blank."
+                            f"For {what}, error is {describe(got.get('error'))}: when job is None, give a message in "
+                            "error that the page can show, not a blank."
                         )
                     continue
                 if got.get(key) != want[key]:
                     raise Incorrect(
                         f"For {what}, {key} is {describe(got.get(key))}; it should be {describe(want[key])}: {rule}."
                     )
-    return "Right for queued, started, deferred, finished, failed, and for an export that is no longer kept."
+    return (
+        "Right for queued, started (1 and 2 steps of 3), deferred, finished, failed, and for an export that is no "
+        "longer kept."
+    )
 
 
 ex_status = Exercise(
@@ -170,6 +197,22 @@ def export_status(job):
 ADD_UP = "support.export_jobs.add_up"
 
 
+def _other_fan_ins(total: Job, parts: list[Job]) -> list[str]:
+    """Other add_up jobs that wait for the same parts and were created within a second of `total` (one run of the
+    cell queued them). A part registers the jobs that wait for it while it has not finished; once every part has
+    finished, add_up is queued at once and registers nowhere (the notebook's worker is fast): nothing to count then."""
+    conn = total.connection
+    waiting = set.intersection(*(set(as_text(i) for i in conn.smembers(part.dependents_key)) for part in parts))
+    waiting.discard(total.id)
+    return [
+        job.id
+        for job in Job.fetch_many(sorted(waiting), connection=conn)
+        if job is not None
+        and job.func_name == ADD_UP
+        and abs((job.created_at - total.created_at).total_seconds()) < 1.0
+    ]
+
+
 def fan_in_reference(parts: list[Job]) -> Job:
     """What the reference does: add_up of the parts' ids, waiting for every part."""
     return queues.queue("default", parts[0].connection).enqueue(
@@ -177,25 +220,47 @@ def fan_in_reference(parts: list[Job]) -> Job:
     )
 
 
+@redis_needed
 def check_fan_in(total: Any, parts: list[Job]) -> str:
     if not isinstance(total, Job):
-        raise Incorrect(f"total is {describe(total)}; it should be the job that enqueue returns.")
+        raise Incorrect(f"total is {describe(total)}: keep the job in total, the Job that enqueue returns.")
+    try:  # what Redis has, not what this kernel's object says
+        total = Job.fetch(total.id, connection=total.connection)
+    except NoSuchJobError:
+        raise Incorrect(
+            "Redis has no such job: total was never queued (a Job made by hand is not saved). Queue add_up with "
+            "default.enqueue(...)."
+        ) from None
     if total.func_name != ADD_UP:
         raise Incorrect(f"That job runs {total.func_name}; the fan-in is add_up, which adds the parts' results.")
     if total.origin != "default":
-        raise Incorrect(f"You queued add_up on {total.origin!r}; the exercise queues it on default.")
+        raise Incorrect(f"You queued add_up on {total.origin!r}: queue add_up on default.")
     ids = [part.id for part in parts]
     waits_for = set(total.dependency_ids)
     if not waits_for:
         raise Incorrect("total waits for nothing: it may run before the parts finish. Pass depends_on=parts.")
     if waits_for != set(ids):
+        rerun = (
+            " (if you ran the cell that queues the parts again since, run your cell again: total must wait for "
+            "these parts)"
+            if not waits_for & set(ids)
+            else ""
+        )
         raise Incorrect(
-            f"total waits for {len(waits_for & set(ids))} of the {len(ids)} parts; add_up needs them "
-            "all finished first: depends_on=parts (the whole list)."
+            f"total waits for {len(waits_for & set(ids))} of the {len(ids)} parts{rerun}; it must wait for all "
+            "three parts: depends_on=parts (the whole list)."
         )
     given = total.args[0] if total.args else total.kwargs.get("job_ids")
-    if given != ids:
-        raise Incorrect(f"add_up gets {describe(given)}; give it the parts' ids, in order: [p.id for p in parts].")
+    if not isinstance(given, (list, tuple)) or list(given) != ids:
+        raise Incorrect(
+            f"add_up gets {describe(given)}; it must get their ids, in order, as its argument: [p.id for p in parts]."
+        )
+    others = _other_fan_ins(total, parts)
+    if others:
+        raise Incorrect(
+            f"Your cell queued add_up {len(others) + 1} times on these parts: each would add them up. Queue it "
+            "once, and keep that job in total."
+        )
     return (
         f"add_up waits until all {len(ids)} parts have finished (in the DeferredJobRegistry while one has not), "
         "then adds their results."
