@@ -34,51 +34,60 @@ from ..exercises import (
 )
 from ..rq_helpers import recovery
 from ..workit import mailer
-from ._quiz_code_runs import call_shown, fail_for_real, jobs_on, run_as_jobs, scratch_queues
+from ._check_trouble import redis_needed
+from ._quiz_code_runs import call_shown, fail_for_real, jobs_made, jobs_on, run_as_jobs, scratch_queues
 
 SEND = "support.jobs.send_gif_email"
 
 
 # --- Question 17: a controller that sends twice ---------------------------------------------------------------
 
-PROBE = ("reader@example.com", "Two emails for one thought?")
+PROBES = (("reader@example.com", "Two emails for one thought?"), ("writer@example.com", "One form, one job"))
 
 
+@redis_needed
 def _check_controller(create: Any) -> str:
     require_function(create, "create", ("queue", "email", "thought"))
-    email, thought = PROBE
-    sent: list[tuple[Any, ...]] = []
+    for email, thought in PROBES:  # two forms: a constant address or thought cannot pass both
+        sent: list[tuple[Any, ...]] = []
 
-    def record(*args: Any) -> str:  # deliver, while the check runs (in its thread only): nothing goes out
-        sent.append(args)
-        return "<recorded>"
+        def record(*args: Any, sent: list[tuple[Any, ...]] = sent) -> str:  # deliver, in the check's thread only
+            sent.append(args)
+            return "<recorded>"
 
-    with scratch_queues("controller") as (q,), mailer.stand_in(record):
-        returned = call(create, q, email, thought)
-        queued = jobs_on(q)
-    if sent:
-        raise Incorrect(
-            f"Your create() sent {len(sent)} email(s) itself, inside the request: the user waits for the mail "
-            "server, and the worker sends the same email again. Send nothing in the request: only queue the job."
-        )
-    if len(queued) != 1:
-        shown = ", ".join(call_shown(j) for j in queued) or "nothing"
-        raise Incorrect(
-            f"Your create() queued {len(queued)} job(s) ({shown}) on the queue it was given: queue exactly one job "
-            "per form, on the queue it is given."
-        )
-    (job,) = queued
-    if job.func_name != SEND or tuple(job.args) != (email, thought) or job.kwargs:
-        raise Incorrect(
-            f"Your create() queued {call_shown(job)}{' with ' + repr(job.kwargs) if job.kwargs else ''}: queue "
-            f"send_gif_email with the email and the thought it was given, {SEND}({email!r}, {thought!r})."
-        )
-    if returned != job.id:
-        raise Incorrect(
-            f"Your create() queued the right job but returned {describe(returned)}: return the job's id (a str), "
-            "for the page to link to."
-        )
-    return f"One job queued, {call_shown(job)}, no email sent in the request, and its id returned."
+        with scratch_queues("controller") as (q,), mailer.stand_in(record), jobs_made(SEND, email) as elsewhere:
+            returned = call(create, q, email, thought)
+            queued = jobs_on(q)
+        if sent:
+            raise Incorrect(
+                f"Your create() sent {len(sent)} email(s) itself, inside the request: the user waits for the mail "
+                "server, and the worker sends the same email again. Send no email itself, inside the request: only "
+                "queue the job."
+            )
+        others = [job for job in elsewhere if job.id not in {j.id for j in queued}]
+        if len(queued) != 1 or others:
+            shown = ", ".join(call_shown(j) for j in queued) or "nothing"
+            besides = f", and {len(others)} more on {', '.join(sorted({j.origin for j in others}))}" if others else ""
+            raise Incorrect(
+                f"Your create() queued {len(queued)} job(s) ({shown}) on the queue it was given{besides}: queue "
+                "exactly one job per form, on the queue it is given."
+            )
+        (job,) = queued
+        if job.func_name != SEND or tuple(job.args) != (email, thought) or job.kwargs:
+            raise Incorrect(
+                f"Your create() queued {call_shown(job)} for the form ({email!r}, {thought!r}): queue "
+                f"send_gif_email(email, thought) with the email and the thought it was given, "
+                f"{SEND}({email!r}, {thought!r})."
+            )
+        if returned != job.id:
+            raise Incorrect(
+                f"Your create() queued the right job but returned {describe(returned)}: return that job's id (a "
+                "str), for the page to link to."
+            )
+    return (
+        f"Two forms, one job each ({call_shown(job)} the second time), no email sent in the request, and each job's "
+        "id returned."
+    )
 
 
 q17 = Exercise(
@@ -101,44 +110,68 @@ TIMEOUT = 30
 RETRIES = 3
 
 
+WELCOMED = ("new-user@example.com", "second-user@example.com")  # two calls: a constant address cannot pass both
+
+
+def _kwargs_said(job: Job) -> str:
+    """What a job's keyword arguments mean when enqueue passed RQ's own options on to the function."""
+    if not job.kwargs:
+        return ""
+    said = f" with {job.kwargs!r} for send_gif_email itself"
+    if "timeout" in job.kwargs:
+        said += (
+            f" (enqueue hands timeout= to the function: give it a timeout of {TIMEOUT} seconds with RQ's own "
+            f"job_timeout={TIMEOUT})"
+        )
+    return said
+
+
+@redis_needed
 def _check_enqueue(send_welcome: Any) -> str:
     require_function(send_welcome, "send_welcome", ("queue", "email"))
-    email = "new-user@example.com"
-    with scratch_queues("retries") as (q,):
-        returned = call(send_welcome, q, email)
-        queued = jobs_on(q)
-        if len(queued) != 1:
+    for email in WELCOMED:
+        with scratch_queues("retries") as (q,), jobs_made(SEND, email) as elsewhere:
+            returned = call(send_welcome, q, email)
+            queued = jobs_on(q)
+        others = [job for job in elsewhere if job.id not in {j.id for j in queued}]
+        if len(queued) != 1 or others:
             shown = ", ".join(call_shown(j) for j in queued) or "nothing"
+            besides = f", and {len(others)} more on {', '.join(sorted({j.origin for j in others}))}" if others else ""
             raise Incorrect(
-                f"send_welcome(queue, {email!r}) queued {len(queued)} job(s) on the queue it was given ({shown}): "
-                "queue exactly one, on that queue."
+                f"send_welcome(queue, {email!r}) queued {len(queued)} job(s) on the queue it was given ({shown})"
+                f"{besides}: queue exactly one job, on the queue it is given."
             )
         (job,) = queued
         pauses = recovery.retry_intervals(job)
-    if job.func_name != SEND or tuple(job.args) != (email, "Welcome!") or job.kwargs:
-        raise Incorrect(f"It queued {call_shown(job)}: queue {SEND}({email!r}, 'Welcome!').")
-    if len(pauses) != RETRIES:
-        raise Incorrect(
-            f"RQ stored retries_left={job.retries_left or 0} for the job: give it {RETRIES} retries, "
-            f"retry=Retry(max={RETRIES}, interval=[...])."
-        )
-    if min(pauses) <= 0 or any(later <= earlier for earlier, later in zip(pauses, pauses[1:])):
-        raise Incorrect(
-            f"RQ would wait {', '.join(f'{p} s' for p in pauses)} before the retries: that is no backoff. Each "
-            "wait must be longer than the one before, and the first more than 0 s: give Retry a list of "
-            "growing intervals, one per retry."
-        )
-    if job.timeout != TIMEOUT:
-        raise Incorrect(
-            f"RQ stored a timeout of {job.timeout} s for the job"
-            f"{' (the queue default, when enqueue is given none)' if job.timeout == Queue.DEFAULT_TIMEOUT else ''}: "
-            f"give it job_timeout={TIMEOUT}."
-        )
-    if not isinstance(returned, Job) or returned.id != job.id:
-        raise Incorrect(f"send_welcome returned {describe(returned)}: return the Job that enqueue gave you.")
+        if job.func_name != SEND or tuple(job.args) != (email, "Welcome!") or job.kwargs:
+            raise Incorrect(
+                f"send_welcome(queue, {email!r}) queued {call_shown(job)}{_kwargs_said(job)}: queue exactly one "
+                f"job, send_gif_email(email, \"Welcome!\"): {SEND}({email!r}, 'Welcome!')."
+            )
+        if len(pauses) != RETRIES:
+            raise Incorrect(
+                f"RQ stored retries_left={job.retries_left or 0} for the job: give it {RETRIES} retries, "
+                f"retry=Retry(max={RETRIES}, interval=[...])."
+            )
+        if min(pauses) <= 0 or any(later <= earlier for earlier, later in zip(pauses, pauses[1:])):
+            raise Incorrect(
+                f"RQ would wait {', '.join(f'{p} s' for p in pauses)} before the retries: that is no backoff. Make "
+                "them back off: each wait before a retry longer than the one before, the first longer than 0 s "
+                "(give Retry a list of growing intervals, one per retry)."
+            )
+        if job.timeout != TIMEOUT:
+            default = " (the queue default, when enqueue is given none)" if job.timeout == Queue.DEFAULT_TIMEOUT else ""
+            raise Incorrect(
+                f"RQ stored a timeout of {job.timeout} s for the job{default}: give it a timeout of {TIMEOUT} "
+                f"seconds, job_timeout={TIMEOUT}."
+            )
+        if not isinstance(returned, Job) or returned.id != job.id:
+            raise Incorrect(
+                f"send_welcome returned {describe(returned)}: return the job that enqueue gives back (the Job)."
+            )
     return (
-        f"RQ stored {RETRIES} retries after waits of {', '.join(f'{p} s' for p in pauses)} and a timeout of "
-        f"{TIMEOUT} s."
+        f"Two calls, one job each: RQ stored {RETRIES} retries after waits of {', '.join(f'{p} s' for p in pauses)} "
+        f"and a timeout of {TIMEOUT} s."
     )
 
 
@@ -160,47 +193,60 @@ q18 = Exercise(
 # --- Question 19: requeue what a connection error failed ---------------------------------------------------------
 
 
+def _seen(q: Queue) -> tuple[set[str], set[str]]:
+    """A queue's queued jobs and its failed registry's, as ids."""
+    return set(q.get_job_ids()), set(q.failed_job_registry.get_job_ids())
+
+
+@redis_needed
 def _check_requeue(requeue_connection_errors: Any) -> str:
     require_function(requeue_connection_errors, "requeue_connection_errors", ("queue",))
-    with scratch_queues("requeue", "elsewhere") as (mine, other):
-        ids = fail_for_real(mine, other)
-        with warnings.catch_warnings():  # job.exc_info works in rq 3.0.0 but warns that it is deprecated
-            warnings.simplefilter("ignore", DeprecationWarning)
-            returned = call(requeue_connection_errors, mine)
-        queued = set(mine.get_job_ids())
-        still_failed = set(mine.failed_job_registry.get_job_ids())
-        other_failed = set(other.failed_job_registry.get_job_ids())
-        other_queued = set(other.get_job_ids())
-    left = [i for i in ids["connection"] if i not in queued]
-    if left:
-        raise Incorrect(
-            f"{len(left)} of the 2 jobs that failed with ConnectionError are not back on the queue: requeue every "
-            "failed job of the queue whose exception is a ConnectionError (the failed registry's requeue, or "
-            "job.requeue())."
-        )
-    doubled = [i for i in ids["connection"] if i in still_failed]
-    if doubled:
-        raise Incorrect(
-            f"{len(doubled)} of the ConnectionError jobs are on the queue again but still in the failed registry "
-            "too: move them, out of the registry and onto the queue (the failed registry's requeue does both)."
-        )
-    if ids["other error"][0] not in still_failed:
-        raise Incorrect(
-            "The job that failed with ValueError left the failed registry: requeue only the jobs whose exception "
-            "is a ConnectionError. Read it in the job's latest_result().exc_string: its last line is the "
-            "exception, as 'ConnectionError: the payment service did not answer ...'."
-        )
-    if ids["other queue"][0] not in other_failed or ids["other queue"][0] in other_queued:
-        raise Incorrect(
-            "A ConnectionError job of another queue was requeued too: touch only the failed jobs of the queue "
-            "your function was given (queue.failed_job_registry)."
-        )
-    if returned != len(ids["connection"]):
-        raise Incorrect(
-            f"Your function requeued the right jobs but returned {describe(returned)}: return how many it "
-            "requeued (2 here)."
-        )
-    return "The 2 jobs that failed with ConnectionError are queued again; the ValueError stays failed; 2 returned."
+    with scratch_queues("requeue", "second") as (first, second):
+        ids = fail_for_real(first, second)
+        for given, other in ((first, second), (second, first)):  # two calls: a constant count cannot pass both
+            mine, before = ids[given.name], _seen(other)
+            with warnings.catch_warnings():  # job.exc_info works in rq 3.0.0 but warns that it is deprecated
+                warnings.simplefilter("ignore", DeprecationWarning)
+                returned = call(requeue_connection_errors, given)
+            queued, failed = _seen(given)
+            which = "the first queue" if given is first else "the second queue"
+            count = len(mine["connection"])
+            left = [i for i in mine["connection"] if i not in queued]
+            if left:
+                raise Incorrect(
+                    f"Called with {which}: {len(left)} of its {count} jobs that failed with ConnectionError are not "
+                    "back on it: move every failed job of queue whose exception is a ConnectionError back onto "
+                    "queue (the failed registry's requeue, or job.requeue())."
+                )
+            doubled = [i for i in mine["connection"] if i in failed]
+            if doubled:
+                raise Incorrect(
+                    f"Called with {which}: {len(doubled)} of its ConnectionError jobs are on the queue again but "
+                    "still in the failed registry too: move them back onto queue, out of the registry (the failed "
+                    "registry's requeue does both)."
+                )
+            if any(i not in failed for i in mine["other error"]):
+                raise Incorrect(
+                    f"Called with {which}: the job that failed with ValueError left the failed registry: leave the "
+                    "queue's other failed jobs in its failed registry, and requeue only the jobs whose exception is "
+                    "a ConnectionError. Read it in the job's latest_result().exc_string: its last line is the "
+                    "exception, as 'ConnectionError: the payment service did not answer ...'."
+                )
+            if _seen(other) != before:
+                raise Incorrect(
+                    f"Called with {which}, your function changed the jobs of the other queue too (its failed "
+                    "ConnectionError job was requeued, or another of its jobs moved): touch no failed job of another "
+                    "queue, only queue.failed_job_registry."
+                )
+            if returned != count:
+                raise Incorrect(
+                    f"Called with {which}, your function requeued the right jobs but returned {describe(returned)}: "
+                    f"return how many jobs it requeued ({count} there)."
+                )
+    return (
+        "Called with each queue, it moved that queue's ConnectionError jobs back onto it (2, then 1), left the "
+        "ValueError jobs failed and the other queue alone, and returned 2, then 1."
+    )
 
 
 q19 = Exercise(
@@ -233,24 +279,33 @@ q19 = Exercise(
 GREETINGS = [("Ada", "Welcome"), ("Grace", "Good morning")]  # (name, greeting): each run as a job
 
 
+@redis_needed
 def _check_greetings(path: Any) -> str:
     if is_placeholder(path):
         raise NotAttempted()
     file = Path(path).resolve()
+    if not file.exists():
+        raise Incorrect(
+            f"There is no file {file.name} beside this notebook ({file.parent}): define greet in greetings.py, "
+            "beside this notebook, with %%writefile greetings.py as the first line of its cell, and run that cell."
+        )
     module = load_module_from(file)  # NotAttempted with a ____ left; Incorrect when missing or it does not import
     if is_placeholder(module):
         raise NotAttempted(f"{file.name} still has a ____ in it: fill it in, then run its cell again.")
     greet = getattr(module, "greet", None)
     if greet is None:
-        raise Incorrect(f"{file.name} has no function greet: the worker looks it up by that name, {file.stem}.greet.")
+        raise Incorrect(
+            f"{file.name} has no function greet: define greet in {file.name}; the worker looks it up by that name, "
+            f"{file.stem}.greet."
+        )
     require_function(greet, "greet", ("name", "greeting"))
     outcomes = run_as_jobs(file, "greet", GREETINGS)
     for (name, greeting), (status, _, error) in zip(GREETINGS, outcomes):
         if status != "finished" and error.startswith("ValueError: Invalid attribute name"):
             raise Incorrect(
                 f"The worker could not import {file.stem}.greet ({error}): RQ says so when importing {file.name} "
-                "in the worker's process raises ImportError. A worker sees no variable of your notebook (its "
-                "__main__ is not your notebook): everything the job needs comes as its arguments."
+                "in the worker's process raises ImportError. A worker sees no variable of this notebook (its "
+                "__main__ is not your notebook): take the greeting as an argument, greet(name, greeting)."
             )
         if status != "finished":
             raise Incorrect(
@@ -263,7 +318,8 @@ def _check_greetings(path: Any) -> str:
         raise Incorrect(
             f"The worker's jobs, given the greetings {GREETINGS[0][1]!r} and {GREETINGS[1][1]!r}, returned "
             f"{describe(values[0])} and {describe(values[1])}: greet did not use the greeting it was given. Take "
-            "it as an argument, and use it."
+            "the greeting as an argument, greet(name, greeting), and use it: a worker sees no variable of this "
+            "notebook."
         )
     for (name, greeting), value, right in zip(GREETINGS, values, wanted):
         if value != right:
