@@ -27,6 +27,7 @@ import copy
 import difflib
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -497,6 +498,8 @@ def run_exercise(name: str, table: Table, modules: Sequence[str] | None = None, 
     planned = mutants_of(table)
     sources = {m.id: m.source for m in planned}
     outcome = Outcome(name, notebook_of(table.exercise) or "?", tried=len(planned))
+    if table.choice:  # a question's check needs no service and no state: run here
+        return _run_choice(table, outcome)
     scratch = Path(tempfile.mkdtemp(prefix="mutants-"))
     home, log = scratch / "course", scratch / "child.log"
     env = {**os.environ, "COURSE_HOME": str(home), "COURSE_PROGRESS_FILE": str(scratch / "progress.jsonl")}
@@ -552,6 +555,21 @@ def run_exercise(name: str, table: Table, modules: Sequence[str] | None = None, 
     finally:
         _clean(home, env)
         shutil.rmtree(scratch, ignore_errors=True)
+    outcome.seconds = round(time.monotonic() - began, 1)
+    return outcome
+
+
+def _run_choice(table: Table, outcome: Outcome) -> Outcome:
+    """A multiple-choice question's wrong answers, run in this process: each must be rejected."""
+    began = time.monotonic()
+    if not table.submit(table.reference_source).correct:
+        outcome.error = "the right answer was not accepted"
+    for mutant in mutants_of(table):
+        if table.submit(mutant.source).correct:
+            outcome.survived.append(mutant.id)
+            outcome.diffs[mutant.id] = f"-    {table.reference_source}\n+    {mutant.source}"
+        else:
+            outcome.killed += 1
     outcome.seconds = round(time.monotonic() - began, 1)
     return outcome
 
@@ -677,6 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         _child(args.child, args.module, args.start)
         return 0
+    scratch = tempfile.mkdtemp(prefix="mutants-progress-")  # the checks run here log their progress there, not in
+    os.environ["COURSE_PROGRESS_FILE"] = str(Path(scratch) / "progress.jsonl")  # the learner's file
     tables = load_tables(args.module)
     if args.exercise:
         names = [find(tables, name) for name in args.exercise]
@@ -702,6 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_record:
         write_record(outcomes, tables, prune=args.all)
         print(f"Record written: {RECORD.relative_to(ROOT)}")
+    shutil.rmtree(scratch, ignore_errors=True)
     return 1 if any(o.survived or o.error for o in outcomes) else 0
 
 
