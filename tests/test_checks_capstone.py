@@ -119,11 +119,29 @@ def options(retry: str | None, timeout: str | None) -> str:
     return "".join(f"{name} = {value}\n" for name, value in (("retry", retry), ("job_timeout", timeout)) if value)
 
 
+IN_RANGE = "any job_timeout from 15 to 60 s meets the requirement: the proof's sends end well within it"
+STILL_BACKOFF = (
+    "still at least 2 retries, at least 3 s of pauses, the first 5 s at most, pauses that do not shrink and end longer "
+    "than they start (RQ itself repeats the last pause when max outruns the list): a right answer too"
+)
+
 RETRY_TIMEOUT = Table(
     ex_retry_timeout,
     lambda source: checked(ex_retry_timeout, job_source(options=source)),
     setup=redis,
     reference=REFERENCE_OPTIONS,
+    equivalent={
+        "L2 Constant 30->31": IN_RANGE,
+        "L2 Constant 30->29": IN_RANGE,
+        "L1 Constant 3->4": STILL_BACKOFF,
+        "L1 Constant 3->2": STILL_BACKOFF,
+        "L1 Constant 1->2": STILL_BACKOFF,
+        "L1 Constant 1->0": STILL_BACKOFF,
+        "L1 Constant 2->3": STILL_BACKOFF,
+        "L1 Constant 2->1": STILL_BACKOFF,
+        "L1 Constant 4->5": STILL_BACKOFF,
+        "L1 Constant 4->3": STILL_BACKOFF,
+    },
     requirements=[
         Requirement(RETRIES, options(None, "30"), "no retries"),
         Requirement(RETRIES, options("Retry(max=1, interval=[5])", "30"), "at least 2 retries"),
@@ -165,10 +183,26 @@ def submit_send_once(source: str) -> Result:
     return checked(ex_send_once, job_source(perform=source))
 
 
+ANY_KEY = "the key still names the thought_id and nothing else: the text asks no particular name"
+UNREAD = "nobody reads the key's value (SET NX only asks whether the key exists): any value claims it alike"
+WITHIN_A_DAY = "a little under a day is still 'expiring within a day'"
+
 SEND_ONCE = Table(
     ex_send_once,
     submit_send_once,
     setup=redis,
+    equivalent={
+        "L5 Return 0": "a try that finds the key claimed returns without sending either way; the job's result (None or "
+        "0) is read by nobody, the proof counts emails",
+        "L9 Twice call": "deleting a key twice leaves it deleted, as once does",
+        "L3 Constant 'workit:gif-sent:'->''": ANY_KEY,
+        "L3 Constant 'workit:gif-sent:'->'workit:gif-sent:x'": ANY_KEY,
+        "L4 Constant 'sent'->''": UNREAD,
+        "L4 Constant 'sent'->'sentx'": UNREAD,
+        "L4 Constant 60->59": WITHIN_A_DAY,
+        "L4 Constant 24->23": WITHIN_A_DAY,
+        "L4 Constant 60->59 #2": WITHIN_A_DAY,
+    },
     requirements=[
         Requirement(
             PERFORM,
@@ -177,6 +211,11 @@ SEND_ONCE = Table(
         ),
         Requirement(
             RETURN, perform_edit("return None  # an earlier try sent it", "pass  # sent anyway"), "sent it again"
+        ),
+        Requirement(  # 03's job sends what it was given
+            "deliver(email, thought)",
+            perform_edit("return deliver(email, thought)", "return deliver(email, str(thought_id))"),
+            "deliver(email, thought)",
         ),
         Requirement(NAMES_ID, perform_edit(KEY, 'key = "workit:gif-sent"'), "must name the thought_id"),
         Requirement(NAMES_ID, perform_edit(KEY, 'key = f"workit:gif-sent:{email}"'), "not the address"),
@@ -339,6 +378,11 @@ CONTROLLER = Table(
         ),
         Requirement(
             SAVE, "def create(email, thought):\n    return GifSenderJob.perform_later(email, thought, 42)\n", "saved"
+        ),
+        Requirement(
+            SAVE,
+            REFERENCE_CREATE.replace("add_thought(db, email, thought)", "add_thought(db, 'ada@example.com', thought)"),
+            "add_thought(db, email, thought)",
         ),
         Requirement(
             SAVE,

@@ -23,6 +23,7 @@ from ..workit import mailer
 from ._production_runs import connections_opened, left_open, redis_reachable
 
 PROBE_EMAIL = "probe@example.com"  # one address for every probe thought: a key must name the thought, not the address
+PROBE_THOUGHT = "a probe"  # one text for every probe thought: a key must name the thought_id, not the text
 HOLD_WRITES_MS = 200  # how long Redis holds writes back while two tries of one thought run at once
 
 
@@ -81,6 +82,16 @@ class Sends:
         self.sent: list[tuple[Any, Any]] = []
         self.unclaimed = 0  # sends while no key named the thought
 
+    def misaddressed(self) -> str:
+        """What is wrong with the sends' arguments ('' when each was deliver(email, thought) of the probe)."""
+        for email, thought in self.sent:
+            if (email, thought) != (PROBE_EMAIL, PROBE_THOUGHT):
+                return (
+                    f"perform called deliver({email!r}, {thought!r}) for the email {PROBE_EMAIL!r} and the thought "
+                    f"{PROBE_THOUGHT!r}: send what perform was given, deliver(email, thought), as 03's job did."
+                )
+        return ""
+
     def __call__(self, email: Any, thought: Any, delay: Any = None) -> str:
         if not keys_for(self.thought_id):
             self.unclaimed += 1
@@ -96,9 +107,9 @@ def run_perform(cls: Any, thought_id: int, fail: type[BaseException] | None = No
     sends = Sends(thought_id, fail)
     with mailer.stand_in(sends):
         if fail is None:
-            call(cls().perform, PROBE_EMAIL, "a probe", thought_id)
+            call(cls().perform, PROBE_EMAIL, PROBE_THOUGHT, thought_id)
             return sends, None
-        return sends, raised(fail, cls().perform, PROBE_EMAIL, "a probe", thought_id)
+        return sends, raised(fail, cls().perform, PROBE_EMAIL, PROBE_THOUGHT, thought_id)
 
 
 def perform_twice_at_once(cls: Any, thought_id: int) -> int:
@@ -113,7 +124,7 @@ def perform_twice_at_once(cls: Any, thought_id: int) -> int:
         with mailer.stand_in(sends):
             started.wait()
             try:
-                cls().perform(PROBE_EMAIL, "a probe", thought_id)
+                cls().perform(PROBE_EMAIL, PROBE_THOUGHT, thought_id)
             except BaseException as exc:  # noqa: BLE001 -- handed back to the check's thread
                 errors.append(exc)
 
@@ -165,9 +176,14 @@ def create_once(fn: Any, n: int) -> None:
         if len(args) != 3 or args[:2] != [email, text]:
             raise Incorrect(f"The job got {args}: call GifSenderJob.perform_later(email, thought, thought_id).")
         with closing(thoughts_db.connect()) as db:
-            row = db.execute("SELECT id FROM thoughts WHERE text = ?", (text,)).fetchone()
+            row = db.execute("SELECT id, email FROM thoughts WHERE text = ?", (text,)).fetchone()
         if row is None or args[2] != row[0]:
             raise Incorrect("The job's thought_id is not the id of a saved thought: save it with add_thought first.")
+        if row[1] != email:
+            raise Incorrect(
+                f"The saved thought has the address {row[1]!r}, not the email create was given ({email!r}): save it "
+                "with thoughts_db.add_thought(db, email, thought)."
+            )
         if still_open:
             raise Incorrect(
                 "create left its database connection open: on a connection closed at the end, as in 09 "

@@ -104,6 +104,8 @@ def _check_send_once(path: Any) -> str:
         first, _ = run_perform(cls, base)
         if len(first.sent) != 1:
             raise Incorrect(f"perform sent {len(first.sent)} emails for one thought: send it once.")
+        if first.misaddressed():
+            raise Incorrect(first.misaddressed())
         again, _ = run_perform(cls, base)
         if again.sent:
             raise Incorrect("perform ran a second time for the same thought_id and sent it again: claim a key first.")
