@@ -93,6 +93,7 @@ OPERATORS = (
     "Twice: each call statement made twice",
     "Return: the value replaced by None and by 0",
     "Input: each use of a parameter replaced by each other parameter of its function and by None",
+    "Terminal lines (not Python): each line deleted or typed twice, each word dropped, neighbours swapped, numbers",
 )
 
 
@@ -245,11 +246,11 @@ def _params_in_scope(tree: ast.AST) -> dict[int, list[str]]:
 def mutants(source: str) -> list[Mutant]:
     """Every mutant of `source` (Python), each once: the ones whose text equals the reference's or an earlier
     mutant's, and the ones that do not compile, are left out. Ids are ``L<line> <kind> <what>``, with ``#2``... when
-    two changes on one line read the same. Source that is not Python has no mutants."""
+    two changes on one line read the same. Source that is not Python (typed in a terminal) gets ``text_mutants``."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return []
+        return text_mutants(source)
     plain = ast.unparse(tree)
     nodes = list(ast.walk(tree))
     skip = _annotation_nodes(tree)
@@ -284,6 +285,35 @@ def mutants(source: str) -> list[Mutant]:
         ids[label] = ids.get(label, 0) + 1
         found.append(Mutant(label if ids[label] == 1 else f"{label} #{ids[label]}", text))
     return found
+
+
+def text_mutants(source: str) -> list[Mutant]:
+    """Mutants of lines typed in a terminal: each line deleted or typed twice, each word dropped, each two neighbouring
+    words swapped, each number +1, -1 or 0."""
+    lines = source.splitlines()
+    found: dict[str, str] = {}
+
+    def add(label: str, number: int, new_lines: list[str]) -> None:
+        text = "\n".join(new_lines)
+        if text != source and text not in found.values():
+            found.setdefault(f"L{number} {label}", text)
+
+    for i, line in enumerate(lines):
+        number, words = i + 1, line.split()
+        add("Delete line", number, lines[:i] + lines[i + 1 :])
+        add("Twice line", number, lines[: i + 1] + lines[i:])
+        for j, word in enumerate(words):
+            add(
+                f"Drop word {_short(word)}", number, [*lines[:i], " ".join(words[:j] + words[j + 1 :]), *lines[i + 1 :]]
+            )
+            if j + 1 < len(words):
+                swapped = [*words[:j], words[j + 1], word, *words[j + 2 :]]
+                add(f"Swap words {j + 1},{j + 2}", number, [*lines[:i], " ".join(swapped), *lines[i + 1 :]])
+            if word.isdigit():
+                for new in {int(word) + 1, int(word) - 1, 0} - {int(word)}:
+                    changed = [*words[:j], str(new), *words[j + 1 :]]
+                    add(f"Number {word}->{new}", number, [*lines[:i], " ".join(changed), *lines[i + 1 :]])
+    return [Mutant(label, text) for label, text in found.items()]
 
 
 def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> bool:
