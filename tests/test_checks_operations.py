@@ -126,6 +126,16 @@ ALERTS_TABLE = Table(
         Requirement(  # milliseconds
             OLD_JOB, alerts_except("old job", "age is not None and age * 1000 > max_wait"), 'reported "old job"'
         ),
+        Requirement(  # the newest job's age, not the head's
+            OLD_JOB,
+            "from datetime import datetime, timezone\n\n\n"
+            + alerts_except(
+                "old job",
+                "queue.count and (datetime.now(timezone.utc) - queue.get_jobs()[-1].enqueued_at.replace("
+                "tzinfo=timezone.utc)).total_seconds() > max_wait",
+            ),
+            'did not report "old job"',
+        ),
         Requirement(EMPTY_QUEUE, alerts_except("old job", "(age or 0) >= max_wait"), "the queue is empty"),
         Requirement(
             NEW_FAILURES,

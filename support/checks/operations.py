@@ -9,6 +9,7 @@ from typing import Any
 
 from rq import Queue, Worker
 
+from .. import ops_jobs
 from ..exercises import Choice, Exercise, Incorrect, call, describe, require_function
 from ..rq_helpers import metrics
 from ._operations_states import fail_one_job, record_cron_run, register_listener, scratch_queues
@@ -219,6 +220,8 @@ def check_alerts(fn: Any) -> str:
         _ask(fn, queue, 1, 3600, cron_job, 3600)  # all well: nothing fires
         time.sleep(0.1)  # ages only grow: from here on the job has waited, and the cron job ran, 0.1 s ago or more
         _ask(fn, queue, 1, 0.05, cron_job, 3600)  # the job waits 0.1 s, max_wait 0.05 s
+        queue.enqueue(ops_jobs.work_for, 0)  # a job just queued behind it: the head's age counts, not the newest's
+        _ask(fn, queue, 1, 0.05, cron_job, 3600)
         _ask(fn, queue, 5, 60, cron_job, 60)  # 0.1 s is no minute (100 ms are more than 60); fewer failures than before
         _ask(fn, queue, 0, 3600, cron_job, 3600)  # one more failure than the last reading
         _ask(fn, queue, 1, 3600, cron_job, 0.05)  # the cron job ran 0.1 s ago, expected every 0.05 s
