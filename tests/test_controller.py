@@ -117,11 +117,14 @@ def test_a_worker_taking_the_checks_job_does_not_hide_an_email_sent_in_the_reque
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a worker running (as in the notebook), the check's job may be taken and sent at once: the worker's email
-    is allowed, the request's own is not. (The requirements table runs the check without a worker.)"""
+    is allowed, the request's own is not; the check's jobs it deletes are never half-taken by the worker (a job hash
+    a worker wrote to after its deletion broke the next check). (The requirements table runs it without a worker.)"""
     monkeypatch.setattr(controller_check, "APP_DELAY", 1.0)
     workers.start_worker(["mailers"], path=folder, with_scheduler=False)
-    right = ex_controller.check(str(controller(folder, "    return GifSenderJob.perform_later(email, thought)")))
-    assert right.correct, right.message
+    path = controller(folder, "    return GifSenderJob.perform_later(email, thought)")
+    for _ in range(2):  # as the notebook does: check, then use() checks again, while the worker sends the first
+        right = ex_controller.check(str(path))
+        assert right.correct, right.message
     both = controller(folder, "    deliver(email, thought)\n    return GifSenderJob.perform_later(email, thought)")
     result = ex_controller.check(str(both))
     assert result.kind == "incorrect" and "Instead of sending, queue the job" in result.message

@@ -35,8 +35,17 @@ def all_jobs() -> list[Job]:
     conn = queues.connection()
     keys = list(conn.scan_iter(match=f"{Job.redis_job_namespace_prefix}*", count=1000))
     prefix = len(Job.redis_job_namespace_prefix)
-    ids = [key.decode()[prefix:] for key in keys]
-    return [job for job in Job.fetch_many([i for i in ids if ":" not in i], connection=conn) if job is not None]
+    ids = [i for i in (key.decode()[prefix:] for key in keys) if ":" not in i]
+    try:
+        return [job for job in Job.fetch_many(ids, connection=conn) if job is not None]
+    except NoSuchJobError:  # a hash that is no job's (a worker wrote to one deleted under it): skip it
+        found = []
+        for job_id in ids:
+            try:
+                found.append(Job.fetch(job_id, connection=conn))
+            except NoSuchJobError:
+                continue
+        return found
 
 
 def job_path(job: Job) -> str | None:

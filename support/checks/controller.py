@@ -35,9 +35,10 @@ def _probes() -> list[tuple[str, str]]:
 
 
 def _drop(found: list[Job]) -> None:
-    """The check's own jobs, not yet taken by a worker, go: nobody wants their email."""
+    """The check's own jobs that no worker took yet go (nobody wants their email): taken off their queue in one
+    step (LREM), so that a worker cannot take one while it is deleted, then deleted."""
     for job in found:
-        if job_watch.status(job) in ("queued", "scheduled", "deferred"):
+        if job.origin in queues.QUEUE_NAMES and queues.queue(job.origin).remove(job.id):
             job.delete()
 
 
