@@ -206,10 +206,35 @@ def submit_options(source: str) -> Result:
     return ex_options.check(define(source, "options", notebook_names()))
 
 
+WITHIN = "still within what the text asks for"
 OPTIONS = Table(
     exercise=ex_options,
     submit=submit_options,
     setup=setup_catcher,
+    equivalent={
+        # job_timeout: "5 s at most", "at least 2 s"
+        "L3 Constant 3->4": f"job_timeout 4 s: {WITHIN} (2 to 5 s)",
+        "L3 Constant 3->2": f"job_timeout 2 s: {WITHIN} (2 to 5 s)",
+        # result_ttl: "a minute at most" (0: RQ deletes the finished job at once)
+        "L4 Constant 60->59": f"result_ttl 59 s: {WITHIN} (a minute at most)",
+        "L4 Constant 60->0": f"result_ttl 0, the finished job not kept: {WITHIN} (a minute at most)",
+        # failure_ttl: "at least a week ... and at most 30 days"
+        "L5 Constant 60->61": f"failure_ttl 7 days 2 h: {WITHIN} (a week to 30 days)",
+        "L5 Constant 60->61 #2": f"failure_ttl 7 days 2 h: {WITHIN} (a week to 30 days)",
+        "L5 Constant 7->8": f"failure_ttl 8 days: {WITHIN} (a week to 30 days)",
+        "L5 Constant 24->25": f"failure_ttl 7 days 7 h: {WITHIN} (a week to 30 days)",
+        # retry: its tries after the first failure (cumulative pauses) still reach past 3 s, the first such try
+        # due within 12 s of the first failure (2 s of outage + 10 s)
+        "L2 Constant 3->2": f"Retry(max=2, [1, 2, ...]): tries at 1 and 3 s, {WITHIN}",
+        "L2 Constant 1->2": f"pauses 2, 2, 4: tries at 2, 4, 8 s, {WITHIN}",
+        "L2 Constant 1->0": f"pauses 0, 2, 4: tries at 0, 2, 6 s, {WITHIN}",
+        "L2 Constant 2->3": f"pauses 1, 3, 4: tries at 1, 4, 8 s, {WITHIN}",
+        "L2 Constant 2->1": f"pauses 1, 1, 4: tries at 1, 2, 6 s, {WITHIN}",
+        "L2 Constant 2->0": f"pauses 1, 0, 4: tries at 1, 1, 5 s, {WITHIN}",
+        "L2 Constant 4->5": f"pauses 1, 2, 5: tries at 1, 3, 8 s, {WITHIN}",
+        "L2 Constant 4->3": f"pauses 1, 2, 3: tries at 1, 3, 6 s, {WITHIN}",
+        "L2 Constant 4->0": f"pauses 1, 2, 0: tries at 1, 3, 3 s, {WITHIN}",
+    },
     requirements=[
         Requirement(
             "retry: the email still goes out when the provider is back 2 s after the first failure",
@@ -360,6 +385,11 @@ SEND_ONCE = Table(
     exercise=ex_send_once,
     submit=submit_send_once,
     setup=setup_catcher,
+    equivalent={
+        "L7 Twice call": "deleting the claim twice: DEL of a key that is gone already does nothing",
+        "L2 Constant 'sent'->''": "the claim's value is never read: only whether SET NX set it",
+        "L2 Constant 'sent'->'sentx'": "the claim's value is never read: only whether SET NX set it",
+    },
     requirements=[
         Requirement(  # kept in this kernel: another worker cannot see it
             "claim the key",
