@@ -360,6 +360,12 @@ JSON_ID = Table(
         ),
         Requirement(
             "Queue `deliver_thought` for `thought` on `json_queue`",
+            "from datetime import timedelta\n\n"
+            "by_id = json_queue.enqueue_in(timedelta(minutes=1), deliver_thought, thought.id)",
+            "not queued",
+        ),
+        Requirement(
+            "Queue `deliver_thought` for `thought` on `json_queue`",
             "by_id = json_queue.enqueue(deliver_thought_once, thought.id)",
             "the exercise asks for deliver_thought",
         ),

@@ -204,6 +204,12 @@ def _check_json_job(job: Any, thought: production_jobs.Thought) -> str:
         raise Incorrect(
             f"The job runs {func}; the exercise asks for deliver_thought, which reads the thought by its id."
         )
+    status = job.get_status(refresh=True)
+    if status in ("scheduled", "deferred"):
+        raise Incorrect(
+            f"The job is {status.value}, not queued: queue it on json_queue now (json_queue.enqueue), so that the "
+            "worker below takes it."
+        )
     given = args[0] if len(args) == 1 and not kwargs else kwargs.get("thought_id") if not args else None
     if given != thought.id or type(given) is not int or len(args) + len(kwargs) != 1:
         raise Incorrect(
