@@ -52,9 +52,12 @@ def _edition(path: str | Path) -> str | None:
 
 
 def _browser_file(path: str) -> bool:
-    """The test files that share the session's JupyterLab (and Chromium): tests/conftest.py's `lab` fixture."""
+    """The test files that share the session's JupyterLab (and Chromium): tests/conftest.py's `lab` fixture; and the
+    hub test, which shares its Chromium."""
     name = Path(path).name
-    return Path(path).parent.name == "tests" and (name.startswith("test_browser") or name == "test_web_access.py")
+    return Path(path).parent.name == "tests" and (
+        name.startswith("test_browser") or name in ("test_web_access.py", "test_hub.py")
+    )
 
 
 def _phase(nodeid: str) -> str:
