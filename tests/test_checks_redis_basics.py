@@ -50,6 +50,10 @@ SESSION = Table(
     exercise=ex_session,
     submit=submit_session,
     setup=redis_up,
+    equivalent={
+        "L1 Twice call": "setting the key twice in a row leaves what setting it once does: 'logged-in', deleted 60 s "
+        "after the (second) write, a few microseconds later",
+    },
     requirements=[
         Requirement('Store the value "logged-in"', "r.set('session:ada', 'logged in', ex=60)\n", "'logged-in'"),
         Requirement('under the key "session:ada"', "r.set('session:Ada', 'logged-in', ex=60)\n", "'session:ada'"),

@@ -57,6 +57,10 @@ TIME_FORM = Table(
     exercise=ex_time_form,
     submit=submit_time_form,
     setup=work_it,
+    equivalent={
+        "L5 Compare Gt->GtE": "seconds >= TOO_SLOW differs from seconds > TOO_SLOW only when a wait measures exactly "
+        "1.0 s; perf_counter differences are not whole numbers, and the text's 'more than' reads either way there",
+    },
     requirements=[
         Requirement(
             "it submits Work-It's form **once**",
