@@ -25,6 +25,7 @@ import argparse
 import ast
 import copy
 import difflib
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -243,7 +244,17 @@ def _params_in_scope(tree: ast.AST) -> dict[int, list[str]]:
     return scope
 
 
+@functools.cache
+def _cached(source: str) -> tuple[Mutant, ...]:
+    return tuple(_make(source))
+
+
 def mutants(source: str) -> list[Mutant]:
+    """Every mutant of `source` (``_make``), made once per process."""
+    return list(_cached(source))
+
+
+def _make(source: str) -> list[Mutant]:
     """Every mutant of `source` (Python), each once: the ones whose text equals the reference's or an earlier
     mutant's, and the ones that do not compile, are left out. Ids are ``L<line> <kind> <what>``, with ``#2``... when
     two changes on one line read the same. Source that is not Python (typed in a terminal) gets ``text_mutants``."""
@@ -401,7 +412,8 @@ def _source_of(obj: Any) -> str:
         return re.sub(r" at 0x[0-9a-f]+", "", repr(obj))
 
 
-def _check_files(module_name: str) -> list[Path]:
+@functools.cache
+def _check_files(module_name: str) -> tuple[Path, ...]:
     """The file of a check module and of the support.checks modules it imports (relatively), transitively."""
     files: list[Path] = []
     todo = [module_name]
@@ -420,7 +432,12 @@ def _check_files(module_name: str) -> list[Path]:
                 todo.append(base)
                 if not node.module:
                     todo.extend(f"support.checks.{alias.name}" for alias in node.names)
-    return sorted(files)
+    return tuple(sorted(files))
+
+
+@functools.cache
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 def fingerprint(table: Table) -> str:
@@ -431,7 +448,7 @@ def fingerprint(table: Table) -> str:
     parts += [*table.right, *(f"{r.text}\n{r.wrong}\n{r.names}" for r in table.requirements)]
     parts += [f"{k}: {v}" for k, v in sorted(table.equivalent.items())]
     parts += [m.id + "\n" + m.source for m in mutants_of(table)]
-    parts += [path.read_text(encoding="utf-8") for path in _check_files(table.exercise.module)]
+    parts += [_text(path) for path in _check_files(table.exercise.module)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
