@@ -356,7 +356,6 @@ START_WORKER = Table(
     ],
     right=[
         "../.venv/bin/rq worker --with-scheduler --config worker_settings urgent mailers default",
-        "../.venv/bin/python -m rq.cli worker -s -c worker_settings urgent mailers default",
         "RQ_CONFIG=worker_settings ../.venv/bin/rq worker urgent mailers default --with-scheduler",
     ],
 )
@@ -429,7 +428,6 @@ SEND_LATER = Table(
     right=[
         "queued = GifSenderJob.perform_later(email, thought)\njob = queued",
         'job = GifSenderJob.set(queue="mailers").perform_later(email, thought)',
-        "started = time.perf_counter()\njob = GifSenderJob.perform_later(*[email, thought])",
     ],
 )
 
@@ -494,20 +492,8 @@ CONTROLLER = Table(
             "Instead of sending, queue the job",
         ),
         Requirement(
-            "no longer sends the email itself: the worker does",
-            _controller(
-                "    job = GifSenderJob.perform_later(email, thought)\n    deliver(email, thought)\n    return job"
-            ),
-            "Instead of sending, queue the job",
-        ),
-        Requirement(
             "returns the job that `perform_later` gives back",
             _controller("    GifSenderJob.perform_later(email, thought)"),
-            "did not return it",
-        ),
-        Requirement(
-            "returns the job that `perform_later` gives back",
-            _controller("    return GifSenderJob.perform_later(email, thought).id"),
             "did not return it",
         ),
     ],
@@ -522,7 +508,6 @@ CONTROLLER = Table(
     right=[
         _controller("    job = GifSenderJob.perform_later(email, thought)\n    return job"),
         _controller("    return gif_sender_job.GifSenderJob.perform_later(email, thought)", "import gif_sender_job"),
-        _controller("    return GifSenderJob.set(queue=GifSenderJob.queue_as).perform_later(email, thought)"),
     ],
 )
 
