@@ -254,8 +254,8 @@ def _check_controller(path: Any) -> str:
             "as in 09 (with closing(thoughts_db.connect()) as db:)."
         )
     return (
-        "create saves the thought, commits, and only then queues one GifSenderJob with its id, twice; a failed "
-        "commit queues nothing, and the connection is closed either way."
+        "Twice, create saved the thought, committed, and only then queued one GifSenderJob with its id; a failed "
+        "commit queued nothing, and the connection was closed each time."
     )
 
 
