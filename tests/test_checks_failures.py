@@ -67,16 +67,6 @@ REQUEUE = Table(
             "    return count\n",
             "still failed",
         ),
-        Requirement(  # only the first one
-            "requeue every job in queue's failed registry whose error is a ConnectionError",
-            REQUEUE_HEAD + "    for job_id in queue.failed_job_registry.get_job_ids():\n"
-            "        job = queue.fetch_job(job_id)\n"
-            "        if job.latest_result().exc_string.strip().splitlines()[-1].startswith('ConnectionError'):\n"
-            "            queue.failed_job_registry.requeue(job_id)\n"
-            "            return 1\n"
-            "    return 0\n",
-            "still failed",
-        ),
         Requirement(  # the failed job deleted, a new one enqueued in its place
             "the same job back on its queue",
             REQUEUE_HEAD + "    count = 0\n"
@@ -162,16 +152,6 @@ REQUEUE = Table(
         "            job.requeue()\n"
         "            count += 1\n"
         "    return count\n",
-        # Job.fetch_many, a list comprehension, the registry given jobs
-        "from rq.job import Job\n\n" + REQUEUE_HEAD + "    registry = queue.failed_job_registry\n"
-        "    broken = [\n"
-        "        job\n"
-        "        for job in Job.fetch_many(registry.get_job_ids(), connection=queue.connection)\n"
-        "        if job and 'ConnectionError:' in job.latest_result().exc_string.strip().splitlines()[-1]\n"
-        "    ]\n"
-        "    for job in broken:\n"
-        "        registry.requeue(job)\n"
-        "    return len(broken)\n",
         # the course's recovery.error_line, the job removed from the registry and enqueued again by hand
         REQUEUE_HEAD + "    registry = queue.failed_job_registry\n"
         "    done = 0\n"
@@ -341,16 +321,6 @@ OPTIONS = Table(
         "           'retry': Retry(max=4, interval=1)}\n",
     ],
 )
-
-
-def test_options_reference_leaves_the_catcher_up_and_nothing_behind(shared_course: Path) -> None:
-    setup_catcher()
-    result = submit_options(REFERENCE_OPTIONS)
-    assert result.correct, result
-    assert "the email went out once" in result.message and "your 3 s timeout (JobTimeoutException)" in result.message
-    assert "finished job 60 s at most and the failed one 7 days" in result.message
-    assert mailcatcher.status() is not None
-    assert not [k for k in queues.connection().scan_iter(match="rq:job:*")]  # the jobs were deleted again
 
 
 def test_stored_options_reads_back_what_rq_keeps(shared_course: Path) -> None:

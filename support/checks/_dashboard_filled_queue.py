@@ -29,6 +29,7 @@ FILLED: dict[str, int] = {"started": 1, "failed": 2, "finished": 3, "queued": 4,
 FILLED_OTHER: dict[str, int] = {"started": 0, "failed": 3, "finished": 1, "queued": 2, "scheduled": 4, "deferred": 5}
 CHECK_QUEUE = "summary-check"
 OTHER_QUEUE = "summary-check-other"
+EMPTY_QUEUE = "summary-check-empty"  # a queue nothing is ever put on: the check's first question
 
 
 def _emptied(q: Queue) -> None:

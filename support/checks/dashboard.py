@@ -21,7 +21,7 @@ from ..rq_helpers.failed_jobs import requeue_failed
 from ..services import app, inbox
 from ..services.processes import wait_until
 from ..workit import routes_loader
-from ._dashboard_filled_queue import CHECK_QUEUE, OTHER_QUEUE, filled_queues
+from ._dashboard_filled_queue import CHECK_QUEUE, EMPTY_QUEUE, OTHER_QUEUE, filled_queues
 from ._dashboard_mount import verify_mounted
 
 # --- Exercise 1: mount rq-dashboard inside Work-It ----------------------------------------------------------
@@ -126,6 +126,13 @@ def _shape(got: Any) -> dict[str, int]:
 
 def _check_summary(fn: Any) -> str:
     require_function(fn, "summary", ("queue",))
+    empty = Queue(EMPTY_QUEUE, connection=queues.connection())  # never used: no job, no registry entry
+    got_empty = _shape(call(fn, empty))
+    if any(got_empty.values()):
+        raise Incorrect(
+            f"For an empty queue of the check's own ({EMPTY_QUEUE}), summary gave {got_empty}: describe the queue it "
+            "is given, whatever its name."
+        )
     with ExitStack() as stack:
         try:
             main, other = stack.enter_context(filled_queues())
