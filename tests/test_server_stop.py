@@ -174,5 +174,5 @@ def test_make_lab_stopped_leaves_no_course_process(course_home: Path, tmp_path: 
         took = seconds_until_none_left(course_home, began)
         print(f"\n{how}: the server ended after {server_took:.2f} s, no course process left after {took:.2f} s")
     log = (course_home / "logs" / "server-watch.log").read_text()
-    assert f"Jupyter server(s) [{server.pid}] ended: Stopped: app, catcher, redis" in log, log
+    assert f"Jupyter server(s) [{server.pid}] ended: stopped app, catcher, redis" in log, log
     as_it_was("lab")

@@ -59,7 +59,7 @@ def up(
     if "dashboard" in wanted:
         started["dashboard"] = rq_dashboard.start()
     if server is not None:
-        server_watch.tie(server, started_here=fresh)
+        server_watch.tie(server, started_here=fresh, last=SERVICES)
     if not quiet:
         under_jupyter = links.jupyter_base() is not None
         print(describe(started, delivery=delivery, delay=delay, browser=under_jupyter))
@@ -128,12 +128,6 @@ def recorded() -> list[Service]:
 
 def down() -> list[str]:
     """Stop every process the course started (workers and kernels first, Redis last); returns the names stopped."""
-    stopped = []
     with state.locked():
         server_watch.release()  # nothing is tied to a Jupyter server any more
-        names = list(state.read())
-        names.sort(key=lambda n: -SERVICES.index(n) if n in SERVICES else -len(SERVICES))  # others, app ... redis
-        for name in names:
-            if processes.stop(name):
-                stopped.append(name)
-    return stopped
+        return processes.stop_all(last=SERVICES)  # others, then dashboard, app, catcher, Redis

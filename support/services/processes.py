@@ -47,6 +47,7 @@ __all__ = [
     "spawn",
     "start_numbered",
     "stop",
+    "stop_all",
     "stop_process",
     "wait_until",
 ]
@@ -229,6 +230,19 @@ def start_numbered(
 def running_numbered(prefix: str) -> list[Service]:
     """The services of `prefix` (see ``start_numbered``) that still run, in the order they were recorded."""
     return [service for name in list(state.read()) if name.startswith(prefix) and (service := running(name))]
+
+
+def stop_all(last: Sequence[str] = ()) -> list[str]:
+    """Stop every service the state file records: the others first, then those named in `last` from its end to its
+    start (``course.down``: workers and kernels first, Redis last). Returns the names stopped."""
+    stopped = []
+    with state.locked():
+        names = list(state.read())
+        names.sort(key=lambda n: -list(last).index(n) if n in last else -len(last))
+        for name in names:
+            if stop(name):
+                stopped.append(name)
+    return stopped
 
 
 def stop(name: str, timeout: float = 5.0) -> bool:

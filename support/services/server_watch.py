@@ -4,9 +4,9 @@ A kernel's ``course.up()`` under a Jupyter server (the JupyterLab of ``make lab`
 ties the state folder to that server when it starts the services (``tie``): a small watchdog process, one per state
 folder (``python -m support.services.server_watch``, in a session of its own like every service), waits for the
 server's process to end, however it ends (SIGTERM from the hub or its idle culler, SIGINT from Ctrl+C or from the
-hub's spawner, even SIGKILL), and then runs the course's own stop, ``python -m support down`` (``course.down()``):
-workers first, Redis last, each by SIGTERM, on which Redis writes its append-only file out and exits. The next
-start finds the inbox and the queues as they were.
+hub's spawner, even SIGKILL), and then stops them as ``course.down()`` does (``processes.stop_all``, in the order
+``course`` hands it): workers first, Redis last, each by SIGTERM, on which Redis writes its append-only file out and
+exits. The next start finds the inbox and the queues as they were.
 
 A kernel finds its server by ``JPY_PARENT_PID``, which jupyter_client's launcher sets to the PID of the process that
 starts the kernel; it counts as a Jupyter server when that process wrote its ``jpserver-PID.json`` into Jupyter's
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ import psutil
 
 from . import links, state
 from .process_control import process_alive, spawn, stop_process
+from .processes import stop_all
 
 FILE = "server-watch.json"
 NAME = "server-watch"  # the watchdog's name: its log is logs/server-watch.log
@@ -81,8 +82,9 @@ def _alive(pair: Any) -> bool:
     return bool(pair) and process_alive(int(pair[0]), float(pair[1]))
 
 
-def tie(server: psutil.Process, started_here: bool) -> bool:
-    """Stop this state folder's services when `server` ends (and every other server tied to it has ended). Only
+def tie(server: psutil.Process, started_here: bool, last: Sequence[str] = ()) -> bool:
+    """Stop this state folder's services when `server` ends (and every other server tied to it has ended), `last`
+    last (see ``processes.stop_all``). Only
     when this call's services were started here (`started_here`), or the folder is tied already: services that were
     running before are someone else's (a terminal's). True when the folder is tied to `server` now."""
     with state.locked():
@@ -95,7 +97,7 @@ def tie(server: psutil.Process, started_here: bool) -> bool:
             servers.append(me)
         watchdog = tie["watchdog"] if _alive(tie["watchdog"]) else None
         if watchdog is None:  # it reads the file once we let go of the lock, which it waits for first
-            proc = spawn(NAME, [sys.executable, "-m", "support.services.server_watch"])
+            proc = spawn(NAME, [sys.executable, "-m", "support.services.server_watch", *last])
             watchdog = [proc.pid, proc.create_time()]
         _write({"servers": servers, "watchdog": watchdog, "keep": False})
         return True
@@ -123,10 +125,10 @@ def _stop_watchdog(tie: dict[str, Any]) -> None:
         stop_process(int(pair[0]), float(pair[1]), timeout=2.0)
 
 
-def watch() -> int:
-    """The watchdog's loop: wait until no server of the tie runs, then run the course's own stop (``python -m support
-    down``, a process of its own: this layer imports nothing above it). It ends without stopping anything when the
-    tie is no longer its own (``down``, ``keep``, a newer watchdog)."""
+def watch(last: Sequence[str]) -> int:
+    """The watchdog's loop: wait until no server of the tie runs, then stop every service of the state folder, `last`
+    last. It ends without stopping anything when the tie is no longer its own (``down``, ``keep``, a newer
+    watchdog)."""
     me = psutil.Process()
     with state.locked():  # held by ``tie`` until it has written this watchdog into the file
         pass
@@ -152,13 +154,17 @@ def watch() -> int:
                 continue
             if any(_alive(pair) for pair in tie["servers"]):  # a server joined meanwhile
                 continue
-            _path().unlink(missing_ok=True)  # untied: down's release() leaves this process alone
-        began = time.monotonic()
+            _path().unlink(missing_ok=True)
+            began = time.monotonic()
+            stopped = stop_all(last)
         ended = [pair[0] for pair in tie["servers"]]
-        done = subprocess.run([sys.executable, "-m", "support", "down"], capture_output=True, text=True, check=False)
-        print(f"Jupyter server(s) {ended} ended: {done.stdout.strip()} ({time.monotonic() - began:.2f} s)", flush=True)
-        return done.returncode
+        print(
+            f"Jupyter server(s) {ended} ended: stopped {', '.join(stopped) or 'nothing'} "
+            f"({time.monotonic() - began:.2f} s)",
+            flush=True,
+        )
+        return 0
 
 
 if __name__ == "__main__":
-    sys.exit(watch())
+    sys.exit(watch(sys.argv[1:]))
