@@ -217,6 +217,17 @@ STATUS = Table(
             "For a job deferred until another finishes, state is 'queued'",
         ),
         Requirement(
+            '`state`: the job\'s status as a string (`"queued"`, `"started"`, `"finished"`, `"failed"`...)',
+            status(
+                (
+                    "state = job.get_status().value",
+                    "state = job.get_status().value\n    if state not in ('queued', 'started', 'deferred', 'finished', "
+                    "'failed'):\n        state = 'queued'",
+                )
+            ),
+            "For an export stopped after 1 step of 4, state is 'queued'",
+        ),
+        Requirement(
             '`percent`: from `job.meta["progress"]`, `round(100 * done / total)`',
             status((ROUND, 'progress.get("done", 0) / total')),
             "For a started job 2 steps of 3 in, percent is",
