@@ -303,28 +303,37 @@ def _argv(command: str) -> tuple[list[str], dict[str, str]]:
     return argv, env
 
 
-def submit_terminal_worker(command: str) -> Result:
-    """Run the command as the instructor edition does (a process in the notebook's folder), wait until its worker
-    registered (or the process ended), check, and stop it."""
+def submit_terminal_worker(commands: str) -> Result:
+    """Run each line as the instructor edition runs the command (a process in the notebook's folder, as if typed in
+    a terminal of its own), wait until each worker registered (or its process ended), check, and stop them."""
     with in_notebook() as folder:
         (folder / "worker_settings.py").write_text(SETTINGS)
-        argv, env = _argv(command)
-        proc = subprocess.Popen(argv, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started = []
         conn = queues.connection()
         wait, _jobs_terminal_worker.WAIT_SECONDS = _jobs_terminal_worker.WAIT_SECONDS, 0.5
         try:
-            processes.wait_until(
-                lambda: proc.poll() is not None or any(w.pid == proc.pid for w in Worker.all(connection=conn)), 20, 0.1
-            )
+            for line in filter(str.strip, commands.splitlines()):
+                argv, env = _argv(line)
+                started.append(
+                    subprocess.Popen(argv, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                )
+            for proc in started:
+                processes.wait_until(
+                    lambda p=proc: p.poll() is not None or any(w.pid == p.pid for w in Worker.all(connection=conn)),
+                    20,
+                    0.1,
+                )
             return ex_start_worker.check()
         finally:
             _jobs_terminal_worker.WAIT_SECONDS = wait
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            for proc in started:
+                proc.terminate()
+            for proc in started:
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 COMMAND = terminal_worker.COMMAND
@@ -353,6 +362,7 @@ START_WORKER = Table(
             "--with-scheduler",
         ),
         Requirement("Leave it running", COMMAND + " --max-jobs 10", "Leave it running"),
+        Requirement("Then start one worker that", COMMAND + "\n" + COMMAND, "Keep one"),
     ],
     right=[
         "../.venv/bin/rq worker --with-scheduler --config worker_settings urgent mailers default",

@@ -107,6 +107,12 @@ def check_terminal_worker() -> str:
     if problems:
         more = f" ({len(seen)} workers are registered: stop the others with Ctrl+C.)" if len(seen) > 1 else ""
         raise Incorrect(problems[0] + more)
+    if len(seen) > 1:
+        raise Incorrect(
+            f"{len(seen)} workers are registered with the course's Redis (PIDs "
+            f"{', '.join(str(worker.pid) for worker in seen)}): start one worker. A second takes jobs beside the "
+            "first, so the order the next cells show is no longer one worker's. Keep one: stop the others with Ctrl+C."
+        )
     return (
         f"Your worker registered with the course's Redis, listens to {ORDER} and runs its scheduler. Its log is "
         "in your terminal: leave it running."
