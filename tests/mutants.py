@@ -340,12 +340,17 @@ def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> bool:
     return False
 
 
+def _unparsed(source: str) -> str:
+    """Python source as the mutants are written (``ast.unparse``); other text as it is."""
+    try:
+        return ast.unparse(ast.parse(source))
+    except SyntaxError:
+        return source
+
+
 def diff(reference: str, mutant: str) -> str:
     """The lines a mutant changed, as a unified diff of the unparsed reference and the mutant."""
-    try:
-        reference = ast.unparse(ast.parse(reference))
-    except SyntaxError:
-        pass
+    reference = _unparsed(reference)
     lines = difflib.unified_diff(reference.splitlines(), mutant.splitlines(), "reference", "mutant", lineterm="", n=0)
     return "\n".join(line for line in lines if not line.startswith(("---", "+++", "@@")))
 
@@ -467,9 +472,7 @@ def _child(name: str, modules: Sequence[str] | None, start: int) -> None:
     tables = load_tables(modules)
     tables.update({key(t): t for t in choice_tables() if key(t) not in tables})
     table = tables[name]
-    items = [Mutant("(reference)", ast.unparse(ast.parse(table.reference_source)))] if start == 0 else []
-    if getattr(table, "choice", False) and start == 0:
-        items = [Mutant("(reference)", table.reference_source)]
+    items = [Mutant("(reference)", _unparsed(table.reference_source))] if start == 0 else []
     items += mutants_of(table)[max(start - 1, 0) :] if start else mutants_of(table)
     out = sys.stdout
     sys.stdout = sys.stderr  # what the check or the learner's code prints goes to the log, not the protocol
