@@ -364,6 +364,10 @@ START_WORKER = Table(
         Requirement("Leave it running", COMMAND + " --max-jobs 10", "Leave it running"),
         Requirement("Then start one worker that", COMMAND + "\n" + COMMAND, "Keep one"),
     ],
+    equivalent={
+        "L1 Swap words 7,8": "--with-scheduler between the queue names: rq's command line (click) reads an option "
+        "wherever it stands among the arguments, so the worker listens to urgent, mailers, default with its scheduler",
+    },
     right=[
         "../.venv/bin/rq worker --with-scheduler --config worker_settings urgent mailers default",
         "RQ_CONFIG=worker_settings ../.venv/bin/rq worker urgent mailers default --with-scheduler",
