@@ -206,6 +206,7 @@ OPTIONS = Table(
         # retry: its tries after the first failure (cumulative pauses) still reach past 3 s, the first such try
         # due within 12 s of the first failure (2 s of outage + 10 s)
         "L2 Constant 3->2": f"Retry(max=2, [1, 2, ...]): tries at 1 and 3 s, {WITHIN}",
+        "L2 Constant 3->4": f"Retry(max=4, [1, 2, 4]): tries at 1, 3, 7 and 11 s, {WITHIN}",
         "L2 Constant 1->2": f"pauses 2, 2, 4: tries at 2, 4, 8 s, {WITHIN}",
         "L2 Constant 1->0": f"pauses 0, 2, 4: tries at 0, 2, 6 s, {WITHIN}",
         "L2 Constant 2->3": f"pauses 1, 3, 4: tries at 1, 4, 8 s, {WITHIN}",
