@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import redis
 from exercise_table import Requirement, Table, define, table_test
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from support.checks import _redis_basics_probes
 from support.checks._redis_basics_probes import connection
@@ -27,7 +29,7 @@ from support.checks.redis_basics import (
 from support.exercises import ____
 from support.exercises.results import Result
 from support.lessons import redis_tour
-from support.services import course
+from support.services import course, redis_server
 from support.services.ports import free_port
 
 
@@ -129,16 +131,23 @@ NAME, TODO = redis_tour.NAME_KEY, redis_tour.TODO_KEY
 
 
 def submit_terminal(source: str) -> Result:
-    """Type the answer's lines into iredis on the course's Redis, from nothing (the cell before deletes both keys),
-    opened as the first line of the reference opens it, in this state folder; then the check."""
-    lines = [line for line in source.splitlines() if line.strip() and "iredis" not in line and line != "exit"]
+    """Type the answer's lines as a learner does in a terminal in notebooks/, from nothing (the cell before deletes
+    both keys): the first line opens iredis (its paths as the notebook prints them, turned into this state folder's:
+    the same words, each mapped), the others go into it. A first line that does not open iredis leaves nothing in
+    Redis, as in a terminal, where the shell would answer it with an error. Then the check."""
+    opener, *lines = [line for line in source.splitlines() if line.strip()] or [""]
+    here = dict(zip(redis_tour.TERMINAL_STEPS[0].split(), redis_tour.terminal_steps()[0].split()))
     connection().delete(NAME, TODO)
-    redis_tour.type_into_cli([redis_tour.terminal_steps()[0], *lines, "exit"])
+    try:
+        redis_tour.type_into_cli([" ".join(here.get(word, word) for word in opener.split()), *lines])
+    except (OSError, ValueError, redis_server.ServiceError):
+        pass  # the terminal showed an error; nothing reached Redis
     return ex_terminal.check()
 
 
 def typed(*lines: str) -> str:
-    return "\n".join(lines) + "\n"
+    """What a learner types: iredis opened as the notebook prints it, their lines, exit."""
+    return "\n".join([redis_tour.TERMINAL_STEPS[0], *lines, "exit"]) + "\n"
 
 
 TERMINAL = Table(
@@ -323,7 +332,7 @@ def test_send_without_redis_says_so_before_running_the_learners_code(monkeypatch
     def send(r, key, items):
         calls.append(key)
 
-    nowhere = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    nowhere = redis.Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
     monkeypatch.setattr(_redis_basics_probes, "connection", lambda retry=True: nowhere)
     result = ex_send.check(send)
     assert result.kind == "incorrect" and result.message.startswith("The check could not talk to the course's Redis")

@@ -136,14 +136,6 @@ TIME_FORM = Table(
         "    reply = app.post_thought(email, thought)\n"
         "    waited = reply['seconds']\n"
         "    return {'status': int(reply['status']), 'seconds': waited, 'background': waited > 1}\n",
-        # the clock as a local import, and the verdict from a variable
-        "def time_form(email, thought):\n"
-        "    from time import perf_counter as clock\n"
-        "    t0 = clock()\n"
-        "    r = app.post_thought(email, thought)\n"
-        "    t1 = clock()\n"
-        "    slow = (t1 - t0) > TOO_SLOW\n"
-        "    return {'seconds': t1 - t0, 'status': r['status'], 'background': slow}\n",
     ],
 )
 

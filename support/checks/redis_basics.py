@@ -36,7 +36,7 @@ def _lifetime(r: redis.Redis, now_ms: int, pttl: int, idle: int) -> tuple[float,
     it). A first finding is kept at SEEN_KEY for this very write (its expiry), so a check run again finds it."""
     expire_at = now_ms + pttl
     seen = as_text(r.get(SEEN_KEY) or "").split()
-    if len(seen) == 3 and seen[2] in SHORT_BY and abs(int(seen[0]) - expire_at) <= 20:  # the same write, judged by an earlier check
+    if len(seen) == 3 and seen[2] in SHORT_BY and abs(int(seen[0]) - expire_at) <= 20:  # judged by an earlier check
         return int(seen[1]) / 1000, seen[2]
     written = written_at(SESSION_KEY, expire_at)
     if written is not None:
