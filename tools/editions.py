@@ -60,6 +60,7 @@ def build(
             raise EditionError(f"{instructor_dir.name}/{name} does not exist")
         instructor = read(instructor_dir / name)
         learner = learner_source(instructor, name)
+        learner.metadata.pop("course_widgets", None)  # the widgets' last state: the instructor edition's only
         if execute_learner:
             log(f"executing {learner_dir.name}/{name} ...")
             try:
@@ -92,7 +93,7 @@ def execute_instructor(
         log(f"executing {instructor_dir.name}/{name} ...")
         nb = read(instructor_dir / name)
         try:
-            nb = execute(nb, cwd=instructor_dir, timeout=timeout)
+            nb = execute(nb, cwd=instructor_dir, timeout=timeout, snapshots=True)
         except EditionError as exc:
             raise EditionError(f"{instructor_dir.name}/{name} failed:\n{exc}") from None
         write(nb, instructor_dir / name)

@@ -6,6 +6,7 @@ learner's token, the kernel's exact Python version, widget state or the frames o
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -18,6 +19,15 @@ from tools.notebook_files import REPO_ROOT, EditionError, NotebookNode, without_
 
 SHOWN_CHECKOUT = "/home/you/background-jobs"  # stands for the author's checkout in stored outputs
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# The last state of the course's widgets, as static HTML for the website (support.widgets.live.snapshots,
+# tools/site.py): asked of the kernel after the last cell, kept in the notebook's metadata (nbval compares no
+# metadata). Only the instructor edition keeps them; the learner edition opens clean.
+WIDGET_SNAPSHOTS = "course_widgets"
+_SNAPSHOT_SOURCE = (
+    "import json as _json, sys as _sys\n"
+    "if 'support.widgets.live' in _sys.modules:\n"
+    "    print(_json.dumps(_sys.modules['support.widgets.live'].snapshots()))"
+)
 
 _run_home: Path | None = None  # the state folder of the edition being executed (see fresh_state_folder)
 
@@ -84,13 +94,19 @@ def tidy(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def execute(nb: NotebookNode, cwd: Path, timeout: int = 300, kernel: str = "python3") -> NotebookNode:
-    """Run every cell in a fresh kernel with ``cwd`` as its working directory; the kernel is shut down after."""
+def execute(
+    nb: NotebookNode, cwd: Path, timeout: int = 300, kernel: str = "python3", *, snapshots: bool = False
+) -> NotebookNode:
+    """Run every cell in a fresh kernel with ``cwd`` as its working directory; the kernel is shut down after. With
+    `snapshots`, the last state of each course widget shown is kept in the notebook's metadata (see above)."""
     import nbformat  # imported here: --check stays fast
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     run: Any = nbformat.from_dict(nb)  # nbformat's NotebookNode: the same dict with attribute access
+    run.metadata.pop(WIDGET_SNAPSHOTS, None)
+    if snapshots:
+        run.cells.append(nbformat.v4.new_code_cell(_SNAPSHOT_SOURCE))
     os.environ["COURSE_AUTORUN"] = "1"  # the kernel inherits it: the worker notebook stops once idle
     client = NotebookClient(
         run,
@@ -104,4 +120,11 @@ def execute(nb: NotebookNode, cwd: Path, timeout: int = 300, kernel: str = "pyth
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         raise EditionError(f"{type(exc).__name__}: {exc}") from None
+    if snapshots:
+        last = run.cells.pop()
+        text = "".join(o.get("text", "") for o in last.outputs if o.get("name") == "stdout").strip()
+        if text:
+            run.metadata[WIDGET_SNAPSHOTS] = {
+                key: _without_this_machine(html) for key, html in json.loads(text).items()
+            }
     return tidy(run)

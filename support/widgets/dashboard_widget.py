@@ -19,7 +19,7 @@ from ..rq_helpers.failed_jobs import delete_failed, requeue_all_failed, requeue_
 from ..rq_helpers.snapshot import COLUMNS, snapshot
 from ..services import redis_server
 from ..services.processes import ServiceError
-from .live import Poller
+from .live import LastState, Poller
 
 POLL_SECONDS = 0.5
 
@@ -83,7 +83,7 @@ def render_failed(job: dict[str, str]) -> str:
     )
 
 
-class DashboardWidget(widgets.VBox):
+class DashboardWidget(LastState, widgets.VBox):
     """The course's queues, workers and failed jobs, updated live by a daemon thread. ``close()`` stops it.
 
     The thread only sets values of widgets made in ``__init__`` (it never prints and never creates widgets): the

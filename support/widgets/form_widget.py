@@ -8,9 +8,10 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..services import app
+from .live import LastState
 
 
-class WorkItForm(widgets.VBox):
+class WorkItForm(LastState, widgets.VBox):
     """Email, thought, Submit; below it the app's answer and the measured response time.
 
     Click Submit, press Enter in the Email field, or call ``form.submit("ada@example.com", "coffee")`` from code:

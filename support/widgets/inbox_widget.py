@@ -15,7 +15,7 @@ import threading
 import ipywidgets as widgets
 
 from ..services import inbox
-from .live import Poller
+from .live import LastState, Poller
 
 POLL_SECONDS = 0.3
 # Colours are JupyterLab's theme variables (readable in the light and the dark theme); a mail keeps the white
@@ -60,7 +60,7 @@ def render_message(message: inbox.Message, number: int = 1) -> str:
     return f'<div style="border:1px solid {BORDER};border-radius:4px;margin:6px 0;padding:6px 8px">{head}{body}</div>'
 
 
-class InboxWidget(widgets.VBox):
+class InboxWidget(LastState, widgets.VBox):
     """The inbox, newest first, updated live by a background thread. ``close()`` stops the thread."""
 
     def __init__(self, limit: int = 10, interval: float = POLL_SECONDS) -> None:

@@ -7,12 +7,14 @@ import threading
 
 import ipywidgets as widgets
 
+from .live import LastState
+
 # JupyterLab's theme variables: the log reads in the light and the dark theme.
 MUTED = "color:var(--jp-ui-font-color2, rgba(0, 0, 0, 0.54))"
 PRE = "background:var(--jp-layout-color2, #eeeeee);color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
 
 
-class LogView(widgets.HTML):
+class LogView(LastState, widgets.HTML):
     """A live, scrolling log: lines are appended from any thread; only the last `max_lines` are shown."""
 
     def __init__(self, title: str, max_lines: int = 40, **kwargs) -> None:

@@ -14,7 +14,7 @@ import ipywidgets as widgets
 from rq import Queue
 
 from ..rq_helpers import metrics
-from .live import Poller
+from .live import LastState, Poller
 
 POLL_SECONDS = 0.25
 TEXT = "color:var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87))"
@@ -66,7 +66,7 @@ def render(reading: metrics.Metrics, history: list[metrics.Metrics], name: str) 
     )
 
 
-class MetricsView(widgets.VBox):
+class MetricsView(LastState, widgets.VBox):
     """The numbers of `queue`, read and redrawn by a background thread until ``stop()``; ``history`` keeps every
     reading."""
 
