@@ -138,3 +138,32 @@ def test_the_install_step_gives_a_clean_venv_the_course_and_jupyter_server_proxy
     assert pinned and lab_version == pinned.group(1)
     settings = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     assert json.loads(settings.read_text()) == json.loads((REPO / "lab-settings" / "overrides.json").read_text())
+
+
+def test_the_tljh_settings_put_the_learners_copy_first_on_pythons_path(tmp_path: Path) -> None:
+    """deploy/jupyterhub/tljh_course.py, loaded as TLJH loads it (a config file with `c`), with a stand-in for TLJH's
+    generate_system_username: PYTHONPATH is the system user's ~/course, and the start page is 01 there."""
+    import pwd
+    import types
+
+    from traitlets.config import Config
+
+    user = pwd.getpwuid(os.getuid())
+    normalize = types.ModuleType("tljh.normalize")
+    normalize.generate_system_username = lambda name: user.pw_name if name == "jupyter-ada" else name  # type: ignore[attr-defined]
+    config = Config()
+    saved = {name: sys.modules.get(name) for name in ("tljh", "tljh.normalize")}
+    sys.modules.update({"tljh": types.ModuleType("tljh"), "tljh.normalize": normalize})
+    try:
+        source = (DEPLOY / "tljh_course.py").read_text()
+        exec(compile(source, "tljh_course.py", "exec"), {"get_config": lambda: config})  # noqa: S102
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    spawner = types.SimpleNamespace(user=types.SimpleNamespace(name="ada"))
+    assert config.Spawner.environment["PYTHONPATH"](spawner) == f"{user.pw_dir}/course"
+    notebook = config.Spawner.default_url.removeprefix("/lab/tree/course/")
+    assert (REPO / notebook).exists(), notebook
