@@ -86,6 +86,7 @@ c.Spawner.notebook_dir = "~"
 c.Spawner.environment = {{"COURSE_HOME": lambda spawner: pwd.getpwnam(spawner.user.name).pw_dir + "/course"}}
 c.Spawner.start_timeout = 90
 c.Spawner.http_timeout = 90
+c.JupyterHub.cleanup_servers = False  # at the end the test removes the users with every process they run
 c.JupyterHub.services = [{{"name": "{SERVICE}", "api_token": "{token}"}}]
 c.JupyterHub.load_roles = [{{"name": "{SERVICE}", "services": ["{SERVICE}"],
                              "scopes": ["list:users", "read:users", "admin:servers"]}}]
@@ -176,11 +177,8 @@ class Hub:
     def stop(self) -> None:
         if self.proc is None:
             return
-        for user in self.users:
-            if self.proc.poll() is None and self.server(user.name) is not None:
-                self.api("DELETE", f"/users/{user.name}/server")
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # the hub stops the servers it spawned and its proxy
+        if self.proc.poll() is None:  # the hub stops its proxy; the users' servers go with the users (unix_user)
+            self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
@@ -312,6 +310,11 @@ def learner_b_tries(page: Any, hub: Hub, a: str, b: str, ports: dict[str, int]) 
 
 def test_two_learners_through_the_hub_and_a_culled_server_leaves_nothing(chromium: Any, tmp_path: Path) -> None:
     began = time.monotonic()
+    laps: list[str] = []
+
+    def lap(what: str) -> None:
+        laps.append(f"{time.monotonic() - began:6.1f} s  {what}")
+
     python = Path(sys.executable)
     with (
         reachable_by_others(state.REPO_ROOT, python.parent, python.resolve().parent),
@@ -321,6 +324,9 @@ def test_two_learners_through_the_hub_and_a_culled_server_leaves_nothing(chromiu
         for learner in (a, b):
             give_course(learner)
         hub = Hub(tmp_path, [a, b]).start()
+        lap("users made, hub up")
+        status, answer = hub.api("POST", f"/users/{b.name}/server")  # B's server starts meanwhile (saves its wait)
+        assert status in (201, 202), (status, answer)
         contexts = []
         try:
             # Learner A: log in, the hub starts their server; 01's first cells, the Work-It link, the form, the inbox.
@@ -328,11 +334,15 @@ def test_two_learners_through_the_hub_and_a_culled_server_leaves_nothing(chromiu
             contexts.append(context_a)
             context_a.set_default_timeout(60_000)
             page = log_in(context_a, hub, a)
+            lap("A logged in")
             notebook_path = "notebooks/01_slow_request.ipynb"
             open_lab(page, hub, f"user/{a.name}/lab/tree/{notebook_path}")
+            lap("A's server started, 01 open")
             nb = NotebookPage(SimpleNamespace(page=page, lab=None, console_errors=[]), notebook_path)  # type: ignore[arg-type]
             nb.wait_ready(90)
+            lap("kernel idle")
             nb.run_until("WorkItForm()", timeout=120)
+            lap("01's first cells ran")
             link = page.locator(".course-links a", has_text="Work-It").first
             href = link.get_attribute("href") or ""
             assert href.startswith(f"/user/{a.name}/proxy/127.0.0.1:"), href
@@ -347,10 +357,12 @@ def test_two_learners_through_the_hub_and_a_culled_server_leaves_nothing(chromiu
             app_page.click("button")
             app_page.wait_for_selector("text=Thanks! Check your email", timeout=60_000)  # the inline mailer's 5 s
             app_page.close()
+            lap("the Work-It form sent through A's proxy")
             cells = nb.all_cells()  # then the inbox cell alone (Run Selected Cell): the widget shows the form's mail
             inbox_cell = next(c["index"] for c in cells if c["type"] == "code" and "show_inbox()" in c["source"])
             page.evaluate(RUN_CELL_JS, [notebook_path, inbox_cell])
             page.wait_for_selector(f'.course-inbox iframe[title*="{email}"]', timeout=60_000)
+            lap("the inbox widget shows it")
             assert run_in_kernel(page, QUEUE_AND_TIE).strip() == "True", "A's course is tied to A's server"
             ports = {
                 "app": int(re.search(r"127\.0\.0\.1:(\d+)", href).group(1)),
@@ -362,7 +374,9 @@ def test_two_learners_through_the_hub_and_a_culled_server_leaves_nothing(chromiu
             contexts.append(context_b)
             page_b = log_in(context_b, hub, b)
             open_lab(page_b, hub, f"user/{b.name}/lab")
+            lap("B logged in, B's server up")
             results = learner_b_tries(page_b, hub, a.name, b.name, ports)
+            lap("B's tries")
             print(f"\nLearner B ({b.name}), logged in to the hub, against learner A ({a.name}):")
             for what, status, where in results:
                 print(f"  {what:<95} -> {status} {where}")
@@ -389,11 +403,15 @@ def test_two_learners_through_the_hub_and_a_culled_server_leaves_nothing(chromiu
             status, answer = hub.api("POST", f"/users/{a.name}/server")
             assert status in (201, 202), (status, answer)
             hub.wait_ready(a.name)
+            lap("A's server started again")
             open_lab(page, hub, f"user/{a.name}/lab")
             count, queue = run_in_kernel(page, AS_IT_WAS.format(email=email)).strip().split(" ", 1)
+            lap("A's course back")
             assert (count, queue) == ("1", "[b'one', b'two']"), (count, queue)
         finally:
             for context in contexts:
                 context.close()
             hub.stop()
-        print(f"Hub test: {time.monotonic() - began:.1f} s")
+        lap("hub stopped")
+    lap("users removed")
+    print("Hub test, time since its start:\n  " + "\n  ".join(laps))
