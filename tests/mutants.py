@@ -710,7 +710,7 @@ def write_record(outcomes: Sequence[Outcome], tables: dict[str, Table], path: Pa
             "fingerprint": fingerprint(tables[o.key]),
             "tried": o.tried,
             "killed": o.killed,
-            "equivalent": sorted(o.equivalent),
+            "equivalent": {m: tables[o.key].equivalent[m] for m in sorted(o.equivalent)},  # id: the reason
             "survived": sorted(o.survived),
             "seconds": o.seconds,
             "date": date.today().isoformat(),
