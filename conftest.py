@@ -52,12 +52,19 @@ def _edition(path: str | Path) -> str | None:
 
 
 def _browser_file(path: str) -> bool:
-    """The test files that share the session's JupyterLab (and Chromium): tests/conftest.py's `lab` fixture; and the
-    hub test, which shares its Chromium."""
+    """The test files that share the session's JupyterLab (and Chromium): tests/conftest.py's `lab` fixture."""
     name = Path(path).name
-    return Path(path).parent.name == "tests" and (
-        name.startswith("test_browser") or name in ("test_web_access.py", "test_hub.py")
-    )
+    return Path(path).parent.name == "tests" and (name.startswith("test_browser") or name == "test_web_access.py")
+
+
+# The tests that make throwaway Unix users and open the folders above the checkout and its Python to them while
+# they run (test_two_learners.reachable_by_others): one after the other, so that one does not close a folder that
+# the other's users still need.
+UNIX_USER_FILES = ("test_two_learners.py", "test_hub.py")
+
+
+def _unix_user_file(path: str) -> bool:
+    return Path(path).parent.name == "tests" and Path(path).name in UNIX_USER_FILES
 
 
 def _phase(nodeid: str) -> str:
@@ -86,7 +93,8 @@ def _is_controller(config: pytest.Config) -> bool:
 
 def _chain_key(item: pytest.Item) -> tuple:
     """Sort key: the learner edition's notebooks last first, then the instructor edition's in order (a notebook's
-    cells keep their order), then the browser tests, then everything else as collected."""
+    cells keep their order), then the browser tests, then the tests with Unix users, then everything else as
+    collected."""
     edition = _edition(item.path)
     if edition == "notebooks":
         return (0, tuple(-ord(c) for c in item.path.name))
@@ -94,15 +102,17 @@ def _chain_key(item: pytest.Item) -> tuple:
         return (1, item.path.name)
     if _browser_file(item.nodeid.split("::", 1)[0]):
         return (2,)
+    if _unix_user_file(item.nodeid.split("::", 1)[0]):
+        return (2, 1)
     return (3,)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """With `-n`, hand out work in the order of collection (see ``pytest_collection_modifyitems``): the notebooks as
-    one unit, the browser tests as one unit, every other test on its own. (xdist's public way, ``xdist_group`` marks
-    with ``--dist loadgroup``, does nothing under pytest 9.2: xdist 3.8 renames ``item._nodeid``, which pytest no
-    longer reads, so each cell went to whichever worker was free.)"""
+    one unit, the browser tests as one unit, the tests with Unix users as one unit, every other test on its own.
+    (xdist's public way, ``xdist_group`` marks with ``--dist loadgroup``, does nothing under pytest 9.2: xdist 3.8
+    renames ``item._nodeid``, which pytest no longer reads, so each cell went to whichever worker was free.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByChain(LoadScopeScheduling):
@@ -110,6 +120,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             path = nodeid.split("::", 1)[0]
             if _edition(path):
                 return "notebooks"
+            if _unix_user_file(path):
+                return "unix users"
             return "browser" if _browser_file(path) else nodeid
 
     config.option.loadscopereorder = False  # keep our order: the longest units first
