@@ -277,22 +277,6 @@ Q19 = Table(
             "leave the queue's other failed jobs in its failed registry",
         ),
         Requirement(
-            "leave the queue's other failed jobs in its failed registry",
-            requeue(
-                FAILED,
-                IS_CONNECTION,
-                "count = 0",
-                "for i in ids:",
-                "    if is_connection(i):",
-                "        queue.failed_job_registry.requeue(i)",
-                "        count += 1",
-                "    else:",
-                "        queue.failed_job_registry.remove(i, delete_job=True)",
-                "return count",
-            ),
-            "leave the queue's other failed jobs in its failed registry",
-        ),
-        Requirement(
             "touch no failed job of another queue",
             requeue(
                 "from rq import Queue",
@@ -327,17 +311,6 @@ Q19 = Table(
                 "return 2",
             ),
             "return how many jobs it requeued (1 there)",
-        ),
-        Requirement(
-            "return how many jobs it requeued",
-            requeue(
-                FAILED,
-                IS_CONNECTION,
-                "for i in [i for i in ids if is_connection(i)]:",
-                "    queue.failed_job_registry.requeue(i)",
-                "return len(ids)",
-            ),
-            "return how many jobs it requeued (2 there)",
         ),
     ],
     right=[
@@ -427,11 +400,6 @@ Q20 = Table(
         ),
         Requirement(
             "return the greeting, a comma and a space, the name and `!`",
-            "def greet(name, greeting):\n    return f'{greeting}, {name}'\n",
-            "return the greeting, a comma and a space, the name and '!'",
-        ),
-        Requirement(
-            "return the greeting, a comma and a space, the name and `!`",
             "def greet(name, greeting):\n    return 1 / 0\n",
             "the job failed: ZeroDivisionError: division by zero",
         ),
@@ -469,9 +437,10 @@ TABLES = [Q17, Q18, Q19, Q20]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+@pytest.mark.parametrize("table", [Q17, Q19], ids=lambda t: t.name)
 def test_a_check_leaves_nothing_in_redis(redis_up: Path, table: Table) -> None:
-    """Its scratch queues, their registries and jobs, and the jobs the learner's code queued elsewhere: all gone."""
+    """Its scratch queues, their registries and jobs (Question 19's failed by a worker), and the jobs the learner's
+    code queued elsewhere (Question 17's, as Question 18's): all gone. Question 20's queue is a scratch queue too."""
     table.submit(table.requirements[4].wrong if table is Q17 else table.reference_source)  # Q17's: one on default too
     assert quiz_keys() == [] and job_keys() == []
 
