@@ -78,7 +78,10 @@ def save_once(fn: Any, q: WatchingQueue, marker: str, n: int) -> None:
     thought_id = saved[0] if saved else None
     mine = q.seen[before:]
     if not mine:
-        raise Incorrect("Your function queued no job. Enqueue deliver_thought with the thought's id.")
+        raise Incorrect(
+            "Your function queued no job on q, the queue it was given: enqueue deliver_thought there, with the "
+            "thought's id."
+        )
     if len(mine) > 1:
         raise Incorrect(
             f"Your function queued {len(mine)} jobs for one thought: queue deliver_thought once, after the commit "
