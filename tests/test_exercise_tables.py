@@ -70,9 +70,12 @@ def test_tables_have_a_requirement_and_two_right_answers_unlike_the_reference():
     thin = []
     for table in declared_tables():
         reference = _normal(table.reference_source)
-        distinct = {_normal(source) for source in table.right} - {reference}
-        if len(distinct) < 2:
-            thin.append(f"{table.name}: {len(distinct)} right answers differ from the reference (two are needed)")
+        answers = [_normal(source) for source in table.right]
+        same = [n for n, answer in enumerate(answers, start=1) if answer == reference]
+        if same:
+            thin.append(f"{table.name}: right answer(s) {same} are the reference written again")
+        if len(set(answers) - {reference}) < 2:
+            thin.append(f"{table.name}: {len(set(answers) - {reference})} distinct right answers (two are needed)")
         if not table.requirements:
             thin.append(f"{table.name}: no requirement")
     assert not thin, "\n".join(thin)
