@@ -191,7 +191,7 @@ ALERTS_TABLE = Table(
             "did not report",
         ),
         Requirement(  # the head job read by taking it off the queue
-            OLD_JOB,
+            "Leaving `queue` as it is",
             alerts_except(
                 "old job",
                 "(job := queue.dequeue_any([queue], None, connection=queue.connection)) is not None and "
