@@ -9,6 +9,8 @@ Its last line is one JSON object (benchmarks/figures.py).
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,14 +32,20 @@ def offline_prefix() -> list[str]:
     return []
 
 
-def timed_build(out: Path, clean: bool) -> float:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_build(out: Path, clean: bool) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one build; on a busy machine the wall time is mostly waiting for a core."""
     command = [*offline_prefix(), sys.executable, "tools/site.py", "--out", str(out), *(["--clean"] if clean else [])]
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _cpu()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     seconds = time.monotonic() - started
     if done.returncode != 0:
         raise SystemExit(f"the build failed:\n{done.stdout}{done.stderr}")
-    return seconds
+    return seconds, _cpu() - cpu
 
 
 def main() -> None:
@@ -46,14 +54,18 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="site-bench-") as tmp:
         out = Path(tmp) / "site"
-        clean = [timed_build(out, clean=True) for _ in range(args.runs)]
-        again = timed_build(out, clean=False)
+        runs = [timed_build(out, clean=True) for _ in range(args.runs)]
+        clean = [wall for wall, _ in runs]
+        again, _ = timed_build(out, clean=False)
+        load = round(os.getloadavg()[0], 1)
         files = [p for p in out.rglob("*") if p.is_file()]
         print_figures(
             {
                 "site_offline": bool(offline_prefix()),
                 "site_clean_build_s_median": round(statistics.median(clean), 2),
                 "site_clean_build_s_max": round(max(clean), 2),
+                "site_clean_build_cpu_s_median": round(statistics.median(cpu for _, cpu in runs), 2),
+                "load_average_1min": load,
                 "site_rebuild_unchanged_s": round(again, 2),
                 "site_pages": sum(p.suffix == ".html" for p in files),
                 "site_megabytes": round(sum(p.stat().st_size for p in files) / 1e6, 1),
