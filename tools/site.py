@@ -355,7 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.out.resolve()
     if args.clean:
-        for path in (out, out.parent / f"{out.name}-src", out.parent / f"{out.name}-doctrees"):
+        # (myst-nb writes the outputs' files, pictures, into jupyter_execute/ beside the site, then copies them in)
+        for path in (
+            out,
+            out.parent / f"{out.name}-src",
+            out.parent / f"{out.name}-doctrees",
+            out.parent / "jupyter_execute",
+        ):
             shutil.rmtree(path, ignore_errors=True)
     started = time.monotonic()
     try:
