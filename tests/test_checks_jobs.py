@@ -398,14 +398,23 @@ def submit_send_later(source: str) -> Result:
             "active_job": active_job,
         }
         exec(compile(source, "<answer job>", "exec"), names)  # noqa: S102 -- the learner's cell, as the notebook runs it
-        return ex_send_later.check(names.get("job", ____), names["email"], names["thought"])
+        answer = (names.get("job", ____), names["email"], names["thought"])
+        if not workers.running_workers():  # judged first without a worker: most wrong answers need none
+            wait, ex_send_later.wait_seconds = ex_send_later.wait_seconds, 0.0
+            try:
+                first = ex_send_later.check(*answer)
+            finally:
+                ex_send_later.wait_seconds = wait
+            if "no worker took it" not in first.message:
+                return first
+            setup_worker()  # the job waits in its queue, as it would behind a busy worker: now one takes it
+        return ex_send_later.check(*answer)
 
 
 LATER = "job = GifSenderJob.perform_later(email, thought)"
 SEND_LATER = Table(
     ex_send_later,
     submit_send_later,
-    setup=setup_worker,
     requirements=[
         Requirement(
             "one `perform_later` call that queues a `GifSenderJob`",
