@@ -122,7 +122,7 @@ def options(retry: str | None, timeout: str | None) -> str:
 IN_RANGE = "any job_timeout from 15 to 60 s meets the requirement: the proof's sends end well within it"
 STILL_BACKOFF = (
     "still at least 2 retries, at least 3 s of pauses, the first 5 s at most, pauses that do not shrink and end longer "
-    "than they start (RQ itself repeats the last pause when max outruns the list): a right answer too"
+    "than they start (when max outruns the list, RQ repeats its first pause: Job.get_retry_interval): right too"
 )
 
 RETRY_TIMEOUT = Table(
