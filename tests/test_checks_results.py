@@ -427,7 +427,7 @@ def test_fan_in_of_parts_queued_again_since_says_so(redis_up: Path) -> None:
     before = [default.enqueue(count_words, text) for text in TEXTS]
     total = default.enqueue(add_up, [p.id for p in before], depends_on=before)
     parts = [default.enqueue(count_words, text) for text in TEXTS]  # the parts' cell run again
-    assert "run your cell again: total must wait for these parts" in ex_fan_in.check(total, parts).message
+    assert "run your cell again: total must wait for these)" in ex_fan_in.check(total, parts).message
 
 
 # --- Exercise 4: the result's lifetime (a Choice: the generic table covers its options) ------------------------------

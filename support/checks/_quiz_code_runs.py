@@ -1,6 +1,7 @@
 """How the code questions of 07_check_for_understanding (``support.checks.quiz_code``) run the learner's code for
-real: queues of the check's own on the course's Redis, deleted afterwards; RQ's own ``rq worker --burst`` in a
-folder, as a learner starts one; and the two jobs Question 19's check lets fail (``charge_card``, ``read_order``).
+real: queues of the check's own on the course's Redis, deleted afterwards; the jobs the learner's code made anywhere
+in Redis; RQ's own ``rq worker --burst`` in a folder, as a learner starts one; and Question 19's check, with the two
+jobs it lets fail (``charge_card``, ``read_order``).
 """
 
 from __future__ import annotations
@@ -9,15 +10,18 @@ import os
 import subprocess
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import redis
 from rq import Queue
 from rq.job import Job
 from rq.utils import as_text
 
+from ..exercises import Incorrect, call, describe, require_function
 from ..rq_helpers import queues, recovery
 from ..services import redis_server
 from ._check_trouble import CheckCouldNot
@@ -140,3 +144,58 @@ def fail_for_real(first: Queue, second: Queue) -> dict[str, dict[str, list[str]]
             "run the check again; if it fails the same way, restart the kernel and run the notebook from the top",
         )
     return ids
+
+
+def _seen(q: Queue) -> tuple[set[str], set[str]]:
+    """A queue's queued jobs and its failed registry's, as ids."""
+    return set(q.get_job_ids()), set(q.failed_job_registry.get_job_ids())
+
+
+def check_requeue(requeue_connection_errors: Any) -> str:
+    require_function(requeue_connection_errors, "requeue_connection_errors", ("queue",))
+    with scratch_queues("requeue", "second") as (first, second):
+        ids = fail_for_real(first, second)
+        for given, other in ((first, second), (second, first)):  # two calls: a constant count cannot pass both
+            mine, before = ids[given.name], _seen(other)
+            with warnings.catch_warnings():  # job.exc_info works in rq 3.0.0 but warns that it is deprecated
+                warnings.simplefilter("ignore", DeprecationWarning)
+                returned = call(requeue_connection_errors, given)
+            queued, failed = _seen(given)
+            which = "the first queue" if given is first else "the second queue"
+            count = len(mine["connection"])
+            left = [i for i in mine["connection"] if i not in queued]
+            if left:
+                raise Incorrect(
+                    f"Called with {which}: {len(left)} of its {count} jobs that failed with ConnectionError are not "
+                    "back on it: move every failed job of queue whose exception is a ConnectionError back onto "
+                    "queue (the failed registry's requeue, or job.requeue())."
+                )
+            doubled = [i for i in mine["connection"] if i in failed]
+            if doubled:
+                raise Incorrect(
+                    f"Called with {which}: {len(doubled)} of its ConnectionError jobs are on the queue again but "
+                    "still in the failed registry too: move them back onto queue, out of the registry (the failed "
+                    "registry's requeue does both)."
+                )
+            if any(i not in failed for i in mine["other error"]):
+                raise Incorrect(
+                    f"Called with {which}: the job that failed with ValueError left the failed registry: leave the "
+                    "queue's other failed jobs in its failed registry, and requeue only the jobs whose exception is "
+                    "a ConnectionError. Read it in the job's latest_result().exc_string: its last line is the "
+                    "exception, as 'ConnectionError: the payment service did not answer ...'."
+                )
+            if _seen(other) != before:
+                raise Incorrect(
+                    f"Called with {which}, your function changed the jobs of the other queue too (its failed "
+                    "ConnectionError job was requeued, or another of its jobs moved): touch no failed job of another "
+                    "queue, only queue.failed_job_registry."
+                )
+            if returned != count:
+                raise Incorrect(
+                    f"Called with {which}, your function requeued the right jobs but returned {describe(returned)}: "
+                    f"return how many jobs it requeued ({count} there)."
+                )
+    return (
+        "Called with each queue, it moved that queue's ConnectionError jobs back onto it (2, then 1), left the "
+        "ValueError jobs failed and the other queue alone, and returned 2, then 1."
+    )

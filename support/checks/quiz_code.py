@@ -15,7 +15,6 @@ Each check deletes its queues, their registries and jobs again, however it ends.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from ..exercises import (
 from ..rq_helpers import recovery
 from ..workit import mailer
 from ._check_trouble import redis_needed
-from ._quiz_code_runs import call_shown, fail_for_real, jobs_made, jobs_on, run_as_jobs, scratch_queues
+from ._quiz_code_runs import call_shown, check_requeue, jobs_made, jobs_on, run_as_jobs, scratch_queues
 
 SEND = "support.jobs.send_gif_email"
 
@@ -193,65 +192,9 @@ q18 = Exercise(
 # --- Question 19: requeue what a connection error failed ---------------------------------------------------------
 
 
-def _seen(q: Queue) -> tuple[set[str], set[str]]:
-    """A queue's queued jobs and its failed registry's, as ids."""
-    return set(q.get_job_ids()), set(q.failed_job_registry.get_job_ids())
-
-
-@redis_needed
-def _check_requeue(requeue_connection_errors: Any) -> str:
-    require_function(requeue_connection_errors, "requeue_connection_errors", ("queue",))
-    with scratch_queues("requeue", "second") as (first, second):
-        ids = fail_for_real(first, second)
-        for given, other in ((first, second), (second, first)):  # two calls: a constant count cannot pass both
-            mine, before = ids[given.name], _seen(other)
-            with warnings.catch_warnings():  # job.exc_info works in rq 3.0.0 but warns that it is deprecated
-                warnings.simplefilter("ignore", DeprecationWarning)
-                returned = call(requeue_connection_errors, given)
-            queued, failed = _seen(given)
-            which = "the first queue" if given is first else "the second queue"
-            count = len(mine["connection"])
-            left = [i for i in mine["connection"] if i not in queued]
-            if left:
-                raise Incorrect(
-                    f"Called with {which}: {len(left)} of its {count} jobs that failed with ConnectionError are not "
-                    "back on it: move every failed job of queue whose exception is a ConnectionError back onto "
-                    "queue (the failed registry's requeue, or job.requeue())."
-                )
-            doubled = [i for i in mine["connection"] if i in failed]
-            if doubled:
-                raise Incorrect(
-                    f"Called with {which}: {len(doubled)} of its ConnectionError jobs are on the queue again but "
-                    "still in the failed registry too: move them back onto queue, out of the registry (the failed "
-                    "registry's requeue does both)."
-                )
-            if any(i not in failed for i in mine["other error"]):
-                raise Incorrect(
-                    f"Called with {which}: the job that failed with ValueError left the failed registry: leave the "
-                    "queue's other failed jobs in its failed registry, and requeue only the jobs whose exception is "
-                    "a ConnectionError. Read it in the job's latest_result().exc_string: its last line is the "
-                    "exception, as 'ConnectionError: the payment service did not answer ...'."
-                )
-            if _seen(other) != before:
-                raise Incorrect(
-                    f"Called with {which}, your function changed the jobs of the other queue too (its failed "
-                    "ConnectionError job was requeued, or another of its jobs moved): touch no failed job of another "
-                    "queue, only queue.failed_job_registry."
-                )
-            if returned != count:
-                raise Incorrect(
-                    f"Called with {which}, your function requeued the right jobs but returned {describe(returned)}: "
-                    f"return how many jobs it requeued ({count} there)."
-                )
-    return (
-        "Called with each queue, it moved that queue's ConnectionError jobs back onto it (2, then 1), left the "
-        "ValueError jobs failed and the other queue alone, and returned 2, then 1."
-    )
-
-
 q19 = Exercise(
     "Question 19",
-    _check_requeue,
+    redis_needed(check_requeue),
     title="Requeue what a connection error failed",
     hints=[
         "queue.failed_job_registry.get_job_ids() lists the failed jobs; Job.fetch(job_id, connection=queue.connection) "

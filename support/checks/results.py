@@ -205,19 +205,13 @@ ADD_UP = "support.export_jobs.add_up"
 
 
 def _other_fan_ins(total: Job, parts: list[Job]) -> list[str]:
-    """Other add_up jobs that wait for the same parts and were created within a second of `total` (one run of the
-    cell queued them). A part registers the jobs that wait for it while it has not finished; once every part has
-    finished, add_up is queued at once and registers nowhere (the notebook's worker is fast): nothing to count then."""
+    """Other add_up jobs waiting for the same parts, created within a second of `total` (by one run of the cell). A
+    part lists its waiting jobs only until it finishes: with the parts done (the notebook's worker), none to count."""
     conn = total.connection
     waiting = set.intersection(*(set(as_text(i) for i in conn.smembers(part.dependents_key)) for part in parts))
-    waiting.discard(total.id)
-    return [
-        job.id
-        for job in Job.fetch_many(sorted(waiting), connection=conn)
-        if job is not None
-        and job.func_name == ADD_UP
-        and abs((job.created_at - total.created_at).total_seconds()) < 1.0
-    ]
+    others = Job.fetch_many(sorted(waiting - {total.id}), connection=conn)
+    near = lambda job: abs((job.created_at - total.created_at).total_seconds()) < 1.0  # noqa: E731
+    return [job.id for job in others if job is not None and job.func_name == ADD_UP and near(job)]
 
 
 def fan_in_reference(parts: list[Job]) -> Job:
@@ -247,12 +241,10 @@ def check_fan_in(total: Any, parts: list[Job]) -> str:
     if not waits_for:
         raise Incorrect("total waits for nothing: it may run before the parts finish. Pass depends_on=parts.")
     if waits_for != set(ids):
-        rerun = (
-            " (if you ran the cell that queues the parts again since, run your cell again: total must wait for "
-            "these parts)"
-            if not waits_for & set(ids)
-            else ""
+        again = (
+            " (if you ran the cell that queues the parts again since, run your cell again: total must wait for these)"
         )
+        rerun = "" if waits_for & set(ids) else again
         raise Incorrect(
             f"total waits for {len(waits_for & set(ids))} of the {len(ids)} parts{rerun}; it must wait for all "
             "three parts: depends_on=parts (the whole list)."

@@ -4,20 +4,19 @@ three queues (run for real), choose a worker class."""
 from __future__ import annotations
 
 import math
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
-from rq.utils import as_text
 
-from .. import demo_jobs, jobs
+from .. import jobs
 from ..exercises import Choice, Exercise, Incorrect, describe
-from ..lessons import queue_takers, scaling
-from ..rq_helpers import queues, workers
-from ._check_trouble import CheckCouldNot, redis_needed
+from ..lessons import scaling
+from ..rq_helpers import queues
+from ._check_trouble import redis_needed
+from ._scaling_scenario import WORKERS, run_scenario
 
 # --- Exercise 1: schedule the reminder ---------------------------------------------------------------------------
 
@@ -25,11 +24,9 @@ REMINDER_TO = "you@example.com"
 REMINDER_THOUGHT = "Time to stretch"
 REMINDER_FUNC = "support.jobs.send_gif_email"
 DELAY_SECONDS = 2
-# RQ keeps a due time in whole seconds, rounded down: enqueue_in(timedelta(seconds=2)) reads the clock (r), then
-# creates the job (created_at, c, a fraction of a millisecond later: 0.2 ms at most measured on a busy machine) and
-# files it due at floor(r + 2). So the due time is floor(c) + 2, or floor(c) + 1 when the second turned between r and
-# c. CLOCK_SLACK is how close to a whole second c must be for the second case to count: an answer of 1 s passes
-# only when its job happens to be created in those first 3 ms of a second (0.3 % of the runs).
+# enqueue_in(timedelta(seconds=2)) reads the clock (r), creates the job (created_at, c: 0.2 ms later at most, measured
+# on a busy machine) and files it due at floor(r + 2): floor(c) + 2, or floor(c) + 1 when the second turned between r
+# and c, which counts only in the first CLOCK_SLACK of a second (an answer of 1 s passes in 0.3 % of the runs).
 CLOCK_SLACK = 0.003
 TOGETHER = 1.0  # reminders created less than this apart came from one run of the cell: it scheduled more than one
 
@@ -52,8 +49,7 @@ def _seconds_asked(created: datetime, due: datetime) -> int | None:
 
 
 def _other_reminders(job: Job) -> list[Job]:
-    """Reminders (send_gif_email to the same address) waiting in the ScheduledJobRegistry of mailers beside `job`
-    that were created within TOGETHER seconds of it: the same run of the cell scheduled them."""
+    """Reminders to the same address waiting beside `job`, created within TOGETHER seconds of it (by one run)."""
     registry = ScheduledJobRegistry("mailers", connection=job.connection)
     ids = [i for i in registry.get_job_ids() if i != job.id]
     return [
@@ -150,69 +146,6 @@ ex_schedule = Exercise(
 )  # a job is not a value to keep in advance: a reference job is scheduled then
 
 # --- Exercise 2: predict who runs which job, in which order ------------------------------------------------------
-
-WORKERS = {"A": ("urgent", "default"), "B": ("mailers",)}  # each worker's queues, in the order it asks them
-# the jobs, enqueued in this order before either worker starts: (label, queue, the job it queues when it runs)
-SCENARIO = [
-    ("d1", "default", ("urgent", "u2")),
-    ("m1", "mailers", None),
-    ("d2", "default", None),
-    ("u1", "urgent", None),
-    ("m2", "mailers", None),
-    ("d3", "default", None),
-]
-
-
-def run_scenario() -> dict[str, list[str]]:
-    """Run ``SCENARIO`` for real: its jobs (``support.demo_jobs.note_run``) enqueued in order on the course's
-    queues, emptied first; then worker A and worker B started as burst SimpleWorkers on their queues, and stopped
-    when both have run out of work. Returns, per worker, the jobs it ran in the order it started them.
-
-    Raises :class:`CheckCouldNot` when a worker the check did not start listens to these queues (it would take
-    some of the jobs), or when the check's workers do not finish."""
-    conn = queues.connection()
-    names = sorted({name for listened in WORKERS.values() for name in listened})
-    others = queue_takers.live_workers(names, conn)
-    if others:
-        raise CheckCouldNot(
-            "run the six jobs with only workers A and B",
-            f"{len(others)} other worker(s) listen to {', '.join(names)} ({', '.join(w.name for w in others)}) "
-            "and would take some of the jobs",
-            "stop them (a worker in a terminal: Ctrl+C; the worker notebook: its Stop cell), then run the check again",
-        )
-    for name in queues.QUEUE_NAMES:
-        queues.empty(queues.queue(name, conn))
-    log = f"course:run-order:{uuid.uuid4().hex}"
-    for label, queue_name, then in SCENARIO:
-        then_queue, then_label = then or ("", "")
-        queues.queue(queue_name, conn).enqueue(demo_jobs.note_run, log, label, then_queue, then_label)
-    started = {
-        name: workers.start_worker(list(names), simple=True, burst=True, with_scheduler=False)
-        for name, names in WORKERS.items()
-    }
-    try:
-        stopped = all([scaling.wait_until_stopped(service) for service in started.values()])
-    finally:
-        for service in started.values():
-            workers.stop_worker(service)
-    by_rq_name = {service.rq_name: name for name, service in started.items()}
-    ran: dict[str, list[str]] = {name: [] for name in WORKERS}
-    strangers = []
-    for entry in conn.lrange(log, 0, -1):
-        rq_name, label = as_text(entry).split("|", 1)
-        if rq_name in by_rq_name:
-            ran[by_rq_name[rq_name]].append(label)
-        else:
-            strangers.append(f"{label} (by {rq_name})")
-    conn.delete(log)
-    if strangers or not stopped:
-        why = f"a worker it did not start ran {', '.join(strangers)}" if strangers else "its two burst workers "
-        raise CheckCouldNot(
-            "run the six jobs with only workers A and B",
-            why if strangers else why + "were still running after 30 s",
-            "stop any other worker on the course's queues, then run the check again",
-        )
-    return ran
 
 
 def _labels(value: Any, worker: str) -> list[str]:
