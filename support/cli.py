@@ -12,12 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from .rq_helpers import queues
-from .services import course, inbox, links, processes, state
+from .services import course, inbox, links, processes, server_watch, state
 from .services.processes import ServiceError
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     services = course.up(*course.SERVICES, delivery=args.delivery, delay=args.delay, quiet=True)
+    server_watch.keep()  # started from a terminal: they stay until `down`, whatever Jupyter server ends
     print("The course's services are up:")
     for line in course.describe(
         services, delivery=args.delivery, delay=args.delay, browser=True, token=True

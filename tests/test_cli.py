@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from support.rq_helpers import queues, workers
-from support.services import access, inbox, processes, state
+from support.services import access, inbox, processes, server_watch, state
 
 
 def support(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -38,6 +38,8 @@ def test_up_status_down_leaves_no_course_process(course_home: Path) -> None:
     app_url = entries["app"]["url"]
     assert app_url in up.stdout and entries["redis"]["url"] in up.stdout
     assert requests.get(app_url + "/health", headers=access.headers(), timeout=5).json()["delivery"] == "background"
+    # started from a terminal: kept until `down`, whatever Jupyter server ends (no watchdog ties them to one)
+    assert server_watch.read() == {"servers": [], "watchdog": None, "keep": True}
 
     status = support("status")
     for name in ("redis", "catcher", "app"):
@@ -53,6 +55,7 @@ def test_up_status_down_leaves_no_course_process(course_home: Path) -> None:
     mine = [p for p in processes.course_processes() if p.environ().get("COURSE_HOME") == str(course_home)]
     assert mine == []
     assert "Nothing is running" in support("status").stdout
+    assert not (course_home / server_watch.FILE).exists(), "down unties the state folder"
 
 
 def test_up_twice_reuses_the_running_services(course_home: Path) -> None:
