@@ -137,7 +137,7 @@ Q17 = Table(
         Requirement("return that job's id", create(ENQUEUE, "return job"), "return that job's id"),
     ],
     right=[
-        create("return queue.enqueue('support.jobs.send_gif_email', email, thought).id"),
+        create("return queue.enqueue('support.jobs.send_gif_email', email=email, thought=thought).id"),
         create("job = queue.enqueue(send_gif_email, args=(email, thought))", "return str(job.id)"),
     ],
 )
@@ -204,7 +204,7 @@ Q18 = Table(
         ),
     ],
     right=[
-        'def send_welcome(queue, email):\n    return queue.enqueue(send_gif_email, email, "Welcome!",\n'
+        'def send_welcome(queue, email):\n    return queue.enqueue(send_gif_email, email, thought="Welcome!",\n'
         '                         retry=Retry(max=3, interval=[1, 5, 25]), job_timeout="30s")',
         "def send_welcome(queue, email):\n    backoff = Retry(3, [2, 4, 8])\n    return queue.enqueue_call(\n"
         '        "support.jobs.send_gif_email", args=[email, "Welcome!"], timeout=30, retry=backoff\n    )',

@@ -123,6 +123,8 @@ SCHEDULE = Table(
         "from rq import Queue\n\n"
         'in_two = timedelta(seconds=2)\nreminder = Queue("mailers", connection=mailers.connection).enqueue_in(\n'
         '    in_two, send_gif_email, args=("you@example.com", "Time to stretch", 0)\n)',
+        "reminder = mailers.enqueue_in(timedelta(seconds=2), send_gif_email, email='you@example.com', "
+        "thought='Time to stretch', delay=0)",
         "reminder = mailers.enqueue_at(datetime.now() + timedelta(seconds=2), send_gif_email, "
         '"you@example.com", "Time to stretch", 0)  # a naive time: RQ reads it as local time',
     ],

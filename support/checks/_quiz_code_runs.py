@@ -6,6 +6,7 @@ jobs it lets fail (``charge_card``, ``read_order``).
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from rq.job import Job
 from rq.utils import as_text
 
 from ..exercises import Incorrect, call, describe, require_function
+from ..jobs import send_gif_email
 from ..rq_helpers import queues, recovery
 from ..services import redis_server
 from ._check_trouble import CheckCouldNot
@@ -79,7 +81,15 @@ def jobs_on(q: Queue) -> list[Job]:
 
 def call_shown(job: Job) -> str:
     """A job as the call it stands for: ``support.jobs.send_gif_email('a@example.com', 'hi')``."""
-    return f"{job.func_name}({', '.join(map(repr, job.args))})"
+    return f"{job.func_name}({', '.join([*map(repr, job.args), *(f'{k}={v!r}' for k, v in job.kwargs.items())])})"
+
+
+def send_arguments(job: Job) -> dict[str, Any]:
+    """send_gif_email's arguments in the job, by name, given by position or keyword alike ({} when they do not fit)."""
+    try:
+        return dict(inspect.signature(send_gif_email).bind(*job.args, **job.kwargs).arguments)
+    except TypeError:
+        return {}
 
 
 def run_burst_worker(queue_names: list[str], folder: Path = ROOT, timeout: float = 60.0) -> str:

@@ -34,7 +34,7 @@ from ..exercises import (
 from ..rq_helpers import recovery
 from ..workit import mailer
 from ._check_trouble import redis_needed
-from ._quiz_code_runs import call_shown, check_requeue, jobs_made, jobs_on, run_as_jobs, scratch_queues
+from ._quiz_code_runs import call_shown, check_requeue, jobs_made, jobs_on, run_as_jobs, scratch_queues, send_arguments
 
 SEND = "support.jobs.send_gif_email"
 
@@ -72,7 +72,7 @@ def _check_controller(create: Any) -> str:
                 "exactly one job per form, on the queue it is given."
             )
         (job,) = queued
-        if job.func_name != SEND or tuple(job.args) != (email, thought) or job.kwargs:
+        if job.func_name != SEND or send_arguments(job) != {"email": email, "thought": thought}:
             raise Incorrect(
                 f"Your create() queued {call_shown(job)} for the form ({email!r}, {thought!r}): queue "
                 f"send_gif_email(email, thought) with the email and the thought it was given, "
@@ -113,16 +113,13 @@ WELCOMED = ("new-user@example.com", "second-user@example.com")  # two calls: a c
 
 
 def _kwargs_said(job: Job) -> str:
-    """What a job's keyword arguments mean when enqueue passed RQ's own options on to the function."""
-    if not job.kwargs:
+    """What timeout= means when enqueue passed it on to the function instead of taking it as RQ's own option."""
+    if "timeout" not in job.kwargs:
         return ""
-    said = f" with {job.kwargs!r} for send_gif_email itself"
-    if "timeout" in job.kwargs:
-        said += (
-            f" (enqueue hands timeout= to the function: give it a timeout of {TIMEOUT} seconds with RQ's own "
-            f"job_timeout={TIMEOUT})"
-        )
-    return said
+    return (
+        f" (enqueue hands timeout= to send_gif_email itself: give it a timeout of {TIMEOUT} seconds with RQ's own "
+        f"job_timeout={TIMEOUT})"
+    )
 
 
 @redis_needed
@@ -142,7 +139,7 @@ def _check_enqueue(send_welcome: Any) -> str:
             )
         (job,) = queued
         pauses = recovery.retry_intervals(job)
-        if job.func_name != SEND or tuple(job.args) != (email, "Welcome!") or job.kwargs:
+        if job.func_name != SEND or send_arguments(job) != {"email": email, "thought": "Welcome!"}:
             raise Incorrect(
                 f"send_welcome(queue, {email!r}) queued {call_shown(job)}{_kwargs_said(job)}: queue exactly one "
                 f"job, send_gif_email(email, \"Welcome!\"): {SEND}({email!r}, 'Welcome!')."

@@ -3,6 +3,7 @@ three queues (run for real), choose a worker class."""
 
 from __future__ import annotations
 
+import inspect
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +49,14 @@ def _seconds_asked(created: datetime, due: datetime) -> int | None:
     return ahead
 
 
+def _arguments(job: Job) -> dict[str, Any]:
+    """send_gif_email's arguments in the job, by name, given by position or keyword alike ({} when they do not fit)."""
+    try:
+        return dict(inspect.signature(jobs.send_gif_email).bind(*job.args, **job.kwargs).arguments)
+    except TypeError:
+        return {}
+
+
 def _other_reminders(job: Job) -> list[Job]:
     """Reminders to the same address waiting beside `job`, created within TOGETHER seconds of it (by one run)."""
     registry = ScheduledJobRegistry("mailers", connection=job.connection)
@@ -57,7 +66,7 @@ def _other_reminders(job: Job) -> list[Job]:
         for other in Job.fetch_many(ids, connection=job.connection)
         if other is not None
         and other.func_name == REMINDER_FUNC
-        and other.args[:1] == job.args[:1]
+        and _arguments(other).get("email") == _arguments(job).get("email")
         and abs(scaling.seconds_between(job.created_at, other.created_at)) < TOGETHER
     ]
 
@@ -78,18 +87,19 @@ def check_schedule(job: Any) -> str:
         ) from None
     if job.func_name != REMINDER_FUNC:
         raise Incorrect(f"That job runs {job.func_name}; the reminder is an email: schedule send_gif_email.")
-    if len(job.args) < 2:
+    given = _arguments(job)
+    if "email" not in given or "thought" not in given:
         raise Incorrect(
-            f"send_gif_email needs the email address and the thought; your job passes {len(job.args)} argument(s)."
+            f"Your job calls send_gif_email with {describe(job.args)} and {describe(job.kwargs)}: it takes the email "
+            "address, the thought and a delay."
         )
-    email, thought, *rest = job.args
+    email, thought, delay = given["email"], given["thought"], given.get("delay")
     if str(email).strip().lower() != REMINDER_TO:
         raise Incorrect(f"Your reminder goes to {describe(email)}; the exercise sends it to {REMINDER_TO}.")
     if thought != REMINDER_THOUGHT:
         raise Incorrect(
             f"Your reminder's thought is {describe(thought)}; the exercise asks for the thought {REMINDER_THOUGHT!r}."
         )
-    delay = rest[0] if rest else job.kwargs.get("delay")
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay != 0:
         given = "no delay, so the mailer takes its slow default" if delay is None else f"a delay of {describe(delay)}"
         raise Incorrect(
