@@ -103,7 +103,8 @@ def check_schedule(job: Any) -> str:
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay != 0:
         passed = "no delay, so the mailer takes its slow default" if delay is None else f"a delay of {describe(delay)}"
         raise Incorrect(
-            f"Your reminder passes {passed}; the exercise asks for a delay of 0: the scheduler already does the waiting."
+            f"Your reminder passes {passed}; the exercise asks for a delay of 0: the scheduler already does the "
+            "waiting."
         )
     if job.origin != "mailers":
         raise Incorrect(
