@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -128,16 +129,34 @@ def test_the_install_step_gives_a_clean_venv_the_course_and_jupyter_server_proxy
     assert f"The course is installed for {venv / 'bin' / 'python'}" in done.stdout
     python = str(venv / "bin" / "python")
     found = subprocess.run(
-        [python, "-c", "import json, support.services.state as s, jupyter_server_proxy, jupyterlab; "
-         "print(json.dumps([str(s.REPO_ROOT), jupyterlab.__version__]))"],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        [
+            python,
+            "-c",
+            "import json, support.services.state as s, jupyter_server_proxy, jupyterlab; "
+            "print(json.dumps([str(s.REPO_ROOT), jupyterlab.__version__]))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=tmp_path,
+    )  # fmt: skip  (not from the checkout: python -c puts its folder first on the path)
     root, lab_version = json.loads(found.stdout)
     assert root == str(REPO)
     pinned = re.search(r"^jupyterlab==(\S+)", (REPO / "requirements.txt").read_text(), re.M)
     assert pinned and lab_version == pinned.group(1)
     settings = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     assert json.loads(settings.read_text()) == json.loads((REPO / "lab-settings" / "overrides.json").read_text())
+    # The learner's copy (postStart's cp -a) first on PYTHONPATH, as the image's ENV says: the course, its notebooks
+    # and its state folder are then the copy's, not /opt/course's.
+    copy = tmp_path / "home" / "course"
+    shutil.copytree(REPO / "support", copy / "support", ignore=shutil.ignore_patterns("__pycache__"))
+    mine = subprocess.run(
+        [python, "-c", "import support.services.state as s; print(s.REPO_ROOT, s.home())"],
+        env={**env, "PYTHONPATH": str(copy)}, capture_output=True, text=True, timeout=120, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert mine.stdout.split() == [str(copy), str(copy / ".course")]
 
 
 def test_the_tljh_settings_put_the_learners_copy_first_on_pythons_path(tmp_path: Path) -> None:

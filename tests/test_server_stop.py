@@ -123,9 +123,10 @@ def run_in_new_kernel(url: str, runtime: Path, code: str) -> str:
         kernel_id = json.loads(answer.read())["id"]
     client = BlockingKernelClient(connection_file=str(runtime / f"kernel-{kernel_id}.json"))
     client.load_connection_file()
+    client.hb_channel.time_to_dead = 10.0  # a loaded machine delays heartbeats: not "Kernel died" after 1 s
     client.start_channels()
     try:
-        client.wait_for_ready(timeout=60)
+        client.wait_for_ready(timeout=90)
         out: list[str] = []
         reply = client.execute_interactive(
             code,
