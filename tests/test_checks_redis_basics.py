@@ -150,10 +150,42 @@ def typed(*lines: str) -> str:
     return "\n".join([redis_tour.TERMINAL_STEPS[0], *lines, "exit"]) + "\n"
 
 
+READ_ONLY = "TTL and LRANGE only read: this line, changed or gone, leaves Redis as it was, and the text asks to look"
+LEAVE = "exit only leaves iredis (typed twice, it also closes the terminal's shell): Redis holds what it held"
 TERMINAL = Table(
     exercise=ex_terminal,
     submit=submit_terminal,
     setup=redis_up,
+    equivalent={
+        "L1 Twice line": "the opening line typed again inside iredis is an unknown command: iredis prints an error, "
+        "nothing is written",
+        "L2 Twice line": "SET of the same value twice leaves what one SET does",
+        "L3 Twice line": "EXPIRE 600 twice gives the same 600 s from the second; the text asks for 600 at most",
+        "L3 Number 600->599": "the text asks for a lifetime of 600 s at most: 599 is one",
+        "L5 Twice line": "the same three items pushed twice with LPUSH: six items, at least three, all with LPUSH, "
+        "as the text asks (their words are the learner's choice)",
+        "L5 Swap words 3,4": "the items are words of the learner's choosing, in any order",
+        "L5 Swap words 4,5": "the items are words of the learner's choosing, in any order",
+        **dict.fromkeys(["L4 Delete line", "L4 Twice line", "L4 Drop word 'TTL'", "L4 Swap words 1,2"], READ_ONLY),
+        "L4 Drop word 'tour:name'": READ_ONLY,
+        **dict.fromkeys(
+            [
+                "L6 Delete line",
+                "L6 Twice line",
+                "L6 Drop word 'LRANGE'",
+                "L6 Swap words 1,2",
+                "L6 Drop word 'tour:todo'",
+                "L6 Swap words 2,3",
+                "L6 Drop word '0'",
+                "L6 Swap words 3,4",
+                "L6 Number 0->1",
+                "L6 Number 0->-1",
+                "L6 Drop word '-1'",
+            ],
+            READ_ONLY,
+        ),
+        **dict.fromkeys(["L7 Delete line", "L7 Twice line", "L7 Drop word 'exit'"], LEAVE),
+    },
     requirements=[
         Requirement(
             "SET tour:name Ada stores a string under the key tour:name",

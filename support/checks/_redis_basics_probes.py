@@ -138,7 +138,7 @@ def check_take(take: Any) -> str:
         early, waited, _ = probe(take, r, ["only"], 3, EARLY_DEADLINE)
     except Incorrect as exc:
         raise Incorrect(
-            f"From a list holding one item, take(r, key, 3): {exc} Wait up to {TIMEOUT:g} s for each item "
+            f"On a list holding one item: {exc} Wait up to {TIMEOUT:g} s for each item "
             f"(r.brpop(key, timeout={TIMEOUT:g}): seconds); when nothing comes within the timeout, BRPOP answers "
             "None: then stop early, and return what you took."
         ) from None

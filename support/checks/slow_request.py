@@ -37,7 +37,7 @@ REFUSED_THOUGHT = "This one should never be sent"
 FIELDS = ("status", "seconds", "background")
 SLACK = 0.05  # seconds: what the check's own clock may read beyond the learner's around the same call
 LINE_AFTER = 0.3  # seconds after the good address's call starts that the check sends 'ada@', to wait in line behind it
-IN_LINE = "the malformed address 'ada@', sent while Work-It was busy with another request (it waited in line)"
+IN_LINE = "the malformed address 'ada@' in line behind another request (Work-It serves one request at a time)"
 
 
 def reference_time_form(email: str, thought: str) -> dict[str, Any]:
