@@ -89,7 +89,10 @@ def test_the_dockerfile_copies_what_its_install_step_needs_and_runs_it() -> None
             *sources, target = [a for a in shlex.split(args) if not a.startswith("--")]
             copied |= {(source, target) for source in sources}
     runs = [args for keyword, args in steps if keyword == "RUN"]
-    assert runs == ["/opt/course/deploy/jupyterhub/install-course.sh /opt/course"]
+    assert len(runs) == 1, runs
+    install, *fixes = [part.strip() for part in runs[0].split("&&")]
+    assert install == "/opt/course/deploy/jupyterhub/install-course.sh /opt/course"  # what the last test runs
+    assert fixes == ['fix-permissions "${CONDA_DIR}"', 'fix-permissions "/home/${NB_USER}"']  # docker-stacks' own
     need = {"requirements.txt", "pyproject.toml", "README.md"}  # pip install -r, pip install -e (its readme)
     assert {(name, "/opt/course/") for name in need} <= copied
     for folder in ("support", "notebooks", "lab-settings"):
