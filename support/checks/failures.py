@@ -142,10 +142,14 @@ def _check_race(fn: Any, email: str, key: str, sent: Any, callers: int = 6, roun
     rounds, each with a key and a thought of its own, so that such an answer cannot pass by luck.)"""
     for n in range(1, rounds + 1):
         thought, claim = f"All at once ({n})", f"{key}-{n}"
-        start, errors = threading.Barrier(callers), []
+        start = threading.Barrier(callers)
+        errors: list[Exception] = []
 
         def one(
-            thought: str = thought, claim: str = claim, start: threading.Barrier = start, errors: list = errors
+            thought: str = thought,
+            claim: str = claim,
+            start: threading.Barrier = start,
+            errors: list[Exception] = errors,
         ) -> None:
             start.wait()
             try:
