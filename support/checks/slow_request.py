@@ -26,7 +26,7 @@ from ..exercises import (
     is_placeholder,
     require_function,
 )
-from ..services import app, inbox, mailcatcher
+from ..services import app, inbox, mailcatcher, state
 from ._check_trouble import CheckCouldNot
 
 # --- Exercise 1: time the form yourself -------------------------------------------------------------------------
@@ -78,6 +78,18 @@ def _timed(time_form: Any, email: str, thought: str) -> tuple[dict[str, Any], fl
     if missing:
         raise Incorrect(f"The dict time_form returned has no {missing[0]!r}: give it all of {', '.join(FIELDS)}.")
     return out, outer
+
+
+def _posted(time_form: Any, email: str, thought: str) -> tuple[dict[str, Any], float, int]:
+    """_timed(...), and how many times the form was posted meanwhile: the POST lines Work-It's log gained (it logs
+    each request before it answers, unbuffered)."""
+    log = state.log_path(app.NAME)
+    before = log.stat().st_size if log.exists() else 0
+    out, outer = _timed(time_form, email, thought)
+    with log.open("rb") as file:
+        file.seek(before)
+        posts = file.read().decode("utf-8", "replace").count("POST /mailers ")
+    return out, outer, posts
 
 
 def _in_line(time_form: Any, first: Callable[[], Any]) -> tuple[Any, tuple[dict[str, Any], float]]:
@@ -192,7 +204,12 @@ def _check_time_form(time_form: Any) -> str:
     _check_status(behind, 400, IN_LINE)
     waited = _check_seconds(behind, behind_outer, IN_LINE)
     _check_background(behind, waited, IN_LINE)
-    refused, outer = _timed(time_form, MALFORMED, REFUSED_THOUGHT)
+    refused, outer, posts = _posted(time_form, MALFORMED, REFUSED_THOUGHT)
+    if posts != 1:
+        raise Incorrect(
+            f"time_form submitted the form {posts} times for one call with the malformed address {MALFORMED!r} "
+            "(Work-It's log shows each request): submit it once, whatever Work-It answers, and time that request."
+        )
     _check_status(refused, 400, f"the malformed address {MALFORMED!r}")
     fast = _check_seconds(refused, outer, f"the malformed address {MALFORMED!r}")
     _check_background(refused, fast, f"the malformed address {MALFORMED!r}")
