@@ -178,6 +178,10 @@ class Hub:
         if self.proc is None:
             return
         if self.proc.poll() is None:  # the hub stops its proxy; the users' servers go with the users (unix_user)
+            try:
+                self.children += psutil.Process(self.proc.pid).children(recursive=True)
+            except psutil.Error:
+                pass
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(30)
@@ -323,12 +327,13 @@ def test_two_learners_through_the_hub_and_a_culled_server_leaves_nothing(chromiu
     ):
         for learner in (a, b):
             give_course(learner)
-        hub = Hub(tmp_path, [a, b]).start()
-        lap("users made, hub up")
-        status, answer = hub.api("POST", f"/users/{b.name}/server")  # B's server starts meanwhile (saves its wait)
-        assert status in (201, 202), (status, answer)
+        hub = Hub(tmp_path, [a, b])
         contexts = []
         try:
+            hub.start()
+            lap("users made, hub up")
+            status, answer = hub.api("POST", f"/users/{b.name}/server")  # B's server starts meanwhile (one wait less)
+            assert status in (201, 202), (status, answer)
             # Learner A: log in, the hub starts their server; 01's first cells, the Work-It link, the form, the inbox.
             context_a = chromium.new_context(viewport={"width": 1400, "height": 1000})
             contexts.append(context_a)
