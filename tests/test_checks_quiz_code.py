@@ -298,16 +298,6 @@ Q19 = Table(
                 IS_CONNECTION,
                 "for i in [i for i in ids if is_connection(i)]:",
                 "    queue.failed_job_registry.requeue(i)",
-            ),
-            "return how many jobs it requeued",
-        ),
-        Requirement(
-            "return how many jobs it requeued",
-            requeue(
-                FAILED,
-                IS_CONNECTION,
-                "for i in [i for i in ids if is_connection(i)]:",
-                "    queue.failed_job_registry.requeue(i)",
                 "return 2",
             ),
             "return how many jobs it requeued (1 there)",

@@ -23,6 +23,7 @@ SCENARIO = [
     ("m2", "mailers", None),
     ("d3", "default", None),
 ]
+LABELS = [label for label, _, _ in SCENARIO] + [then[1] for _, _, then in SCENARIO if then]  # every job there is
 
 
 def run_scenario() -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ from ..exercises import Choice, Exercise, Incorrect, describe
 from ..lessons import scaling
 from ..rq_helpers import queues
 from ._check_trouble import redis_needed
-from ._scaling_scenario import WORKERS, run_scenario
+from ._scaling_scenario import LABELS, WORKERS, run_scenario
 
 # --- Exercise 1: schedule the reminder ---------------------------------------------------------------------------
 
@@ -183,20 +183,26 @@ def check_order(prediction: Any, ran: dict[str, list[str]] | None = None) -> str
             f"prediction has the keys {sorted(map(str, prediction))}: give one list for each worker, A and B."
         )
     said = {name: _labels(prediction[keys[name]], name) for name in WORKERS}
-    ran = ran or run_scenario()
-    actual = {label: name for name, labels in ran.items() for label in labels}
     listed = [label for labels in said.values() for label in labels]
     twice = sorted({label for label in listed if listed.count(label) > 1})
-    if twice:
+    if twice:  # judged before the run: no run makes a job run twice
         raise Incorrect(
             f"You listed {', '.join(twice)} more than once: every job that runs is in exactly one list (each "
             "job runs once, on one worker)."
         )
+    unknown = sorted(set(listed) - set(LABELS))
+    if unknown:  # judged before the run: a job no one queues cannot run
+        raise Incorrect(
+            f"No job called {', '.join(unknown)} ran: list the jobs that run, and only those. The jobs: "
+            f"{', '.join(sorted(LABELS))}."
+        )
+    ran = ran or run_scenario()
+    actual = {label: name for name, labels in ran.items() for label in labels}
     unknown = sorted(set(listed) - set(actual))
     if unknown:
         raise Incorrect(
-            f"No job called {', '.join(unknown)} ran: list the jobs that run, and only those. The jobs that "
-            f"ran: {', '.join(sorted(actual))}."
+            f"No job called {', '.join(unknown)} ran: list the jobs that run, and only those. The real run: "
+            f"{_shown(ran)}."
         )
     missing = sorted(set(actual) - set(listed))
     if missing:
