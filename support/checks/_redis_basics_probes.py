@@ -14,6 +14,7 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from rq.utils import as_text
 
 from ..exercises import Incorrect, call, call_with_deadline, describe, require_function
 from ..lessons import redis_tour
@@ -246,3 +247,48 @@ def expired_ago(key: str, now_ms: int) -> float | None:
     if expire_at is None or expire_at > now_ms + 100:
         return None
     return (now_ms - expire_at) / 1000
+
+
+# --- 02's Exercise 1: the session's lifetime; Exercise 3: what send() did ---------------------------------------
+
+SESSION_KEY, SESSION_VALUE, SESSION_SECONDS = "session:ada", "logged-in", 60
+SEEN_KEY = "check:seen:session:ada"  # how long this very write of the key gave it to live, as a check first found
+# How many seconds short of SESSION_SECONDS a lifetime may fall, by how it was found: read from the append-only
+# file ("exact"; "whole" when the expiry is a whole second, as EXAT gives it), or from the idle time ("at-least":
+# Redis counts it in whole seconds).
+SHORT_BY = {"exact": 0.9, "whole": 1.0, "at-least": 1.5}
+
+
+def _lifetime(r: redis.Redis, now_ms: int, pttl: int, idle: int) -> tuple[float, str] | None:
+    """(seconds between the write of SESSION_KEY and its expiry, how it was found: a key of SHORT_BY), or None when
+    the check cannot tell. Exact: the write is the append-only file's last, so the file's modification time is its
+    moment (a GET since leaves no trace there). Else a lower bound: the TTL left plus the idle time (a GET resets
+    it). A first finding is kept at SEEN_KEY for this very write (its expiry), so a check run again finds it."""
+    expire_at = now_ms + pttl
+    seen = as_text(r.get(SEEN_KEY) or "").split()
+    if len(seen) == 3 and seen[2] in SHORT_BY and abs(int(seen[0]) - expire_at) <= 20:  # judged by an earlier check
+        return int(seen[1]) / 1000, seen[2]
+    written = written_at(SESSION_KEY, expire_at)
+    if written is not None:
+        found = (expire_at - written, "whole" if expire_at % 1000 == 0 else "exact")
+    elif pttl + idle * 1000 >= (SESSION_SECONDS - SHORT_BY["at-least"]) * 1000:
+        found = (pttl + idle * 1000, "at-least")
+    else:
+        return None
+    r.set(SEEN_KEY, f"{expire_at} {found[0]} {found[1]}", px=pttl + 3_600_000)
+    return found[0] / 1000, found[1]
+
+
+def _sent(send: Any, r: redis.Redis, before: list[str], items: list[str]) -> dict[str, Any]:
+    """send(r, key, items) on a scratch list holding `before`: what it returned, what key became (its Redis type,
+    its items from left to right), and whether the list it was given is as it was."""
+    key, given = scratch_key("send"), list(items)
+    try:
+        if before:
+            r.lpush(key, *before)
+        returned = call(send, r, key, given)
+        kind = as_text(r.type(key))
+        stored = r.lrange(key, 0, -1) if kind == "list" else None
+    finally:
+        r.delete(key)
+    return {"returned": returned, "kind": kind, "stored": stored, "changed": given != items}
