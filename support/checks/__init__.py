@@ -32,6 +32,7 @@ NOTEBOOKS: dict[str, str] = {  # the check module -> the notebook whose exercise
     "production": "09_reliability",
     "operations": "10_operations",
     "capstone": "11_capstone",
+    "django_tasks": "12_django_tasks",
 }
 
 
