@@ -746,8 +746,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         _child(args.child, args.module, args.start)
         return 0
-    scratch = tempfile.mkdtemp(prefix="mutants-progress-")  # the checks run here log their progress there, not in
-    os.environ["COURSE_PROGRESS_FILE"] = str(Path(scratch) / "progress.jsonl")  # the learner's file
     tables = load_tables(args.module)
     from support.checks import notebook_of
 
@@ -770,13 +768,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     began = time.monotonic()
     print(HEADER, flush=True)
-    outcomes = run(names, tables, args.module, args.jobs, args.timeout)
+    with tempfile.TemporaryDirectory(prefix="mutants-progress-") as scratch:  # the checks run in this process log
+        os.environ["COURSE_PROGRESS_FILE"] = str(Path(scratch) / "progress.jsonl")  # there, not in the learner's file
+        outcomes = run(names, tables, args.module, args.jobs, args.timeout)
     print(report(outcomes))
     print(f"\n{len(outcomes)} exercises in {time.monotonic() - began:.0f} s")
     if args.write_record:
         write_record(outcomes, tables, prune=args.all)
         print(f"Record written: {RECORD.relative_to(ROOT)}")
-    shutil.rmtree(scratch, ignore_errors=True)
     return 1 if any(o.survived or o.error for o in outcomes) else 0
 
 
