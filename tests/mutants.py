@@ -599,6 +599,8 @@ def run_exercise(name: str, table: Table, modules: Sequence[str] | None = None, 
                 done += 1
             child.wait()
             reader.join(5)
+            if child.stdout is not None:
+                child.stdout.close()
         if outcome.error:
             tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
             outcome.error += "".join("\n      " + line for line in tail)
