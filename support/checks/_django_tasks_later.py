@@ -59,7 +59,7 @@ def _judge_later(result: Any, jobs: list[Job], email: str, thought: str, asked: 
 
 
 ex_send_later = Exercise(
-    "Exercise 3",
+    "Exercise 4",
     _check_send_later,
     title="send_later: another queue, later",
     hints=[

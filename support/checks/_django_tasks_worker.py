@@ -65,7 +65,7 @@ def _worker_as_typed() -> list[str]:
 
 
 ex_worker = WorkerExercise(
-    "Exercise 2b",
+    "Exercise 3",
     lambda *values: _check_worker(),
     title="Django's rqworker, in a terminal",
     hints=["Copy the command above into the terminal whole: one line, from ../.venv/bin/django-admin to the end."],

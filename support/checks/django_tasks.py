@@ -224,7 +224,7 @@ ex_view = ViewExercise(
 # --- The closing question -------------------------------------------------------------------------------------------
 
 q_priority = Choice(
-    "Question",
+    "Exercise 5",
     'Work-It\'s default backend is RQ (django-tasks-rq). You write @task(queue_name="mailers", priority=10) above '
     "send_gif_email. What happens?",
     {
