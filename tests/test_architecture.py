@@ -198,7 +198,7 @@ def _map_from_contributing() -> dict[str, set[str]]:
     section = text.split("## The support package: a map", 1)[1].split("\nWhere new code goes", 1)[0]
     found: dict[str, set[str]] = {}
     for item in re.split(r"\n- ", section)[1:]:
-        package = re.match(r"`(\w+)/`", item)
+        package = re.match(r"`([\w/]+)/`", item)
         key = package.group(1) if package else ""
         names = set(re.findall(r"`(\w+)`", item[package.end() :] if package else item))
         found.setdefault(key, set()).update(names)

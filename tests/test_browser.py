@@ -64,6 +64,7 @@ BROWSER_NOTEBOOKS = [
     "09_reliability.ipynb",
     "10_operations.ipynb",
     "11_capstone.ipynb",
+    "12_django_tasks.ipynb",
     "worker.ipynb",  # its worker cell runs until Interrupt is pressed: see run_worker_notebook
 ]
 NOT_IN_BROWSER: dict[str, str] = {}  # a notebook the browser does not run, with the reason (none today)
@@ -98,6 +99,7 @@ class TerminalStep:
 TERMINAL_STEPS = {
     "02_": TerminalStep("support.lessons.redis_tour", keeps_running=False, ready=""),
     "03_": TerminalStep("support.lessons.terminal_worker", keeps_running=True, ready="Listening on"),
+    "12_": TerminalStep("support.lessons.django_tasks", keeps_running=True, ready="Listening on"),
 }
 
 

@@ -116,6 +116,7 @@ def test_the_progress_command_prints_each_exercise_with_its_status(home: Path) -
         "09_reliability",
         "10_operations",
         "11_capstone",
+        "12_django_tasks",
     ]
     quiz = whole[whole.index("07_check_for_understanding") + 1 :][:4]
     assert quiz == [
