@@ -36,7 +36,7 @@ def conda_pins() -> dict[str, str]:
 
 
 def test_every_requirement_is_pinned_exactly() -> None:
-    for path in ("requirements.txt", "requirements-test.txt", "requirements-cli.txt"):
+    for path in ("requirements.txt", "requirements-test.txt", "requirements-cli.txt", "requirements-site.txt"):
         for line in (ROOT / path).read_text().splitlines():
             line = line.split("#")[0].strip()
             if line and not line.startswith("-r"):
