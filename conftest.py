@@ -40,6 +40,7 @@ _notebook_homes: set[Path] = set()  # the notebook chain's state folder, once ma
 _temp_roots: set[Path] = set()  # pytest's temporary folder of this process, once a test asked for it
 _saved_env: dict[str, str | None] = {}
 _began = time.monotonic()
+_began_at = time.time()  # the session's start, as process create times count
 _phase_seconds: Counter[str] = Counter()
 _nbval_passed: dict[str, set[int]] = defaultdict(set)  # "notebooks/01_slow_request.ipynb" -> cell numbers
 _browser_ran: dict[str, set[int]] = defaultdict(set)  # "01_slow_request.ipynb" -> code cell numbers
@@ -247,11 +248,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
     for home in _notebook_homes:
         shutil.rmtree(home.parent, ignore_errors=True)
+    if _is_controller(session.config):
+        _fail_on_strays_in_the_repositorys_state_folder(session)
     if _is_controller(session.config) and exitstatus == 0:
         missing = cells_not_run(session.config)
         if missing:
             print("\nNotebook cells that no test ran:\n  " + "\n  ".join(missing))
             session.exitstatus = 1
+
+
+def _fail_on_strays_in_the_repositorys_state_folder(session: pytest.Session) -> None:
+    """A test never uses the learner's own state folder (the repository's .course/): any course process there that
+    started during this session came from code a test ran without a state folder of its own (course_home or
+    shared_course). It is ended, by PID, and the run fails naming it."""
+    mine = str(ROOT / ".course")
+    strays = []
+    for proc in processes.course_processes():
+        try:
+            if _home_of(proc) == mine and proc.create_time() >= _began_at - 1:
+                strays.append(proc)
+        except psutil.Error:
+            continue
+    if strays:
+        lines = [f"  pid {p.pid}: {' '.join(p.cmdline())[:120]}" for p in strays]
+        print(
+            "\nCourse processes started in the repository's own .course/ during the tests (a test ran course code "
+            "without course_home or shared_course):\n" + "\n".join(lines)
+        )
+        for proc in strays:
+            proc.kill()
+        session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter: object, exitstatus: int, config: pytest.Config) -> None:
