@@ -479,5 +479,31 @@ def test_an_earlier_run_of_the_notebook_does_not_count_against_the_requeue(down_
     assert len(inbox.to_address("ada@example.com")) == 2
 
 
+def test_another_failed_job_a_worker_is_taking_counts_as_requeued_too(shared_course: Path) -> None:
+    """CI once passed `requeue_all_failed()` because the check looked while a worker was taking the other failed job:
+    RQ moves it from the queue to an intermediate list, then to the started registry. Here it stays in that list (no
+    worker runs to move it on), and the check must still see it."""
+    worker = workers.start_worker(simple=True, with_scheduler=False)
+    mailers = queues.queue("mailers")
+    try:
+        broken = mailers.enqueue(send_gif_email, f"reader8-{uuid.uuid4().hex[:8]}@example.com")  # no thought
+        assert job_watch.wait_for_status(broken, "failed") == "failed"
+        down_job = failed_while_down(f"ada-{uuid.uuid4().hex[:8]}@example.com")
+    finally:
+        workers.stop_worker(worker)
+    conn = queues.connection()
+    mailers.failed_job_registry.requeue(broken.id)
+    assert conn.lmove(mailers.key, mailers.intermediate_queue_key) == broken.id.encode()  # as a worker's dequeue
+    try:
+        dashboard.requeue_failed(down_job.id)
+        result = ex_requeue.check(down_job.id)
+        assert result.kind == "incorrect" and "requeue down_job only" in result.message, result
+        assert broken.id in result.message
+    finally:
+        conn.lrem(mailers.intermediate_queue_key, 0, broken.id)
+        for job in (broken, down_job):
+            job.delete()
+
+
 TABLES = [MOUNT, SUMMARY, REQUEUE]
 test_requirements_table = table_test(TABLES)

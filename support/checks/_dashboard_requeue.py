@@ -4,6 +4,7 @@ requeued) and the emails sent to its address since."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.results import Result
+from rq.utils import as_text
 
 from ..exercises import Incorrect, describe
 from ..rq_helpers import queues
@@ -53,20 +55,27 @@ def _in_failed_registry(job: Job, conn: redis.Redis) -> bool:
 
 
 def _jobs_around(job: Job, conn: redis.Redis) -> list[Job]:
-    """Every job of the course's queues (and the job's own): waiting, or in any registry; the job itself left out."""
+    """Every job of the course's queues (and the job's own): waiting, taken by a worker (RQ's intermediate list,
+    between the queue and the started registry), or in any registry; the job itself left out. All lists are read in
+    one transaction, so a job a worker moves meanwhile is seen in one place or the next, never in none."""
     names = dict.fromkeys([*(q.name for q in queues.all_queues(conn)), job.origin])
-    ids: set[str] = set()
+    snapshot = conn.pipeline(transaction=True)
+    parsers: list[Callable[[str], str]] = []  # how to read a job id from each list's (decoded) entries
     for name in names:
         q = Queue(name, connection=conn)
-        ids.update(q.get_job_ids())
+        for key in (q.key, q.intermediate_queue_key):
+            snapshot.lrange(key, 0, -1)
+            parsers.append(str)
         for registry in (
-            q.started_job_registry,
+            q.started_job_registry,  # its entries are "<job id>:<execution id>"
             q.finished_job_registry,
             q.failed_job_registry,
             q.scheduled_job_registry,
             q.deferred_job_registry,
         ):
-            ids.update(registry.get_job_ids())
+            snapshot.zrange(registry.key, 0, -1)
+            parsers.append(registry.parse_job_id)
+    ids = {parse(as_text(entry)) for parse, entries in zip(parsers, snapshot.execute()) for entry in entries}
     ids.discard(job.id)
     return [found for found in Job.fetch_many(sorted(ids), connection=conn) if found is not None]
 
