@@ -4,20 +4,18 @@ requeued) and the emails sent to its address since."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import redis
-from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.results import Result
-from rq.utils import as_text
 
 from ..exercises import Incorrect, describe
 from ..rq_helpers import queues
 from ..services import inbox
+from ._jobs_effects import all_jobs
 
 
 def _job_from(value: Any, conn: redis.Redis) -> Job:
@@ -55,29 +53,11 @@ def _in_failed_registry(job: Job, conn: redis.Redis) -> bool:
 
 
 def _jobs_around(job: Job, conn: redis.Redis) -> list[Job]:
-    """Every job of the course's queues (and the job's own): waiting, taken by a worker (RQ's intermediate list,
-    between the queue and the started registry), or in any registry; the job itself left out. All lists are read in
-    one transaction, so a job a worker moves meanwhile is seen in one place or the next, never in none."""
-    names = dict.fromkeys([*(q.name for q in queues.all_queues(conn)), job.origin])
-    snapshot = conn.pipeline(transaction=True)
-    parsers: list[Callable[[str], str]] = []  # how to read a job id from each list's (decoded) entries
-    for name in names:
-        q = Queue(name, connection=conn)
-        for key in (q.key, q.intermediate_queue_key):
-            snapshot.lrange(key, 0, -1)
-            parsers.append(str)
-        for registry in (
-            q.started_job_registry,  # its entries are "<job id>:<execution id>"
-            q.finished_job_registry,
-            q.failed_job_registry,
-            q.scheduled_job_registry,
-            q.deferred_job_registry,
-        ):
-            snapshot.zrange(registry.key, 0, -1)
-            parsers.append(registry.parse_job_id)
-    ids = {parse(as_text(entry)) for parse, entries in zip(parsers, snapshot.execute()) for entry in entries}
-    ids.discard(job.id)
-    return [found for found in Job.fetch_many(sorted(ids), connection=conn) if found is not None]
+    """Every job of the course's queues (and the job's own), whatever its state; the job itself left out. Found by
+    its hash, not by the lists it passes through: a worker on several queues takes a job with BLPOP, and until it
+    enters the started registry the job is in no list at all (rq 3.0.0 `Queue.dequeue_any`)."""
+    names = {*(q.name for q in queues.all_queues(conn)), job.origin}
+    return [found for found in all_jobs() if found.origin in names and found.id != job.id]
 
 
 def _extra_work(job: Job, conn: redis.Redis) -> None:
