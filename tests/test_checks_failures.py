@@ -5,6 +5,7 @@ after the tables test what the tables do not (fallbacks, blanks, what a check le
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +334,25 @@ def test_stored_options_reads_back_what_rq_keeps(shared_course: Path) -> None:
 def test_options_blank_is_not_attempted_and_use_gives_the_reference(shared_course: Path) -> None:
     assert ex_options.check(____).kind == "not_attempted"
     assert ex_options.use(____, quiet=True) is ex_options.reference
+
+
+def test_a_catcher_that_starts_too_late_is_the_checks_trouble_not_the_answers(shared_course: Path, monkeypatch) -> None:
+    """A try due 3 s after the first failure may start at 2 s, when the outage ends. On a busy machine the catcher's
+    own start can take longer than the check allows for it: then a right answer whose only try after the outage is
+    that one (tries at 1 and 3 s) is not judged, and the message says why."""
+    from support.checks import _failures_options
+
+    real_start = _failures_options.mailcatcher.start
+
+    def slow_start(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(3)  # the process, its imports and its first greeting, on a machine far busier than CI
+        return real_start(*args, **kwargs)
+
+    monkeypatch.setattr(_failures_options.mailcatcher, "start", slow_start)
+    result = submit_options(_options_with("Retry(max=3, interval=[1, 2, 4])", "Retry(max=2, interval=[1, 2])"))
+    assert result.kind == "incorrect", result
+    assert result.message.startswith("The check could not end its mail outage in time"), result
+    assert "Your answer is not judged yet" in result.message
 
 
 # --- Exercise 3: send each email once ------------------------------------------------------------------------------
