@@ -483,6 +483,25 @@ def test_a_check_that_cannot_reach_redis_says_so(shared_course: Path, monkeypatc
         assert result.kind == "incorrect" and "The check could not reach Redis" in result.message, result
 
 
+@pytest.mark.parametrize("dequeue", ["lpop", "lmove"])
+def test_queued_for_finds_a_job_a_worker_is_taking(redis_up: Path, dequeue: str) -> None:
+    """The checks count a create's jobs with queued_for while a learner's worker may be taking them: with BLPOP (a
+    worker on several queues, as 03's terminal worker) the job is in no list for a moment, with LMOVE (a worker on
+    mailers alone, as capstone.start_worker) in the queue's intermediate list. Found by its hash, it counts."""
+    mailers = queues.queue("mailers")
+    email = capstone.address("taken")
+    job = mailers.enqueue(deliver, email, "taken by a worker")
+    conn = queues.connection()
+    try:
+        taken = conn.lpop(mailers.key) if dequeue == "lpop" else conn.lmove(mailers.key, mailers.intermediate_queue_key)
+        assert taken == job.id.encode()
+        assert [found.id for found in capstone.queued_for(email)] == [job.id]
+        assert capstone.queued_for(capstone.address("nobody")) == []
+    finally:
+        conn.lrem(mailers.intermediate_queue_key, 0, job.id)
+        job.delete()
+
+
 # --- the proof's faults tell a wrong answer from a right one --------------------------------------------------------
 
 

@@ -15,7 +15,6 @@ from rq.results import Result
 from ..exercises import Incorrect, describe
 from ..rq_helpers import queues
 from ..services import inbox
-from ._jobs_effects import all_jobs
 
 
 def _job_from(value: Any, conn: redis.Redis) -> Job:
@@ -57,7 +56,7 @@ def _jobs_around(job: Job, conn: redis.Redis) -> list[Job]:
     its hash, not by the lists it passes through: a worker on several queues takes a job with BLPOP, and until it
     enters the started registry the job is in no list at all (rq 3.0.0 `Queue.dequeue_any`)."""
     names = {*(q.name for q in queues.all_queues(conn)), job.origin}
-    return [found for found in all_jobs() if found.origin in names and found.id != job.id]
+    return [found for found in queues.all_jobs(conn) if found.origin in names and found.id != job.id]
 
 
 def _extra_work(job: Job, conn: redis.Redis) -> None:

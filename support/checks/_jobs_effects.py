@@ -30,24 +30,6 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-def all_jobs() -> list[Job]:
-    """Every job in the course's Redis: queued, or in any registry (started, finished, failed, scheduled...)."""
-    conn = queues.connection()
-    keys = list(conn.scan_iter(match=f"{Job.redis_job_namespace_prefix}*", count=1000))
-    prefix = len(Job.redis_job_namespace_prefix)
-    ids = [i for i in (key.decode()[prefix:] for key in keys) if ":" not in i]
-    try:
-        return [job for job in Job.fetch_many(ids, connection=conn) if job is not None]
-    except NoSuchJobError:  # a hash that is no job's (a worker wrote to one deleted under it): skip it
-        found = []
-        for job_id in ids:
-            try:
-                found.append(Job.fetch(job_id, connection=conn))
-            except NoSuchJobError:
-                continue
-        return found
-
-
 def job_path(job: Job) -> str | None:
     """``module:Class`` of an ActiveJob's job (what ``perform_later`` queues), else None."""
     try:
@@ -65,7 +47,7 @@ def perform_args(job: Job) -> list[Any]:
 def jobs_holding(*values: str) -> list[Job]:
     """The jobs whose arguments hold every one of `values` (the check's own fresh values: no one else's job can)."""
     found = []
-    for job in all_jobs():
+    for job in queues.all_jobs():
         try:
             shown = repr(job.args)
         except Exception:  # noqa: BLE001 -- arguments this process cannot unpickle: not the check's job
@@ -82,7 +64,7 @@ def queued_with(job: Job, class_name: str, args: list[Any] | None = None) -> lis
         return [job]
     moment = aware(job.enqueued_at)
     found = []
-    for other in all_jobs():
+    for other in queues.all_jobs():
         path = job_path(other)
         if other.enqueued_at is None or path is None or not path.endswith(f":{class_name}"):
             continue

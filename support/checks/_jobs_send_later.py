@@ -16,7 +16,7 @@ from typing import Any
 from rq.job import Job
 
 from ..exercises import Exercise, Incorrect, describe, is_placeholder
-from ..rq_helpers import job_watch, recovery
+from ..rq_helpers import job_watch, queues, recovery
 from ..services import inbox
 from . import _jobs_effects as effects
 from ._check_trouble import redis_needed
@@ -108,7 +108,7 @@ class SendLaterExercise(Exercise):
                 f"A worker ran your job, but no email to {email} with your thought reached the mail "
                 "catcher. Does perform send it (deliver(email, thought))?"
             ) from None
-        others = [_ran(other) for other in effects.all_jobs() if other.id != job.id and _same(other, email, thought)]
+        others = [_ran(other) for other in queues.all_jobs() if other.id != job.id and _same(other, email, thought)]
         unexplained = [m for m in found if not any(r and m.received and r[0] <= m.received <= r[1] for r in others)]
         if len(unexplained) > 1:
             raise Incorrect(

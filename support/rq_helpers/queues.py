@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import redis
 from rq import Queue
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from ..services import redis_client
@@ -62,3 +63,23 @@ def empty(q: Queue) -> int:
 def empty_all(connection_: redis.Redis | None = None) -> int:
     """Remove every job from the course's queues and their registries; returns how many queued jobs were dropped."""
     return sum(empty(q) for q in all_queues(connection_))
+
+
+def all_jobs(connection_: redis.Redis | None = None) -> list[Job]:
+    """Every job in the course's Redis, whatever its state, found by its hash: a job a worker is taking is in no
+    list for a moment (a worker on several queues takes it with BLPOP, rq 3.0.0 ``Queue.dequeue_any``), but its hash
+    is there from enqueue to delete, and a SCAN returns every key that exists while it runs."""
+    conn = connection_ or connection()
+    prefix = Job.redis_job_namespace_prefix
+    ids = [key.decode()[len(prefix) :] for key in conn.scan_iter(match=f"{prefix}*", count=1000)]
+    ids = [i for i in ids if ":" not in i]  # a job's own hash, not its results' or its dependents' keys
+    try:
+        return [job for job in Job.fetch_many(ids, connection=conn) if job is not None]
+    except NoSuchJobError:  # a hash that is no job's (a worker wrote to one deleted under it): skip it
+        found = []
+        for job_id in ids:
+            try:
+                found.append(Job.fetch(job_id, connection=conn))
+            except NoSuchJobError:
+                continue
+        return found
