@@ -156,6 +156,36 @@ def test_schedule_already_moved_by_a_scheduler_is_still_correct(services: Path) 
     assert "already moved it onto the mailers queue" in result
 
 
+def test_schedule_moved_by_a_scheduler_while_checked_is_still_correct(
+    redis_up: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A learner's worker with a scheduler may move the reminder onto the queue between the check's fetch of the job
+    and its look at the ScheduledJobRegistry: the check reads the job again, and finds it enqueued on time."""
+    from rq.scheduler import RQScheduler
+
+    job = schedule_reference()
+    real_scheduled_time = scaling.scheduled_time
+
+    def moved_first(checked: Any) -> Any:
+        due = real_scheduled_time(checked)
+        assert due is not None  # still scheduled when the check looks: the move happens now, as a scheduler's would
+        time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+        scheduler = RQScheduler([queues.queue("mailers")], connection=queues.connection())
+        assert scheduler.acquire_locks() == {"mailers"}  # no other scheduler runs here
+        try:
+            scheduler.enqueue_scheduled_jobs()
+        finally:
+            scheduler.release_locks()
+        return real_scheduled_time(checked)
+
+    monkeypatch.setattr(scaling_checks.scaling, "scheduled_time", moved_first)
+    try:
+        result = check_schedule(job)
+    finally:
+        job.delete()
+    assert "already moved it onto the mailers queue" in result
+
+
 def test_schedule_second_turning_between_clock_and_job(redis_up: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A job created in the first milliseconds of a second may be due one second less after it (RQ read the clock
     in the second before): 2 s asked, not 1 s. Later in the second, one second less is 1 s asked."""

@@ -127,6 +127,8 @@ def check_schedule(job: Any) -> str:
                 "the ScheduledJobRegistry of mailers): schedule one job, and the scheduler sends one email."
             )
         return "The reminder waits in the ScheduledJobRegistry of mailers, due 2 seconds after you created it."
+    job.refresh()  # a scheduler may have moved it onto the queue since the fetch: read its enqueued_at now
+    status = job.get_status()
     if status == JobStatus.DEFERRED:
         raise Incorrect("That job is deferred (it waits for another job to finish), not scheduled at a time.")
     waited = scaling.seconds_between(job.created_at, job.enqueued_at) if job.enqueued_at else 0.0
