@@ -79,8 +79,8 @@ def filled_queues() -> Iterator[tuple[Queue, Queue]]:
     running = main.enqueue("support.ops_jobs.hold", marker, after=0)
     worker = _rq_worker(OTHER_QUEUE, CHECK_QUEUE)  # the other queue's jobs first, then the main one's, then the hold
     try:
-        if not holds.wait_until_reached(conn, marker, timeout=15):
-            raise RuntimeError("the check's worker did not start its job within 15 s")
+        if not holds.wait_until_reached(conn, marker, timeout=30):  # 9 jobs and a start, on a busy machine
+            raise RuntimeError("the check's worker did not start its job within 30 s")
         _waiting(main, FILLED, running)
         _waiting(other, FILLED_OTHER, running)
         yield main, other

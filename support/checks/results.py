@@ -208,7 +208,10 @@ def _other_fan_ins(total: Job, parts: list[Job]) -> list[str]:
     """Other add_up jobs waiting for the same parts, created within a second of `total` (by one run of the cell). A
     part lists its waiting jobs only until it finishes: with the parts done (the notebook's worker), none to count."""
     conn = total.connection
-    waiting = set.intersection(*(set(as_text(i) for i in conn.smembers(part.dependents_key)) for part in parts))
+    read = conn.pipeline(transaction=True)  # all at once: a part that finishes meanwhile drops its list
+    for part in parts:
+        read.smembers(part.dependents_key)
+    waiting = set.intersection(*({as_text(i) for i in members} for members in read.execute()))
     others = Job.fetch_many(sorted(waiting - {total.id}), connection=conn)
     near = lambda job: abs((job.created_at - total.created_at).total_seconds()) < 1.0  # noqa: E731
     return [job.id for job in others if job is not None and job.func_name == ADD_UP and near(job)]
