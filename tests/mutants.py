@@ -595,7 +595,7 @@ def run_exercise(name: str, table: Table, modules: Sequence[str] | None = None, 
                 elif done > 0:
                     outcome.killed += 1
                     if reply["id"] in table.equivalent:
-                        outcome.stale_equivalent.append(reply["id"])
+                        outcome.stale_equivalent.append(f"{reply['id']} ({reply['message'][:400]})")
                 done += 1
             child.wait()
             reader.join(5)
