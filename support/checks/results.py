@@ -1,9 +1,6 @@
-"""Exercises of 08_results_and_progress: report progress, answer the status endpoint, a fan-in, a result's TTL.
-
-The checks run the learner's code against real jobs in the course's Redis (made for the check and deleted after):
-a job whose meta is read back from Redis, jobs run to finished and failed by a synchronous queue, a fan-in's
-dependencies as RQ stored them.
-"""
+"""Exercises of 08_results_and_progress: report progress, answer the status endpoint, a fan-in, a result's TTL. The
+checks run the learner's code against real jobs in the course's Redis, made for the check and deleted after: a job
+whose meta is read back, jobs run to finished and failed by a synchronous queue, a fan-in's stored dependencies."""
 
 from __future__ import annotations
 
