@@ -14,6 +14,8 @@ in one session).
   have run whole there too.
 - **Cost stays visible:** the summary says how long each phase took (the two editions, the browser, the rest).
 - When the session ends, no process that the course started may be left running.
+- **Ctrl+C works as in a learner's terminal:** a session started with SIGINT ignored (from a script's ``cmd &``)
+  passes the ignore on to every process it starts, JupyterLab's terminals included, where Ctrl+C then stops nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -109,6 +112,15 @@ def _chain_key(item: pytest.Item) -> tuple:
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl+C back to Python's default, if this session was started with it ignored: a process started in the
+    background by a non-interactive shell ignores SIGINT, every process it starts inherits that, and jupyter_server
+    installs its own handler only when its stdin is a terminal, so the shells of its terminals ignore Ctrl+C too
+    (tests/test_browser_controls.py presses it). A learner's ``make lab``, started from a terminal, has the default."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """With `-n`, hand out work in the order of collection (see ``pytest_collection_modifyitems``): the notebooks as
     one unit, the browser tests as one unit, the tests with Unix users as one unit, every other test on its own.
